@@ -1,0 +1,39 @@
+#pragma once
+// Per-process attributes of the container init, applied in the child.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "spec/spec.hpp"
+
+namespace urun::linux {
+
+// RLIMIT_* number for "RLIMIT_NOFILE" etc., -1 when unknown.
+int rlimit_from_name(std::string_view name);
+// setrlimit for each entry; Error names the limit ("set rlimit `RLIMIT_NOFILE`: ...").
+void apply_rlimits(const std::vector<spec::Rlimit>& rlimits);
+
+// sethostname / setdomainname (only when non-empty).
+void set_hostname(const std::string& hostname);
+void set_domainname(const std::string& domainname);
+
+// Writes each key to /proc/sys/<key with '.' -> '/'> (after pivot_root, so the
+// container's /proc). Keys with ".." or '/' components that leave /proc/sys are an Error.
+void apply_sysctl(const std::map<std::string, std::string>& sysctl);
+
+// Switches to the process user: PR_SET_KEEPCAPS so capabilities survive,
+// setgroups(additionalGids) unless keep_original_groups, setresgid, setresuid,
+// then umask when given.
+void set_user(const spec::User& user, bool keep_original_groups);
+
+void set_no_new_privs();
+
+// Writes /proc/self/oom_score_adj.
+void set_oom_score_adj(int value);
+
+// Joins a new anonymous session keyring named after the container, so the
+// container does not see the caller's keys. Not available (ENOSYS, EPERM in
+// some sandboxes) is not an error: it returns false.
+bool join_new_session_keyring(const std::string& name);
+
+}  // namespace urun::linux

@@ -1,0 +1,104 @@
+#pragma once
+// The state store: one directory per container under the root
+// (--root, else $XDG_RUNTIME_DIR/urun for non-root, else /run/urun), mode 0700.
+// Each container directory holds state.json (written to a temp file and
+// renamed) and is guarded by an flock so concurrent commands on one id
+// cannot corrupt it.
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/unique_fd.hpp"
+
+namespace urun::state {
+
+// Throws Error("invalid container id `x`: <why>") for "", ".", "..", ids with
+// '/', control or non-printable characters, or longer than 255 bytes.
+void validate_id(std::string_view id);
+
+// The root directory to use when --root is absent, for the effective uid.
+// Non-root: $XDG_RUNTIME_DIR/urun; when unset, /run/user/<uid>/urun if
+// /run/user/<uid> exists and is owned by us; else throws an Error that says to
+// set XDG_RUNTIME_DIR or pass --root. Root: /run/urun.
+std::string default_root();
+
+// What later commands need to act safely on the container.
+struct Record {
+  std::string oci_version;
+  std::string id;
+  std::string status;  // as last written: "creating", "created", "running", "stopped"
+  pid_t pid = 0;
+  uint64_t pid_start_time = 0;  // field 22 of /proc/<pid>/stat: detects a reused pid
+  std::string bundle;           // absolute
+  std::string rootfs;           // absolute
+  std::string config_path;      // absolute path of the config used
+  std::string created;          // RFC 3339, UTC, nanoseconds
+  std::string owner;            // user name of the creator (uid when unknown)
+  uid_t owner_uid = 0;
+  bool rootless = false;
+  bool systemd_cgroup = false;
+  std::string cgroup_manager;   // "cgroupfs" | "systemd" | "disabled"
+  std::string cgroup_path;      // as chosen at create ("" when disabled)
+  std::vector<pid_t> helper_pids;  // e.g. slirp4netns
+  bool detached = true;            // created by `create` (vs foreground `run`)
+  std::map<std::string, std::string> annotations;
+};
+
+class ContainerDir;
+
+class StateStore {
+ public:
+  // Creates the root (and missing parents) with mode 0700 when absent.
+  explicit StateStore(std::string root);
+  const std::string& root() const { return root_; }
+
+  // Creates the container's directory exclusively and returns it locked.
+  // Throws Error("container `id` already exists") when present.
+  ContainerDir create(std::string_view id);
+  // Opens an existing container's directory, locked (exclusive or shared).
+  // Throws Error("container `id` does not exist") with ENOENT when absent.
+  ContainerDir open(std::string_view id, bool exclusive = true);
+  bool exists(std::string_view id) const;
+  // Ids of all containers, sorted.
+  std::vector<std::string> list_ids() const;
+
+ private:
+  std::string root_;
+  UniqueFd root_fd_;
+};
+
+class ContainerDir {
+ public:
+  ContainerDir(std::string id, std::string path, UniqueFd dir_fd);
+  ContainerDir(ContainerDir&&) noexcept = default;
+  ContainerDir& operator=(ContainerDir&&) noexcept = default;
+
+  const std::string& id() const { return id_; }
+  const std::string& path() const { return path_; }
+  int fd() const { return dir_fd_.get(); }
+
+  // state.json via a temp file + rename: readers never see half a record.
+  void write(const Record& record) const;
+  // Throws Error naming the file when it is missing or corrupt.
+  Record read() const;
+  // True once state.json has been written.
+  bool has_record() const;
+  // Removes the directory and everything in it.
+  void remove();
+
+ private:
+  std::string id_;
+  std::string path_;
+  UniqueFd dir_fd_;  // also holds the flock
+};
+
+// Record <-> JSON (the OCI state fields plus urun's own under their own keys).
+std::string to_json_text(const Record& record);
+Record from_json_text(std::string_view text, const std::string& what);
+
+}  // namespace urun::state
