@@ -1,0 +1,242 @@
+#include "userns/map_writer.hpp"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "common/unique_fd.hpp"
+
+extern char** environ;
+
+namespace urun::userns {
+namespace {
+
+// Standard places of newuidmap, searched after $PATH: a user's PATH often lacks the sbin dirs.
+constexpr std::string_view kDefaultPath =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+struct Side {
+  bool uids;  // false: gids
+  const char* map_file() const { return uids ? "uid_map" : "gid_map"; }
+  const char* helper() const { return uids ? "newuidmap" : "newgidmap"; }
+  const char* subid_file() const { return uids ? "/etc/subuid" : "/etc/subgid"; }
+};
+
+UniqueFd open_pid_dir(pid_t pid, std::string_view proc_dir) {
+  std::string path = std::string(proc_dir) + "/" + std::to_string(pid);
+  UniqueFd fd(::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) throw_errno("open " + quote(path));
+  return fd;
+}
+
+// The kernel parses a map from exactly one write(2): the whole text must go at once.
+void write_file_at(int dir_fd, const char* name, const std::string& text, pid_t pid,
+                   std::string_view proc_dir) {
+  std::string path = std::string(proc_dir) + "/" + std::to_string(pid) + "/" + name;
+  UniqueFd fd(::openat(dir_fd, name, O_WRONLY | O_CLOEXEC));
+  if (!fd) throw_errno("open " + quote(path));
+  ssize_t n;
+  do {
+    n = ::write(fd.get(), text.data(), text.size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) throw_errno("write " + quote(path));
+  if (static_cast<size_t>(n) != text.size()) {
+    throw Error("write " + quote(path) + ": short write", EIO);
+  }
+}
+
+// Runs `argv` and returns its exit status (or -1 when it could not run), with its stdout and
+// stderr in `output` so a failure can be reported with the helper's own explanation.
+int run_capture(const std::string& program, const std::vector<std::string>& args,
+                std::string& output) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) < 0) throw_errno("pipe2");
+  UniqueFd read_end(fds[0]), write_end(fds[1]);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  // dup2 clears O_CLOEXEC on the target, so only the helper's 1 and 2 stay open across exec.
+  posix_spawn_file_actions_adddup2(&actions, write_end.get(), 1);
+  posix_spawn_file_actions_adddup2(&actions, write_end.get(), 2);
+
+  std::vector<char*> argv;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t child = -1;
+  int err = ::posix_spawn(&child, program.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  write_end.reset();
+  if (err != 0) {
+    output = "cannot execute " + program + ": " + std::strerror(err);
+    return -1;
+  }
+
+  char buf[1024];
+  for (;;) {
+    ssize_t n = ::read(read_end.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (output.size() < 16384) output.append(buf, static_cast<size_t>(n));
+  }
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0) {
+    if (errno != EINTR) throw_errno("waitpid " + program);
+  }
+  while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  output += (output.empty() ? "" : "; ") + std::string("killed by signal ") +
+            std::to_string(WTERMSIG(status));
+  return -1;
+}
+
+// Tries newuidmap/newgidmap. Returns "" on success, else the reason for the warning/error.
+std::string try_helper(Side side, pid_t pid, const std::vector<Mapping>& maps,
+                       const WriteOptions& options, bool& missing) {
+  missing = false;
+  std::string program = find_program(side.helper(), options.path);
+  if (program.empty()) {
+    missing = true;
+    return std::string(side.helper()) +
+           " not found: install the uidmap package "
+           "(shadow-utils on Fedora)";
+  }
+  std::vector<std::string> args{side.helper(), std::to_string(pid)};
+  for (const Mapping& m : maps) {
+    args.push_back(std::to_string(m.container_id));
+    args.push_back(std::to_string(m.host_id));
+    args.push_back(std::to_string(m.size));
+  }
+  std::string output;
+  int rc = run_capture(program, args, output);
+  if (rc == 0) return {};
+  if (output.empty()) output = "exit status " + std::to_string(rc);
+  return std::string(side.helper()) + " failed: " + output + "; check " + side.subid_file();
+}
+
+MapMethod write_side(Side side, pid_t pid, int dir_fd, const std::vector<Mapping>& maps,
+                     uint32_t caller, bool privileged, const WriteOptions& options,
+                     MapResult& result) {
+  if (maps.empty()) return MapMethod::none;
+  const std::string_view proc = options.proc_dir;
+  if (privileged || is_single_own_id(maps, caller)) {
+    // Without CAP_SETGID the kernel accepts a gid map only once setgroups is denied, so that an
+    // unprivileged user cannot drop a group used to deny it access.
+    if (!side.uids && !privileged) {
+      write_setgroups(pid, false, proc);
+      result.setgroups_denied = true;
+    }
+    write_file_at(dir_fd, side.map_file(), format_id_map(maps), pid, proc);
+    return MapMethod::direct;
+  }
+  bool missing = false;
+  std::string failure = try_helper(side, pid, maps, options, missing);
+  if (failure.empty()) return MapMethod::newidmap;
+  if (!options.allow_single_fallback) {
+    throw Error(
+        "write " + std::string(side.map_file()) + " of pid " + std::to_string(pid) + ": " + failure,
+        missing ? ENOENT : EPERM);
+  }
+  log::debug("id maps: " + failure + "; falling back to a single mapping");
+  if (!side.uids) {
+    write_setgroups(pid, false, proc);
+    result.setgroups_denied = true;
+  }
+  write_file_at(dir_fd, side.map_file(), format_id_map({{0, caller, 1}}), pid, proc);
+  if (!result.warning.empty()) result.warning += "; ";
+  result.warning += failure;
+  return MapMethod::single_fallback;
+}
+
+}  // namespace
+
+std::string_view to_string(MapMethod method) {
+  switch (method) {
+    case MapMethod::none:
+      return "none";
+    case MapMethod::direct:
+      return "direct";
+    case MapMethod::newidmap:
+      return "newuidmap/newgidmap";
+    case MapMethod::single_fallback:
+      return "single mapping fallback";
+  }
+  return "unknown";
+}
+
+std::string MapResult::describe() const {
+  auto name = [](MapMethod m, const char* helper) {
+    return m == MapMethod::newidmap ? std::string(helper) : std::string(to_string(m));
+  };
+  std::string text =
+      "uid map: " + name(uid_method, "newuidmap") + ", gid map: " + name(gid_method, "newgidmap");
+  if (setgroups_denied) text += ", setgroups denied";
+  return text;
+}
+
+MapResult write_id_maps(pid_t pid, const std::vector<Mapping>& uids,
+                        const std::vector<Mapping>& gids, const WriteOptions& options) {
+  MapResult result;
+  const uint32_t caller_uid = options.caller_uid.value_or(::geteuid());
+  const uint32_t caller_gid = options.caller_gid.value_or(::getegid());
+  const bool priv_uid = options.privileged.value_or(has_effective_capability(CAP_SETUID));
+  const bool priv_gid = options.privileged.value_or(has_effective_capability(CAP_SETGID));
+  // One directory fd for every write: the files all belong to the same process even if the pid
+  // were recycled in between (the fd pins the original task's /proc entry).
+  UniqueFd dir = open_pid_dir(pid, options.proc_dir);
+  result.uid_method =
+      write_side({true}, pid, dir.get(), uids, caller_uid, priv_uid, options, result);
+  result.gid_method =
+      write_side({false}, pid, dir.get(), gids, caller_gid, priv_gid, options, result);
+  log::debug("id maps of pid " + std::to_string(pid) + ": " + result.describe());
+  return result;
+}
+
+void write_setgroups(pid_t pid, bool allow, std::string_view proc_dir) {
+  UniqueFd dir = open_pid_dir(pid, proc_dir);
+  write_file_at(dir.get(), "setgroups", allow ? "allow" : "deny", pid, proc_dir);
+}
+
+bool has_effective_capability(int cap) {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  if (::syscall(SYS_capget, &header, data) < 0) return false;
+  const unsigned index = static_cast<unsigned>(cap) / 32;
+  if (index >= _LINUX_CAPABILITY_U32S_3) return false;
+  return (data[index].effective >> (cap % 32)) & 1u;
+}
+
+std::string find_program(std::string_view name, const std::optional<std::string>& path) {
+  std::string dirs;
+  if (path) {
+    dirs = *path;
+  } else {
+    const char* env = std::getenv("PATH");
+    dirs = env ? std::string(env) + ":" + std::string(kDefaultPath) : std::string(kDefaultPath);
+  }
+  std::string_view rest = dirs;
+  while (true) {
+    size_t colon = rest.find(':');
+    std::string_view dir = rest.substr(0, colon);
+    // Empty PATH entries mean "." to a shell; a runtime must not run helpers from its cwd.
+    if (!dir.empty() && dir.front() == '/') {
+      std::string candidate = std::string(dir) + "/" + std::string(name);
+      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
+    if (colon == std::string_view::npos) break;
+    rest.remove_prefix(colon + 1);
+  }
+  return {};
+}
+
+}  // namespace urun::userns
