@@ -1,2 +1,79 @@
-// placeholder until the CLI lands
-int main() { return 0; }
+// urun: parses the command line, configures logging, runs one command and
+// turns an Error into one line "urun: <message>" and exit status 1.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/cli.hpp"
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "version.hpp"
+
+namespace {
+
+std::string version_text() {
+  std::string out = std::string("urun version ") + urun::kVersion + "\ncommit: " +
+                    urun::kGitCommit + "\nspec: " + urun::kOciVersion + "\n+CAP +USERNS\n";
+  return out;
+}
+
+// The final error goes to the --log destination (Podman reads that file as
+// one JSON object) and, when that is not stderr, also to stderr.
+int report(const std::string& message) {
+  urun::log::error(message);
+  if (urun::log::has_destination()) std::cerr << "urun: " << message << "\n";
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"urun - a rootless-first OCI container runtime", "urun"};
+  app.require_subcommand(1);
+  app.set_version_flag("-v,-V,--version", version_text);
+  urun::cli::Context ctx;
+  std::string log_dest, log_format = "text", log_level = "error";
+  bool debug = false;
+  app.add_option("--root", ctx.global.root, "Directory for the containers' state");
+  app.add_option("--log", log_dest, "Log destination: file:PATH, journald:ID or syslog:ID");
+  app.add_option("--log-format", log_format, "Log format: text or json");
+  app.add_option("--log-level", log_level, "Log level: debug, warning or error");
+  app.add_flag("--debug", debug, "Verbose output (same as --log-level=debug)");
+  app.add_flag("--no-pivot", ctx.global.no_pivot, "Use chroot instead of pivot_root (unsafe)");
+  app.add_flag("--systemd-cgroup", ctx.global.systemd_cgroup, "Use systemd for cgroups");
+  app.add_option("--cgroup-manager", ctx.global.cgroup_manager,
+                 "Cgroup manager: cgroupfs, systemd or disabled")
+      ->check(CLI::IsMember({"cgroupfs", "systemd", "disabled"}));
+
+  urun::cli::add_lifecycle_commands(app, ctx);
+  urun::cli::add_query_commands(app, ctx);
+  urun::cli::add_signal_commands(app, ctx);
+  urun::cli::add_spec_commands(app, ctx);
+  urun::cli::add_unimplemented_commands(app, ctx);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "urun: " << e.what() << "\n";
+    return e.get_exit_code() == 0 ? 0 : 1;
+  }
+
+  try {
+    urun::log::configure(log_dest, urun::log::parse_format(log_format),
+                         debug ? urun::log::Level::debug : urun::log::parse_level(log_level));
+    if (ctx.global.systemd_cgroup && ctx.global.cgroup_manager.empty())
+      ctx.global.cgroup_manager = "systemd";
+    return ctx.action ? ctx.action() : 0;
+  } catch (const urun::Error& e) {
+    return report(e.message());
+  } catch (const std::exception& e) {
+    return report(e.what());
+  }
+}

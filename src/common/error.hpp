@@ -34,6 +34,13 @@ class Error : public std::exception {
 [[noreturn]] void throw_errno(std::string_view what, int err);
 
 // Wraps a path or name in backticks for messages: quote("/proc") == "`/proc`".
-inline std::string quote(std::string_view s) { return "`" + std::string(s) + "`"; }
+inline std::string quote(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out.push_back('`');
+  out.append(s);
+  out.push_back('`');
+  return out;
+}
 
 }  // namespace urun

@@ -25,6 +25,25 @@ UniqueFd mkdir_all_in_root(int root_fd, std::string_view path, mode_t mode = 075
 // is then "/proc/self/fd/<fd>", never a re-resolved string.
 UniqueFd ensure_in_root(int root_fd, std::string_view path, bool is_dir, mode_t mode = 0755);
 
+// Where `path` lands inside root_fd once every symlink on the way is resolved
+// with the rules of open_in_root: the directory holding the final entry and
+// the entry's name ("" only when the path resolves to root_fd itself). The
+// entry may not exist yet. create_parents makes missing directories on the way
+// (mode 0755); follow_last=false leaves a final symlink unresolved
+// (copy-symlink needs to see it). Mount code needs the pair: after a mount on
+// fd_path(fd) the fd still names the covered directory, while openat(dir, name)
+// reaches the new mount on top of it. Always walks component by component (no
+// openat2).
+struct InRootEntry {
+  UniqueFd dir;  // O_PATH directory fd inside root_fd
+  std::string name;
+};
+InRootEntry resolve_in_root(int root_fd, std::string_view path, bool create_parents,
+                            bool follow_last = true);
+
+// Tests only: false forces the fallback walk used on kernels without openat2.
+void use_openat2_for_testing(bool enabled);
+
 // "/proc/self/fd/<fd>"
 std::string fd_path(int fd);
 

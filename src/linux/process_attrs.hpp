@@ -20,6 +20,10 @@ void set_domainname(const std::string& domainname);
 // Writes each key to /proc/sys/<key with '.' -> '/'> (after pivot_root, so the
 // container's /proc). Keys with ".." or '/' components that leave /proc/sys are an Error.
 void apply_sysctl(const std::map<std::string, std::string>& sysctl);
+// The path below /proc/sys for a key ("net.ipv4.ip_forward" ->
+// "net/ipv4/ip_forward"); throws Error for keys that are empty, have empty
+// components or would leave /proc/sys.
+std::string sysctl_path(const std::string& key);
 
 // Switches to the process user: PR_SET_KEEPCAPS so capabilities survive,
 // setgroups(additionalGids) unless keep_original_groups, setresgid, setresuid,
@@ -35,5 +39,9 @@ void set_oom_score_adj(int value);
 // container does not see the caller's keys. Not available (ENOSYS, EPERM in
 // some sandboxes) is not an error: it returns false.
 bool join_new_session_keyring(const std::string& name);
+// The same with the caller saying whether the process is in a new user
+// namespace (the one-argument form reads /proc/self/uid_map): in one the
+// keyring's owner is searched as "other", outside it as its user, as runc does.
+bool join_new_session_keyring(const std::string& name, bool in_user_namespace);
 
 }  // namespace urun::linux

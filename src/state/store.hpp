@@ -26,6 +26,11 @@ void validate_id(std::string_view id);
 // /run/user/<uid> exists and is owned by us; else throws an Error that says to
 // set XDG_RUNTIME_DIR or pass --root. Root: /run/urun.
 std::string default_root();
+// The same decision for a given effective uid and $XDG_RUNTIME_DIR value
+// (nullptr when unset) with /run/user replaced by run_user_base, so tests can
+// exercise the non-root fallback without touching the real /run/user.
+std::string default_root(uid_t euid, const char* xdg_runtime_dir,
+                         const std::string& run_user_base = "/run/user");
 
 // What later commands need to act safely on the container.
 struct Record {
@@ -75,6 +80,9 @@ class StateStore {
 class ContainerDir {
  public:
   ContainerDir(std::string id, std::string path, UniqueFd dir_fd);
+  // root_fd: a dup of the store's root directory fd, so remove() unlinks the
+  // very directory that was opened even if the root path is renamed meanwhile.
+  ContainerDir(std::string id, std::string path, UniqueFd dir_fd, UniqueFd root_fd);
   ContainerDir(ContainerDir&&) noexcept = default;
   ContainerDir& operator=(ContainerDir&&) noexcept = default;
 
@@ -88,17 +96,36 @@ class ContainerDir {
   Record read() const;
   // True once state.json has been written.
   bool has_record() const;
-  // Removes the directory and everything in it.
+  // Removes the directory and everything in it. The lock is kept until the
+  // ContainerDir is destroyed, so a command waiting on it then sees that the
+  // directory was unlinked and reports that the container does not exist.
   void remove();
 
  private:
   std::string id_;
   std::string path_;
-  UniqueFd dir_fd_;  // also holds the flock
+  UniqueFd dir_fd_;   // also holds the flock
+  UniqueFd root_fd_;  // O_PATH of the store root; invalid: use the parent of path_
 };
 
 // Record <-> JSON (the OCI state fields plus urun's own under their own keys).
 std::string to_json_text(const Record& record);
 Record from_json_text(std::string_view text, const std::string& what);
+
+// "2026-11-22T07:13:53.123456789Z": UTC with nanoseconds, for Record::created.
+std::string rfc3339_now();
+
+// Field 22 (starttime, clock ticks since boot) of /proc/<pid>/stat; 0 when the
+// process does not exist. Together with the pid it names one process: a pid
+// that was reused belongs to a process with a different start time.
+uint64_t process_start_time(pid_t pid);
+// True when pid exists, has not exited (not a zombie, state 'Z' or 'X'), and
+// started at start_time. start_time 0 means unknown: only liveness is checked.
+bool process_alive(pid_t pid, uint64_t start_time);
+// Pure parsers of one /proc/<pid>/stat line. The comm field (2) may hold
+// spaces and ')', so fields are counted from the last ')'. They return 0 /
+// '\0' when the line is malformed.
+uint64_t parse_stat_start_time(std::string_view stat_line);
+char parse_stat_state(std::string_view stat_line);
 
 }  // namespace urun::state

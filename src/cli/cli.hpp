@@ -1,0 +1,37 @@
+#pragma once
+// The command line: each command file registers a CLI11 subcommand that fills
+// a request struct and, when chosen, sets Context::action to one core call.
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+#include "common/error.hpp"
+#include "container/operations.hpp"
+
+namespace urun::cli {
+
+struct Context {
+  container::GlobalOptions global;
+  // What the chosen command does; returns the process exit status.
+  std::function<int()> action;
+};
+
+void add_lifecycle_commands(CLI::App& app, Context& ctx);  // create run start
+void add_query_commands(CLI::App& app, Context& ctx);      // state list
+void add_signal_commands(CLI::App& app, Context& ctx);     // kill delete
+void add_spec_commands(CLI::App& app, Context& ctx);       // spec features
+void add_unimplemented_commands(CLI::App& app, Context& ctx);
+
+// Runs op; an Error gets "<command> `<id>`" in front, so every message names
+// the container: "create `foo`: mount `proc` on `/proc`: Operation not permitted".
+template <typename F>
+auto in_context(const std::string& command, const std::string& id, F&& op) {
+  try {
+    return op();
+  } catch (Error& e) {
+    e.prepend(id.empty() ? command : command + " " + quote(id));
+    throw;
+  }
+}
+
+}  // namespace urun::cli

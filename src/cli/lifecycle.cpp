@@ -1,0 +1,55 @@
+// create, run, start
+#include "cli/cli.hpp"
+
+namespace urun::cli {
+namespace {
+
+void add_create_options(CLI::App* cmd, container::CreateRequest& req) {
+  cmd->add_option("-b,--bundle", req.bundle, "Path to the OCI bundle (default: current directory)");
+  cmd->add_option("-f,--config", req.config, "Configuration file (default: config.json)");
+  cmd->add_option("--pid-file", req.pid_file, "File to write the container process pid to");
+  cmd->add_option("--console-socket", req.console_socket,
+                  "UNIX socket that receives the pty master of the container");
+  cmd->add_flag("--no-pivot", req.no_pivot, "Use chroot instead of pivot_root (unsafe)");
+  cmd->add_flag("--no-new-keyring", req.no_new_keyring, "Keep the caller's session keyring");
+  cmd->add_option("--preserve-fds", req.preserve_fds, "Additional fds to pass into the container")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("container", req.id, "Container id")->required();
+}
+
+}  // namespace
+
+void add_lifecycle_commands(CLI::App& app, Context& ctx) {
+  static container::CreateRequest create_req, run_req;
+  static bool detach = false;
+  static std::string start_id;
+
+  auto* create = app.add_subcommand("create", "Create a container");
+  add_create_options(create, create_req);
+  create->callback([&ctx] {
+    ctx.action = [&ctx] {
+      in_context("create", create_req.id, [&] { container::create(ctx.global, create_req); });
+      return 0;
+    };
+  });
+
+  auto* run = app.add_subcommand("run", "Create and start a container");
+  add_create_options(run, run_req);
+  run->add_flag("-d,--detach", detach, "Detach from the container's process");
+  run->callback([&ctx] {
+    ctx.action = [&ctx] {
+      return in_context("run", run_req.id, [&] { return container::run(ctx.global, run_req, detach); });
+    };
+  });
+
+  auto* start = app.add_subcommand("start", "Start a created container");
+  start->add_option("container", start_id, "Container id")->required();
+  start->callback([&ctx] {
+    ctx.action = [&ctx] {
+      in_context("start", start_id, [&] { container::start(ctx.global, start_id); });
+      return 0;
+    };
+  });
+}
+
+}  // namespace urun::cli

@@ -1,0 +1,34 @@
+// Commands whose options are accepted but whose work is not in this build yet.
+// They fail with a clear message (and `checkpoint --help` works as the
+// capability probe Podman uses).
+#include "cli/cli.hpp"
+
+namespace urun::cli {
+
+void add_unimplemented_commands(CLI::App& app, Context& ctx) {
+  struct Pending {
+    const char* name;
+    const char* help;
+  };
+  static const Pending kPending[] = {
+      {"exec", "Exec a command in a running container"},
+      {"ps", "Show the processes running in a container"},
+      {"pause", "Pause all the processes in the container"},
+      {"resume", "Resume the processes in the container"},
+      {"update", "Update container resource constraints"},
+      {"checkpoint", "Checkpoint a running container using CRIU"},
+      {"restore", "Restore a container from a checkpoint"},
+  };
+  for (const auto& p : kPending) {
+    auto* cmd = app.add_subcommand(p.name, p.help);
+    cmd->allow_extras();
+    std::string name = p.name;
+    cmd->callback([&ctx, name] {
+      ctx.action = [name]() -> int {
+        throw Error(name + ": not supported by this build of urun yet", ENOSYS);
+      };
+    });
+  }
+}
+
+}  // namespace urun::cli

@@ -1,0 +1,245 @@
+// create, run and start: the container's way from a bundle to a running process.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/error.hpp"
+#include "common/fs.hpp"
+#include "common/log.hpp"
+#include "common/scope_exit.hpp"
+#include "container/bundle.hpp"
+#include "container/hooks.hpp"
+#include "container/operations.hpp"
+#include "container/status.hpp"
+#include "runtime/launcher.hpp"
+#include "state/store.hpp"
+#include "userns/subid.hpp"
+
+namespace urun::container {
+namespace {
+
+constexpr const char* kExecFifo = "exec.fifo";
+constexpr const char* kConfigCopy = "config.json";
+
+std::string owner_name(uid_t uid) {
+  auto name = userns::user_name(uid);
+  return name ? *name : std::to_string(uid);
+}
+
+void write_pid_file(const std::string& path, pid_t pid) {
+  if (path.empty()) return;
+  // Written whole and renamed: a reader (conmon, Podman) never sees a partial pid.
+  std::string tmp = path + ".urun-tmp";
+  fs::write_file(tmp, std::to_string(pid), 0644);
+  if (::rename(tmp.c_str(), path.c_str()) < 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    throw_errno("write pid file " + quote(path), err);
+  }
+}
+
+// A container on its way: the state dir, the launched init, its record.
+struct Creation {
+  state::ContainerDir dir;
+  runtime::LaunchedInit init;
+  state::Record record;
+  Bundle bundle;
+};
+
+// Everything create and run share. On failure nothing is left behind: the
+// init is killed and reaped (ChildGuard) and the state dir removed.
+Creation create_container(const GlobalOptions& global, const CreateRequest& req, bool foreground) {
+  state::validate_id(req.id);
+  Bundle bundle = load_bundle(req.bundle, req.config);
+  state::StateStore store(state_root(global.root));
+  state::ContainerDir dir = store.create(req.id);
+  ScopeExit remove_dir([&dir] {
+    try {
+      dir.remove();
+    } catch (const Error& e) {
+      log::warning("remove state of failed create: " + std::string(e.what()));
+    }
+  });
+
+  fs::write_file_atomic_at(dir.fd(), kConfigCopy, bundle.config_text);
+  UniqueFd fifo;
+  if (!foreground) {
+    if (::mkfifoat(dir.fd(), kExecFifo, 0600) < 0) throw_errno("create exec fifo");
+    // O_RDWR never blocks on a fifo and keeps a reader in the init, so that
+    // start's non-blocking open for writing succeeds exactly while it waits.
+    fifo.reset(::openat(dir.fd(), kExecFifo, O_RDWR | O_CLOEXEC));
+    if (!fifo) throw_errno("open exec fifo");
+  }
+
+  state::Record rec;
+  rec.oci_version = bundle.spec.oci_version;
+  rec.id = req.id;
+  rec.status = "creating";
+  rec.bundle = bundle.dir;
+  rec.rootfs = bundle.rootfs;
+  rec.config_path = bundle.config_path;
+  rec.created = state::rfc3339_now();
+  rec.owner_uid = ::geteuid();
+  rec.owner = owner_name(rec.owner_uid);
+  rec.rootless = rec.owner_uid != 0;
+  rec.cgroup_manager = "disabled";
+  rec.detached = !foreground;
+  rec.annotations = bundle.spec.annotations;
+
+  HookOutput hook_output = open_hook_output(bundle.spec, bundle.dir);
+  runtime::LaunchRequest launch;
+  launch.id = req.id;
+  launch.spec = &bundle.spec;
+  launch.rootfs = bundle.rootfs;
+  launch.no_pivot = req.no_pivot || global.no_pivot;
+  launch.no_new_keyring = req.no_new_keyring;
+  launch.preserve_fds = req.preserve_fds;
+  launch.foreground = foreground;
+  launch.start_fifo_fd = fifo.get();
+  launch.runtime_hooks = [&](pid_t pid) {
+    rec.pid = pid;
+    std::string json = oci_state_json(rec, "creating");
+    const auto& hooks = bundle.spec.hooks;
+    run_hooks("prestart", hooks.prestart, json, hook_output.io());
+    run_hooks("createRuntime", hooks.create_runtime, json, hook_output.io());
+    return json;
+  };
+  runtime::LaunchedInit init = runtime::launch(launch);
+
+  rec.pid = init.pid;
+  rec.pid_start_time = state::process_start_time(init.pid);
+  rec.status = "created";
+  write_pid_file(req.pid_file, init.pid);
+  remove_dir.dismiss();
+  return Creation{std::move(dir), std::move(init), std::move(rec), std::move(bundle)};
+}
+
+void run_poststart(const Creation& c) {
+  if (c.bundle.spec.hooks.poststart.empty()) return;
+  HookOutput out = open_hook_output(c.bundle.spec, c.bundle.dir);
+  try {
+    run_hooks("poststart", c.bundle.spec.hooks.poststart, oci_state_json(c.record, "running"),
+              out.io());
+  } catch (const Error& e) {
+    // The spec: a failing poststart hook is a warning; the container goes on.
+    log::warning(e.what());
+  }
+}
+
+// Blocks the signals a foreground run forwards, so they queue for sigwaitinfo.
+sigset_t forwarded_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGCHLD})
+    sigaddset(&set, sig);
+  return set;
+}
+
+// Forwards signals to the init until it exits; returns its exit status as a
+// shell would report it.
+int wait_forwarding_signals(pid_t pid, const sigset_t& set) {
+  for (;;) {
+    int status;
+    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) {
+      if (WIFEXITED(status)) return WEXITSTATUS(status);
+      if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    } else if (r < 0 && errno != EINTR) {
+      throw_errno("wait for the container process");
+    }
+    // Reap other children (a subreaper inherits the container's orphans).
+    while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    siginfo_t info;
+    int sig = ::sigwaitinfo(&set, &info);
+    if (sig > 0 && sig != SIGCHLD) ::kill(pid, sig);
+  }
+}
+
+void run_poststop(const spec::Spec& spec, const std::string& bundle, const std::string& json) {
+  if (spec.hooks.poststop.empty()) return;
+  try {
+    HookOutput out = open_hook_output(spec, bundle);
+    run_hooks("poststop", spec.hooks.poststop, json, out.io());
+  } catch (const Error& e) {
+    log::warning(e.what());  // the spec: poststop failures are warnings
+  }
+}
+
+}  // namespace
+
+void create(const GlobalOptions& global, const CreateRequest& request) {
+  Creation c = create_container(global, request, false);
+  c.dir.write(c.record);
+  c.init.guard.release();
+}
+
+int run(const GlobalOptions& global, const CreateRequest& request, bool detach) {
+  // Signals that arrive during set-up wait until the init exists.
+  sigset_t set = forwarded_signals(), old;
+  ::sigprocmask(SIG_BLOCK, &set, &old);
+  if (!detach) ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+  Creation c = create_container(global, request, true);
+  c.record.status = "running";
+  c.record.detached = detach;
+  c.dir.write(c.record);
+  c.init.channel.send(runtime::Msg::kStart);
+  c.init.guard.release();
+  run_poststart(c);
+  if (detach) {
+    ::sigprocmask(SIG_SETMASK, &old, nullptr);
+    return 0;
+  }
+  // The init reports an exec failure on the channel before exiting; success
+  // closes the channel (close-on-exec) without a word.
+  int status = wait_forwarding_signals(c.record.pid, set);
+  try {
+    runtime::Frame f = c.init.channel.receive();
+    if (f.type == runtime::Msg::kError) {
+      log::error(f.payload);
+      status = 127;
+    }
+  } catch (const Error&) {
+    // EOF: the process was exec'd.
+  }
+  run_poststop(c.bundle.spec, c.bundle.dir, oci_state_json(c.record, "stopped"));
+  c.dir.remove();
+  return status;
+}
+
+void start(const GlobalOptions& global, const std::string& id) {
+  state::validate_id(id);
+  state::StateStore store(state_root(global.root));
+  state::ContainerDir dir = store.open(id);
+  state::Record rec = dir.read();
+  std::string status = current_status(rec);
+  if (status != "created")
+    throw Error("container " + quote(id) + " is not in created state (it is " + status + ")",
+                EINVAL);
+  UniqueFd fifo(::openat(dir.fd(), kExecFifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fifo) {
+    if (errno == ENXIO) throw Error("container " + quote(id) + " init is not waiting for start", ESRCH);
+    throw_errno("open exec fifo");
+  }
+  if (::write(fifo.get(), "0", 1) != 1) throw_errno("signal start on exec fifo");
+  ::unlinkat(dir.fd(), kExecFifo, 0);
+  rec.status = "running";
+  dir.write(rec);
+
+  auto text = fs::read_file_at(dir.fd(), kConfigCopy);
+  if (!text) return;
+  spec::Spec spec = spec::parse(*text);
+  if (spec.hooks.poststart.empty()) return;
+  HookOutput out = open_hook_output(spec, rec.bundle);
+  try {
+    run_hooks("poststart", spec.hooks.poststart, oci_state_json(rec, "running"), out.io());
+  } catch (const Error& e) {
+    log::warning(e.what());
+  }
+}
+
+}  // namespace urun::container

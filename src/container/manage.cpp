@@ -1,0 +1,308 @@
+// state, list, kill and delete: the operations on existing containers.
+#include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "common/error.hpp"
+#include "common/fs.hpp"
+#include "common/log.hpp"
+#include "container/hooks.hpp"
+#include "container/operations.hpp"
+#include "container/status.hpp"
+#include "spec/spec.hpp"
+#include "state/store.hpp"
+
+namespace urun::container {
+namespace {
+
+// Reads a record without taking the lock: state.json is replaced by rename,
+// so a reader sees a whole record. A container still being created has none.
+std::optional<state::Record> peek_record(const std::string& root, const std::string& id) {
+  std::string path = root + "/" + id + "/state.json";
+  std::string text;
+  try {
+    text = fs::read_file(path);
+  } catch (const Error& e) {
+    if (e.code() == ENOENT) return std::nullopt;
+    throw;
+  }
+  return state::from_json_text(text, path);
+}
+
+struct SignalName {
+  const char* name;
+  int number;
+};
+
+constexpr SignalName kSignals[] = {
+    {"HUP", SIGHUP},     {"INT", SIGINT},       {"QUIT", SIGQUIT},   {"ILL", SIGILL},
+    {"TRAP", SIGTRAP},   {"ABRT", SIGABRT},     {"IOT", SIGIOT},     {"BUS", SIGBUS},
+    {"FPE", SIGFPE},     {"KILL", SIGKILL},     {"USR1", SIGUSR1},   {"SEGV", SIGSEGV},
+    {"USR2", SIGUSR2},   {"PIPE", SIGPIPE},     {"ALRM", SIGALRM},   {"TERM", SIGTERM},
+    {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD},   {"CLD", SIGCHLD},    {"CONT", SIGCONT},
+    {"STOP", SIGSTOP},   {"TSTP", SIGTSTP},     {"TTIN", SIGTTIN},   {"TTOU", SIGTTOU},
+    {"URG", SIGURG},     {"XCPU", SIGXCPU},     {"XFSZ", SIGXFSZ},   {"VTALRM", SIGVTALRM},
+    {"PROF", SIGPROF},   {"WINCH", SIGWINCH},   {"IO", SIGIO},       {"POLL", SIGPOLL},
+    {"PWR", SIGPWR},     {"SYS", SIGSYS},
+};
+
+// Signals the container's init through a pidfd after checking its start time,
+// so a pid the kernel has since reused is never signalled.
+void signal_init(const state::Record& rec, int sig) {
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, rec.pid, 0));
+  UniqueFd fd(pidfd);
+  if (!fd || !state::process_alive(rec.pid, rec.pid_start_time))
+    throw Error("container " + quote(rec.id) + " is not running", ESRCH);
+  if (::syscall(SYS_pidfd_send_signal, fd.get(), sig, nullptr, 0) < 0)
+    throw_errno("kill container " + quote(rec.id));
+}
+
+// Every process in the init's pid namespace (the container has its own), else
+// just the init. Without a cgroup this is how --all finds the processes.
+std::vector<pid_t> container_pids(const state::Record& rec) {
+  std::vector<pid_t> pids{rec.pid};
+  struct stat init_ns {}, host_ns{};
+  std::string init_ns_path = "/proc/" + std::to_string(rec.pid) + "/ns/pid";
+  if (::stat(init_ns_path.c_str(), &init_ns) < 0 || ::stat("/proc/self/ns/pid", &host_ns) < 0 ||
+      init_ns.st_ino == host_ns.st_ino)
+    return pids;
+  DIR* d = ::opendir("/proc");
+  if (!d) return pids;
+  for (dirent* e; (e = ::readdir(d));) {
+    char* end;
+    long pid = std::strtol(e->d_name, &end, 10);
+    if (*end != '\0' || pid <= 0 || pid == rec.pid) continue;
+    struct stat st {};
+    std::string p = "/proc/" + std::string(e->d_name) + "/ns/pid";
+    if (::stat(p.c_str(), &st) == 0 && st.st_ino == init_ns.st_ino && st.st_dev == init_ns.st_dev)
+      pids.push_back(static_cast<pid_t>(pid));
+  }
+  ::closedir(d);
+  return pids;
+}
+
+void kill_record(const state::Record& rec, int sig, bool all) {
+  std::string status = current_status(rec);
+  if (status == "stopped" || status == "creating")
+    throw Error("container " + quote(rec.id) + " is not running", ESRCH);
+  if (!all) {
+    signal_init(rec, sig);
+    return;
+  }
+  for (pid_t pid : container_pids(rec)) {
+    if (pid == rec.pid)
+      signal_init(rec, sig);
+    else
+      ::kill(pid, sig);
+  }
+}
+
+bool wait_stopped(const state::Record& rec, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  auto pause = std::chrono::microseconds(200);
+  while (state::process_alive(rec.pid, rec.pid_start_time)) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(pause);
+    pause = std::min<std::chrono::microseconds>(pause * 2, std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+void run_poststop_hooks(const state::ContainerDir& dir, const state::Record& rec) {
+  auto text = fs::read_file_at(dir.fd(), "config.json");
+  if (!text) return;
+  try {
+    spec::Spec spec = spec::parse(*text);
+    if (spec.hooks.poststop.empty()) return;
+    HookOutput out = open_hook_output(spec, rec.bundle);
+    run_hooks("poststop", spec.hooks.poststop, oci_state_json(rec, "stopped"), out.io());
+  } catch (const Error& e) {
+    log::warning(e.what());  // the spec: poststop failures are warnings
+  }
+}
+
+std::vector<std::string> matching_ids(const state::StateStore& store, const std::string& regex) {
+  std::regex re;
+  try {
+    re = std::regex(regex, std::regex::extended);
+  } catch (const std::regex_error& e) {
+    throw Error("invalid regex " + quote(regex) + ": " + e.what(), EINVAL);
+  }
+  std::vector<std::string> ids;
+  for (const auto& id : store.list_ids())
+    if (std::regex_search(id, re)) ids.push_back(id);
+  return ids;
+}
+
+}  // namespace
+
+int parse_signal(const std::string& signal) {
+  if (signal.empty()) throw Error("invalid signal ``", EINVAL);
+  if (std::isdigit(static_cast<unsigned char>(signal[0]))) {
+    size_t used = 0;
+    int n = -1;
+    try {
+      n = std::stoi(signal, &used);
+    } catch (...) {
+    }
+    if (used != signal.size() || n <= 0 || n >= NSIG)
+      throw Error("invalid signal " + quote(signal), EINVAL);
+    return n;
+  }
+  std::string name = signal;
+  for (char& ch : name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (name.starts_with("SIG")) name.erase(0, 3);
+  for (const auto& s : kSignals)
+    if (name == s.name) return s.number;
+  if (name.starts_with("RTMIN") || name.starts_with("RTMAX")) {
+    bool min = name.starts_with("RTMIN");
+    std::string rest = name.substr(5);
+    int off = 0;
+    if (!rest.empty()) {
+      if ((min && rest[0] != '+') || (!min && rest[0] != '-'))
+        throw Error("invalid signal " + quote(signal), EINVAL);
+      off = std::atoi(rest.c_str() + 1);
+    }
+    int n = min ? SIGRTMIN + off : SIGRTMAX - off;
+    if (n >= SIGRTMIN && n <= SIGRTMAX) return n;
+  }
+  throw Error("invalid signal " + quote(signal), EINVAL);
+}
+
+std::string state(const GlobalOptions& global, const std::string& id) {
+  state::validate_id(id);
+  std::string root = state_root(global.root);
+  state::StateStore store(root);
+  if (!store.exists(id)) throw Error("container " + quote(id) + " does not exist", ENOENT);
+  auto rec = peek_record(root, id);
+  if (!rec) {
+    state::Record creating;
+    creating.id = id;
+    return oci_state_json(creating, "creating", true);
+  }
+  return oci_state_json(*rec, current_status(*rec), true);
+}
+
+std::string list(const GlobalOptions& global, ListFormat format) {
+  std::string root = state_root(global.root);
+  state::StateStore store(root);
+  std::vector<std::pair<state::Record, std::string>> rows;
+  for (const auto& id : store.list_ids()) {
+    auto rec = peek_record(root, id);
+    if (!rec) {
+      state::Record creating;
+      creating.id = id;
+      rows.emplace_back(creating, "creating");
+      continue;
+    }
+    std::string status = current_status(*rec);
+    rows.emplace_back(std::move(*rec), status);
+  }
+  std::ostringstream out;
+  if (format == ListFormat::quiet) {
+    for (const auto& [rec, status] : rows) out << rec.id << "\n";
+    return out.str();
+  }
+  if (format == ListFormat::json) {
+    nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+    for (const auto& [rec, status] : rows)
+      arr.push_back(nlohmann::ordered_json::parse(oci_state_json(rec, status)));
+    return arr.dump() + "\n";
+  }
+  // Column widths follow the content, as crun's table does.
+  std::vector<std::array<std::string, 6>> table;
+  table.push_back({"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"});
+  for (const auto& [rec, status] : rows)
+    table.push_back({rec.id, std::to_string(status == "stopped" ? 0 : rec.pid), status, rec.bundle,
+                     rec.created, rec.owner});
+  std::array<size_t, 6> width{};
+  for (const auto& row : table)
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  for (const auto& row : table) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      out << row[i];
+      if (i + 1 < row.size()) out << std::string(width[i] - row[i].size() + 2, ' ');
+    }
+    out << "\n";
+  }
+  return out.str();
+}
+
+void kill(const GlobalOptions& global, const std::string& id, const std::string& signal, bool all) {
+  int sig = parse_signal(signal);
+  state::validate_id(id);
+  std::string root = state_root(global.root);
+  state::StateStore store(root);
+  if (!store.exists(id)) throw Error("container " + quote(id) + " does not exist", ENOENT);
+  auto rec = peek_record(root, id);
+  if (!rec) throw Error("container " + quote(id) + " is not running", ESRCH);
+  kill_record(*rec, sig, all);
+}
+
+void kill_matching(const GlobalOptions& global, const std::string& regex,
+                   const std::string& signal, bool all) {
+  int sig = parse_signal(signal);
+  std::string root = state_root(global.root);
+  state::StateStore store(root);
+  for (const auto& id : matching_ids(store, regex)) {
+    auto rec = peek_record(root, id);
+    if (!rec) continue;
+    try {
+      kill_record(*rec, sig, all);
+    } catch (const Error& e) {
+      log::debug(e.what());  // stopped containers are skipped, as crun does
+    }
+  }
+}
+
+void remove(const GlobalOptions& global, const std::string& id, bool force) {
+  state::validate_id(id);
+  state::StateStore store(state_root(global.root));
+  state::ContainerDir dir = store.open(id);
+  if (!dir.has_record()) {
+    // A create that died before writing its record: nothing runs from it.
+    dir.remove();
+    return;
+  }
+  state::Record rec = dir.read();
+  std::string status = current_status(rec);
+  if (status == "running" || status == "paused") {
+    if (!force)
+      throw Error("container " + quote(id) + " is " + status +
+                      ": stop it first or use --force",
+                  EBUSY);
+  }
+  if (status != "stopped") {
+    try {
+      kill_record(rec, SIGKILL, true);
+    } catch (const Error& e) {
+      log::debug(e.what());
+    }
+    if (!wait_stopped(rec, std::chrono::seconds(10)))
+      throw Error("container " + quote(id) + " did not stop after SIGKILL", EBUSY);
+  }
+  run_poststop_hooks(dir, rec);
+  dir.remove();
+}
+
+void remove_matching(const GlobalOptions& global, const std::string& regex, bool force) {
+  state::StateStore store(state_root(global.root));
+  for (const auto& id : matching_ids(store, regex)) {
+    try {
+      remove(global, id, force);
+    } catch (const Error& e) {
+      log::error(std::string("delete ") + quote(id) + ": " + e.what());
+    }
+  }
+}
+
+}  // namespace urun::container

@@ -1,0 +1,54 @@
+#pragma once
+// The lifecycle operations behind the CLI commands. Each takes a request
+// struct filled by src/cli/ and throws urun::Error; main prints it.
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace urun::container {
+
+struct GlobalOptions {
+  std::string root;            // state root; "" -> state::default_root()
+  bool no_pivot = false;
+  std::string cgroup_manager;  // "" (auto) | cgroupfs | systemd | disabled
+  bool systemd_cgroup = false;
+};
+
+struct CreateRequest {
+  std::string id;
+  std::string bundle;  // "" -> current directory
+  std::string config = "config.json";
+  std::string pid_file;
+  std::string console_socket;
+  bool no_pivot = false;
+  bool no_new_keyring = false;
+  int preserve_fds = 0;
+};
+
+// create: the container waits in "created" until start.
+void create(const GlobalOptions& global, const CreateRequest& request);
+// run: create + start; foreground unless detach. Returns the exit status to
+// exit with (the container's, or 128 + signal).
+int run(const GlobalOptions& global, const CreateRequest& request, bool detach);
+void start(const GlobalOptions& global, const std::string& id);
+
+// OCI state JSON of one container (pretty-printed, as crun prints it).
+std::string state(const GlobalOptions& global, const std::string& id);
+
+enum class ListFormat { table, json, quiet };
+std::string list(const GlobalOptions& global, ListFormat format);
+
+// signal: a name with or without SIG ("KILL", "SIGKILL") or a number.
+int parse_signal(const std::string& signal);
+void kill(const GlobalOptions& global, const std::string& id, const std::string& signal, bool all);
+// --regex: every container whose id matches; returns how many were signalled.
+void kill_matching(const GlobalOptions& global, const std::string& regex,
+                   const std::string& signal, bool all);
+
+void remove(const GlobalOptions& global, const std::string& id, bool force);
+void remove_matching(const GlobalOptions& global, const std::string& regex, bool force);
+
+// spec: writes <bundle>/config.json (refuses to overwrite).
+void write_spec(const std::string& bundle, bool rootless);
+
+}  // namespace urun::container

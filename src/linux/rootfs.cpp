@@ -1,0 +1,206 @@
+#include "linux/rootfs.hpp"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <optional>
+
+#include "common/error.hpp"
+#include "linux/devices.hpp"
+#include "linux/mounts.hpp"
+#include "linux/path.hpp"
+
+namespace urun::linux {
+namespace {
+
+const std::string &rootfs_propagation(const spec::Spec &spec) {
+  static const std::string kNone;
+  return spec.linux ? spec.linux->rootfs_propagation : kNone;
+}
+
+bool wants_shared(const std::string &propagation) {
+  return propagation == "shared" || propagation == "rshared";
+}
+
+// After pivot_root the container may have no /proc: then plain paths are
+// used, which is safe because "/" is already the container's root and the
+// kernel's own ".." handling stops there.
+std::string target_of(int fd, const std::string &fallback) {
+  return ::access("/proc/self/fd", X_OK) == 0 ? fd_path(fd) : fallback;
+}
+
+// An existing path inside the container's "/" (after pivot_root), resolved
+// without leaving it; nullopt when it does not exist.
+struct Existing {
+  InRootEntry entry;
+  UniqueFd fd;  // O_PATH of the entry
+  struct stat st;
+};
+
+std::optional<Existing> find_existing(int root_fd, const std::string &path) {
+  Existing e;
+  try {
+    e.entry = resolve_in_root(root_fd, path, false, true);
+  } catch (const Error &err) {
+    if (err.code() == ENOENT || err.code() == ENOTDIR) return std::nullopt;
+    throw;
+  }
+  if (e.entry.name.empty()) return std::nullopt;  // "/" itself: not something to mask
+  e.fd.reset(::openat(e.entry.dir.get(), e.entry.name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!e.fd) {
+    if (errno == ENOENT) return std::nullopt;
+    throw_errno("open " + quote(path));
+  }
+  if (::fstat(e.fd.get(), &e.st) < 0) throw_errno("stat " + quote(path));
+  return e;
+}
+
+UniqueFd reopen_mounted(const Existing &e, const std::string &what) {
+  UniqueFd out(::openat(e.entry.dir.get(), e.entry.name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!out) throw_errno(what + ": open the new mount");
+  return out;
+}
+
+void mask_path(int root_fd, const std::string &path) {
+  auto e = find_existing(root_fd, path);
+  if (!e) return;
+  const std::string target = target_of(e->fd.get(), path);
+  if (S_ISDIR(e->st.st_mode)) {
+    const std::string what = "mask " + quote(path) + " with an empty read-only tmpfs";
+    // A read-only tmpfs with one inode: nothing can ever be created in it.
+    if (::mount("tmpfs", target.c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                "size=0k,nr_inodes=1,mode=755") < 0) {
+      throw_errno(what);
+    }
+    return;
+  }
+  const std::string what = "mask " + quote(path) + " with /dev/null";
+  // The container's /dev/null is ours, but check it is the real device before
+  // using it to hide something.
+  UniqueFd null(::open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  struct stat st;
+  if (!null || ::fstat(null.get(), &st) < 0) throw_errno(what);
+  if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+    throw Error(what + ": /dev/null is not the null device", EINVAL);
+  }
+  const std::string source = target_of(null.get(), "/dev/null");
+  if (::mount(source.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) < 0) throw_errno(what);
+}
+
+void make_readonly(int root_fd, const std::string &path) {
+  auto e = find_existing(root_fd, path);
+  if (!e) return;
+  const std::string what = "make " + quote(path) + " read-only";
+  const std::string target = target_of(e->fd.get(), path);
+  if (::mount(target.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) {
+    throw_errno(what);
+  }
+  UniqueFd mounted = reopen_mounted(*e, what);
+  // The bind repeats the flags it has now (nosuid, nodev, ...) plus ro, so
+  // locked flags are kept and nothing gets looser.
+  remount_bind(mounted.get(), MS_RDONLY | mount_flags_of(mounted.get()), true, what, path);
+  // Submounts too, where the kernel has mount_setattr; a remount reaches only
+  // the top.
+  struct mount_attr attr = {};
+  attr.attr_set = MOUNT_ATTR_RDONLY;
+  ::syscall(SYS_mount_setattr, mounted.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
+}
+
+}  // namespace
+
+void prepare_rootfs(const spec::Spec &spec, const RootfsOptions &options) {
+  const std::string &propagation = rootfs_propagation(spec);
+  // Nothing done from here on may reach the host's mount table. Slave (not
+  // private) when the config asks for shared or slave, so host mounts still
+  // propagate in; a shared "/" is made only after pivot_root (finish_rootfs),
+  // because pivot_root refuses a shared new root.
+  unsigned long root_flags = MS_REC | MS_PRIVATE;
+  if (wants_shared(propagation) || propagation == "slave" || propagation == "rslave") {
+    root_flags = MS_REC | MS_SLAVE;
+  }
+  if (::mount(nullptr, "/", nullptr, root_flags, nullptr) < 0) {
+    throw_errno("set the propagation of `/`");
+  }
+  // pivot_root needs the new root to be a mount point.
+  const char *rootfs = options.rootfs.c_str();
+  if (::mount(rootfs, rootfs, nullptr, MS_BIND | MS_REC, nullptr) < 0) {
+    throw_errno("bind the rootfs " + quote(options.rootfs) + " on itself");
+  }
+  // Opened after the bind so the fd is on the new mount, not the one it covers.
+  UniqueFd root(::open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) throw_errno("open the rootfs " + quote(options.rootfs));
+  if (!propagation.empty() && !wants_shared(propagation)) {
+    unsigned long flags = propagation_flags(propagation);
+    if (flags == 0) {
+      throw Error("linux.rootfsPropagation: unknown value " + quote(propagation), EINVAL);
+    }
+    std::string target = fd_path(root.get());
+    if (::mount(nullptr, target.c_str(), nullptr, MS_REC | flags, nullptr) < 0) {
+      throw_errno("set the propagation of the rootfs to " + quote(propagation));
+    }
+  }
+
+  MountContext context;
+  context.root_fd = root.get();
+  context.in_user_ns = options.new_user_ns || options.rootless;
+  context.rootless = options.rootless;
+  context.new_net_ns = options.new_net_ns;
+  context.new_cgroup_ns = options.new_cgroup_ns;
+  for (const auto &m : spec.mounts) mount_one(m, context);
+
+  DeviceOptions devices;
+  devices.bind_devices = options.rootless;
+  create_devices(root.get(), spec, devices);
+}
+
+void enter_rootfs(const std::string &rootfs, bool no_pivot) {
+  UniqueFd new_root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!new_root) throw_errno("open the rootfs " + quote(rootfs));
+  if (no_pivot) {
+    if (::fchdir(new_root.get()) < 0) throw_errno("chdir to the rootfs " + quote(rootfs));
+    if (::mount(rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) < 0) {
+      throw_errno("move the rootfs " + quote(rootfs) + " onto `/`");
+    }
+    if (::chroot(".") < 0) throw_errno("chroot into the rootfs " + quote(rootfs));
+  } else {
+    UniqueFd old_root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!old_root) throw_errno("open `/`");
+    if (::fchdir(new_root.get()) < 0) throw_errno("chdir to the rootfs " + quote(rootfs));
+    // pivot_root(".", ".") stacks the old root on top of the new one, so no
+    // directory for it is needed inside the rootfs.
+    if (::syscall(SYS_pivot_root, ".", ".") < 0) throw_errno("pivot_root to " + quote(rootfs));
+    // "." must name the old root's mount (the top one) for the calls below.
+    if (::fchdir(old_root.get()) < 0) throw_errno("chdir to the old root");
+    // Slave first, so the detach below cannot propagate to a peer on the host.
+    if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) {
+      throw_errno("make the old root a slave mount");
+    }
+    if (::umount2(".", MNT_DETACH) < 0) throw_errno("detach the old root");
+  }
+  if (::chdir("/") < 0) throw_errno("chdir to `/` of the container");
+}
+
+void finish_rootfs(const spec::Spec &spec) {
+  UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) throw_errno("open `/`");
+  if (spec.linux) {
+    for (const auto &p : spec.linux->masked_paths) mask_path(root.get(), clean_path(p));
+    for (const auto &p : spec.linux->readonly_paths) make_readonly(root.get(), clean_path(p));
+  }
+  if (spec.root.readonly) {
+    remount_bind(root.get(), MS_RDONLY | mount_flags_of(root.get()), true,
+                 "make the root filesystem read-only", "/");
+  }
+  const std::string &propagation = rootfs_propagation(spec);
+  if (wants_shared(propagation)) {
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_SHARED, nullptr) < 0) {
+      throw_errno("set the propagation of `/` to " + quote(propagation));
+    }
+  }
+}
+
+}  // namespace urun::linux

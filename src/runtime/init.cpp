@@ -1,0 +1,249 @@
+#include "runtime/init.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "common/error.hpp"
+#include "common/fs.hpp"
+#include "container/hooks.hpp"
+#include "linux/capabilities.hpp"
+#include "linux/process_attrs.hpp"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+namespace urun::runtime {
+namespace {
+
+const SyncChannel* g_channel = nullptr;
+
+// Log lines from the child travel to the parent, which owns the log file.
+void channel_sink(log::Level level, std::string_view message) {
+  if (g_channel) g_channel->send_log(level, message);
+}
+
+void write_time_offsets(const spec::Linux& linux) {
+  std::string text;
+  for (const auto& [clock, off] : linux.time_offsets)
+    text += clock + " " + std::to_string(off.secs) + " " + std::to_string(off.nanosecs) + "\n";
+  if (!text.empty()) fs::write_existing("/proc/self/timens_offsets", text);
+}
+
+void join_and_unshare(InitPlan& plan) {
+  auto& ns = *plan.namespaces;
+  for (auto& [flag, fd] : ns.join) {
+    if (::setns(fd.get(), flag) < 0)
+      throw_errno(std::string("join ") + linux::namespace_proc_name(flag) + " namespace");
+    fd.reset();
+  }
+  if (ns.unshare_flags & ~(CLONE_NEWCGROUP)) {
+    if (::unshare(ns.unshare_flags & ~CLONE_NEWCGROUP) < 0) throw_errno("unshare namespaces");
+  }
+}
+
+// Called once the uid/gid maps exist: become root of the user namespace so
+// that the set-up that follows has its capabilities.
+void become_namespace_root() {
+  if (::setresgid(0, 0, 0) < 0) throw_errno("setresgid to 0 in the user namespace");
+  if (::setresuid(0, 0, 0) < 0) throw_errno("setresuid to 0 in the user namespace");
+}
+
+// The init must fork once more when its pid or time namespace only applies
+// to children. The intermediate process reports the real init's pid and
+// exits; the init goes on with the set-up.
+void fork_real_init(const SyncChannel& channel) {
+  pid_t pid = ::fork();
+  if (pid < 0) throw_errno("fork the container init");
+  if (pid > 0) {
+    channel.send(Msg::kInitPid, std::to_string(pid));
+    ::_exit(0);
+  }
+}
+
+void apply_process_user(const InitPlan& plan, const spec::Process& proc) {
+  const bool keep_groups =
+      plan.keep_original_groups || (plan.setgroups_denied && proc.user.additional_gids.empty());
+  if (proc.capabilities) linux::drop_bounding_set(*proc.capabilities);
+  linux::set_user(proc.user, keep_groups);
+  if (proc.no_new_privileges) linux::set_no_new_privs();
+  linux::apply_capabilities(proc.capabilities ? *proc.capabilities : spec::Capabilities{});
+}
+
+// Only 0-2 and the preserved fds reach the process: every other fd is marked
+// close-on-exec (not closed: the channel and fifo are still needed until exec).
+void mark_fds_cloexec(int preserve_fds) {
+  unsigned first = 3u + static_cast<unsigned>(preserve_fds);
+  if (::syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+  // Old kernels: walk /proc/self/fd.
+  for (int fd = static_cast<int>(first); fd < 65536; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+void clear_cloexec_on_preserved(int preserve_fds) {
+  for (int fd = 3; fd < 3 + preserve_fds; ++fd) {
+    int flags = ::fcntl(fd, F_GETFD);
+    if (flags >= 0) ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+  }
+}
+
+void wait_for_start(const InitPlan& plan) {
+  if (plan.foreground) {
+    plan.channel->expect(Msg::kStart);
+    return;
+  }
+  char byte;
+  for (;;) {
+    ssize_t n = ::read(plan.start_fifo_fd, &byte, 1);
+    if (n == 1) return;
+    if (n < 0 && errno == EINTR) continue;
+    throw_errno("wait for start on exec fifo", n == 0 ? EPIPE : errno);
+  }
+}
+
+[[noreturn]] void run(InitPlan& plan) {
+  const spec::Spec& spec = *plan.spec;
+  const spec::Process& proc = *spec.process;
+  const spec::Linux empty_linux;
+  const spec::Linux& linux = spec.linux ? *spec.linux : empty_linux;
+  const SyncChannel& channel = *plan.channel;
+
+  // 1. Namespaces: join by path (user first), unshare the rest, get id maps.
+  join_and_unshare(plan);
+  if (plan.namespaces->new_user) {
+    channel.send(Msg::kNeedIdMaps);
+    plan.setgroups_denied = channel.expect(Msg::kIdMapsDone) == "deny";
+    become_namespace_root();
+  } else {
+    channel.send(Msg::kNeedIdMaps);  // the parent still places us in the cgroup
+    channel.expect(Msg::kIdMapsDone);
+    for (const auto& joined : plan.namespaces->join)
+      if (joined.first == CLONE_NEWUSER) become_namespace_root();
+  }
+  if (plan.namespaces->unshare_flags & CLONE_NEWTIME) write_time_offsets(linux);
+  if (plan.namespaces->needs_fork) fork_real_init(channel);
+  if (plan.namespaces->unshare_flags & CLONE_NEWCGROUP) {
+    if (::unshare(CLONE_NEWCGROUP) < 0) throw_errno("unshare cgroup namespace");
+  }
+
+  if (proc.oom_score_adj) linux::set_oom_score_adj(*proc.oom_score_adj);
+  if (!plan.no_new_keyring) linux::join_new_session_keyring(plan.id);
+
+  // 2. Hostname, then the filesystem.
+  linux::set_hostname(spec.hostname);
+  linux::set_domainname(spec.domainname);
+  linux::prepare_rootfs(spec, plan.rootfs);
+
+  // 3. prestart and createRuntime hooks run in the runtime namespace (the
+  // parent); createContainer hooks run here, in the container's namespaces,
+  // before pivot_root.
+  channel.send(Msg::kRunHooks);
+  std::string state_json = channel.expect(Msg::kHooksDone);
+  if (!spec.hooks.create_container.empty())
+    container::run_hooks("createContainer", spec.hooks.create_container, state_json, {});
+
+  linux::enter_rootfs(plan.rootfs.rootfs, plan.no_pivot);
+  linux::finish_rootfs(spec);
+  linux::apply_sysctl(linux.sysctl);
+  linux::apply_rlimits(proc.rlimits);
+  if (::chdir(proc.cwd.c_str()) < 0) throw_errno("chdir to " + quote(proc.cwd));
+
+  mark_fds_cloexec(plan.preserve_fds);
+  clear_cloexec_on_preserved(plan.preserve_fds);
+  apply_process_user(plan, proc);
+  // Resolved as the process user, so a program it may not run fails create.
+  std::string program = find_executable(proc.args[0], proc.env);
+  if (proc.user.umask) ::umask(*proc.user.umask);
+
+  channel.send(Msg::kReady);
+  wait_for_start(plan);
+  if (!spec.hooks.start_container.empty())
+    container::run_hooks("startContainer", spec.hooks.start_container, state_json, {});
+
+  std::vector<char*> argv, envp;
+  for (const auto& a : proc.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : proc.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  ::execve(program.c_str(), argv.data(), envp.data());
+  throw_errno("exec " + quote(proc.args[0]));
+}
+
+}  // namespace
+
+std::string find_executable(const std::string& program, const std::vector<std::string>& env) {
+  auto check = [](const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      errno = EACCES;
+      return false;
+    }
+    return ::access(path.c_str(), X_OK) == 0;
+  };
+  if (program.find('/') != std::string::npos) {
+    if (check(program)) return program;
+    throw_errno("exec " + quote(program));
+  }
+  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const auto& e : env)
+    if (e.starts_with("PATH=")) path = e.substr(5);
+  int last_errno = ENOENT;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    std::string dir = path.substr(start, end - start);
+    if (dir.empty()) dir = ".";
+    std::string candidate = dir + "/" + program;
+    if (check(candidate)) return candidate;
+    if (errno == EACCES) last_errno = EACCES;
+    start = end + 1;
+  }
+  if (last_errno == EACCES) throw_errno("exec " + quote(program) + ": permission denied", EACCES);
+  throw Error("exec " + quote(program) + ": executable file not found in $PATH", ENOENT);
+}
+
+// The parent blocks the signals it forwards and may ignore SIGPIPE; the
+// container's process must start with a clean slate (both survive execve).
+void reset_signals() {
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    ::signal(sig, SIG_DFL);
+  }
+}
+
+void container_init(InitPlan& plan) noexcept {
+  reset_signals();
+  g_channel = plan.channel;
+  log::set_sink(channel_sink);
+  try {
+    run(plan);
+  } catch (const Error& e) {
+    if (!plan.channel->try_send(Msg::kError, e.message(), e.code())) {
+      std::string line = "urun: " + e.message() + "\n";
+      fs::write_all(STDERR_FILENO, line);
+    }
+  } catch (const std::exception& e) {
+    std::string msg = std::string("container init: ") + e.what();
+    if (!plan.channel->try_send(Msg::kError, msg, EINVAL))
+      fs::write_all(STDERR_FILENO, "urun: " + msg + "\n");
+  } catch (...) {
+    plan.channel->try_send(Msg::kError, "container init: unknown error", EINVAL);
+  }
+  ::_exit(127);
+}
+
+}  // namespace urun::runtime

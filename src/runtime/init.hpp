@@ -1,0 +1,40 @@
+#pragma once
+// The container init: the child side of clone(). Everything here was computed
+// by the parent (launcher.cpp) before clone; the child only applies it, in
+// the order the OCI spec and the kernel require, then execs the process.
+#include <string>
+#include <vector>
+
+#include "linux/namespaces.hpp"
+#include "linux/rootfs.hpp"
+#include "runtime/sync_channel.hpp"
+#include "spec/spec.hpp"
+
+namespace urun::runtime {
+
+struct InitPlan {
+  const spec::Spec* spec = nullptr;
+  std::string id;
+  linux::NamespacePlan* namespaces = nullptr;
+  linux::RootfsOptions rootfs;
+  const SyncChannel* channel = nullptr;  // the child's end
+  int start_fifo_fd = -1;  // detached create: block reading one byte (start writes it)
+  bool foreground = false;  // run: wait for kStart on the channel instead
+  bool no_pivot = false;
+  bool no_new_keyring = false;
+  bool keep_original_groups = false;
+  bool setgroups_denied = false;  // a single-id map denies setgroups(2)
+  int preserve_fds = 0;
+};
+
+// The clone() entry point. Never returns and never throws: any failure is sent
+// to the parent as a kError frame (or written to stderr when the parent is
+// gone) and the child _exits with status 127.
+[[noreturn]] void container_init(InitPlan& plan) noexcept;
+
+// Finds the program like execvp would with the process's PATH (from env, or
+// the default PATH), so a missing executable fails create, not start, as crun
+// does. Returns the path to exec; throws Error with ENOENT/EACCES otherwise.
+std::string find_executable(const std::string& program, const std::vector<std::string>& env);
+
+}  // namespace urun::runtime

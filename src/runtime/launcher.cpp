@@ -1,0 +1,163 @@
+#include "runtime/launcher.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "linux/capabilities.hpp"
+#include "linux/namespaces.hpp"
+#include "runtime/init.hpp"
+#include "userns/map_writer.hpp"
+#include "userns/mapping.hpp"
+#include "userns/subid.hpp"
+
+namespace urun::runtime {
+namespace {
+
+std::vector<userns::Mapping> to_userns(const std::vector<spec::IdMapping>& in) {
+  std::vector<userns::Mapping> out;
+  out.reserve(in.size());
+  for (const auto& m : in) out.push_back({m.container_id, m.host_id, m.size});
+  return out;
+}
+
+struct IdMaps {
+  std::vector<userns::Mapping> uids, gids;
+  bool automatic = false;  // made by urun, not given by the config
+};
+
+// The config's mappings, or for a rootless run without a user namespace in
+// the config: the caller as root plus its subordinate ranges.
+IdMaps compute_id_maps(const spec::Spec& spec, bool automatic) {
+  IdMaps maps;
+  if (!automatic && spec.linux) {
+    maps.uids = to_userns(spec.linux->uid_mappings);
+    maps.gids = to_userns(spec.linux->gid_mappings);
+    userns::validate_mappings(maps.uids, "linux.uidMappings");
+    userns::validate_mappings(maps.gids, "linux.gidMappings");
+    return maps;
+  }
+  maps.automatic = true;
+  auto defaults = userns::rootless_default_mappings(::geteuid(), ::getegid());
+  maps.uids = std::move(defaults.uids);
+  maps.gids = std::move(defaults.gids);
+  return maps;
+}
+
+// Checks names before clone so a typo fails fast with a clear message.
+void check_capability_names(const spec::Process& proc) {
+  if (!proc.capabilities) return;
+  const auto& c = *proc.capabilities;
+  for (const auto* set : {&c.bounding, &c.effective, &c.inheritable, &c.permitted, &c.ambient})
+    for (const auto& name : *set)
+      if (linux::capability_from_name(name) < 0)
+        throw Error("process.capabilities: unknown capability " + quote(name), EINVAL);
+}
+
+// Keeps our own fds clear of the range the container's preserved fds use.
+void move_above(UniqueFd& fd, int min_fd) {
+  if (fd.get() >= min_fd) return;
+  int moved = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, min_fd);
+  if (moved < 0) throw_errno("move fd above preserved fds");
+  fd.reset(moved);
+}
+
+int clone_entry(void* arg) { container_init(*static_cast<InitPlan*>(arg)); }
+
+constexpr size_t kChildStack = 1 << 20;
+
+}  // namespace
+
+LaunchedInit launch(const LaunchRequest& req) {
+  const spec::Spec& spec = *req.spec;
+  const bool rootless = ::geteuid() != 0;
+  check_capability_names(*spec.process);
+
+  const std::vector<spec::Namespace> no_namespaces;
+  const auto& namespaces = spec.linux ? spec.linux->namespaces : no_namespaces;
+  bool config_has_user = false;
+  for (const auto& ns : namespaces) config_has_user |= ns.type == "user";
+  linux::NamespacePlan ns = linux::plan_namespaces(namespaces, rootless && !config_has_user);
+  if (!(ns.clone_flags & CLONE_NEWNS) && !(ns.unshare_flags & CLONE_NEWNS))
+    throw Error("linux.namespaces: a mount namespace is required", EINVAL);
+
+  IdMaps maps;
+  if (ns.new_user) maps = compute_id_maps(spec, rootless && !config_has_user);
+
+  SyncChannel parent_end, child_end;
+  SyncChannel::make_pair(parent_end, child_end);
+  const int min_fd = 3 + req.preserve_fds;
+  move_above(parent_end.owned_fd(), min_fd);
+  move_above(child_end.owned_fd(), min_fd);
+  for (auto& joined : ns.join) move_above(joined.second, min_fd);
+
+  InitPlan plan;
+  plan.spec = &spec;
+  plan.id = req.id;
+  plan.namespaces = &ns;
+  plan.rootfs.rootfs = req.rootfs;
+  plan.rootfs.rootless = rootless;
+  plan.rootfs.new_user_ns = ns.new_user;
+  plan.rootfs.new_net_ns = ns.new_net;
+  plan.rootfs.new_cgroup_ns = ns.new_cgroup;
+  plan.channel = &child_end;
+  plan.start_fifo_fd = req.start_fifo_fd;
+  plan.foreground = req.foreground;
+  plan.no_pivot = req.no_pivot;
+  plan.no_new_keyring = req.no_new_keyring;
+  plan.keep_original_groups = spec.annotation("run.oci.keep_original_groups") != nullptr;
+  plan.preserve_fds = req.preserve_fds;
+
+  // The stack is only reserved address space: pages are touched as used.
+  void* stack = ::mmap(nullptr, kChildStack, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) throw_errno("allocate the init's stack");
+  pid_t pid = ::clone(clone_entry, static_cast<char*>(stack) + kChildStack,
+                      ns.clone_flags | SIGCHLD, &plan);
+  int clone_errno = errno;
+  ::munmap(stack, kChildStack);
+  if (pid < 0) throw_errno("clone the container init", clone_errno);
+
+  LaunchedInit out;
+  out.pid = pid;
+  out.guard.reset(pid);
+  out.rootless = rootless;
+  child_end.close();
+
+  // Requests from the init, in the order it makes them.
+  parent_end.expect(Msg::kNeedIdMaps);
+  std::string maps_reply;
+  if (ns.new_user) {
+    userns::WriteOptions options;
+    options.allow_single_fallback = maps.automatic;
+    userns::MapResult result = userns::write_id_maps(pid, maps.uids, maps.gids, options);
+    if (!result.warning.empty()) log::warning(result.warning);
+    if (log::enabled(log::Level::debug)) log::debug("id maps: " + result.describe());
+    if (result.setgroups_denied) maps_reply = "deny";
+  }
+  parent_end.send(Msg::kIdMapsDone, maps_reply);
+
+  if (ns.needs_fork) {
+    pid_t init = static_cast<pid_t>(std::stol(parent_end.expect(Msg::kInitPid)));
+    // Reap the intermediate process; the real init is its child.
+    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    out.guard.release();
+    out.guard.reset(init);
+    out.pid = init;
+  }
+
+  parent_end.expect(Msg::kRunHooks);
+  std::string state_json = req.runtime_hooks ? req.runtime_hooks(out.pid) : std::string("{}");
+  parent_end.send(Msg::kHooksDone, state_json);
+  parent_end.expect(Msg::kReady);
+  out.channel = std::move(parent_end);
+  return out;
+}
+
+}  // namespace urun::runtime

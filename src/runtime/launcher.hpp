@@ -1,0 +1,40 @@
+#pragma once
+// The parent side of container creation: computes the init's plan, clones it,
+// answers its requests on the sync channel (id maps, hooks) and returns once
+// it reports ready. On any failure the init is killed and reaped.
+#include <sys/types.h>
+
+#include <functional>
+#include <string>
+
+#include "common/child_guard.hpp"
+#include "runtime/sync_channel.hpp"
+#include "spec/spec.hpp"
+
+namespace urun::runtime {
+
+struct LaunchRequest {
+  std::string id;
+  const spec::Spec* spec = nullptr;
+  std::string rootfs;  // absolute, resolved
+  bool no_pivot = false;
+  bool no_new_keyring = false;
+  int preserve_fds = 0;
+  bool foreground = false;   // run: the init waits for kStart on the channel
+  int start_fifo_fd = -1;    // create: the init waits for a byte on this fifo
+  // Runs prestart + createRuntime hooks for the init `pid`; returns the
+  // state JSON handed to createContainer/startContainer hooks.
+  std::function<std::string(pid_t pid)> runtime_hooks;
+};
+
+struct LaunchedInit {
+  pid_t pid = -1;
+  SyncChannel channel;  // parent end, still connected (run sends kStart on it)
+  ChildGuard guard;     // kills the init unless released
+  bool rootless = false;
+};
+
+// Throws Error (the init's own error when it failed) after killing the init.
+LaunchedInit launch(const LaunchRequest& request);
+
+}  // namespace urun::runtime

@@ -1,0 +1,94 @@
+#include "runtime/sync_channel.hpp"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cstring>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace urun::runtime {
+namespace {
+
+struct Header {
+  uint32_t type;
+  int32_t err;
+};
+
+// Large enough for any state JSON or error text we send.
+constexpr size_t kMaxFrame = 256 * 1024;
+
+}  // namespace
+
+void SyncChannel::make_pair(SyncChannel& parent_end, SyncChannel& child_end) {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
+    throw_errno("create sync socket pair");
+  parent_end = SyncChannel(UniqueFd(fds[0]));
+  child_end = SyncChannel(UniqueFd(fds[1]));
+}
+
+bool SyncChannel::try_send(Msg type, std::string_view payload, int32_t err) const noexcept {
+  Header h{static_cast<uint32_t>(type), err};
+  if (payload.size() > kMaxFrame - sizeof h) payload = payload.substr(0, kMaxFrame - sizeof h);
+  iovec iov[2] = {{&h, sizeof h}, {const_cast<char*>(payload.data()), payload.size()}};
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = payload.empty() ? 1 : 2;
+  for (;;) {
+    ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
+    if (n >= 0) return true;
+    if (errno != EINTR) return false;
+  }
+}
+
+void SyncChannel::send(Msg type, std::string_view payload, int32_t err) const {
+  if (!try_send(type, payload, err)) throw_errno("send on sync socket");
+}
+
+void SyncChannel::send_log(log::Level level, std::string_view message) const noexcept {
+  std::string payload(1, static_cast<char>('0' + static_cast<int>(level)));
+  payload.append(message);
+  try_send(Msg::kLog, payload);
+}
+
+Frame SyncChannel::receive() const {
+  std::vector<char> buf(kMaxFrame);
+  ssize_t n;
+  do {
+    n = ::recv(fd_.get(), buf.data(), buf.size(), 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) throw_errno("read sync socket");
+  if (n == 0) throw Error("the container process exited during set-up", ECHILD);
+  if (static_cast<size_t>(n) < sizeof(Header)) throw Error("short message on sync socket", EPROTO);
+  Header h;
+  std::memcpy(&h, buf.data(), sizeof h);
+  return Frame{static_cast<Msg>(h.type), h.err,
+               std::string(buf.data() + sizeof h, static_cast<size_t>(n) - sizeof h)};
+}
+
+std::string SyncChannel::expect(Msg type) const {
+  for (;;) {
+    Frame f = receive();
+    if (f.type == type) return std::move(f.payload);
+    switch (f.type) {
+      case Msg::kLog: {
+        if (f.payload.empty()) break;
+        int level = f.payload[0] - '0';
+        if (level < 0 || level > 2) level = 0;
+        log::write(static_cast<log::Level>(level), std::string_view(f.payload).substr(1));
+        break;
+      }
+      case Msg::kError:
+        throw Error(std::move(f.payload), f.err);
+      default:
+        throw Error("unexpected message " + std::to_string(static_cast<uint32_t>(f.type)) +
+                        " on sync socket while waiting for " +
+                        std::to_string(static_cast<uint32_t>(type)),
+                    EPROTO);
+    }
+  }
+}
+
+}  // namespace urun::runtime

@@ -1,0 +1,80 @@
+#pragma once
+// The parent <-> container-init channel: one SOCK_SEQPACKET socketpair, so
+// every send is one message and message boundaries survive.
+//
+// Messages, in the order a create sees them:
+//
+//   dir    type           payload             meaning
+//   -----  -------------  ------------------  -------------------------------------------------
+//   C->P   kNeedIdMaps    -                   a new user namespace exists: write its id maps
+//   P->C   kIdMapsDone    -                   maps written (and the cgroup joined): go on
+//   C->P   kInitPid       pid (text)          the init forked once more (pid/time namespace
+//                                             joined or unshared): this is the real init
+//   C->P   kRunHooks      -                   mounts done: run prestart + createRuntime now
+//   P->C   kHooksDone     state JSON          they ran; the state is for createContainer hooks
+//   C->P   kReady         -                   set-up complete: waiting for start
+//   P->C   kStart         -                   (foreground run only) exec the process now
+//   C->P   kLog           level byte + text   a log line from the child
+//   either kError         errno + text        the sender failed; the receiver reports it
+//
+// expect() returns the payload of the awaited type, forwards kLog lines to
+// urun's log as they arrive, and rethrows a kError as urun::Error carrying the
+// peer's errno and text. EOF while waiting is an Error too.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/log.hpp"
+#include "common/unique_fd.hpp"
+
+namespace urun::runtime {
+
+enum class Msg : uint32_t {
+  kNeedIdMaps = 1,
+  kIdMapsDone,
+  kInitPid,
+  kRunHooks,
+  kHooksDone,
+  kReady,
+  kStart,
+  kLog,
+  kError,
+};
+
+struct Frame {
+  Msg type{};
+  int32_t err = 0;
+  std::string payload;
+};
+
+class SyncChannel {
+ public:
+  SyncChannel() = default;
+  explicit SyncChannel(UniqueFd fd) : fd_(std::move(fd)) {}
+  // A connected pair; both ends O_CLOEXEC.
+  static void make_pair(SyncChannel& parent_end, SyncChannel& child_end);
+
+  int fd() const { return fd_.get(); }
+  UniqueFd& owned_fd() { return fd_; }
+  void close() { fd_.reset(); }
+
+  // Throws Error on failure (EPIPE when the peer is gone).
+  void send(Msg type, std::string_view payload = {}, int32_t err = 0) const;
+  // Never throws: for the child's error path and log lines, where the parent
+  // may already be gone. Returns false when the message could not be sent.
+  bool try_send(Msg type, std::string_view payload = {}, int32_t err = 0) const noexcept;
+  void send_error(int32_t err, std::string_view message) const noexcept {
+    try_send(Msg::kError, message, err);
+  }
+  void send_log(log::Level level, std::string_view message) const noexcept;
+
+  // Next frame; throws Error("... closed") on EOF.
+  Frame receive() const;
+  // Waits for `type`, forwarding logs and rethrowing errors (see above).
+  std::string expect(Msg type) const;
+
+ private:
+  UniqueFd fd_;
+};
+
+}  // namespace urun::runtime

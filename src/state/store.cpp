@@ -1,0 +1,271 @@
+#include "state/store.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+#include "common/error.hpp"
+#include "common/fs.hpp"
+
+namespace urun::state {
+namespace {
+
+constexpr size_t kMaxIdLength = 255;  // NAME_MAX: the id is a directory name
+constexpr size_t kShownIdLength = 64;
+constexpr const char* kStateFile = "state.json";
+
+// The id as it may be shown in a message: an id is user input and may hold
+// escape sequences or be huge, so bytes outside printable ASCII are escaped
+// and long ids are cut.
+std::string shown_id(std::string_view id) {
+  std::string out;
+  for (size_t i = 0; i < id.size() && i < kShownIdLength; ++i) {
+    auto c = static_cast<unsigned char>(id[i]);
+    if (c < 0x20 || c >= 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (id.size() > kShownIdLength) out += "...";
+  return out;
+}
+
+[[noreturn]] void invalid_id(std::string_view id, const std::string& why) {
+  throw Error("invalid container id " + quote(shown_id(id)) + ": " + why, EINVAL);
+}
+
+// Blocks until the lock is ours; a signal (e.g. SIGWINCH) must not turn a
+// wait into a failure.
+void lock_fd(int fd, bool exclusive, std::string_view id) {
+  while (::flock(fd, exclusive ? LOCK_EX : LOCK_SH) < 0) {
+    if (errno != EINTR) throw_errno("lock container " + quote(id));
+  }
+}
+
+// True when the directory behind fd has been removed (rmdir sets its link
+// count to 0): the lock we waited for was released by a `delete`.
+bool is_unlinked(int fd, std::string_view id) {
+  struct stat st {};
+  if (::fstat(fd, &st) < 0) throw_errno("stat container " + quote(id));
+  return st.st_nlink == 0;
+}
+
+}  // namespace
+
+void validate_id(std::string_view id) {
+  if (id.empty()) invalid_id(id, "must not be empty");
+  if (id.size() > kMaxIdLength)
+    invalid_id(id, "longer than " + std::to_string(kMaxIdLength) + " bytes (" +
+                       std::to_string(id.size()) + ")");
+  if (id == "." || id == "..") invalid_id(id, "must not be `.` or `..`");
+  for (size_t i = 0; i < id.size(); ++i) {
+    auto c = static_cast<unsigned char>(id[i]);
+    if (c == '/') invalid_id(id, "must not contain `/`");
+    // Spaces, control bytes and non-ASCII would be ambiguous or dangerous in
+    // `urun list` output, shell scripts and terminals.
+    if (c <= 0x20 || c >= 0x7f) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "byte 0x%02x at offset %zu is not printable ASCII", c, i);
+      invalid_id(id, buf);
+    }
+  }
+}
+
+std::string default_root(uid_t euid, const char* xdg_runtime_dir,
+                         const std::string& run_user_base) {
+  // Like crun, root always uses the system-wide directory, even when a login
+  // session left XDG_RUNTIME_DIR set.
+  if (euid == 0) return "/run/urun";
+  // The XDG base directory spec says relative values are invalid and must be
+  // ignored.
+  if (xdg_runtime_dir && xdg_runtime_dir[0] == '/') return std::string(xdg_runtime_dir) + "/urun";
+  // Without a session (e.g. `sudo -u`, cron) /run/user/<uid> may still be
+  // there; use it only when it is really ours, or another user could read or
+  // plant our state.
+  std::string user_dir = run_user_base + "/" + std::to_string(euid);
+  struct stat st {};
+  if (::stat(user_dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == euid)
+    return user_dir + "/urun";
+  throw Error("cannot choose a state directory: set XDG_RUNTIME_DIR or pass --root");
+}
+
+std::string default_root() { return default_root(::geteuid(), std::getenv("XDG_RUNTIME_DIR")); }
+
+StateStore::StateStore(std::string root) : root_(std::move(root)) {
+  if (root_.empty()) throw Error("state root: empty path", EINVAL);
+  // An existing root keeps its mode: an administrator may have chosen it.
+  fs::mkdir_all(root_, 0700);
+  root_fd_ = UniqueFd(::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root_fd_) throw_errno("open state root " + quote(root_));
+}
+
+ContainerDir StateStore::create(std::string_view id) {
+  validate_id(id);
+  std::string name(id);
+  if (::mkdirat(root_fd_.get(), name.c_str(), 0700) < 0) {
+    if (errno == EEXIST) throw Error("container " + quote(id) + " already exists", EEXIST);
+    throw_errno("create container directory " + quote(root_ + "/" + name));
+  }
+  // flock needs a real open file (not O_PATH). Between mkdirat and flock
+  // another command may see the directory without state.json: readers must
+  // treat a missing record as a container still being created.
+  UniqueFd fd(
+      ::openat(root_fd_.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) {
+    int err = errno;
+    // Do not leave an empty directory behind that blocks the id forever.
+    ::unlinkat(root_fd_.get(), name.c_str(), AT_REMOVEDIR);
+    throw_errno("open container directory " + quote(root_ + "/" + name), err);
+  }
+  lock_fd(fd.get(), true, id);
+  if (is_unlinked(fd.get(), id))
+    throw Error("container " + quote(id) + " was deleted while being created", ENOENT);
+  UniqueFd root_dup(::fcntl(root_fd_.get(), F_DUPFD_CLOEXEC, 0));
+  if (!root_dup) throw_errno("dup state root fd");
+  return ContainerDir(name, root_ + "/" + name, std::move(fd), std::move(root_dup));
+}
+
+ContainerDir StateStore::open(std::string_view id, bool exclusive) {
+  validate_id(id);
+  std::string name(id);
+  // A `delete` may remove the directory while we wait on its lock; and a new
+  // `create` may then make a fresh one under the same name. Retry so we end up
+  // on the directory that is linked now, or report that there is none.
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    UniqueFd fd(
+        ::openat(root_fd_.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd) {
+      if (errno == ENOENT) throw Error("container " + quote(id) + " does not exist", ENOENT);
+      throw_errno("open container directory " + quote(root_ + "/" + name));
+    }
+    lock_fd(fd.get(), exclusive, id);
+    if (is_unlinked(fd.get(), id)) continue;
+    UniqueFd root_dup(::fcntl(root_fd_.get(), F_DUPFD_CLOEXEC, 0));
+    if (!root_dup) throw_errno("dup state root fd");
+    return ContainerDir(name, root_ + "/" + name, std::move(fd), std::move(root_dup));
+  }
+  throw Error("container " + quote(id) + " does not exist", ENOENT);
+}
+
+bool StateStore::exists(std::string_view id) const {
+  try {
+    validate_id(id);
+  } catch (const Error&) {
+    return false;
+  }
+  struct stat st {};
+  return ::fstatat(root_fd_.get(), std::string(id).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+         S_ISDIR(st.st_mode);
+}
+
+std::vector<std::string> StateStore::list_ids() const {
+  // readdir needs a readable fd; the O_PATH root fd only names the directory.
+  int fd = ::openat(root_fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw_errno("open state root " + quote(root_));
+  DIR* dir = ::fdopendir(fd);
+  if (!dir) {
+    int err = errno;
+    ::close(fd);
+    throw_errno("open state root " + quote(root_), err);
+  }
+  std::vector<std::string> ids;
+  errno = 0;
+  for (dirent* e; (e = ::readdir(dir)); errno = 0) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    bool is_dir = e->d_type == DT_DIR;
+    if (e->d_type == DT_UNKNOWN) {
+      struct stat st {};
+      is_dir = ::fstatat(::dirfd(dir), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+               S_ISDIR(st.st_mode);
+    }
+    if (!is_dir) continue;
+    try {
+      validate_id(name);
+    } catch (const Error&) {
+      continue;  // not made by us (or by a newer urun with other rules)
+    }
+    ids.push_back(std::move(name));
+  }
+  int err = errno;
+  ::closedir(dir);
+  if (err != 0) throw_errno("read state root " + quote(root_), err);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+ContainerDir::ContainerDir(std::string id, std::string path, UniqueFd dir_fd)
+    : id_(std::move(id)), path_(std::move(path)), dir_fd_(std::move(dir_fd)) {}
+
+ContainerDir::ContainerDir(std::string id, std::string path, UniqueFd dir_fd, UniqueFd root_fd)
+    : id_(std::move(id)),
+      path_(std::move(path)),
+      dir_fd_(std::move(dir_fd)),
+      root_fd_(std::move(root_fd)) {}
+
+void ContainerDir::write(const Record& record) const {
+  try {
+    fs::write_file_atomic_at(dir_fd_.get(), kStateFile, to_json_text(record), 0600);
+  } catch (Error& e) {
+    throw e.prepend("save state of container " + quote(id_));
+  }
+}
+
+Record ContainerDir::read() const {
+  std::string what = path_ + "/" + kStateFile;
+  std::optional<std::string> text;
+  try {
+    text = fs::read_file_at(dir_fd_.get(), kStateFile);
+  } catch (Error& e) {
+    throw Error("read " + quote(what) + ": " + e.message(), e.code());
+  }
+  if (!text) throw Error("read " + quote(what) + ": No such file or directory", ENOENT);
+  return from_json_text(*text, what);
+}
+
+bool ContainerDir::has_record() const {
+  struct stat st {};
+  return ::fstatat(dir_fd_.get(), kStateFile, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+void ContainerDir::remove() {
+  UniqueFd parent;
+  std::string name = id_;
+  int parent_fd = root_fd_.get();
+  if (!root_fd_) {
+    auto slash = path_.rfind('/');
+    std::string dir = slash == std::string::npos ? "." : path_.substr(0, slash == 0 ? 1 : slash);
+    if (slash != std::string::npos) name = path_.substr(slash + 1);
+    parent = UniqueFd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!parent) throw_errno("remove container " + quote(id_) + ": open " + quote(dir));
+    parent_fd = parent.get();
+  }
+  // Remove only the directory we hold locked: if the name now points at
+  // something else, it is not ours to delete.
+  struct stat ours {};
+  struct stat named {};
+  if (::fstat(dir_fd_.get(), &ours) < 0) throw_errno("remove container " + quote(id_));
+  if (::fstatat(parent_fd, name.c_str(), &named, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (errno == ENOENT) return;
+    throw_errno("remove container " + quote(id_));
+  }
+  if (ours.st_dev != named.st_dev || ours.st_ino != named.st_ino)
+    throw Error("remove container " + quote(id_) + ": " + quote(path_) +
+                " was replaced by another directory");
+  try {
+    fs::remove_all_at(parent_fd, name);
+  } catch (Error& e) {
+    throw e.prepend("remove container " + quote(id_));
+  }
+}
+
+}  // namespace urun::state
