@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/error.hpp"
@@ -97,6 +98,24 @@ void clear_cloexec_on_preserved(int preserve_fds) {
   }
 }
 
+// The init is a copy of the parent and holds copies of all its fds until exec,
+// among them the state directory's lock: a `start` would wait on that lock
+// for ever. Close everything but stdio, the preserved fds and what the init
+// itself still needs.
+void close_inherited_fds(const InitPlan& plan) {
+  std::vector<int> keep{plan.channel->fd()};
+  if (plan.start_fifo_fd >= 0) keep.push_back(plan.start_fifo_fd);
+  for (const auto& joined : plan.namespaces->join) keep.push_back(joined.second.get());
+  std::sort(keep.begin(), keep.end());
+  unsigned next = 3u + static_cast<unsigned>(plan.preserve_fds);
+  for (int fd : keep) {
+    if (fd < static_cast<int>(next)) continue;
+    if (static_cast<unsigned>(fd) > next) ::syscall(SYS_close_range, next, fd - 1, 0);
+    next = static_cast<unsigned>(fd) + 1;
+  }
+  ::syscall(SYS_close_range, next, ~0U, 0);
+}
+
 void wait_for_start(const InitPlan& plan) {
   if (plan.foreground) {
     plan.channel->expect(Msg::kStart);
@@ -118,6 +137,7 @@ void wait_for_start(const InitPlan& plan) {
   const spec::Linux& linux = spec.linux ? *spec.linux : empty_linux;
   const SyncChannel& channel = *plan.channel;
 
+  close_inherited_fds(plan);
   // 1. Namespaces: join by path (user first), unshare the rest, get id maps.
   join_and_unshare(plan);
   if (plan.namespaces->new_user) {
@@ -153,8 +173,10 @@ void wait_for_start(const InitPlan& plan) {
     container::run_hooks("createContainer", spec.hooks.create_container, state_json, {});
 
   linux::enter_rootfs(plan.rootfs.rootfs, plan.no_pivot);
-  linux::finish_rootfs(spec);
+  // sysctl writes go through the container's /proc, so after pivot_root, but
+  // before readonlyPaths turn /proc/sys read-only.
   linux::apply_sysctl(linux.sysctl);
+  linux::finish_rootfs(spec);
   linux::apply_rlimits(proc.rlimits);
   if (::chdir(proc.cwd.c_str()) < 0) throw_errno("chdir to " + quote(proc.cwd));
 
@@ -204,7 +226,8 @@ std::string find_executable(const std::string& program, const std::vector<std::s
     if (end == std::string::npos) end = path.size();
     std::string dir = path.substr(start, end - start);
     if (dir.empty()) dir = ".";
-    std::string candidate = dir + "/" + program;
+    std::string candidate = dir;
+    candidate.append("/").append(program);
     if (check(candidate)) return candidate;
     if (errno == EACCES) last_errno = EACCES;
     start = end + 1;

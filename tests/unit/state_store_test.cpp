@@ -145,7 +145,9 @@ TEST(StateDefaultRoot, NonRootFallsBackToOwnedRunUserDir) {
   uid_t user = ::geteuid() == 0 ? 4242 : ::geteuid();
   std::string dir = base.path() + "/" + std::to_string(user);
   ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
-  if (::geteuid() == 0) ASSERT_EQ(::chown(dir.c_str(), user, static_cast<gid_t>(-1)), 0);
+  if (::geteuid() == 0) {
+    ASSERT_EQ(::chown(dir.c_str(), user, static_cast<gid_t>(-1)), 0);
+  }
   EXPECT_EQ(urun::state::default_root(user, nullptr, base.path()), dir + "/urun");
   // A relative or empty XDG_RUNTIME_DIR is invalid per the XDG spec: ignored.
   EXPECT_EQ(urun::state::default_root(user, "relative/dir", base.path()), dir + "/urun");
