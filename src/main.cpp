@@ -33,12 +33,13 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("-v,-V,--version", version_text);
   urun::cli::Context ctx;
-  std::string log_dest, log_format = "text", log_level = "error";
+  std::string log_dest, log_format = "text", log_level;
   bool debug = false;
   app.add_option("--root", ctx.global.root, "Directory for the containers' state");
   app.add_option("--log", log_dest, "Log destination: file:PATH, journald:ID or syslog:ID");
   app.add_option("--log-format", log_format, "Log format: text or json");
-  app.add_option("--log-level", log_level, "Log level: debug, warning or error");
+  app.add_option("--log-level", log_level,
+                 "Log level: debug, warning or error (default: error with --log, else warning)");
   app.add_flag("--debug", debug, "Verbose output (same as --log-level=debug)");
   app.add_flag("--no-pivot", ctx.global.no_pivot, "Use chroot instead of pivot_root (unsafe)");
   app.add_flag("--systemd-cgroup", ctx.global.systemd_cgroup, "Use systemd for cgroups");
@@ -66,8 +67,15 @@ int main(int argc, char** argv) {
   }
 
   try {
-    urun::log::configure(log_dest, urun::log::parse_format(log_format),
-                         debug ? urun::log::Level::debug : urun::log::parse_level(log_level));
+    // Without --log-level: the manual's default (error) for a --log
+    // destination, which Podman reads back as one JSON object; on stderr,
+    // warnings too, so a user sees when urun falls back (single-id mapping,
+    // no cgroups).
+    urun::log::Level level = debug                ? urun::log::Level::debug
+                             : !log_level.empty() ? urun::log::parse_level(log_level)
+                             : log_dest.empty()   ? urun::log::Level::warning
+                                                  : urun::log::Level::error;
+    urun::log::configure(log_dest, urun::log::parse_format(log_format), level);
     if (ctx.global.systemd_cgroup && ctx.global.cgroup_manager.empty())
       ctx.global.cgroup_manager = "systemd";
     return ctx.action ? ctx.action() : 0;

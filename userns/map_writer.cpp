@@ -221,8 +221,11 @@ std::string find_program(std::string_view name, const std::optional<std::string>
   if (path) {
     dirs = *path;
   } else {
+    // The caller's PATH decides, as for any program it runs (a PATH without the
+    // helpers is how a user opts out of them); only an unset PATH (Podman runs
+    // some commands with an empty environment) falls back to the default.
     const char* env = std::getenv("PATH");
-    dirs = env ? std::string(env) + ":" + std::string(kDefaultPath) : std::string(kDefaultPath);
+    dirs = env ? std::string(env) : std::string(kDefaultPath);
   }
   std::string_view rest = dirs;
   while (true) {

@@ -93,6 +93,7 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   runtime::LaunchRequest launch;
   launch.id = req.id;
   launch.spec = &bundle.spec;
+  launch.bundle = bundle.dir;
   launch.rootfs = bundle.rootfs;
   launch.no_pivot = req.no_pivot || global.no_pivot;
   launch.no_new_keyring = req.no_new_keyring;

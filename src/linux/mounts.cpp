@@ -322,13 +322,20 @@ void mount_bind(const spec::Mount &m, const MountOptions &opts, const MountConte
   struct stat st;
   if (::fstat(src.get(), &st) < 0) throw_errno(what);
   if (S_ISLNK(st.st_mode)) return mount_copy_symlink(m, src.get(), ctx, what);
+  Target target = prepare_target(ctx.root_fd, dest, S_ISDIR(st.st_mode), what);
   if (opts.idmap) {
     // An id-mapped mount must be made by a process privileged over the source
-    // filesystem, i.e. before the container's user namespace, and passed in.
-    throw Error(what + ": idmap mounts are not supported yet", ENOTSUP);
+    // filesystem: the parent made it as a detached tree; move it into place.
+    if (ctx.idmapped_tree_fd < 0)
+      throw Error(what + ": idmap: no id-mapped tree was prepared", ENOTSUP);
+    // Both ends by fd: a "/proc/self/fd/N" target would not be followed.
+    if (::syscall(SYS_move_mount, ctx.idmapped_tree_fd, "", target.fd.get(), "",
+                  MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      throw_errno(what + ": move id-mapped mount into place");
+  } else {
+    do_mount(fd_path(src.get()), target.fd.get(), nullptr, MS_BIND | (opts.flags & MS_REC), "",
+             what);
   }
-  Target target = prepare_target(ctx.root_fd, dest, S_ISDIR(st.st_mode), what);
-  do_mount(fd_path(src.get()), target.fd.get(), nullptr, MS_BIND | (opts.flags & MS_REC), "", what);
   UniqueFd mounted = target.mounted(what);
   // MS_BIND ignores every other flag: a second call applies them.
   if (opts.flags & kPerMountFlags) {

@@ -54,6 +54,9 @@ struct MountContext {
   bool rootless = false;    // no privileges on the host at all
   bool new_net_ns = false;  // sysfs can be mounted only with our own network namespace
   bool new_cgroup_ns = false;
+  // For an `idmap` bind mount: the detached, id-mapped tree the parent made
+  // (linux/idmap_mount.hpp); -1 otherwise.
+  int idmapped_tree_fd = -1;
 };
 
 // Performs one spec mount inside the rootfs: resolves and creates the

@@ -2,6 +2,7 @@
 // Building the container's filesystem view in its new mount namespace. Runs in
 // the child (container init) before and after pivot_root.
 #include <string>
+#include <vector>
 
 #include "spec/spec.hpp"
 
@@ -13,6 +14,8 @@ struct RootfsOptions {
   bool new_user_ns = false; // a user namespace was created for the container
   bool new_net_ns = false;  // sysfs can be mounted only with a network namespace of our own
   bool new_cgroup_ns = false;
+  // Per spec mount (same index): the parent's id-mapped tree fd, or -1.
+  std::vector<int> idmapped_tree_fds;
 };
 
 // Before pivot_root, in the new mount namespace: makes "/" rslave/rprivate,

@@ -73,6 +73,39 @@ void fork_real_init(const SyncChannel& channel) {
   }
 }
 
+// Maps the process's uid/gid to root of the container's user namespace in a
+// nested one, so a config with a single mapped id can still run as uid 1000.
+// A single self-mapping needs no privilege in the parent namespace, as long
+// as setgroups is denied first. Runs after pivot_root: the map files must be
+// opened after unshare, through the container's /proc.
+void enter_intermediate_userns(const spec::User& user) {
+  if (::unshare(CLONE_NEWUSER) < 0) throw_errno("create intermediate user namespace");
+  fs::write_existing("/proc/self/setgroups", "deny");
+  fs::write_existing("/proc/self/uid_map", std::to_string(user.uid) + " 0 1\n");
+  fs::write_existing("/proc/self/gid_map", std::to_string(user.gid) + " 0 1\n");
+}
+
+// Collects the parent's id-mapped trees (kMountFd, by mount index) until
+// kIdMapsDone, whose payload says whether setgroups was denied.
+std::vector<UniqueFd> receive_idmapped_trees(const SyncChannel& channel, InitPlan& plan,
+                                             const spec::Spec& spec) {
+  std::vector<UniqueFd> trees;
+  for (;;) {
+    Frame f = channel.receive();
+    if (f.type == Msg::kIdMapsDone) {
+      plan.setgroups_denied = f.payload == "deny";
+      return trees;
+    }
+    if (f.type != Msg::kMountFd || !f.fd)
+      throw Error("unexpected message while waiting for the id maps", EPROTO);
+    size_t index = std::stoul(f.payload);
+    if (index >= spec.mounts.size()) throw Error("id-mapped mount index out of range", EPROTO);
+    plan.rootfs.idmapped_tree_fds.resize(spec.mounts.size(), -1);
+    plan.rootfs.idmapped_tree_fds[index] = f.fd.get();
+    trees.push_back(std::move(f.fd));
+  }
+}
+
 void apply_process_user(const InitPlan& plan, const spec::Process& proc) {
   const bool keep_groups =
       plan.keep_original_groups || (plan.setgroups_denied && proc.user.additional_gids.empty());
@@ -140,13 +173,13 @@ void wait_for_start(const InitPlan& plan) {
   close_inherited_fds(plan);
   // 1. Namespaces: join by path (user first), unshare the rest, get id maps.
   join_and_unshare(plan);
+  // The parent writes the id maps (and places us in the cgroup) even without
+  // a new user namespace, and sends any id-mapped mounts it prepared.
+  channel.send(Msg::kNeedIdMaps);
+  std::vector<UniqueFd> idmapped_trees = receive_idmapped_trees(channel, plan, spec);
   if (plan.namespaces->new_user) {
-    channel.send(Msg::kNeedIdMaps);
-    plan.setgroups_denied = channel.expect(Msg::kIdMapsDone) == "deny";
     become_namespace_root();
   } else {
-    channel.send(Msg::kNeedIdMaps);  // the parent still places us in the cgroup
-    channel.expect(Msg::kIdMapsDone);
     for (const auto& joined : plan.namespaces->join)
       if (joined.first == CLONE_NEWUSER) become_namespace_root();
   }
@@ -162,7 +195,10 @@ void wait_for_start(const InitPlan& plan) {
   // 2. Hostname, then the filesystem.
   linux::set_hostname(spec.hostname);
   linux::set_domainname(spec.domainname);
+  // Relative bind sources are relative to the bundle, as in crun.
+  if (::chdir(plan.bundle.c_str()) < 0) throw_errno("chdir to the bundle " + quote(plan.bundle));
   linux::prepare_rootfs(spec, plan.rootfs);
+  idmapped_trees.clear();
 
   // 3. prestart and createRuntime hooks run in the runtime namespace (the
   // parent); createContainer hooks run here, in the container's namespaces,
@@ -182,6 +218,10 @@ void wait_for_start(const InitPlan& plan) {
 
   mark_fds_cloexec(plan.preserve_fds);
   clear_cloexec_on_preserved(plan.preserve_fds);
+  if (plan.intermediate_userns) {
+    enter_intermediate_userns(proc.user);
+    plan.setgroups_denied = true;
+  }
   apply_process_user(plan, proc);
   // Resolved as the process user, so a program it may not run fails create.
   std::string program = find_executable(proc.args[0], proc.env);

@@ -15,6 +15,7 @@ namespace urun::runtime {
 struct InitPlan {
   const spec::Spec* spec = nullptr;
   std::string id;
+  std::string bundle;  // the init works from here: relative bind sources
   linux::NamespacePlan* namespaces = nullptr;
   linux::RootfsOptions rootfs;
   const SyncChannel* channel = nullptr;  // the child's end
@@ -24,6 +25,10 @@ struct InitPlan {
   bool no_new_keyring = false;
   bool keep_original_groups = false;
   bool setgroups_denied = false;  // a single-id map denies setgroups(2)
+  // The config maps only root to one host id but runs the process as a
+  // non-zero uid/gid: a nested user namespace maps that uid/gid to the root
+  // of the container's namespace (crun's "intermediate user namespace").
+  bool intermediate_userns = false;
   int preserve_fds = 0;
 };
 

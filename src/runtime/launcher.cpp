@@ -5,11 +5,17 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+
+#include <optional>
 #include <unistd.h>
 
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "linux/capabilities.hpp"
+#include "linux/idmap_mount.hpp"
+#include "linux/mounts.hpp"
+#include "userns/holder.hpp"
+#include "userns/idmap_option.hpp"
 #include "linux/namespaces.hpp"
 #include "runtime/init.hpp"
 #include "userns/map_writer.hpp"
@@ -59,12 +65,56 @@ void check_capability_names(const spec::Process& proc) {
         throw Error("process.capabilities: unknown capability " + quote(name), EINVAL);
 }
 
+// crun's "intermediate user namespace": a new user namespace made of a single
+// mapping to root, with a process uid or gid other than 0.
+bool needs_intermediate_userns(const spec::Spec& spec, const linux::NamespacePlan& ns,
+                               const IdMaps& maps) {
+  if (!ns.new_user || maps.automatic) return false;
+  auto single_root = [](const std::vector<userns::Mapping>& m) {
+    return m.size() == 1 && m[0].container_id == 0 && m[0].size == 1;
+  };
+  const spec::User& user = spec.process->user;
+  return single_root(maps.uids) && single_root(maps.gids) && (user.uid != 0 || user.gid != 0);
+}
+
 // Keeps our own fds clear of the range the container's preserved fds use.
 void move_above(UniqueFd& fd, int min_fd) {
   if (fd.get() >= min_fd) return;
   int moved = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, min_fd);
   if (moved < 0) throw_errno("move fd above preserved fds");
   fd.reset(moved);
+}
+
+// Makes the detached id-mapped tree of every `idmap` bind mount and sends each
+// to the init. A bare `idmap` maps through the container's own user
+// namespace; `idmap=uids=...;gids=...` through a holder namespace of its own.
+void send_idmapped_mounts(const spec::Spec& spec, const std::string& bundle, pid_t init,
+                          const IdMaps& maps, const SyncChannel& channel) {
+  for (size_t i = 0; i < spec.mounts.size(); ++i) {
+    const spec::Mount& m = spec.mounts[i];
+    linux::MountOptions opts = linux::parse_mount_options(m.options);
+    if (!opts.idmap) continue;
+    std::string what = "mount " + quote(m.source) + " on " + quote(m.destination);
+    if (!opts.bind() && m.type != "bind")
+      throw Error(what + ": idmap is supported on bind mounts only", EINVAL);
+    std::string source = m.source.starts_with('/') ? m.source : bundle + "/" + m.source;
+    std::optional<userns::UsernsHolder> holder;
+    UniqueFd own_ns;
+    int ns_fd;
+    userns::IdmapSpec idmap = userns::parse_idmap_option(
+        opts.idmap_spec.empty() ? "idmap" : "idmap=" + opts.idmap_spec, maps.uids, maps.gids);
+    if (idmap.has_custom) {
+      holder.emplace(idmap.uids, idmap.gids);
+      ns_fd = holder->ns_fd();
+    } else {
+      std::string path = "/proc/" + std::to_string(init) + "/ns/user";
+      own_ns.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!own_ns) throw_errno(what + ": open the container's user namespace");
+      ns_fd = own_ns.get();
+    }
+    UniqueFd tree = linux::make_idmapped_tree(source, ns_fd, opts.idmap_recursive || opts.rbind(), what);
+    channel.send_fd(Msg::kMountFd, tree.get(), std::to_string(i));
+  }
 }
 
 int clone_entry(void* arg) { container_init(*static_cast<InitPlan*>(arg)); }
@@ -99,6 +149,7 @@ LaunchedInit launch(const LaunchRequest& req) {
   InitPlan plan;
   plan.spec = &spec;
   plan.id = req.id;
+  plan.bundle = req.bundle;
   plan.namespaces = &ns;
   plan.rootfs.rootfs = req.rootfs;
   plan.rootfs.rootless = rootless;
@@ -112,6 +163,7 @@ LaunchedInit launch(const LaunchRequest& req) {
   plan.no_new_keyring = req.no_new_keyring;
   plan.keep_original_groups = spec.annotation("run.oci.keep_original_groups") != nullptr;
   plan.preserve_fds = req.preserve_fds;
+  plan.intermediate_userns = needs_intermediate_userns(spec, ns, maps);
 
   // The stack is only reserved address space: pages are touched as used.
   void* stack = ::mmap(nullptr, kChildStack, PROT_READ | PROT_WRITE,
@@ -140,6 +192,7 @@ LaunchedInit launch(const LaunchRequest& req) {
     if (log::enabled(log::Level::debug)) log::debug("id maps: " + result.describe());
     if (result.setgroups_denied) maps_reply = "deny";
   }
+  send_idmapped_mounts(spec, req.bundle, pid, maps, parent_end);
   parent_end.send(Msg::kIdMapsDone, maps_reply);
 
   if (ns.needs_fork) {

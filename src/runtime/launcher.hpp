@@ -16,6 +16,7 @@ namespace urun::runtime {
 struct LaunchRequest {
   std::string id;
   const spec::Spec* spec = nullptr;
+  std::string bundle;  // absolute: relative mount sources are relative to it
   std::string rootfs;  // absolute, resolved
   bool no_pivot = false;
   bool no_new_keyring = false;

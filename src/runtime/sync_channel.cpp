@@ -29,18 +29,40 @@ void SyncChannel::make_pair(SyncChannel& parent_end, SyncChannel& child_end) {
   child_end = SyncChannel(UniqueFd(fds[1]));
 }
 
-bool SyncChannel::try_send(Msg type, std::string_view payload, int32_t err) const noexcept {
+namespace {
+
+bool send_frame(int sock, Msg type, std::string_view payload, int32_t err, int fd) noexcept {
   Header h{static_cast<uint32_t>(type), err};
   if (payload.size() > kMaxFrame - sizeof h) payload = payload.substr(0, kMaxFrame - sizeof h);
   iovec iov[2] = {{&h, sizeof h}, {const_cast<char*>(payload.data()), payload.size()}};
   msghdr msg{};
   msg.msg_iov = iov;
   msg.msg_iovlen = payload.empty() ? 1 : 2;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  if (fd >= 0) {
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  }
   for (;;) {
-    ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
+    ssize_t n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
     if (n >= 0) return true;
     if (errno != EINTR) return false;
   }
+}
+
+}  // namespace
+
+bool SyncChannel::try_send(Msg type, std::string_view payload, int32_t err) const noexcept {
+  return send_frame(fd_.get(), type, payload, err, -1);
+}
+
+void SyncChannel::send_fd(Msg type, int fd, std::string_view payload) const {
+  if (!send_frame(fd_.get(), type, payload, 0, fd)) throw_errno("send fd on sync socket");
 }
 
 void SyncChannel::send(Msg type, std::string_view payload, int32_t err) const {
@@ -55,17 +77,33 @@ void SyncChannel::send_log(log::Level level, std::string_view message) const noe
 
 Frame SyncChannel::receive() const {
   std::vector<char> buf(kMaxFrame);
+  iovec iov{buf.data(), buf.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
   ssize_t n;
   do {
-    n = ::recv(fd_.get(), buf.data(), buf.size(), 0);
+    n = ::recvmsg(fd_.get(), &msg, MSG_CMSG_CLOEXEC);
   } while (n < 0 && errno == EINTR);
+  UniqueFd passed;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      int received;
+      std::memcpy(&received, CMSG_DATA(c), sizeof(int));
+      passed.reset(received);
+    }
+  }
   if (n < 0) throw_errno("read sync socket");
   if (n == 0) throw Error("the container process exited during set-up", ECHILD);
   if (static_cast<size_t>(n) < sizeof(Header)) throw Error("short message on sync socket", EPROTO);
   Header h;
   std::memcpy(&h, buf.data(), sizeof h);
   return Frame{static_cast<Msg>(h.type), h.err,
-               std::string(buf.data() + sizeof h, static_cast<size_t>(n) - sizeof h)};
+               std::string(buf.data() + sizeof h, static_cast<size_t>(n) - sizeof h),
+               std::move(passed)};
 }
 
 std::string SyncChannel::expect(Msg type) const {

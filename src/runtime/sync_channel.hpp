@@ -7,6 +7,8 @@
 //   dir    type           payload             meaning
 //   -----  -------------  ------------------  -------------------------------------------------
 //   C->P   kNeedIdMaps    -                   a new user namespace exists: write its id maps
+//   P->C   kMountFd       mount index + fd    an id-mapped mount the parent prepared (0..n
+//                                             of these come before kIdMapsDone)
 //   P->C   kIdMapsDone    -                   maps written (and the cgroup joined): go on
 //   C->P   kInitPid       pid (text)          the init forked once more (pid/time namespace
 //                                             joined or unshared): this is the real init
@@ -32,6 +34,7 @@ namespace urun::runtime {
 enum class Msg : uint32_t {
   kNeedIdMaps = 1,
   kIdMapsDone,
+  kMountFd,
   kInitPid,
   kRunHooks,
   kHooksDone,
@@ -45,6 +48,7 @@ struct Frame {
   Msg type{};
   int32_t err = 0;
   std::string payload;
+  UniqueFd fd;  // passed with SCM_RIGHTS, when the sender attached one
 };
 
 class SyncChannel {
@@ -60,6 +64,8 @@ class SyncChannel {
 
   // Throws Error on failure (EPIPE when the peer is gone).
   void send(Msg type, std::string_view payload = {}, int32_t err = 0) const;
+  // Sends `fd` along with the message (SCM_RIGHTS); the receiver gets its own copy.
+  void send_fd(Msg type, int fd, std::string_view payload = {}) const;
   // Never throws: for the child's error path and log lines, where the parent
   // may already be gone. Returns false when the message could not be sent.
   bool try_send(Msg type, std::string_view payload = {}, int32_t err = 0) const noexcept;

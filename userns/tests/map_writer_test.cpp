@@ -300,6 +300,22 @@ TEST(MapWriterFake, FindProgram) {
   EXPECT_EQ(find_program("tool", std::string("")), "");
 }
 
+// A set PATH is the only place looked in (so a PATH without newuidmap opts out
+// of it); an unset PATH falls back to the default directories.
+TEST(MapWriterFake, FindProgramHonoursPathAndDefaultsOnlyWhenUnset) {
+  TempDir bin;
+  spit(bin / "tool", "#!/bin/sh\n", 0755);
+  const char* saved = std::getenv("PATH");
+  std::string saved_path = saved ? saved : "";
+  ::setenv("PATH", bin.path().c_str(), 1);
+  EXPECT_EQ(find_program("tool", std::nullopt), bin / "tool");
+  ::setenv("PATH", "/nonexistent", 1);
+  EXPECT_EQ(find_program("sh", std::nullopt), "");
+  ::unsetenv("PATH");
+  EXPECT_NE(find_program("sh", std::nullopt), "");
+  if (saved) ::setenv("PATH", saved_path.c_str(), 1);
+}
+
 TEST(MapWriterFake, MissingPidIsAnError) {
   FakeProc proc;
   EXPECT_THROW(write_id_maps(1, {{0, 1000, 1}}, {}, proc.options()), Error);

@@ -1,0 +1,71 @@
+#pragma once
+// File-system helpers shared by the cgroupfs managers (internal to src/cgroups).
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "cgroups/resources.hpp"
+
+namespace urun::cgroups::detail {
+
+// statfs magic of a path: cgroup2, cgroup v1, or something else (a test tree).
+enum class FsType { cgroup2, cgroup1, other, missing };
+FsType fs_type(const std::string& path);
+
+bool exists(const std::string& path);
+
+// Creates every missing component of root + path (path starts with '/').
+void make_cgroup_dirs(const std::string& root, const std::string& path);
+
+// Writes one planned write into dir, following the fallback/optional rules of Write.
+// Errors name the file and, on ENOENT, say the controller is not available.
+void write_planned(const std::string& dir, const Write& w);
+
+// Writes a cgroup knob; the error names the full path.
+void write_knob(const std::string& path, std::string_view value);
+std::string read_knob(const std::string& path);  // trailing newline removed
+
+// cgroup.procs of dir and of every sub-cgroup below it; a missing dir gives nothing.
+void collect_procs(const std::string& dir, std::vector<pid_t>& out);
+
+// Removes dir and its sub-cgroups bottom-up. rmdir is retried on EBUSY for up to
+// `patience` (exited tasks may linger until they are reaped). Missing dir: no-op.
+void remove_cgroup(const std::string& dir,
+                   std::chrono::milliseconds patience = std::chrono::milliseconds(2000));
+
+// Sends sig to every pid listed by `list` (re-read each round); for SIGKILL repeats
+// until the list is empty, throwing after `patience`.
+template <class List>
+void signal_all(List&& list, int sig, std::chrono::milliseconds patience);
+
+void sleep_ms(int ms);
+
+}  // namespace urun::cgroups::detail
+
+#include <signal.h>
+
+#include "common/error.hpp"
+
+namespace urun::cgroups::detail {
+
+template <class List>
+void signal_all(List&& list, int sig, std::chrono::milliseconds patience) {
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  for (;;) {
+    std::vector<pid_t> pids = list();
+    if (pids.empty()) return;
+    for (pid_t pid : pids)
+      if (::kill(pid, sig) < 0 && errno != ESRCH) throw_errno("kill " + std::to_string(pid));
+    // Other signals are delivered once: the processes decide what to do with them.
+    if (sig != SIGKILL) return;
+    if (std::chrono::steady_clock::now() > deadline)
+      throw Error("kill cgroup processes: " + std::to_string(pids.size()) +
+                      " processes still present after SIGKILL",
+                  EBUSY);
+    sleep_ms(10);
+  }
+}
+
+}  // namespace urun::cgroups::detail

@@ -1,0 +1,49 @@
+#pragma once
+// cgroup v2 (unified) through the file system: one directory under root.
+#include <string>
+
+#include "cgroups/manager.hpp"
+#include "common/unique_fd.hpp"
+
+namespace urun::cgroups {
+
+class CgroupfsV2 : public Manager {
+ public:
+  // root: the cgroup2 mount (or a test tree); path: "/a/b" below it. delegate: optional
+  // sub-cgroup name (run.oci.delegate-cgroup) the processes run in, left to the payload.
+  CgroupfsV2(std::string root, std::string path, std::string delegate = "");
+
+  std::string kind() const override { return "cgroupfs"; }
+  std::string path() const override { return path_; }
+  void create() override;
+  int dir_fd() const override { return dir_fd_.get(); }
+  void add_process(pid_t pid) override;
+  void apply(const Resources& resources) override;
+  void freeze() override;
+  void thaw() override;
+  bool is_frozen() override;
+  std::vector<pid_t> pids() override;
+  void kill_all(int sig) override;
+  void destroy() override;
+  nlohmann::json to_state() const override;
+
+  // The directory of the container's cgroup (limits) and of its processes (delegate).
+  std::string dir() const { return root_ + (path_ == "/" ? "" : path_); }
+  std::string process_dir() const { return delegate_.empty() ? dir() : dir() + "/" + delegate_; }
+
+ private:
+  void set_frozen(bool frozen);
+
+  std::string root_;
+  std::string path_;
+  std::string delegate_;
+  UniqueFd dir_fd_;
+};
+
+// Enables in dir/cgroup.subtree_control every controller listed in dir/cgroup.controllers
+// that is not enabled yet. Best effort: a cgroup with processes of its own cannot
+// delegate (EBUSY), and the cpu controller refuses while realtime tasks exist; the
+// missing controller then surfaces when apply() writes one of its files.
+void enable_controllers(const std::string& dir);
+
+}  // namespace urun::cgroups

@@ -1,0 +1,144 @@
+#pragma once
+// cgroups::Manager: the container's cgroup in every hierarchy the host has. The parent
+// side creates it before clone (v2: the child is cloned straight into it through
+// dir_fd() with CLONE_INTO_CGROUP), applies the resources, and later commands rebuild
+// the manager from the state record (to_state / manager_from_state) to pause, kill and
+// delete. Implementations: CgroupfsV2 (cgroupfs_v2.hpp), CgroupfsV1 (cgroupfs_v1.hpp, for
+// legacy and hybrid hosts), Disabled (below). The systemd manager is not implemented yet
+// (it needs sd-bus); the factory reports it as unavailable and falls back to cgroupfs.
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cgroups/resources.hpp"
+
+namespace urun::cgroups {
+
+inline constexpr const char* kDefaultRoot = "/sys/fs/cgroup";
+
+class Manager {
+ public:
+  virtual ~Manager() = default;
+
+  // Manager name for the state record and `--debug`: "cgroupfs" or "disabled".
+  virtual std::string kind() const = 0;
+  // The container's cgroup path as /proc/<pid>/cgroup shows it ("" when disabled); on
+  // v1 the path in the pids hierarchy (paths may differ per hierarchy, see to_state).
+  virtual std::string path() const = 0;
+  // Makes the directories (existing ones are reused). Throws urun::Error.
+  virtual void create() = 0;
+  // Directory fd of the cgroup a new process should start in (v2), for
+  // clone3(CLONE_INTO_CGROUP); -1 when there is none (v1, disabled). Valid after create().
+  virtual int dir_fd() const { return -1; }
+  // Moves pid into the cgroup, in every hierarchy.
+  virtual void add_process(pid_t pid) = 0;
+  // Writes the resources (the plan of resources.hpp). Used at create and by `update`.
+  virtual void apply(const Resources& resources) = 0;
+  // Freezes every process (waits until the kernel reports the cgroup frozen).
+  virtual void freeze() = 0;
+  virtual void thaw() = 0;
+  virtual bool is_frozen() = 0;
+  // Every process in the cgroup and its sub-cgroups, sorted.
+  virtual std::vector<pid_t> pids() = 0;
+  // Signals every process; for SIGKILL repeats until the cgroup is empty (or gives up
+  // after a few seconds and throws).
+  virtual void kill_all(int sig) = 0;
+  // Kills what is left and removes the directories bottom-up in every hierarchy.
+  // Idempotent: a cgroup already gone is not an error.
+  virtual void destroy() = 0;
+  // What a later command needs to rebuild this manager (store it in the state record).
+  virtual nlohmann::json to_state() const = 0;
+
+  void create(pid_t pid) {
+    create();
+    add_process(pid);
+  }
+};
+
+// Rebuilds a manager from Manager::to_state() output. Throws on malformed input.
+std::unique_ptr<Manager> manager_from_state(const nlohmann::json& state);
+
+// No cgroup at all: every operation is a no-op and pids() is empty (the runtime falls back
+// to /proc to find the container's processes).
+class Disabled : public Manager {
+ public:
+  std::string kind() const override { return "disabled"; }
+  std::string path() const override { return ""; }
+  void create() override {}
+  void add_process(pid_t) override {}
+  void apply(const Resources&) override {}
+  void freeze() override;  // throws: pausing needs a freezer
+  void thaw() override {}
+  bool is_frozen() override { return false; }
+  std::vector<pid_t> pids() override { return {}; }
+  void kill_all(int) override {}
+  void destroy() override {}
+  nlohmann::json to_state() const override { return {{"manager", "disabled"}}; }
+};
+
+// ---- host layout and paths -----------------------------------------------------------
+
+enum class Layout { unified, hybrid, legacy };
+std::string_view layout_name(Layout layout);
+// unified: root is cgroup2; hybrid: root is a tmpfs with v1 hierarchies and a cgroup2
+// tree at root/unified; legacy: v1 only. Throws when root is none of these.
+Layout detect_layout(const std::string& root = kDefaultRoot);
+
+// "/a/./b/../c/" -> "/a/c"; the result always starts with '/' ("/" for the root).
+// Throws Error when ".." would climb above the root: "cgroupsPath `../x`: leaves the
+// cgroup tree".
+std::string normalize_cgroup_path(std::string_view path);
+
+// /proc/<pid>/cgroup: hierarchy key -> path. The key is "" for the v2 line ("0::/x"),
+// else the controller list as the kernel prints it ("cpu,cpuacct", "name=systemd").
+std::map<std::string, std::string> parse_proc_cgroup(std::string_view text);
+
+// Where the container's cgroup goes, relative to the hierarchy root:
+// absolute cgroupsPath -> as given; relative -> under own_cgroup (the caller's cgroup in
+// that hierarchy); absent -> "/urun/<id>". Normalised; throws when it leaves the tree.
+std::string resolve_cgroup_path(const std::optional<std::string>& cgroups_path,
+                                const std::string& own_cgroup, const std::string& container_id);
+
+// ---- factory -------------------------------------------------------------------------
+
+struct ManagerRequest {
+  std::string kind = "cgroupfs";  // --cgroup-manager: systemd | cgroupfs | disabled
+  std::string root = kDefaultRoot;
+  std::optional<std::string> cgroups_path;  // linux.cgroupsPath
+  std::string container_id;
+  bool rootless = false;
+  uid_t uid = ::geteuid();  // whose write access decides for rootless
+  // run.oci.delegate-cgroup: a sub-cgroup the process runs in, left to the payload
+  // (cgroup v2 only). Limits stay on the container's cgroup.
+  std::string delegate_cgroup;
+  // Test seams: the layout (detected from root when absent), the caller's cgroups, and
+  // the systemd bus socket.
+  std::optional<Layout> layout;
+  std::string proc_self_cgroup = "/proc/self/cgroup";
+  std::string systemd_bus = "/run/systemd/private";
+};
+
+struct ManagerChoice {
+  std::unique_ptr<Manager> manager;
+  // Why the preferred managers were not used, in order, for --debug:
+  // "systemd: not available: no systemd bus at /run/systemd/private".
+  std::vector<std::string> reasons;
+};
+
+// systemd -> cgroupfs -> disabled, as far as the request allows: a root container asking
+// for cgroupfs gets an Error when it cannot have one; a rootless one gets Disabled with
+// the reason. Nothing is created on disk: call create() on the result.
+ManagerChoice make_manager(const ManagerRequest& request);
+ManagerChoice make_manager(const std::string& kind, const std::string& root,
+                           const std::optional<std::string>& cgroups_path,
+                           const std::string& container_id, bool rootless);
+
+}  // namespace urun::cgroups
