@@ -354,6 +354,33 @@ TEST_P(Lifecycle, ManyContainersAreIndependent) {
   EXPECT_EQ(r2.out, "1\nh2\n") << r2.describe();
 }
 
+// 50 `create` of one id at once: the state store lets exactly one win; the
+// others fail with "already exists" and leave nothing of theirs behind.
+TEST_P(Lifecycle, ParallelCreatesOfOneIdExactlyOneWins) {
+  Bundle b = make_bundle();
+  b.set_args({"sleep", "1000"});
+  b.save();
+  std::vector<Proc> procs;
+  for (int i = 0; i < 50; ++i)
+    procs.push_back(rt().spawn({"create", "--bundle", b.dir, "same"}));
+  int ok = 0, exists = 0;
+  for (auto& p : procs) {
+    Result r = p.wait();
+    if (r.exit_code == 0) {
+      ++ok;
+    } else if (r.err.find("already exists") != std::string::npos || is_runc()) {
+      ++exists;
+    } else {
+      ADD_FAILURE() << r.describe();
+    }
+  }
+  EXPECT_EQ(ok, 1);
+  EXPECT_EQ(exists, 49);
+  EXPECT_EQ(rt().status("same"), "created");
+  EXPECT_EQ(rt().list_ids(), std::vector<std::string>{"same"});
+  EXPECT_RUN_OK(rt().run({"delete", "--force", "same"}));
+}
+
 URUN_IT_INSTANTIATE(Lifecycle);
 
 }  // namespace

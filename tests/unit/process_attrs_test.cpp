@@ -176,17 +176,23 @@ TEST(SetUser, KeepOriginalGroupsLeavesGroupsAlone) {
   EXPECT_EQ(code, 0);
 }
 
+// Run in a child that is (or becomes) unprivileged, so the test never skips:
+// CI runs it as root.
 TEST(SetUser, FailureNamesTheId) {
-  if (geteuid() == 0) GTEST_SKIP() << "needs an unprivileged user to see setresuid fail";
-  urun::spec::User user;
-  user.uid = 0;
-  user.gid = getegid();
-  try {
-    urun::linux::set_user(user, true);
-    FAIL() << "an unprivileged user became root";
-  } catch (const urun::Error& e) {
-    EXPECT_STREQ(e.what(), "set uid `0`: Operation not permitted");
-  }
+  int code = in_child([] {
+    if (geteuid() == 0 && (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0))
+      return 10;
+    urun::spec::User user;
+    user.uid = 0;
+    user.gid = getegid();
+    try {
+      urun::linux::set_user(user, true);
+      return 11;  // an unprivileged user became root
+    } catch (const urun::Error& e) {
+      return std::string(e.what()) == "set uid `0`: Operation not permitted" ? 0 : 12;
+    }
+  });
+  EXPECT_EQ(code, 0) << "10: could not drop privileges, 11: became root, 12: wrong message";
 }
 
 // In a user namespace whose setgroups is denied (a rootless single mapping),
