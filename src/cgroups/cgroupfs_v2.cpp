@@ -68,8 +68,8 @@ CgroupfsV2::CgroupfsV2(std::string root, std::string path, std::string delegate)
     : root_(std::move(root)), path_(normalize_cgroup_path(path)), delegate_(std::move(delegate)) {
   // The container must never own the root cgroup: destroy() would try to remove it.
   if (path_ == "/") throw Error("cgroup path " + quote(path) + ": is the root cgroup", EINVAL);
-  if (!delegate_.empty() && (delegate_.find('/') != std::string::npos || delegate_ == "." ||
-                             delegate_ == ".."))
+  if (!delegate_.empty() &&
+      (delegate_.find('/') != std::string::npos || delegate_ == "." || delegate_ == ".."))
     throw Error("run.oci.delegate-cgroup " + quote(delegate_) + ": must be a plain name", EINVAL);
 }
 

@@ -11,12 +11,11 @@
 
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "cgroups/resources.hpp"
 
@@ -72,6 +71,7 @@ class Disabled : public Manager {
  public:
   std::string kind() const override { return "disabled"; }
   std::string path() const override { return ""; }
+  using Manager::create;  // create(pid)
   void create() override {}
   void add_process(pid_t) override {}
   void apply(const Resources&) override {}

@@ -121,9 +121,9 @@ std::vector<Write> plan_v2(const Resources& r) {
     }
     // kernel, kernelTCP, swappiness, disableOOMKiller and useHierarchy have no v2 file.
   }
-  if (r.pids) out.push_back(w("pids", "pids.max", r.pids->limit <= 0 ? "max"
-                                                                      : std::to_string(
-                                                                            r.pids->limit)));
+  if (r.pids)
+    out.push_back(
+        w("pids", "pids.max", r.pids->limit <= 0 ? "max" : std::to_string(r.pids->limit)));
   if (const auto& c = r.cpu) {
     if (c->shares && *c->shares != 0)
       out.push_back(w("cpu", "cpu.weight", std::to_string(cpu_shares_to_weight(*c->shares))));
@@ -139,9 +139,10 @@ std::vector<Write> plan_v2(const Resources& r) {
     if (c->idle) out.push_back(w("cpu", "cpu.idle", std::to_string(*c->idle)));
     if ((c->realtime_runtime && *c->realtime_runtime != 0) ||
         (c->realtime_period && *c->realtime_period != 0))
-      throw Error("linux.resources.cpu.realtimeRuntime: realtime scheduling is not supported "
-                  "on cgroup v2",
-                  EINVAL);
+      throw Error(
+          "linux.resources.cpu.realtimeRuntime: realtime scheduling is not supported "
+          "on cgroup v2",
+          EINVAL);
   }
   if (const auto& b = r.block_io) {
     // BFQ takes the OCI weight as is; without BFQ io.weight uses a [1, 10000] scale.
@@ -151,9 +152,9 @@ std::vector<Write> plan_v2(const Resources& r) {
     for (const auto& d : b->weight_device) {
       if (!d.weight) continue;
       const std::string id = dev(d.major, d.minor);
-      out.push_back(with_fallback(
-          "io", "io.bfq.weight", id + " " + std::to_string(*d.weight), "io.weight",
-          id + " " + std::to_string(blkio_weight_to_io_weight(*d.weight))));
+      out.push_back(with_fallback("io", "io.bfq.weight", id + " " + std::to_string(*d.weight),
+                                  "io.weight",
+                                  id + " " + std::to_string(blkio_weight_to_io_weight(*d.weight))));
     }
     // io.max takes one line per device with all its limits; v1 kept one file per kind.
     std::map<std::pair<int64_t, int64_t>, std::string> lines;
@@ -213,9 +214,9 @@ std::vector<Write> plan_v1(const Resources& r) {
       out.push_back(
           optional_write("memory", "memory.use_hierarchy", *m->use_hierarchy ? "1" : "0"));
   }
-  if (r.pids) out.push_back(w("pids", "pids.max", r.pids->limit <= 0 ? "max"
-                                                                      : std::to_string(
-                                                                            r.pids->limit)));
+  if (r.pids)
+    out.push_back(
+        w("pids", "pids.max", r.pids->limit <= 0 ? "max" : std::to_string(r.pids->limit)));
   if (const auto& c = r.cpu) {
     if (c->shares && *c->shares != 0)
       out.push_back(w("cpu", "cpu.shares", std::to_string(*c->shares)));
@@ -223,7 +224,8 @@ std::vector<Write> plan_v1(const Resources& r) {
       out.push_back(w("cpu", "cpu.cfs_period_us", std::to_string(*c->period)));
     if (c->quota && *c->quota != 0)
       out.push_back(w("cpu", "cpu.cfs_quota_us", std::to_string(*c->quota < 0 ? -1 : *c->quota)));
-    if (c->burst) out.push_back(optional_write("cpu", "cpu.cfs_burst_us", std::to_string(*c->burst)));
+    if (c->burst)
+      out.push_back(optional_write("cpu", "cpu.cfs_burst_us", std::to_string(*c->burst)));
     // The runtime must fit in the period: set the period first.
     if (c->realtime_period && *c->realtime_period != 0)
       out.push_back(w("cpu", "cpu.rt_period_us", std::to_string(*c->realtime_period)));
@@ -237,14 +239,12 @@ std::vector<Write> plan_v1(const Resources& r) {
       out.push_back(with_fallback("blkio", "blkio.weight", std::to_string(*b->weight),
                                   "blkio.bfq.weight", std::to_string(*b->weight)));
     if (b->leaf_weight)
-      out.push_back(
-          optional_write("blkio", "blkio.leaf_weight", std::to_string(*b->leaf_weight)));
+      out.push_back(optional_write("blkio", "blkio.leaf_weight", std::to_string(*b->leaf_weight)));
     for (const auto& d : b->weight_device) {
       const std::string id = dev(d.major, d.minor);
       if (d.weight)
         out.push_back(with_fallback("blkio", "blkio.weight_device",
-                                    id + " " + std::to_string(*d.weight),
-                                    "blkio.bfq.weight_device",
+                                    id + " " + std::to_string(*d.weight), "blkio.bfq.weight_device",
                                     id + " " + std::to_string(*d.weight)));
       if (d.leaf_weight)
         out.push_back(optional_write("blkio", "blkio.leaf_weight_device",

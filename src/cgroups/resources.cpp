@@ -80,9 +80,8 @@ MemoryResources parse_memory(const json& j, const std::string& p) {
   opt(j, p, "swap", m.swap, get_i64);
   opt(j, p, "kernel", m.kernel, get_i64);
   opt(j, p, "kernelTCP", m.kernel_tcp, get_i64);
-  opt(j, p, "swappiness", m.swappiness, [](const json& v, const std::string& path) {
-    return get_bounded(v, path, 100);
-  });
+  opt(j, p, "swappiness", m.swappiness,
+      [](const json& v, const std::string& path) { return get_bounded(v, path, 100); });
   opt(j, p, "disableOOMKiller", m.disable_oom_killer, get_bool);
   opt(j, p, "useHierarchy", m.use_hierarchy, get_bool);
   opt(j, p, "checkBeforeUpdate", m.check_before_update, get_bool);
@@ -205,9 +204,9 @@ NetworkResources parse_network(const json& j, const std::string& p) {
       const json* prio = member((*pr)[i], "priority");
       if (!name) fail(ip + ".name", "is required");
       if (!prio) fail(ip + ".priority", "is required");
-      n.priorities.emplace_back(get_string(*name, ip + ".name"),
-                                static_cast<uint32_t>(get_bounded(*prio, ip + ".priority",
-                                                                  UINT32_MAX)));
+      n.priorities.emplace_back(
+          get_string(*name, ip + ".name"),
+          static_cast<uint32_t>(get_bounded(*prio, ip + ".priority", UINT32_MAX)));
     }
   }
   return n;

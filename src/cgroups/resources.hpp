@@ -7,11 +7,10 @@
 // unit tests, and the managers only have to write them in order.
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace urun::cgroups {
 

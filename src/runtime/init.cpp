@@ -79,6 +79,11 @@ void fork_real_init(const SyncChannel& channel) {
 // as setgroups is denied first. Runs after pivot_root: the map files must be
 // opened after unshare, through the container's /proc.
 void enter_intermediate_userns(const spec::User& user) {
+  // Becoming root of the container's namespace changed our kernel uid when
+  // root maps elsewhere, which made us non-dumpable: our /proc/self files
+  // then belong to the host's root and the map files below cannot be opened.
+  // The exec of the container's process resets this flag.
+  if (::prctl(PR_SET_DUMPABLE, 1) < 0) throw_errno("set dumpable");
   if (::unshare(CLONE_NEWUSER) < 0) throw_errno("create intermediate user namespace");
   fs::write_existing("/proc/self/setgroups", "deny");
   fs::write_existing("/proc/self/uid_map", std::to_string(user.uid) + " 0 1\n");

@@ -46,6 +46,19 @@ IdMaps compute_id_maps(const spec::Spec& spec, bool automatic) {
     maps.gids = to_userns(spec.linux->gid_mappings);
     userns::validate_mappings(maps.uids, "linux.uidMappings");
     userns::validate_mappings(maps.gids, "linux.gidMappings");
+    if (::geteuid() != 0) {
+      // Checked here, before clone, so the error names the config field
+      // rather than newuidmap's refusal.
+      uid_t uid = ::geteuid();
+      auto name = userns::user_name(uid);
+      std::string user = name ? *name : std::string();
+      userns::check_available(maps.uids, uid,
+                              userns::read_subids(std::string(userns::kSubUidPath), user, uid),
+                              "linux.uidMappings");
+      userns::check_available(maps.gids, ::getegid(),
+                              userns::read_subids(std::string(userns::kSubGidPath), user, uid),
+                              "linux.gidMappings");
+    }
     return maps;
   }
   maps.automatic = true;

@@ -1,0 +1,61 @@
+#pragma once
+// cgroup v1 (legacy) and hybrid hosts through the file system: one directory per mounted
+// hierarchy (memory, pids, "cpu,cpuacct", name=systemd...) and, on hybrid hosts, one in
+// the cgroup2 tree at root/unified, which offers cgroup.kill and cgroup.freeze.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cgroups/manager.hpp"
+
+namespace urun::cgroups {
+
+struct Hierarchy {
+  std::string name;                      // directory under the root: "cpu,cpuacct", "unified"
+  std::vector<std::string> controllers;  // "cpu", "cpuacct"; "name=systemd"; empty for v2
+  bool unified = false;                  // the cgroup2 tree of a hybrid host
+};
+
+// The hierarchies mounted under root: every directory (symlinks such as cpu ->
+// cpu,cpuacct are skipped) with a cgroup.procs; one with cgroup.controllers is cgroup2.
+std::vector<Hierarchy> list_hierarchies(const std::string& root);
+
+// The key a hierarchy has in /proc/<pid>/cgroup ("" for cgroup2, "cpu,cpuacct",
+// "name=systemd").
+std::string proc_cgroup_key(const Hierarchy& h);
+
+class CgroupfsV1 : public Manager {
+ public:
+  // paths: hierarchy name (as in list_hierarchies) -> the container's path in it.
+  CgroupfsV1(std::string root, std::map<std::string, std::string> paths);
+  // The same path in every hierarchy found under root.
+  static CgroupfsV1 same_path(const std::string& root, const std::string& path);
+
+  std::string kind() const override { return "cgroupfs"; }
+  std::string path() const override;
+  using Manager::create;  // create(pid)
+  void create() override;
+  void add_process(pid_t pid) override;
+  void apply(const Resources& resources) override;
+  void freeze() override;
+  void thaw() override;
+  bool is_frozen() override;
+  std::vector<pid_t> pids() override;
+  void kill_all(int sig) override;
+  void destroy() override;
+  nlohmann::json to_state() const override;
+
+  // Directory of the container's cgroup in the hierarchy holding controller (or the
+  // hierarchy named so, e.g. "unified"); "" when not mounted.
+  std::string dir_for(const std::string& controller) const;
+  const std::map<std::string, std::string>& paths() const { return paths_; }
+
+ private:
+  void init_cpuset(const std::string& hierarchy_dir, const std::string& path);
+  void set_frozen(bool frozen);
+
+  std::string root_;
+  std::map<std::string, std::string> paths_;
+};
+
+}  // namespace urun::cgroups

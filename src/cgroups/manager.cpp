@@ -1,0 +1,277 @@
+// Host layout detection, cgroup path choice and the manager factory.
+#include "cgroups/manager.hpp"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include "cgroups/cgroupfs_util.hpp"
+#include "cgroups/cgroupfs_v1.hpp"
+#include "cgroups/cgroupfs_v2.hpp"
+#include "common/error.hpp"
+#include "common/fs.hpp"
+
+namespace urun::cgroups {
+namespace {
+
+using detail::exists;
+using detail::FsType;
+
+// Whether uid may create a directory in dir. Group bits are ignored: cgroup delegation
+// hands directories to a user, not to a group.
+bool writable_by(const std::string& dir, uid_t uid) {
+  if (uid == 0) return true;
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) < 0) return false;
+  if (st.st_uid == uid) return (st.st_mode & S_IWUSR) != 0;
+  return (st.st_mode & S_IWOTH) != 0;
+}
+
+// The directory a mkdir of root + path would write into: its deepest existing part.
+std::string deepest_existing(const std::string& root, const std::string& path) {
+  std::string cur = root + (path == "/" ? "" : path);
+  while (cur.size() > root.size() && !exists(cur)) cur.erase(cur.rfind('/'));
+  return cur;
+}
+
+// "a-b-c.slice" -> "/a.slice/a-b.slice/a-b-c.slice", as systemd nests slices.
+std::string expand_slice(const std::string& slice, const std::string& what) {
+  const std::string suffix = ".slice";
+  if (slice.size() <= suffix.size() ||
+      slice.compare(slice.size() - suffix.size(), suffix.size(), suffix) != 0 ||
+      slice.find('/') != std::string::npos)
+    throw Error(what + ": " + quote(slice) + " is not a slice name", EINVAL);
+  if (slice == "-.slice") return "";
+  const std::string stem = slice.substr(0, slice.size() - suffix.size());
+  std::string out;
+  for (size_t pos = stem.find('-'); pos != std::string::npos; pos = stem.find('-', pos + 1))
+    out += "/" + stem.substr(0, pos) + suffix;
+  return out + "/" + slice;
+}
+
+// A systemd cgroupsPath ("slice:prefix:name") for the cgroupfs fallback: the directory
+// systemd itself would have made, so both managers agree on where a container lives.
+std::string systemd_path_to_cgroupfs(const std::string& path, bool rootless) {
+  if (path.empty() || path.front() == '/' || path.find(':') == std::string::npos) return path;
+  const std::string what = "cgroupsPath " + quote(path);
+  const size_t a = path.find(':');
+  const size_t b = path.find(':', a + 1);
+  if (b == std::string::npos || path.find(':', b + 1) != std::string::npos)
+    throw Error(what + ": expected slice:prefix:name", EINVAL);
+  std::string slice = path.substr(0, a);
+  const std::string prefix = path.substr(a + 1, b - a - 1);
+  const std::string name = path.substr(b + 1);
+  if (name.empty() || name.find('/') != std::string::npos)
+    throw Error(what + ": the name must be a plain unit name", EINVAL);
+  if (slice.empty()) slice = rootless ? "user.slice" : "system.slice";
+  const bool is_slice = name.size() > 6 && name.compare(name.size() - 6, 6, ".slice") == 0;
+  const std::string unit =
+      is_slice ? name : (prefix.empty() ? name : prefix + "-" + name) + ".scope";
+  return expand_slice(slice, what) + "/" + unit;
+}
+
+std::string systemd_reason(const std::string& bus) {
+  if (!exists(bus)) return "systemd: not available: no systemd bus at " + bus;
+  return "systemd: not available: the systemd manager is not implemented yet (needs sd-bus)";
+}
+
+}  // namespace
+
+void Disabled::freeze() {
+  throw Error("freeze: the container has no cgroup (cgroup manager disabled)", ENOTSUP);
+}
+
+std::string_view layout_name(Layout layout) {
+  switch (layout) {
+    case Layout::unified:
+      return "unified";
+    case Layout::hybrid:
+      return "hybrid";
+    case Layout::legacy:
+      return "legacy";
+  }
+  return "unknown";
+}
+
+Layout detect_layout(const std::string& root) {
+  switch (detail::fs_type(root)) {
+    case FsType::cgroup2:
+      return Layout::unified;
+    case FsType::missing:
+      throw_errno("detect cgroup layout of " + quote(root));
+    case FsType::cgroup1:
+      break;  // a single v1 hierarchy mounted at the root itself: not a layout we manage
+    case FsType::other:
+      if (detail::fs_type(root + "/unified") == FsType::cgroup2) return Layout::hybrid;
+      if (DIR* d = ::opendir(root.c_str())) {
+        bool v1 = false;
+        for (dirent* e; !v1 && (e = ::readdir(d));) {
+          const std::string name = e->d_name;
+          v1 = name != "." && name != ".." && detail::fs_type(root + "/" + name) == FsType::cgroup1;
+        }
+        ::closedir(d);
+        if (v1) return Layout::legacy;
+      }
+      break;
+  }
+  throw Error("detect cgroup layout of " + quote(root) + ": no cgroup file system mounted there",
+              ENOENT);
+}
+
+std::string normalize_cgroup_path(std::string_view path) {
+  std::vector<std::string> parts;
+  size_t pos = 0;
+  while (pos <= path.size()) {
+    size_t end = path.find('/', pos);
+    if (end == std::string_view::npos) end = path.size();
+    const std::string_view part = path.substr(pos, end - pos);
+    if (part == "..") {
+      if (parts.empty())
+        throw Error("cgroupsPath " + quote(path) + ": leaves the cgroup tree", EINVAL);
+      parts.pop_back();
+    } else if (!part.empty() && part != ".") {
+      parts.emplace_back(part);
+    }
+    pos = end + 1;
+  }
+  std::string out;
+  for (const auto& p : parts) out += "/" + p;
+  return out.empty() ? "/" : out;
+}
+
+std::map<std::string, std::string> parse_proc_cgroup(std::string_view text) {
+  std::map<std::string, std::string> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    // "ID:CONTROLLERS:PATH"; the path itself may contain ':'.
+    const size_t a = line.find(':');
+    const size_t b = a == std::string_view::npos ? a : line.find(':', a + 1);
+    if (b == std::string_view::npos) continue;
+    out[std::string(line.substr(a + 1, b - a - 1))] = std::string(line.substr(b + 1));
+  }
+  return out;
+}
+
+std::string resolve_cgroup_path(const std::optional<std::string>& cgroups_path,
+                                const std::string& own_cgroup, const std::string& container_id) {
+  if (!cgroups_path || cgroups_path->empty()) {
+    if (container_id.empty() || container_id.find('/') != std::string::npos ||
+        container_id == "." || container_id == "..")
+      throw Error("container id " + quote(container_id) + ": not usable as a cgroup name", EINVAL);
+    return "/urun/" + container_id;
+  }
+  const std::string& p = *cgroups_path;
+  try {
+    return normalize_cgroup_path(p.front() == '/' ? p : own_cgroup + "/" + p);
+  } catch (const Error& e) {
+    throw Error("cgroupsPath " + quote(p) + ": leaves the cgroup tree", EINVAL);
+  }
+}
+
+ManagerChoice make_manager(const ManagerRequest& req) {
+  ManagerChoice out;
+  if (req.kind == "disabled") {
+    out.manager = std::make_unique<Disabled>();
+    return out;
+  }
+  if (req.kind != "systemd" && req.kind != "cgroupfs")
+    throw Error("cgroup manager " + quote(req.kind) + ": must be systemd, cgroupfs or disabled",
+                EINVAL);
+  std::optional<std::string> cgroups_path = req.cgroups_path;
+  if (req.kind == "systemd") {
+    out.reasons.push_back(systemd_reason(req.systemd_bus));
+    if (cgroups_path) cgroups_path = systemd_path_to_cgroupfs(*cgroups_path, req.rootless);
+  }
+  // A root container must get the cgroup it asked for; a rootless one runs without.
+  auto unavailable = [&](const std::string& reason) {
+    out.reasons.push_back("cgroupfs: " + reason);
+    if (!req.rootless) throw Error("cgroupfs: " + reason, EACCES);
+    out.manager = std::make_unique<Disabled>();
+    return std::move(out);
+  };
+
+  Layout layout;
+  try {
+    layout = req.layout ? *req.layout : detect_layout(req.root);
+  } catch (const Error& e) {
+    return unavailable(e.what());
+  }
+  std::map<std::string, std::string> own;
+  if (exists(req.proc_self_cgroup)) own = parse_proc_cgroup(fs::read_file(req.proc_self_cgroup));
+  auto own_path = [&](const std::string& key) {
+    auto it = own.find(key);
+    return it == own.end() ? std::string("/") : it->second;
+  };
+  // Without a cgroupsPath a rootless container can only go below the caller's own
+  // cgroup, which is writable when it was delegated (systemd user sessions).
+  auto choose = [&](const std::string& key) {
+    if (req.rootless && (!cgroups_path || cgroups_path->empty()))
+      return resolve_cgroup_path("urun-" + req.container_id, own_path(key), req.container_id);
+    return resolve_cgroup_path(cgroups_path, own_path(key), req.container_id);
+  };
+  auto check_writable = [&](const std::string& tree_root, const std::string& path) {
+    if (!req.rootless) return true;
+    return writable_by(deepest_existing(tree_root, path), req.uid);
+  };
+  auto not_writable = [&](const std::string& tree_root, const std::string& path) {
+    return quote(deepest_existing(tree_root, path)) + " not writable by uid " +
+           std::to_string(req.uid);
+  };
+
+  if (layout == Layout::unified) {
+    const std::string path = choose("");
+    if (!check_writable(req.root, path)) return unavailable(not_writable(req.root, path));
+    out.manager = std::make_unique<CgroupfsV2>(req.root, path, req.delegate_cgroup);
+    return out;
+  }
+  if (!req.delegate_cgroup.empty())
+    throw Error("run.oci.delegate-cgroup: supported only on cgroup v2 (this host is " +
+                    std::string(layout_name(layout)) + ")",
+                ENOTSUP);
+  std::map<std::string, std::string> paths;
+  for (const auto& h : list_hierarchies(req.root)) {
+    const std::string path = choose(proc_cgroup_key(h));
+    const std::string tree = req.root + "/" + h.name;
+    if (!check_writable(tree, path)) return unavailable(not_writable(tree, path));
+    paths[h.name] = path;
+  }
+  if (paths.empty()) return unavailable("no cgroup hierarchy under " + quote(req.root));
+  out.manager = std::make_unique<CgroupfsV1>(req.root, std::move(paths));
+  return out;
+}
+
+ManagerChoice make_manager(const std::string& kind, const std::string& root,
+                           const std::optional<std::string>& cgroups_path,
+                           const std::string& container_id, bool rootless) {
+  ManagerRequest req;
+  req.kind = kind;
+  req.root = root;
+  req.cgroups_path = cgroups_path;
+  req.container_id = container_id;
+  req.rootless = rootless;
+  return make_manager(req);
+}
+
+std::unique_ptr<Manager> manager_from_state(const nlohmann::json& state) {
+  try {
+    const std::string manager = state.at("manager").get<std::string>();
+    if (manager == "disabled") return std::make_unique<Disabled>();
+    if (manager != "cgroupfs") throw Error("unknown manager " + quote(manager), EINVAL);
+    const std::string root = state.at("root").get<std::string>();
+    if (state.at("layout").get<std::string>() == "unified")
+      return std::make_unique<CgroupfsV2>(root, state.at("path").get<std::string>(),
+                                          state.value("delegate", std::string()));
+    return std::make_unique<CgroupfsV1>(
+        root, state.at("paths").get<std::map<std::string, std::string>>());
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("cgroup state: ") + e.what(), EINVAL);
+  } catch (Error& e) {
+    e.prepend("cgroup state");
+    throw;
+  }
+}
+
+}  // namespace urun::cgroups
