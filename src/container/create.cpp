@@ -11,6 +11,7 @@
 #include "common/log.hpp"
 #include "common/scope_exit.hpp"
 #include "container/bundle.hpp"
+#include "container/cgroup.hpp"
 #include "container/hooks.hpp"
 #include "container/operations.hpp"
 #include "container/status.hpp"
@@ -43,6 +44,7 @@ void write_pid_file(const std::string& path, pid_t pid) {
 
 // A container on its way: the state dir, the launched init, its record.
 struct Creation {
+  std::unique_ptr<cgroups::Manager> cgroup;
   state::ContainerDir dir;
   runtime::LaunchedInit init;
   state::Record record;
@@ -54,6 +56,8 @@ struct Creation {
 Creation create_container(const GlobalOptions& global, const CreateRequest& req, bool foreground) {
   state::validate_id(req.id);
   Bundle bundle = load_bundle(req.bundle, req.config);
+  cgroups::Resources resources = container_resources(bundle.spec);
+  const bool rootless = ::geteuid() != 0;
   state::StateStore store(state_root(global.root));
   state::ContainerDir dir = store.create(req.id);
   ScopeExit remove_dir([&dir] {
@@ -61,6 +65,16 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
       dir.remove();
     } catch (const Error& e) {
       log::warning("remove state of failed create: " + std::string(e.what()));
+    }
+  });
+
+  std::unique_ptr<cgroups::Manager> cgroup =
+      create_cgroup(global, bundle.spec, resources, req.id, rootless);
+  ScopeExit destroy_cgroup([&cgroup] {
+    try {
+      cgroup->destroy();
+    } catch (const Error& e) {
+      log::warning("remove cgroup of failed create: " + std::string(e.what()));
     }
   });
 
@@ -84,8 +98,11 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   rec.created = state::rfc3339_now();
   rec.owner_uid = ::geteuid();
   rec.owner = owner_name(rec.owner_uid);
-  rec.rootless = rec.owner_uid != 0;
-  rec.cgroup_manager = "disabled";
+  rec.rootless = rootless;
+  rec.systemd_cgroup = global.systemd_cgroup;
+  rec.cgroup_manager = cgroup->kind();
+  rec.cgroup_path = cgroup->path();
+  if (rec.cgroup_manager != "disabled") rec.cgroup = cgroup->to_state();
   rec.detached = !foreground;
   rec.annotations = bundle.spec.annotations;
 
@@ -100,6 +117,7 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   launch.preserve_fds = req.preserve_fds;
   launch.foreground = foreground;
   launch.start_fifo_fd = fifo.get();
+  launch.join_cgroup = [&cgroup](pid_t pid) { cgroup->add_process(pid); };
   launch.runtime_hooks = [&](pid_t pid) {
     rec.pid = pid;
     std::string json = oci_state_json(rec, "creating");
@@ -115,7 +133,9 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   rec.status = "created";
   write_pid_file(req.pid_file, init.pid);
   remove_dir.dismiss();
-  return Creation{std::move(dir), std::move(init), std::move(rec), std::move(bundle)};
+  destroy_cgroup.dismiss();
+  return Creation{std::move(cgroup), std::move(dir), std::move(init), std::move(rec),
+                  std::move(bundle)};
 }
 
 void run_poststart(const Creation& c) {
@@ -206,6 +226,12 @@ int run(const GlobalOptions& global, const CreateRequest& request, bool detach) 
     }
   } catch (const Error&) {
     // EOF: the process was exec'd.
+  }
+  // Whatever the init left running in its cgroup goes with it.
+  try {
+    c.cgroup->destroy();
+  } catch (const Error& e) {
+    log::warning("remove cgroup: " + std::string(e.what()));
   }
   run_poststop(c.bundle.spec, c.bundle.dir, oci_state_json(c.record, "stopped"));
   c.dir.remove();

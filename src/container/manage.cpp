@@ -15,6 +15,7 @@
 #include "common/error.hpp"
 #include "common/fs.hpp"
 #include "common/log.hpp"
+#include "container/cgroup.hpp"
 #include "container/hooks.hpp"
 #include "container/operations.hpp"
 #include "container/status.hpp"
@@ -96,6 +97,13 @@ void kill_record(const state::Record& rec, int sig, bool all) {
     throw Error("container " + quote(rec.id) + " is not running", ESRCH);
   if (!all) {
     signal_init(rec, sig);
+    return;
+  }
+  // The cgroup knows every process, also those that left the pid namespace's
+  // view; without one, the pid namespace is the container.
+  auto cgroup = cgroup_of(rec);
+  if (cgroup->kind() != "disabled") {
+    cgroup->kill_all(sig);
     return;
   }
   for (pid_t pid : container_pids(rec)) {
@@ -290,6 +298,7 @@ void remove(const GlobalOptions& global, const std::string& id, bool force) {
     if (!wait_stopped(rec, std::chrono::seconds(10)))
       throw Error("container " + quote(id) + " did not stop after SIGKILL", EBUSY);
   }
+  cgroup_of(rec)->destroy();
   run_poststop_hooks(dir, rec);
   dir.remove();
 }

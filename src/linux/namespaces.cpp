@@ -87,6 +87,14 @@ NamespacePlan plan_namespaces(const std::vector<spec::Namespace>& namespaces,
     plan.clone_flags = 0;
   }
   if ((plan.unshare_flags & (CLONE_NEWPID | CLONE_NEWTIME)) != 0) plan.needs_fork = true;
+  if (plan.needs_fork && (plan.clone_flags & CLONE_NEWPID)) {
+    // The process that forks the real init must not be pid 1 of the new pid
+    // namespace (its exit would kill the namespace) and must see the init's
+    // pid as the parent does: it unshares the pid namespace instead, which
+    // only its children enter.
+    plan.clone_flags &= ~CLONE_NEWPID;
+    plan.unshare_flags |= CLONE_NEWPID;
+  }
   return plan;
 }
 

@@ -196,6 +196,7 @@ LaunchedInit launch(const LaunchRequest& req) {
 
   // Requests from the init, in the order it makes them.
   parent_end.expect(Msg::kNeedIdMaps);
+  if (req.join_cgroup) req.join_cgroup(pid);
   std::string maps_reply;
   if (ns.new_user) {
     userns::WriteOptions options;

@@ -23,6 +23,9 @@ struct LaunchRequest {
   int preserve_fds = 0;
   bool foreground = false;   // run: the init waits for kStart on the channel
   int start_fifo_fd = -1;    // create: the init waits for a byte on this fifo
+  // Places the init in the container's cgroup; called before the init may go
+  // on (and so before it unshares its cgroup namespace).
+  std::function<void(pid_t pid)> join_cgroup;
   // Runs prestart + createRuntime hooks for the init `pid`; returns the
   // state JSON handed to createContainer/startContainer hooks.
   std::function<std::string(pid_t pid)> runtime_hooks;

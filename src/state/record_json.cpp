@@ -100,6 +100,7 @@ std::string to_json_text(const Record& r) {
   };
   // The OCI state marks annotations optional; leave the key out when empty.
   if (!r.annotations.empty()) j["annotations"] = r.annotations;
+  if (r.cgroup.is_object()) j["cgroup"] = r.cgroup;
   // Replace invalid UTF-8 (an annotation or path is not guaranteed to be
   // UTF-8) instead of throwing in the middle of a state change.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -131,6 +132,7 @@ Record from_json_text(std::string_view text, const std::string& what) {
   in.string("cgroupPath", r.cgroup_path);
   in.pids("helperPids", r.helper_pids);
   in.boolean("detached", r.detached);
+  if (auto it = j.find("cgroup"); it != j.end() && it->is_object()) r.cgroup = *it;
   return r;
 }
 

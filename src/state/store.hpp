@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,6 +50,9 @@ struct Record {
   bool systemd_cgroup = false;
   std::string cgroup_manager;   // "cgroupfs" | "systemd" | "disabled"
   std::string cgroup_path;      // as chosen at create ("" when disabled)
+  // cgroups::Manager::to_state(): what later commands rebuild the manager from
+  // (paths per hierarchy on v1). Null when the container has no cgroup.
+  nlohmann::json cgroup;
   std::vector<pid_t> helper_pids;  // e.g. slirp4netns
   bool detached = true;            // created by `create` (vs foreground `run`)
   std::map<std::string, std::string> annotations;

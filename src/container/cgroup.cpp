@@ -1,0 +1,86 @@
+#include "container/cgroup.hpp"
+
+#include "common/error.hpp"
+#include "common/log.hpp"
+
+namespace urun::container {
+namespace {
+
+// Limits that need a cgroup to be honoured. Device rules are left out: the
+// container's /dev is built from the config anyway, and every default config
+// carries a "deny all" rule that would otherwise warn on each rootless run.
+bool has_limits(const cgroups::Resources& r) {
+  return r.memory || r.cpu || r.pids || r.block_io || !r.hugepage_limits.empty() || r.network ||
+         !r.rdma.empty() || !r.unified.empty();
+}
+
+void allow_device(cgroups::Resources& r, const std::string& type, int64_t major,
+                  std::optional<int64_t> minor) {
+  cgroups::DeviceRule rule;
+  rule.allow = true;
+  rule.type = type;
+  rule.major = major;
+  rule.minor = minor;
+  rule.access = "rwm";
+  r.devices.push_back(std::move(rule));
+}
+
+}  // namespace
+
+cgroups::Resources container_resources(const spec::Spec& spec) {
+  cgroups::Resources r =
+      cgroups::parse_resources(spec.linux ? spec.linux->resources : nlohmann::json());
+  // The devices every container gets (linux/devices.cpp creates them), as runc
+  // and crun allow them: null, zero, full, random, urandom, tty, ptmx, pts/*.
+  for (int64_t minor : {3, 5, 7, 8, 9}) allow_device(r, "c", 1, minor);
+  allow_device(r, "c", 5, 0);
+  allow_device(r, "c", 5, 2);
+  allow_device(r, "c", 136, std::nullopt);
+  if (spec.linux) {
+    for (const auto& d : spec.linux->devices)
+      if (d.type != "p") allow_device(r, d.type == "u" ? "c" : d.type, d.major, d.minor);
+  }
+  return r;
+}
+
+std::unique_ptr<cgroups::Manager> create_cgroup(const GlobalOptions& global,
+                                                const spec::Spec& spec,
+                                                const cgroups::Resources& resources,
+                                                const std::string& id, bool rootless) {
+  if (global.cgroup_manager == "disabled") return std::make_unique<cgroups::Disabled>();
+  cgroups::ManagerRequest req;
+  // No choice given: the best available, falling back as it must.
+  req.kind = global.cgroup_manager.empty() ? "systemd" : global.cgroup_manager;
+  req.cgroups_path = spec.linux ? spec.linux->cgroups_path : std::nullopt;
+  req.container_id = id;
+  req.rootless = rootless;
+  if (const auto* d = spec.annotation("run.oci.delegate-cgroup")) req.delegate_cgroup = *d;
+  cgroups::ManagerChoice choice = cgroups::make_manager(req);
+  for (const auto& reason : choice.reasons) log::debug("cgroup manager: " + reason);
+  if (choice.manager->kind() == "disabled") {
+    std::string why = choice.reasons.empty() ? "no usable cgroup" : choice.reasons.back();
+    if (req.cgroups_path)
+      throw Error("linux.cgroupsPath " + quote(*req.cgroups_path) +
+                      ": cgroups are not available (" + why + ")",
+                  EPERM);
+    if (has_limits(resources))
+      log::warning("cgroups are not available (" + why + "): resource limits are not applied");
+    return std::move(choice.manager);
+  }
+  log::debug("cgroup manager: " + choice.manager->kind() + " at " + choice.manager->path());
+  choice.manager->create();
+  try {
+    choice.manager->apply(resources);
+  } catch (...) {
+    choice.manager->destroy();
+    throw;
+  }
+  return std::move(choice.manager);
+}
+
+std::unique_ptr<cgroups::Manager> cgroup_of(const state::Record& record) {
+  if (!record.cgroup.is_object()) return std::make_unique<cgroups::Disabled>();
+  return cgroups::manager_from_state(record.cgroup);
+}
+
+}  // namespace urun::container
