@@ -1,5 +1,7 @@
 #include "container/cgroup.hpp"
 
+#include <cstdio>
+
 #include "common/error.hpp"
 #include "common/log.hpp"
 
@@ -25,6 +27,17 @@ void allow_device(cgroups::Resources& r, const std::string& type, int64_t major,
   r.devices.push_back(std::move(rule));
 }
 
+// The default root keeps the plain id (what users and tools expect to find);
+// another root gets a short hash of its path appended.
+std::string default_cgroup_name(const std::string& id, const std::string& state_root) {
+  if (state_root == "/run/urun") return id;
+  uint32_t h = 2166136261u;  // FNV-1a: stable across runs and builds
+  for (unsigned char ch : state_root) h = (h ^ ch) * 16777619u;
+  char suffix[16];
+  std::snprintf(suffix, sizeof suffix, "-%08x", h);
+  return id + suffix;
+}
+
 }  // namespace
 
 cgroups::Resources container_resources(const spec::Spec& spec) {
@@ -46,13 +59,14 @@ cgroups::Resources container_resources(const spec::Spec& spec) {
 std::unique_ptr<cgroups::Manager> create_cgroup(const GlobalOptions& global,
                                                 const spec::Spec& spec,
                                                 const cgroups::Resources& resources,
-                                                const std::string& id, bool rootless) {
+                                                const std::string& id,
+                                                const std::string& state_root, bool rootless) {
   if (global.cgroup_manager == "disabled") return std::make_unique<cgroups::Disabled>();
   cgroups::ManagerRequest req;
   // No choice given: the best available, falling back as it must.
   req.kind = global.cgroup_manager.empty() ? "systemd" : global.cgroup_manager;
   req.cgroups_path = spec.linux ? spec.linux->cgroups_path : std::nullopt;
-  req.container_id = id;
+  req.container_id = default_cgroup_name(id, state_root);
   req.rootless = rootless;
   if (const auto* d = spec.annotation("run.oci.delegate-cgroup")) req.delegate_cgroup = *d;
   cgroups::ManagerChoice choice = cgroups::make_manager(req);
@@ -69,6 +83,12 @@ std::unique_ptr<cgroups::Manager> create_cgroup(const GlobalOptions& global,
   }
   log::debug("cgroup manager: " + choice.manager->kind() + " at " + choice.manager->path());
   choice.manager->create();
+  // Never adopt a cgroup that runs something: destroying it later would kill
+  // another container's processes. Left as it is, not destroyed.
+  if (!choice.manager->pids().empty())
+    throw Error("cgroup " + quote(choice.manager->path()) +
+                    " already has processes: is another container using it?",
+                EBUSY);
   try {
     choice.manager->apply(resources);
   } catch (...) {

@@ -21,10 +21,13 @@ cgroups::Resources container_resources(const spec::Spec& spec);
 
 // Chooses the manager and creates the cgroup with the resources applied.
 // Nothing is created when the choice is "disabled".
+// state_root: the --root in use; containers of different roots may share an
+// id, so the default cgroup name is made unique per root.
 std::unique_ptr<cgroups::Manager> create_cgroup(const GlobalOptions& global,
                                                 const spec::Spec& spec,
                                                 const cgroups::Resources& resources,
-                                                const std::string& id, bool rootless);
+                                                const std::string& id,
+                                                const std::string& state_root, bool rootless);
 
 // The manager recorded at create (Disabled when there is none).
 std::unique_ptr<cgroups::Manager> cgroup_of(const state::Record& record);

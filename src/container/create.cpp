@@ -58,7 +58,8 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   Bundle bundle = load_bundle(req.bundle, req.config);
   cgroups::Resources resources = container_resources(bundle.spec);
   const bool rootless = ::geteuid() != 0;
-  state::StateStore store(state_root(global.root));
+  const std::string root = state_root(global.root);
+  state::StateStore store(root);
   state::ContainerDir dir = store.create(req.id);
   ScopeExit remove_dir([&dir] {
     try {
@@ -69,7 +70,7 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   });
 
   std::unique_ptr<cgroups::Manager> cgroup =
-      create_cgroup(global, bundle.spec, resources, req.id, rootless);
+      create_cgroup(global, bundle.spec, resources, req.id, root, rootless);
   ScopeExit destroy_cgroup([&cgroup] {
     try {
       cgroup->destroy();
@@ -163,17 +164,17 @@ sigset_t forwarded_signals() {
 // shell would report it.
 int wait_forwarding_signals(pid_t pid, const sigset_t& set) {
   for (;;) {
+    // One loop reaps everything: as a subreaper we also inherit the
+    // container's orphans, and reaping "the others" separately could take
+    // the init's status from under us.
     int status;
-    pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) {
+    pid_t r;
+    while ((r = ::waitpid(-1, &status, WNOHANG)) > 0) {
+      if (r != pid) continue;
       if (WIFEXITED(status)) return WEXITSTATUS(status);
       if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-    } else if (r < 0 && errno != EINTR) {
-      throw_errno("wait for the container process");
     }
-    // Reap other children (a subreaper inherits the container's orphans).
-    while (::waitpid(-1, nullptr, WNOHANG) > 0) {
-    }
+    if (r < 0 && errno != EINTR) throw_errno("wait for the container process");
     siginfo_t info;
     int sig = ::sigwaitinfo(&set, &info);
     if (sig > 0 && sig != SIGCHLD) ::kill(pid, sig);

@@ -234,6 +234,12 @@ std::vector<std::string> host_mounts_under(const std::string& prefix);
     EXPECT_EQ(urun_it_r_.exit_code, 0) << urun_it_r_.describe(); \
   } while (0)
 
+// For behaviour that exists in one mode only (the automatic user namespace of
+// an unprivileged caller; mappings only root may write): no skipped twin.
+#define URUN_IT_INSTANTIATE_ONLY(suite, mode) \
+  INSTANTIATE_TEST_SUITE_P(Modes, suite, ::testing::Values(::urun_it::Mode::mode), \
+                           ::urun_it::param_name)
+
 #define URUN_IT_INSTANTIATE(suite)                                                              \
   INSTANTIATE_TEST_SUITE_P(Modes, suite,                                                        \
                            ::testing::Values(::urun_it::Mode::root, ::urun_it::Mode::rootless), \

@@ -171,8 +171,10 @@ class Userns : public IntegrationTest {
 
 // --- 1. Automatic user namespace ------------------------------------------------------------
 
-TEST_P(Userns, AutomaticUserNamespaceMapsSubordinateIds) {
-  if (!rootless()) GTEST_SKIP() << "applies to unprivileged users";
+// Behaviour of an unprivileged caller only.
+class UsernsRootless : public Userns {};
+
+TEST_P(UsernsRootless, AutomaticUserNamespaceMapsSubordinateIds) {
   auto [sub_uid, uid_count] = world().subuid();
   auto [sub_gid, gid_count] = world().subgid();
   Bundle b = make_bundle({.writable_rootfs = true});
@@ -200,8 +202,7 @@ TEST_P(Userns, AutomaticUserNamespaceMapsSubordinateIds) {
                                      << r.describe();
 }
 
-TEST_P(Userns, AutomaticUserNamespaceProcessUser) {
-  if (!rootless()) GTEST_SKIP() << "applies to unprivileged users";
+TEST_P(UsernsRootless, AutomaticUserNamespaceProcessUser) {
   Bundle b = make_bundle();
   drop_user_namespace(b);
   b.config["process"]["user"] = {{"uid", 1000}, {"gid", 1000}};
@@ -215,8 +216,7 @@ TEST_P(Userns, AutomaticUserNamespaceProcessUser) {
 
 // --- 2. Fallback to a single mapping without newuidmap -----------------------------------------
 
-TEST_P(Userns, AutomaticUserNamespaceWithoutNewuidmapFallsBack) {
-  if (!rootless()) GTEST_SKIP() << "applies to unprivileged users";
+TEST_P(UsernsRootless, AutomaticUserNamespaceWithoutNewuidmapFallsBack) {
   Bundle b = make_bundle();
   drop_user_namespace(b);
   Result r = run_sh_without_newidmap(b, std::string(kMapsScript) + "id -u");
@@ -269,8 +269,7 @@ TEST_P(Userns, ExplicitMappings) {
   EXPECT_TRUE(r.err_lines().empty()) << r.describe();
 }
 
-TEST_P(Userns, MappingOfIdsNotOwnedFails) {
-  if (!rootless()) GTEST_SKIP() << "applies to unprivileged users: root owns every id";
+TEST_P(UsernsRootless, MappingOfIdsNotOwnedFails) {
   Bundle b = make_bundle();
   map_subordinate_ids(b);
   b.config["linux"]["uidMappings"] = {mapping(0, identity().uid, 1), mapping(1, 5000000, 10)};
@@ -363,8 +362,7 @@ TEST_P(Userns, IntermediateUserNamespace) {
   EXPECT_TRUE(r.err_lines().empty()) << r.describe();
 }
 
-TEST_P(Userns, IntermediateUserNamespaceWithoutNewuidmap) {
-  if (!rootless()) GTEST_SKIP() << "applies to unprivileged users";
+TEST_P(UsernsRootless, IntermediateUserNamespaceWithoutNewuidmap) {
   Bundle b = make_bundle();
   single_root_mapping_with_user_1000(b, true);
   Result r = run_sh_without_newidmap(b, std::string(kMapsScript) + "id -u; id -g");
@@ -540,10 +538,12 @@ TEST_P(UsernsIdmap, RelativeMapping) {
   EXPECT_EQ(norm_lines(r.out), want) << opt << "\n" << r.describe();
 }
 
-TEST_P(UsernsIdmap, ManualRelativeExample) {
+class UsernsIdmapRootOnly : public UsernsIdmap {};
+
+// The manual's example maps host ids 0 and 2: only root may.
+TEST_P(UsernsIdmapRootOnly, ManualRelativeExample) {
   // The manual's worked example: with uidMappings 0->0 (1) and 1->2 (1000), `uids=@1-3-10` is
   // `uids=1-4-10`: an on-disk 1 is host 4, which the container sees as 3.
-  if (rootless()) GTEST_SKIP() << "the manual's example maps host ids 0 and 2: root only";
   std::string src = make_source();
   skip_without_kernel_support(src);
   if (IsSkipped()) return;
@@ -565,6 +565,8 @@ TEST_P(UsernsIdmap, ManualRelativeExample) {
 
 URUN_IT_INSTANTIATE(Userns);
 URUN_IT_INSTANTIATE(UsernsIdmap);
+URUN_IT_INSTANTIATE_ONLY(UsernsRootless, rootless);
+URUN_IT_INSTANTIATE_ONLY(UsernsIdmapRootOnly, root);
 
 }  // namespace
 }  // namespace urun_it
