@@ -126,6 +126,9 @@ void remove_cgroup(const std::string& dir, std::chrono::milliseconds patience) {
   if (!exists(dir)) return;
   for (const auto& sub : subdirs(dir)) remove_cgroup(dir + "/" + sub, patience);
   const auto deadline = std::chrono::steady_clock::now() + patience;
+  // A task reaped a moment ago is usually released within microseconds: poll
+  // fast first (container start-up and run's exit wait on this), then back off.
+  auto pause = std::chrono::microseconds(100);
   for (;;) {
     if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return;
     if (errno == ENOTEMPTY && fs_type(dir) == FsType::other) {
@@ -139,7 +142,8 @@ void remove_cgroup(const std::string& dir, std::chrono::milliseconds patience) {
     // EBUSY: tasks that just died may still be attached until they are released.
     if (errno != EBUSY || std::chrono::steady_clock::now() > deadline)
       throw_errno("remove cgroup " + quote(dir));
-    sleep_ms(10);
+    std::this_thread::sleep_for(pause);
+    pause = std::min<std::chrono::microseconds>(pause * 2, std::chrono::milliseconds(10));
   }
 }
 

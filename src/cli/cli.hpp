@@ -20,6 +20,7 @@ void add_lifecycle_commands(CLI::App& app, Context& ctx);  // create run start
 void add_query_commands(CLI::App& app, Context& ctx);      // state list
 void add_signal_commands(CLI::App& app, Context& ctx);     // kill delete
 void add_spec_commands(CLI::App& app, Context& ctx);       // spec features
+void add_cgroup_commands(CLI::App& app, Context& ctx);       // pause resume ps update
 void add_unimplemented_commands(CLI::App& app, Context& ctx);
 
 // Runs op; an Error gets "<command> `<id>`" in front, so every message names

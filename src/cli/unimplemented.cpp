@@ -12,10 +12,6 @@ void add_unimplemented_commands(CLI::App& app, Context& ctx) {
   };
   static const Pending kPending[] = {
       {"exec", "Exec a command in a running container"},
-      {"ps", "Show the processes running in a container"},
-      {"pause", "Pause all the processes in the container"},
-      {"resume", "Resume the processes in the container"},
-      {"update", "Update container resource constraints"},
       {"checkpoint", "Checkpoint a running container using CRIU"},
       {"restore", "Restore a container from a checkpoint"},
   };

@@ -17,6 +17,7 @@
 #include "common/log.hpp"
 #include "container/cgroup.hpp"
 #include "container/hooks.hpp"
+#include "container/processes.hpp"
 #include "container/operations.hpp"
 #include "container/status.hpp"
 #include "spec/spec.hpp"
@@ -65,30 +66,6 @@ void signal_init(const state::Record& rec, int sig) {
     throw Error("container " + quote(rec.id) + " is not running", ESRCH);
   if (::syscall(SYS_pidfd_send_signal, fd.get(), sig, nullptr, 0) < 0)
     throw_errno("kill container " + quote(rec.id));
-}
-
-// Every process in the init's pid namespace (the container has its own), else
-// just the init. Without a cgroup this is how --all finds the processes.
-std::vector<pid_t> container_pids(const state::Record& rec) {
-  std::vector<pid_t> pids{rec.pid};
-  struct stat init_ns {}, host_ns{};
-  std::string init_ns_path = "/proc/" + std::to_string(rec.pid) + "/ns/pid";
-  if (::stat(init_ns_path.c_str(), &init_ns) < 0 || ::stat("/proc/self/ns/pid", &host_ns) < 0 ||
-      init_ns.st_ino == host_ns.st_ino)
-    return pids;
-  DIR* d = ::opendir("/proc");
-  if (!d) return pids;
-  for (dirent* e; (e = ::readdir(d));) {
-    char* end;
-    long pid = std::strtol(e->d_name, &end, 10);
-    if (*end != '\0' || pid <= 0 || pid == rec.pid) continue;
-    struct stat st {};
-    std::string p = "/proc/" + std::string(e->d_name) + "/ns/pid";
-    if (::stat(p.c_str(), &st) == 0 && st.st_ino == init_ns.st_ino && st.st_dev == init_ns.st_dev)
-      pids.push_back(static_cast<pid_t>(pid));
-  }
-  ::closedir(d);
-  return pids;
 }
 
 void kill_record(const state::Record& rec, int sig, bool all) {

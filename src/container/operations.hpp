@@ -1,6 +1,7 @@
 #pragma once
 // The lifecycle operations behind the CLI commands. Each takes a request
 // struct filled by src/cli/ and throws urun::Error; main prints it.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +48,22 @@ void kill_matching(const GlobalOptions& global, const std::string& regex,
 
 void remove(const GlobalOptions& global, const std::string& id, bool force);
 void remove_matching(const GlobalOptions& global, const std::string& regex, bool force);
+
+// pause/resume: freeze and thaw every process through the cgroup freezer.
+void pause(const GlobalOptions& global, const std::string& id);
+void resume(const GlobalOptions& global, const std::string& id);
+
+// ps: "json" is a JSON array of host pids (what containerd reads); "table"
+// has a PID header and one row per process.
+std::string ps(const GlobalOptions& global, const std::string& id, const std::string& format);
+
+// update: resources_json is a runtime-spec LinuxResources object, built from
+// the command's flags or read from -r FILE.
+void update(const GlobalOptions& global, const std::string& id, const std::string& resources_json);
+
+// "64m" -> 67108864 (k, m, g, t with base 1024; b or nothing: bytes); "-1" is
+// -1 (unlimited). Throws Error naming `what` on anything else.
+int64_t parse_size(const std::string& text, const std::string& what);
 
 // spec: writes <bundle>/config.json (refuses to overwrite).
 void write_spec(const std::string& bundle, bool rootless);

@@ -2,13 +2,25 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/error.hpp"
+#include "container/cgroup.hpp"
+
 namespace urun::container {
 
 std::string current_status(const state::Record& record) {
   if (record.pid <= 0) return "creating";
   if (!state::process_alive(record.pid, record.pid_start_time)) return "stopped";
-  if (record.status == "created" || record.status == "creating") return record.status;
-  return "running";
+  if (record.status == "creating") return record.status;
+  // Only a container with a cgroup can be paused; asking its freezer costs a
+  // file read, so containers without one skip it.
+  if (record.cgroup.is_object()) {
+    try {
+      if (cgroup_of(record)->is_frozen()) return "paused";
+    } catch (const Error&) {
+      // The cgroup is gone or unreadable: report what the record says.
+    }
+  }
+  return record.status == "created" ? "created" : "running";
 }
 
 std::string oci_state_json(const state::Record& record, const std::string& status, bool pretty) {

@@ -1,0 +1,100 @@
+// pause, resume, ps and update: the operations that act through the
+// container's cgroup.
+#include <unistd.h>
+
+#include <cctype>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cgroups/resources.hpp"
+#include "common/error.hpp"
+#include "container/cgroup.hpp"
+#include "container/operations.hpp"
+#include "container/processes.hpp"
+#include "container/status.hpp"
+#include "state/store.hpp"
+
+namespace urun::container {
+namespace {
+
+// The record of a container whose status is one of `allowed`, else an Error
+// saying what it is instead.
+state::Record record_in_status(const GlobalOptions& global, const std::string& id,
+                               std::initializer_list<const char*> allowed) {
+  state::validate_id(id);
+  state::StateStore store(state_root(global.root));
+  state::ContainerDir dir = store.open(id, false);
+  if (!dir.has_record()) throw Error("container " + quote(id) + " is still being created", EBUSY);
+  state::Record rec = dir.read();
+  std::string status = current_status(rec);
+  for (const char* ok : allowed)
+    if (status == ok) return rec;
+  throw Error("container " + quote(id) + " is " + status, EINVAL);
+}
+
+}  // namespace
+
+void pause(const GlobalOptions& global, const std::string& id) {
+  state::Record rec = record_in_status(global, id, {"running", "created"});
+  auto cgroup = cgroup_of(rec);
+  if (cgroup->kind() == "disabled")
+    throw Error("container " + quote(id) + " has no cgroup: pausing needs a freezer", ENOTSUP);
+  cgroup->freeze();
+}
+
+void resume(const GlobalOptions& global, const std::string& id) {
+  state::Record rec = record_in_status(global, id, {"paused"});
+  cgroup_of(rec)->thaw();
+}
+
+std::string ps(const GlobalOptions& global, const std::string& id, const std::string& format) {
+  state::Record rec = record_in_status(global, id, {"running", "created", "paused"});
+  std::vector<pid_t> pids = container_pids(rec);
+  if (format == "json") return nlohmann::json(pids).dump() + "\n";
+  std::ostringstream out;
+  out << "PID\n";
+  for (pid_t pid : pids) out << pid << "\n";
+  return out.str();
+}
+
+void update(const GlobalOptions& global, const std::string& id, const std::string& resources_json) {
+  nlohmann::json j = nlohmann::json::parse(resources_json, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    throw Error("resources: not a JSON object", EINVAL);
+  // Only what is given is written: an update of the pids limit leaves the
+  // memory limit as it is.
+  cgroups::Resources resources = cgroups::parse_resources(j);
+  state::Record rec = record_in_status(global, id, {"running", "created", "paused"});
+  auto cgroup = cgroup_of(rec);
+  if (cgroup->kind() == "disabled")
+    throw Error("container " + quote(id) + " has no cgroup: its resources cannot be updated",
+                ENOTSUP);
+  cgroup->apply(resources);
+}
+
+int64_t parse_size(const std::string& text, const std::string& what) {
+  if (text == "-1") return -1;
+  size_t used = 0;
+  long double value = 0;
+  try {
+    value = std::stold(text, &used);
+  } catch (...) {
+    used = 0;
+  }
+  if (used == 0 || value < 0) throw Error(what + ": invalid size " + quote(text), EINVAL);
+  std::string unit = text.substr(used);
+  for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!unit.empty() && unit.back() == 'b') unit.pop_back();
+  if (!unit.empty() && unit.back() == 'i') unit.pop_back();  // "MiB"
+  long double factor = 1;
+  if (unit == "k") factor = 1024.0L;
+  else if (unit == "m") factor = 1024.0L * 1024;
+  else if (unit == "g") factor = 1024.0L * 1024 * 1024;
+  else if (unit == "t") factor = 1024.0L * 1024 * 1024 * 1024;
+  else if (!unit.empty()) throw Error(what + ": invalid size " + quote(text), EINVAL);
+  long double bytes = value * factor;
+  if (bytes > 9.2e18L) throw Error(what + ": size " + quote(text) + " is too large", ERANGE);
+  return static_cast<int64_t>(bytes);
+}
+
+}  // namespace urun::container
