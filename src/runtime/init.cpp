@@ -65,11 +65,20 @@ void become_namespace_root() {
 // to children. The intermediate process reports the real init's pid and
 // exits; the init goes on with the set-up.
 void fork_real_init(const SyncChannel& channel) {
+  // Both processes share the channel: the init waits until its pid is
+  // reported, or its first request could reach the parent before it.
+  int gate[2];
+  if (::pipe2(gate, O_CLOEXEC) < 0) throw_errno("create the init's start pipe");
+  UniqueFd gate_read(gate[0]), gate_write(gate[1]);
   pid_t pid = ::fork();
   if (pid < 0) throw_errno("fork the container init");
   if (pid > 0) {
     channel.send(Msg::kInitPid, std::to_string(pid));
-    ::_exit(0);
+    ::_exit(0);  // closing gate_write releases the init
+  }
+  gate_write.reset();
+  char byte;
+  while (::read(gate_read.get(), &byte, 1) < 0 && errno == EINTR) {
   }
 }
 

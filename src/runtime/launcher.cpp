@@ -196,7 +196,14 @@ LaunchedInit launch(const LaunchRequest& req) {
 
   // Requests from the init, in the order it makes them.
   parent_end.expect(Msg::kNeedIdMaps);
-  if (req.join_cgroup) req.join_cgroup(pid);
+  // Moving a task into a cgroup waits for an RCU grace period in the kernel
+  // (milliseconds). The init must be placed before it unshares a cgroup
+  // namespace or forks the real init; otherwise the move can overlap with its
+  // mount work: it is done before the init's next request is read, so before
+  // it reports ready and execs.
+  const bool join_before_release =
+      (ns.unshare_flags & CLONE_NEWCGROUP) != 0 || ns.needs_fork;
+  if (req.join_cgroup && join_before_release) req.join_cgroup(pid);
   std::string maps_reply;
   if (ns.new_user) {
     userns::WriteOptions options;
@@ -208,6 +215,7 @@ LaunchedInit launch(const LaunchRequest& req) {
   }
   send_idmapped_mounts(spec, req.bundle, pid, maps, parent_end);
   parent_end.send(Msg::kIdMapsDone, maps_reply);
+  if (req.join_cgroup && !join_before_release) req.join_cgroup(pid);
 
   if (ns.needs_fork) {
     pid_t init = static_cast<pid_t>(std::stol(parent_end.expect(Msg::kInitPid)));
