@@ -88,10 +88,8 @@ void fork_real_init(const SyncChannel& channel) {
 // as setgroups is denied first. Runs after pivot_root: the map files must be
 // opened after unshare, through the container's /proc.
 void enter_intermediate_userns(const spec::User& user) {
-  // Becoming root of the container's namespace changed our kernel uid when
-  // root maps elsewhere, which made us non-dumpable: our /proc/self files
-  // then belong to the host's root and the map files below cannot be opened.
-  // The exec of the container's process resets this flag.
+  // A non-dumpable process's /proc/self files belong to the host's root, so
+  // the map files below could not be opened: dumpable only for these writes.
   if (::prctl(PR_SET_DUMPABLE, 1) < 0) throw_errno("set dumpable");
   if (::unshare(CLONE_NEWUSER) < 0) throw_errno("create intermediate user namespace");
   fs::write_existing("/proc/self/setgroups", "deny");
@@ -302,7 +300,23 @@ void reset_signals() {
   }
 }
 
+// Until it execs, the init runs the urun binary. When the container's root
+// is the host's root (no user namespace), a container process that can see
+// the init could open /proc/<pid>/exe and overwrite urun on the host: a
+// non-dumpable init cannot be ptraced nor have that link followed by others.
+// In a user namespace the container's root cannot write the root-owned
+// binary, and the parent (unprivileged when rootless) must still reach our
+// /proc files: no need, and no way, to close them there. execve of the
+// container's program resets the flag.
+void protect_urun_binary(const InitPlan& plan) {
+  if (plan.namespaces->new_user) return;
+  for (const auto& joined : plan.namespaces->join)
+    if (joined.first == CLONE_NEWUSER) return;
+  ::prctl(PR_SET_DUMPABLE, 0);
+}
+
 void container_init(InitPlan& plan) noexcept {
+  protect_urun_binary(plan);
   reset_signals();
   g_channel = plan.channel;
   log::set_sink(channel_sink);

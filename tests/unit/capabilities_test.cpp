@@ -1,6 +1,8 @@
 #include "linux/capabilities.hpp"
 
 #include <gtest/gtest.h>
+
+#include "in_child.hpp"
 #include <sys/capability.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -68,24 +70,7 @@ std::string read_status() {
   return ss.str();
 }
 
-// Runs body in a forked child; returns its exit code (or 100 + signal).
-template <typename F>
-int in_child(F body) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    int code = 99;
-    try {
-      code = body();
-    } catch (const std::exception& e) {
-      fprintf(stderr, "child: %s\n", e.what());
-      code = 98;
-    }
-    _exit(code);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status);
-}
+using urun_test::in_child;
 
 bool have_setpcap() {
   uint64_t eff = status_mask(read_status(), "CapEff");

@@ -1,6 +1,8 @@
 #include "linux/process_attrs.hpp"
 
 #include <gtest/gtest.h>
+
+#include "in_child.hpp"
 #include <sched.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -19,23 +21,7 @@ namespace {
 using urun::linux::rlimit_from_name;
 using urun::linux::sysctl_path;
 
-template <typename F>
-int in_child(F body) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    int code = 99;
-    try {
-      code = body();
-    } catch (const std::exception& e) {
-      fprintf(stderr, "child: %s\n", e.what());
-      code = 98;
-    }
-    _exit(code);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status);
-}
+using urun_test::in_child;
 
 TEST(RlimitName, EveryLinuxLimitIsKnown) {
   const std::pair<const char*, int> all[] = {
