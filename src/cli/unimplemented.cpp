@@ -11,7 +11,6 @@ void add_unimplemented_commands(CLI::App& app, Context& ctx) {
     const char* help;
   };
   static const Pending kPending[] = {
-      {"exec", "Exec a command in a running container"},
       {"checkpoint", "Checkpoint a running container using CRIU"},
       {"restore", "Restore a container from a checkpoint"},
   };

@@ -65,6 +65,31 @@ void update(const GlobalOptions& global, const std::string& id, const std::strin
 // -1 (unlimited). Throws Error naming `what` on anything else.
 int64_t parse_size(const std::string& text, const std::string& what);
 
+struct ExecRequest {
+  std::string id;
+  std::vector<std::string> args;  // CMD [ARGS...]; empty with process_file
+  std::string process_file;       // --process: a runtime-spec process object
+  std::string cwd;
+  std::vector<std::string> env;   // KEY=VALUE, added to or overriding the container's
+  std::string user;               // UID[:GID]
+  std::vector<std::string> caps;  // added to the bounding, effective and permitted sets
+  bool no_new_privs = false;
+  bool tty = false;
+  std::string console_socket;
+  bool detach = false;
+  std::string pid_file;
+  int preserve_fds = 0;
+  std::string cgroup;  // a sub-cgroup of the container's that must exist
+  std::string apparmor;
+  std::string process_label;
+};
+
+// exec: runs a process in a running (or created) container. Returns the exit
+// status to exit with: the process's (128 + signal when killed) in the
+// foreground, 0 with detach. A command that cannot be executed throws
+// runtime::ExecFailure (runtime/exec.hpp), whose status() is 127 or 126.
+int exec(const GlobalOptions& global, const ExecRequest& request);
+
 // spec: writes <bundle>/config.json (refuses to overwrite).
 void write_spec(const std::string& bundle, bool rootless);
 

@@ -17,12 +17,10 @@
 #include "container/hooks.hpp"
 #include "linux/capabilities.hpp"
 #include "linux/process_attrs.hpp"
+#include "runtime/process_setup.hpp"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
-#endif
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
 namespace urun::runtime {
@@ -52,13 +50,6 @@ void join_and_unshare(InitPlan& plan) {
   if (ns.unshare_flags & ~(CLONE_NEWCGROUP)) {
     if (::unshare(ns.unshare_flags & ~CLONE_NEWCGROUP) < 0) throw_errno("unshare namespaces");
   }
-}
-
-// Called once the uid/gid maps exist: become root of the user namespace so
-// that the set-up that follows has its capabilities.
-void become_namespace_root() {
-  if (::setresgid(0, 0, 0) < 0) throw_errno("setresgid to 0 in the user namespace");
-  if (::setresuid(0, 0, 0) < 0) throw_errno("setresuid to 0 in the user namespace");
 }
 
 // The init must fork once more when its pid or time namespace only applies
@@ -115,31 +106,6 @@ std::vector<UniqueFd> receive_idmapped_trees(const SyncChannel& channel, InitPla
     plan.rootfs.idmapped_tree_fds.resize(spec.mounts.size(), -1);
     plan.rootfs.idmapped_tree_fds[index] = f.fd.get();
     trees.push_back(std::move(f.fd));
-  }
-}
-
-void apply_process_user(const InitPlan& plan, const spec::Process& proc) {
-  const bool keep_groups =
-      plan.keep_original_groups || (plan.setgroups_denied && proc.user.additional_gids.empty());
-  if (proc.capabilities) linux::drop_bounding_set(*proc.capabilities);
-  linux::set_user(proc.user, keep_groups);
-  if (proc.no_new_privileges) linux::set_no_new_privs();
-  linux::apply_capabilities(proc.capabilities ? *proc.capabilities : spec::Capabilities{});
-}
-
-// Only 0-2 and the preserved fds reach the process: every other fd is marked
-// close-on-exec (not closed: the channel and fifo are still needed until exec).
-void mark_fds_cloexec(int preserve_fds) {
-  unsigned first = 3u + static_cast<unsigned>(preserve_fds);
-  if (::syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
-  // Old kernels: walk /proc/self/fd.
-  for (int fd = static_cast<int>(first); fd < 65536; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-}
-
-void clear_cloexec_on_preserved(int preserve_fds) {
-  for (int fd = 3; fd < 3 + preserve_fds; ++fd) {
-    int flags = ::fcntl(fd, F_GETFD);
-    if (flags >= 0) ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
   }
 }
 
@@ -234,7 +200,8 @@ void wait_for_start(const InitPlan& plan) {
     enter_intermediate_userns(proc.user);
     plan.setgroups_denied = true;
   }
-  apply_process_user(plan, proc);
+  apply_process_user(proc, plan.keep_original_groups ||
+                               (plan.setgroups_denied && proc.user.additional_gids.empty()));
   // Resolved as the process user, so a program it may not run fails create.
   std::string program = find_executable(proc.args[0], proc.env);
   if (proc.user.umask) ::umask(*proc.user.umask);
@@ -244,61 +211,10 @@ void wait_for_start(const InitPlan& plan) {
   if (!spec.hooks.start_container.empty())
     container::run_hooks("startContainer", spec.hooks.start_container, state_json, {});
 
-  std::vector<char*> argv, envp;
-  for (const auto& a : proc.args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  for (const auto& e : proc.env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  ::execve(program.c_str(), argv.data(), envp.data());
-  throw_errno("exec " + quote(proc.args[0]));
+  exec_process(program, proc);
 }
 
 }  // namespace
-
-std::string find_executable(const std::string& program, const std::vector<std::string>& env) {
-  auto check = [](const std::string& path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-      errno = EACCES;
-      return false;
-    }
-    return ::access(path.c_str(), X_OK) == 0;
-  };
-  if (program.find('/') != std::string::npos) {
-    if (check(program)) return program;
-    throw_errno("exec " + quote(program));
-  }
-  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  for (const auto& e : env)
-    if (e.starts_with("PATH=")) path = e.substr(5);
-  int last_errno = ENOENT;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find(':', start);
-    if (end == std::string::npos) end = path.size();
-    std::string dir = path.substr(start, end - start);
-    if (dir.empty()) dir = ".";
-    std::string candidate = dir;
-    candidate.append("/").append(program);
-    if (check(candidate)) return candidate;
-    if (errno == EACCES) last_errno = EACCES;
-    start = end + 1;
-  }
-  if (last_errno == EACCES) throw_errno("exec " + quote(program) + ": permission denied", EACCES);
-  throw Error("exec " + quote(program) + ": executable file not found in $PATH", ENOENT);
-}
-
-// The parent blocks the signals it forwards and may ignore SIGPIPE; the
-// container's process must start with a clean slate (both survive execve).
-void reset_signals() {
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
-    ::signal(sig, SIG_DFL);
-  }
-}
 
 // Until it execs, the init runs the urun binary. When the container's root
 // is the host's root (no user namespace), a container process that can see

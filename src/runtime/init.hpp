@@ -7,6 +7,7 @@
 
 #include "linux/namespaces.hpp"
 #include "linux/rootfs.hpp"
+#include "runtime/process_setup.hpp"  // find_executable
 #include "runtime/sync_channel.hpp"
 #include "spec/spec.hpp"
 
@@ -36,10 +37,5 @@ struct InitPlan {
 // to the parent as a kError frame (or written to stderr when the parent is
 // gone) and the child _exits with status 127.
 [[noreturn]] void container_init(InitPlan& plan) noexcept;
-
-// Finds the program like execvp would with the process's PATH (from env, or
-// the default PATH), so a missing executable fails create, not start, as crun
-// does. Returns the path to exec; throws Error with ENOENT/EACCES otherwise.
-std::string find_executable(const std::string& program, const std::vector<std::string>& env);
 
 }  // namespace urun::runtime

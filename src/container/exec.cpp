@@ -1,0 +1,242 @@
+// exec: a new process in an existing container. This side computes the
+// process (the container's, with the command line's overrides), checks the
+// container, and waits; runtime/exec.cpp joins the namespaces and execs.
+#include "runtime/exec.hpp"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+
+#include "cgroups/manager.hpp"
+#include "common/error.hpp"
+#include "common/fs.hpp"
+#include "common/log.hpp"
+#include "container/cgroup.hpp"
+#include "container/operations.hpp"
+#include "container/status.hpp"
+#include "linux/capabilities.hpp"
+#include "spec/spec.hpp"
+#include "state/store.hpp"
+
+namespace urun::container {
+namespace {
+
+std::optional<uint32_t> parse_id(std::string_view text) {
+  uint32_t value = 0;
+  if (text.empty() || text.size() > 10) return std::nullopt;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  // (uid_t)-1 means "unchanged" to setresuid: never a real id.
+  if (value == UINT32_MAX) return std::nullopt;
+  return value;
+}
+
+// "UID" or "UID:GID", numbers only (no names: the container's /etc/passwd is
+// not ours to read). A bare UID runs with gid 0, as in crun and runc.
+void apply_user_option(const std::string& text, spec::User& user) {
+  size_t colon = text.find(':');
+  auto uid = parse_id(std::string_view(text).substr(0, colon));
+  std::optional<uint32_t> gid = 0;
+  if (colon != std::string::npos) gid = parse_id(std::string_view(text).substr(colon + 1));
+  if (!uid || !gid) throw Error("invalid --user " + quote(text) + ": expected UID[:GID]", EINVAL);
+  user.uid = *uid;
+  user.gid = *gid;
+}
+
+void apply_env_option(const std::string& kv, std::vector<std::string>& env) {
+  size_t eq = kv.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw Error("invalid --env " + quote(kv) + ": expected KEY=VALUE", EINVAL);
+  std::string_view key(kv.data(), eq + 1);  // with '=': "FOO" must not match "FOOBAR="
+  for (auto& e : env) {
+    if (std::string_view(e).starts_with(key)) {
+      e = kv;
+      return;
+    }
+  }
+  env.push_back(kv);
+}
+
+void add_capability(std::vector<std::string>& set, const std::string& name) {
+  for (const auto& have : set)
+    if (linux::capability_from_name(have) == linux::capability_from_name(name)) return;
+  set.push_back(name);
+}
+
+// "sys_admin" -> "CAP_SYS_ADMIN"; unknown names fail before anything runs.
+std::string capability_name(const std::string& text) {
+  if (linux::capability_from_name(text) < 0)
+    throw Error("invalid --cap " + quote(text) + ": unknown capability", EINVAL);
+  std::string name;
+  for (char c : text)
+    name.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return name.starts_with("CAP_") ? name : "CAP_" + name;
+}
+
+spec::Process read_process_file(const std::string& path) {
+  std::string text = fs::read_file(path);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("parse process file " + quote(path) + ": " + e.what(), EINVAL);
+  }
+  try {
+    return spec::process_from_json(j);
+  } catch (Error& e) {
+    e.prepend("process file " + quote(path));
+    throw;
+  }
+}
+
+// The container's process with the command line's changes, or --process.
+spec::Process make_process(const ExecRequest& req, const spec::Spec& spec) {
+  spec::Process proc;
+  if (!req.process_file.empty()) {
+    if (!req.args.empty()) throw Error("a command cannot be given together with --process", EINVAL);
+    proc = read_process_file(req.process_file);
+  } else {
+    if (spec.process) proc = *spec.process;
+    proc.args = req.args;
+    proc.terminal = req.tty;
+    // The init's adjustment is inherited by its children; the exec'd process
+    // inherits urun's and the kernel keeps it within the container's limits.
+    proc.oom_score_adj.reset();
+  }
+  if (proc.args.empty()) throw Error("no command given", EINVAL);
+  for (const auto& kv : req.env) apply_env_option(kv, proc.env);
+  if (!req.cwd.empty()) {
+    if (!req.cwd.starts_with('/'))
+      throw Error("invalid --cwd " + quote(req.cwd) + ": must be an absolute path", EINVAL);
+    proc.cwd = req.cwd;
+  }
+  if (!req.user.empty()) apply_user_option(req.user, proc.user);
+  if (!req.caps.empty()) {
+    if (!proc.capabilities) proc.capabilities.emplace();
+    for (const auto& text : req.caps) {
+      std::string name = capability_name(text);
+      for (auto* set : {&proc.capabilities->bounding, &proc.capabilities->effective,
+                        &proc.capabilities->permitted})
+        add_capability(*set, name);
+    }
+  }
+  if (req.no_new_privs) proc.no_new_privileges = true;
+  // Not enforced by urun yet (no LSM support): kept on the process so a later
+  // LSM module applies them like the init's.
+  if (!req.apparmor.empty()) proc.apparmor_profile = req.apparmor;
+  if (!req.process_label.empty()) proc.selinux_label = req.process_label;
+  return proc;
+}
+
+// The directory of the --cgroup sub-cgroup (cgroup v2), checked before fork.
+std::string sub_cgroup_dir(const cgroups::Manager& cgroup, const std::string& sub) {
+  std::string_view rest = sub;
+  while (!rest.empty()) {
+    size_t slash = rest.find('/');
+    std::string_view part = rest.substr(0, slash);
+    if (part == "..")
+      throw Error("--cgroup " + quote(sub) + ": leaves the container's cgroup", EINVAL);
+    rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+  }
+  if (cgroup.kind() == "disabled")
+    throw Error("--cgroup " + quote(sub) + ": the container has no cgroup", EINVAL);
+  if (cgroups::detect_layout() != cgroups::Layout::unified)
+    throw Error("--cgroup " + quote(sub) + ": needs cgroup v2", ENOTSUP);
+  std::string dir = std::string(cgroups::kDefaultRoot) + cgroup.path() + "/" + sub;
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) < 0 || !S_ISDIR(st.st_mode))
+    throw Error("--cgroup " + quote(sub) + ": no such sub-cgroup of the container", ENOENT);
+  return dir;
+}
+
+void write_pid_file(const std::string& path, pid_t pid) {
+  if (path.empty()) return;
+  // Written whole and renamed: a reader never sees a partial pid.
+  std::string tmp = path + ".urun-tmp";
+  fs::write_file(tmp, std::to_string(pid), 0644);
+  if (::rename(tmp.c_str(), path.c_str()) < 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    throw_errno("write pid file " + quote(path), err);
+  }
+}
+
+sigset_t forwarded_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGCHLD})
+    sigaddset(&set, sig);
+  return set;
+}
+
+// Forwards signals to the process until it exits; its status as a shell
+// reports it. As a subreaper we may inherit its orphans: they are reaped too.
+int wait_forwarding_signals(pid_t pid, const sigset_t& set) {
+  for (;;) {
+    int status;
+    pid_t r;
+    while ((r = ::waitpid(-1, &status, WNOHANG)) > 0) {
+      if (r != pid) continue;
+      if (WIFEXITED(status)) return WEXITSTATUS(status);
+      if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    }
+    if (r < 0 && errno != EINTR) throw_errno("wait for the exec'd process");
+    siginfo_t info;
+    int sig = ::sigwaitinfo(&set, &info);
+    if (sig > 0 && sig != SIGCHLD) ::kill(pid, sig);
+  }
+}
+
+}  // namespace
+
+int exec(const GlobalOptions& global, const ExecRequest& req) {
+  state::validate_id(req.id);
+  state::Record rec;
+  spec::Spec spec;
+  {
+    // The lock is held only to read: a long exec must not block kill or delete.
+    state::StateStore store(state_root(global.root));
+    state::ContainerDir dir = store.open(req.id, false);
+    if (!dir.has_record()) throw Error("container " + quote(req.id) + " is not running", ESRCH);
+    rec = dir.read();
+    auto text = fs::read_file_at(dir.fd(), "config.json");
+    if (!text) throw Error("read the container's config.json: missing", ENOENT);
+    spec = spec::parse(*text);
+  }
+  spec::Process proc = make_process(req, spec);
+  std::string status = current_status(rec);
+  // A created container's init is alive and its namespaces exist: crun execs there too.
+  if (status == "paused") throw Error("container " + quote(req.id) + " is paused", EBUSY);
+  if (status != "running" && status != "created")
+    throw Error("container " + quote(req.id) + " is not running", ESRCH);
+  std::unique_ptr<cgroups::Manager> cgroup = cgroup_of(rec);
+  std::string sub_dir = req.cgroup.empty() ? "" : sub_cgroup_dir(*cgroup, req.cgroup);
+
+  sigset_t set = forwarded_signals(), old;
+  ::sigprocmask(SIG_BLOCK, &set, &old);
+  runtime::ExecRequest launch;
+  launch.init_pid = rec.pid;
+  launch.process = &proc;
+  launch.preserve_fds = req.preserve_fds;
+  launch.keep_original_groups = spec.annotation("run.oci.keep_original_groups") != nullptr;
+  launch.join_cgroup = [&](pid_t pid) {
+    if (sub_dir.empty())
+      cgroup->add_process(pid);
+    else
+      fs::write_existing(sub_dir + "/cgroup.procs", std::to_string(pid));
+  };
+  runtime::ExecedProcess process = runtime::exec_in_container(launch);
+  write_pid_file(req.pid_file, process.pid);
+  process.guard.release();
+  if (req.detach) {
+    ::sigprocmask(SIG_SETMASK, &old, nullptr);
+    return 0;
+  }
+  return wait_forwarding_signals(process.pid, set);
+}
+
+}  // namespace urun::container

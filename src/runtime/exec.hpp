@@ -1,0 +1,60 @@
+#pragma once
+// `exec`: a new process in a running container's namespaces. The parent opens
+// the init's namespaces and root before forking; the child joins them (user
+// namespace first), enters the root, and forks once more because a joined pid
+// namespace only applies to children. The grandchild is the container's new
+// process: it sets up user, capabilities and fds, reports ready, waits until
+// the parent placed it in the cgroup, and execs.
+//
+// Sync messages (runtime/sync_channel.hpp), in order:
+//
+//   dir    type      payload     meaning
+//   -----  --------  ----------  ----------------------------------------------------
+//   C->P   kInitPid  pid (text)  the intermediate forked: this (host) pid is the process
+//   C->P   kReady    -           set-up done: place me in the cgroup
+//   P->C   kStart    -           placed: exec now
+//   C->P   kError    errno+text  set-up (before kStart) or the exec (after) failed
+//   (EOF)                        after kStart: the process was exec'd (close-on-exec)
+#include <sys/types.h>
+
+#include <functional>
+
+#include "common/child_guard.hpp"
+#include "common/error.hpp"
+#include "spec/spec.hpp"
+
+namespace urun::runtime {
+
+struct ExecRequest {
+  pid_t init_pid = -1;  // the container's init: its namespaces and root are joined
+  const spec::Process* process = nullptr;  // complete: args, env, cwd, user, caps, rlimits
+  int preserve_fds = 0;
+  bool keep_original_groups = false;  // run.oci.keep_original_groups
+  // Places the new process in the container's cgroup before it execs.
+  std::function<void(pid_t pid)> join_cgroup;
+};
+
+struct ExecedProcess {
+  pid_t pid = -1;    // host pid of the exec'd process (a child of ours: we are its subreaper)
+  ChildGuard guard;  // kills it unless released
+};
+
+// The command itself could not be executed (not found, permission denied).
+// status(): what a shell would exit with, 127 or 126.
+class ExecFailure : public Error {
+ public:
+  ExecFailure(std::string message, int err, int status)
+      : Error(std::move(message), err), status_(status) {}
+  int status() const { return status_; }
+
+ private:
+  int status_;
+};
+
+// Returns once the process was exec'd. Sets PR_SET_CHILD_SUBREAPER on the
+// caller so the process is our child. Throws Error for set-up failures (the
+// child's own message) and ExecFailure when execve failed; nothing is left
+// running then.
+ExecedProcess exec_in_container(const ExecRequest& request);
+
+}  // namespace urun::runtime

@@ -1,0 +1,98 @@
+#include "runtime/process_setup.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/error.hpp"
+#include "linux/capabilities.hpp"
+#include "linux/process_attrs.hpp"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+namespace urun::runtime {
+
+void become_namespace_root() {
+  if (::setresgid(0, 0, 0) < 0) throw_errno("setresgid to 0 in the user namespace");
+  if (::setresuid(0, 0, 0) < 0) throw_errno("setresuid to 0 in the user namespace");
+}
+
+void apply_process_user(const spec::Process& proc, bool keep_groups) {
+  if (proc.capabilities) linux::drop_bounding_set(*proc.capabilities);
+  linux::set_user(proc.user, keep_groups);
+  if (proc.no_new_privileges) linux::set_no_new_privs();
+  linux::apply_capabilities(proc.capabilities ? *proc.capabilities : spec::Capabilities{});
+}
+
+void mark_fds_cloexec(int preserve_fds) {
+  unsigned first = 3u + static_cast<unsigned>(preserve_fds);
+  if (::syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+  // Old kernels: walk /proc/self/fd.
+  for (int fd = static_cast<int>(first); fd < 65536; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+void clear_cloexec_on_preserved(int preserve_fds) {
+  for (int fd = 3; fd < 3 + preserve_fds; ++fd) {
+    int flags = ::fcntl(fd, F_GETFD);
+    if (flags >= 0) ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+  }
+}
+
+void reset_signals() {
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    ::signal(sig, SIG_DFL);
+  }
+}
+
+std::string find_executable(const std::string& program, const std::vector<std::string>& env) {
+  auto check = [](const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      errno = EACCES;
+      return false;
+    }
+    return ::access(path.c_str(), X_OK) == 0;
+  };
+  if (program.find('/') != std::string::npos) {
+    if (check(program)) return program;
+    throw_errno("exec " + quote(program));
+  }
+  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const auto& e : env)
+    if (e.starts_with("PATH=")) path = e.substr(5);
+  int last_errno = ENOENT;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    std::string dir = path.substr(start, end - start);
+    if (dir.empty()) dir = ".";
+    std::string candidate = dir;
+    candidate.append("/").append(program);
+    if (check(candidate)) return candidate;
+    if (errno == EACCES) last_errno = EACCES;
+    start = end + 1;
+  }
+  if (last_errno == EACCES) throw_errno("exec " + quote(program) + ": permission denied", EACCES);
+  throw Error("exec " + quote(program) + ": executable file not found in $PATH", ENOENT);
+}
+
+void exec_process(const std::string& program, const spec::Process& proc) {
+  std::vector<char*> argv, envp;
+  for (const auto& a : proc.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : proc.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  ::execve(program.c_str(), argv.data(), envp.data());
+  throw_errno("exec " + quote(proc.args[0]));
+}
+
+}  // namespace urun::runtime

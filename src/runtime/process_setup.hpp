@@ -1,0 +1,41 @@
+#pragma once
+// The child-side steps that the container init and `exec` share: becoming
+// root of a user namespace, switching to the process user with its
+// capabilities, keeping only the fds the process may see, and finding the
+// program. They run in a forked child between fork and execve.
+#include <string>
+#include <vector>
+
+#include "spec/spec.hpp"
+
+namespace urun::runtime {
+
+// Called once the uid/gid maps exist (or a user namespace was joined): become
+// root of the user namespace so that the set-up that follows has its
+// capabilities.
+void become_namespace_root();
+
+// Bounding set, user and groups, no_new_privs, then the capability sets, in the
+// order the kernel requires (dropping the bounding set needs CAP_SETPCAP, so
+// before the switch to the process user). keep_groups: leave the
+// supplementary groups alone (setgroups is denied, or the config asks for it).
+void apply_process_user(const spec::Process& proc, bool keep_groups);
+
+// Only 0-2 and the preserved fds reach the process: every other fd is marked
+// close-on-exec (not closed: a sync channel may still be needed until exec).
+void mark_fds_cloexec(int preserve_fds);
+void clear_cloexec_on_preserved(int preserve_fds);
+
+// The parent blocks the signals it forwards and may ignore SIGPIPE; the
+// container's process must start with a clean slate (both survive execve).
+void reset_signals();
+
+// Finds the program like execvp would with the process's PATH (from env, or
+// the default PATH), so a missing executable fails create, not start, as crun
+// does. Returns the path to exec; throws Error with ENOENT/EACCES otherwise.
+std::string find_executable(const std::string& program, const std::vector<std::string>& env);
+
+// execve(program, proc.args, proc.env); throws Error when it returns.
+[[noreturn]] void exec_process(const std::string& program, const spec::Process& proc);
+
+}  // namespace urun::runtime
