@@ -14,6 +14,7 @@
 #include "container/cgroup.hpp"
 #include "container/hooks.hpp"
 #include "container/operations.hpp"
+#include "container/process_io.hpp"
 #include "container/status.hpp"
 #include "runtime/launcher.hpp"
 #include "state/store.hpp"
@@ -28,18 +29,6 @@ constexpr const char* kConfigCopy = "config.json";
 std::string owner_name(uid_t uid) {
   auto name = userns::user_name(uid);
   return name ? *name : std::to_string(uid);
-}
-
-void write_pid_file(const std::string& path, pid_t pid) {
-  if (path.empty()) return;
-  // Written whole and renamed: a reader (conmon, Podman) never sees a partial pid.
-  std::string tmp = path + ".urun-tmp";
-  fs::write_file(tmp, std::to_string(pid), 0644);
-  if (::rename(tmp.c_str(), path.c_str()) < 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw_errno("write pid file " + quote(path), err);
-  }
 }
 
 // A container on its way: the state dir, the launched init, its record.
@@ -151,36 +140,6 @@ void run_poststart(const Creation& c) {
   }
 }
 
-// Blocks the signals a foreground run forwards, so they queue for sigwaitinfo.
-sigset_t forwarded_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGCHLD})
-    sigaddset(&set, sig);
-  return set;
-}
-
-// Forwards signals to the init until it exits; returns its exit status as a
-// shell would report it.
-int wait_forwarding_signals(pid_t pid, const sigset_t& set) {
-  for (;;) {
-    // One loop reaps everything: as a subreaper we also inherit the
-    // container's orphans, and reaping "the others" separately could take
-    // the init's status from under us.
-    int status;
-    pid_t r;
-    while ((r = ::waitpid(-1, &status, WNOHANG)) > 0) {
-      if (r != pid) continue;
-      if (WIFEXITED(status)) return WEXITSTATUS(status);
-      if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-    }
-    if (r < 0 && errno != EINTR) throw_errno("wait for the container process");
-    siginfo_t info;
-    int sig = ::sigwaitinfo(&set, &info);
-    if (sig > 0 && sig != SIGCHLD) ::kill(pid, sig);
-  }
-}
-
 void run_poststop(const spec::Spec& spec, const std::string& bundle, const std::string& json) {
   if (spec.hooks.poststop.empty()) return;
   try {
@@ -218,7 +177,7 @@ int run(const GlobalOptions& global, const CreateRequest& request, bool detach) 
   }
   // The init reports an exec failure on the channel before exiting; success
   // closes the channel (close-on-exec) without a word.
-  int status = wait_forwarding_signals(c.record.pid, set);
+  int status = wait_forwarding_signals(c.record.pid, set, "the container process");
   try {
     runtime::Frame f = c.init.channel.receive();
     if (f.type == runtime::Msg::kError) {

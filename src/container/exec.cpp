@@ -17,6 +17,7 @@
 #include "common/log.hpp"
 #include "container/cgroup.hpp"
 #include "container/operations.hpp"
+#include "container/process_io.hpp"
 #include "container/status.hpp"
 #include "linux/capabilities.hpp"
 #include "spec/spec.hpp"
@@ -153,44 +154,6 @@ std::string sub_cgroup_dir(const cgroups::Manager& cgroup, const std::string& su
   return dir;
 }
 
-void write_pid_file(const std::string& path, pid_t pid) {
-  if (path.empty()) return;
-  // Written whole and renamed: a reader never sees a partial pid.
-  std::string tmp = path + ".urun-tmp";
-  fs::write_file(tmp, std::to_string(pid), 0644);
-  if (::rename(tmp.c_str(), path.c_str()) < 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw_errno("write pid file " + quote(path), err);
-  }
-}
-
-sigset_t forwarded_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGCHLD})
-    sigaddset(&set, sig);
-  return set;
-}
-
-// Forwards signals to the process until it exits; its status as a shell
-// reports it. As a subreaper we may inherit its orphans: they are reaped too.
-int wait_forwarding_signals(pid_t pid, const sigset_t& set) {
-  for (;;) {
-    int status;
-    pid_t r;
-    while ((r = ::waitpid(-1, &status, WNOHANG)) > 0) {
-      if (r != pid) continue;
-      if (WIFEXITED(status)) return WEXITSTATUS(status);
-      if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-    }
-    if (r < 0 && errno != EINTR) throw_errno("wait for the exec'd process");
-    siginfo_t info;
-    int sig = ::sigwaitinfo(&set, &info);
-    if (sig > 0 && sig != SIGCHLD) ::kill(pid, sig);
-  }
-}
-
 }  // namespace
 
 int exec(const GlobalOptions& global, const ExecRequest& req) {
@@ -236,7 +199,7 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
     ::sigprocmask(SIG_SETMASK, &old, nullptr);
     return 0;
   }
-  return wait_forwarding_signals(process.pid, set);
+  return wait_forwarding_signals(process.pid, set, "the exec'd process");
 }
 
 }  // namespace urun::container
