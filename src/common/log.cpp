@@ -146,11 +146,13 @@ void set_sink(Sink sink) { config().sink = sink; }
 
 void write(Level level, std::string_view message) {
   Config& c = config();
+  // Before the sink too: the init inherits the level, and a line nobody will
+  // print must not cost a round of the sync socket during start-up.
+  if (!enabled(level)) return;
   if (c.sink) {
     c.sink(level, message);
     return;
   }
-  if (!enabled(level)) return;
   switch (c.backend) {
     case Backend::stderr_only:
       write_all(STDERR_FILENO, "urun: " + std::string(level == Level::error ? "" : level_name(level)) +

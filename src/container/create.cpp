@@ -42,7 +42,8 @@ struct Creation {
 
 // Everything create and run share. On failure nothing is left behind: the
 // init is killed and reaped (ChildGuard) and the state dir removed.
-Creation create_container(const GlobalOptions& global, const CreateRequest& req, bool foreground) {
+Creation create_container(const GlobalOptions& global, const CreateRequest& req, bool foreground,
+                          bool detach = true) {
   state::validate_id(req.id);
   Bundle bundle = load_bundle(req.bundle, req.config);
   cgroups::Resources resources = container_resources(bundle.spec);
@@ -93,7 +94,7 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   rec.cgroup_manager = cgroup->kind();
   rec.cgroup_path = cgroup->path();
   if (rec.cgroup_manager != "disabled") rec.cgroup = cgroup->to_state();
-  rec.detached = !foreground;
+  rec.detached = detach;
   rec.annotations = bundle.spec.annotations;
 
   HookOutput hook_output = open_hook_output(bundle.spec, bundle.dir);
@@ -120,8 +121,11 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
 
   rec.pid = init.pid;
   rec.pid_start_time = state::process_start_time(init.pid);
-  rec.status = "created";
+  // The final record is written while failure still removes the state dir
+  // and cgroup: a run's container is "running" from here (it starts next).
+  rec.status = foreground ? "running" : "created";
   write_pid_file(req.pid_file, init.pid);
+  dir.write(rec);
   remove_dir.dismiss();
   destroy_cgroup.dismiss();
   return Creation{std::move(cgroup), std::move(dir), std::move(init), std::move(rec),
@@ -154,7 +158,6 @@ void run_poststop(const spec::Spec& spec, const std::string& bundle, const std::
 
 void create(const GlobalOptions& global, const CreateRequest& request) {
   Creation c = create_container(global, request, false);
-  c.dir.write(c.record);
   c.init.guard.release();
 }
 
@@ -164,11 +167,15 @@ int run(const GlobalOptions& global, const CreateRequest& request, bool detach) 
   ::sigprocmask(SIG_BLOCK, &set, &old);
   if (!detach) ::prctl(PR_SET_CHILD_SUBREAPER, 1);
 
-  Creation c = create_container(global, request, true);
-  c.record.status = "running";
-  c.record.detached = detach;
-  c.dir.write(c.record);
-  c.init.channel.send(runtime::Msg::kStart);
+  Creation c = create_container(global, request, true, detach);
+  try {
+    c.init.channel.send(runtime::Msg::kStart);
+  } catch (...) {
+    c.init.guard.kill_and_reap();  // before the cgroup goes, so rmdir finds it empty
+    c.cgroup->destroy();
+    c.dir.remove();
+    throw;
+  }
   c.init.guard.release();
   run_poststart(c);
   if (detach) {
