@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "cgroups/bpf_attach.hpp"
 #include "cgroups/cgroupfs_util.hpp"
 #include "common/error.hpp"
 #include "common/fs.hpp"
@@ -112,6 +113,9 @@ void CgroupfsV2::apply(const Resources& resources) {
                   EBUSY);
   }
   for (const Write& w : plan_v2(resources)) detail::write_planned(d, w);
+  // v2 has no devices.allow: the rules become a BPF program on the container's cgroup
+  // (not the delegate below it, which inherits the program and may add stricter ones).
+  set_device_rules(d, resources.devices);
 }
 
 void CgroupfsV2::set_frozen(bool frozen) {

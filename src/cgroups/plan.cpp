@@ -177,8 +177,8 @@ std::vector<Write> plan_v2(const Resources& r) {
     out.push_back(w("hugetlb", "hugetlb." + h.page_size + ".max", std::to_string(h.limit)));
   for (const auto& [name, limit] : r.rdma)
     if (auto line = rdma_line(name, limit)) out.push_back(w("rdma", "rdma.max", *line));
-  // devices need an eBPF program on v2 (not written here); network (net_cls, net_prio)
-  // has no v2 controller.
+  // devices need an eBPF program on v2 (bpf_device_program.hpp, attached by the
+  // manager); network (net_cls, net_prio) has no v2 controller.
   for (const auto& [key, value] : r.unified) {
     check_unified_key(key);
     std::string controller = key.substr(0, key.find('.'));

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include <optional>
@@ -17,6 +16,7 @@
 #include "userns/holder.hpp"
 #include "userns/idmap_option.hpp"
 #include "linux/namespaces.hpp"
+#include "runtime/clone_child.hpp"
 #include "runtime/init.hpp"
 #include "userns/map_writer.hpp"
 #include "userns/mapping.hpp"
@@ -132,8 +132,6 @@ void send_idmapped_mounts(const spec::Spec& spec, const std::string& bundle, pid
 
 int clone_entry(void* arg) { container_init(*static_cast<InitPlan*>(arg)); }
 
-constexpr size_t kChildStack = 1 << 20;
-
 }  // namespace
 
 LaunchedInit launch(const LaunchRequest& req) {
@@ -178,15 +176,11 @@ LaunchedInit launch(const LaunchRequest& req) {
   plan.preserve_fds = req.preserve_fds;
   plan.intermediate_userns = needs_intermediate_userns(spec, ns, maps);
 
-  // The stack is only reserved address space: pages are touched as used.
-  void* stack = ::mmap(nullptr, kChildStack, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (stack == MAP_FAILED) throw_errno("allocate the init's stack");
-  pid_t pid = ::clone(clone_entry, static_cast<char*>(stack) + kChildStack,
-                      ns.clone_flags | SIGCHLD, &plan);
-  int clone_errno = errno;
-  ::munmap(stack, kChildStack);
-  if (pid < 0) throw_errno("clone the container init", clone_errno);
+  ClonedChild child = clone_child(clone_entry, &plan, ns.clone_flags, req.cgroup_fd);
+  const pid_t pid = child.pid;
+  // Born in its cgroup (CLONE_INTO_CGROUP): nothing left to join.
+  std::function<void(pid_t)> join_cgroup;
+  if (!child.in_cgroup) join_cgroup = req.join_cgroup;
 
   LaunchedInit out;
   out.pid = pid;
@@ -203,7 +197,7 @@ LaunchedInit launch(const LaunchRequest& req) {
   // it reports ready and execs.
   const bool join_before_release =
       (ns.unshare_flags & CLONE_NEWCGROUP) != 0 || ns.needs_fork;
-  if (req.join_cgroup && join_before_release) req.join_cgroup(pid);
+  if (join_cgroup && join_before_release) join_cgroup(pid);
   std::string maps_reply;
   if (ns.new_user) {
     userns::WriteOptions options;
@@ -215,7 +209,7 @@ LaunchedInit launch(const LaunchRequest& req) {
   }
   send_idmapped_mounts(spec, req.bundle, pid, maps, parent_end);
   parent_end.send(Msg::kIdMapsDone, maps_reply);
-  if (req.join_cgroup && !join_before_release) req.join_cgroup(pid);
+  if (join_cgroup && !join_before_release) join_cgroup(pid);
 
   if (ns.needs_fork) {
     pid_t init = static_cast<pid_t>(std::stol(parent_end.expect(Msg::kInitPid)));

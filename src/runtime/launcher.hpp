@@ -26,6 +26,9 @@ struct LaunchRequest {
   // Places the init in the container's cgroup; called before the init may go
   // on (and so before it unshares its cgroup namespace).
   std::function<void(pid_t pid)> join_cgroup;
+  // A cgroup v2 directory to clone the init straight into (CLONE_INTO_CGROUP); when
+  // that works join_cgroup is not called. -1: none (v1, disabled).
+  int cgroup_fd = -1;
   // Runs prestart + createRuntime hooks for the init `pid`; returns the
   // state JSON handed to createContainer/startContainer hooks.
   std::function<std::string(pid_t pid)> runtime_hooks;
