@@ -40,19 +40,23 @@ std::string default_cgroup_name(const std::string& id, const std::string& state_
 
 }  // namespace
 
-cgroups::Resources container_resources(const spec::Spec& spec) {
-  cgroups::Resources r =
-      cgroups::parse_resources(spec.linux ? spec.linux->resources : nlohmann::json());
+void add_default_devices(cgroups::Resources& r, const spec::Spec* spec) {
   // The devices every container gets (linux/devices.cpp creates them), as runc
   // and crun allow them: null, zero, full, random, urandom, tty, ptmx, pts/*.
   for (int64_t minor : {3, 5, 7, 8, 9}) allow_device(r, "c", 1, minor);
   allow_device(r, "c", 5, 0);
   allow_device(r, "c", 5, 2);
   allow_device(r, "c", 136, std::nullopt);
-  if (spec.linux) {
-    for (const auto& d : spec.linux->devices)
+  if (spec && spec->linux) {
+    for (const auto& d : spec->linux->devices)
       if (d.type != "p") allow_device(r, d.type == "u" ? "c" : d.type, d.major, d.minor);
   }
+}
+
+cgroups::Resources container_resources(const spec::Spec& spec) {
+  cgroups::Resources r =
+      cgroups::parse_resources(spec.linux ? spec.linux->resources : nlohmann::json());
+  add_default_devices(r, &spec);
   return r;
 }
 

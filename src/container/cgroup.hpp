@@ -18,6 +18,8 @@ namespace urun::container {
 // every container needs after the config's usual "deny all": the default
 // devices and the config's linux.devices.
 cgroups::Resources container_resources(const spec::Spec& spec);
+// Appends those allow rules (the config's linux.devices only when spec is given).
+void add_default_devices(cgroups::Resources& resources, const spec::Spec* spec);
 
 // Chooses the manager and creates the cgroup with the resources applied.
 // Nothing is created when the choice is "disabled".

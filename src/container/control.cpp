@@ -8,10 +8,12 @@
 
 #include "cgroups/resources.hpp"
 #include "common/error.hpp"
+#include "common/fs.hpp"
 #include "container/cgroup.hpp"
 #include "container/operations.hpp"
 #include "container/processes.hpp"
 #include "container/status.hpp"
+#include "spec/spec.hpp"
 #include "state/store.hpp"
 
 namespace urun::container {
@@ -30,6 +32,15 @@ state::Record record_in_status(const GlobalOptions& global, const std::string& i
   for (const char* ok : allowed)
     if (status == ok) return rec;
   throw Error("container " + quote(id) + " is " + status, EINVAL);
+}
+
+// The config the container was created with (the copy in its state dir).
+std::optional<spec::Spec> config_at_create(const GlobalOptions& global, const std::string& id) {
+  state::StateStore store(state_root(global.root));
+  state::ContainerDir dir = store.open(id, false);
+  auto text = fs::read_file_at(dir.fd(), "config.json");
+  if (!text) return std::nullopt;
+  return spec::parse(*text);
 }
 
 }  // namespace
@@ -69,6 +80,12 @@ void update(const GlobalOptions& global, const std::string& id, const std::strin
   if (cgroup->kind() == "disabled")
     throw Error("container " + quote(id) + " has no cgroup: its resources cannot be updated",
                 ENOTSUP);
+  if (!resources.devices.empty()) {
+    // New device rules replace the old ones as a whole on v2 (one BPF program): the
+    // devices every container gets stay allowed, as at create.
+    std::optional<spec::Spec> spec = config_at_create(global, id);
+    add_default_devices(resources, spec ? &*spec : nullptr);
+  }
   cgroup->apply(resources);
 }
 

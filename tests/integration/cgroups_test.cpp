@@ -332,6 +332,30 @@ TEST_P(CgroupsRoot, UpdateFromResourcesFileAndStdin) {
   }
 }
 
+// New device rules replace the old ones (on v2 the whole BPF program is swapped): the devices
+// every container gets stay allowed after an update that denies everything.
+TEST_P(CgroupsRoot, UpdateDeviceRulesKeepTheDefaultDevices) {
+  if (!fs::exists("/sys/fs/cgroup/devices/devices.list"))
+    GTEST_SKIP() << "no cgroup v1 devices hierarchy on this host";
+  Bundle b = make_bundle();
+  b.set_args({"sleep", "1000"});
+  b.save();
+  pid_t pid = start_container(rt(), b, "devupd");
+  ASSERT_GT(pid, 0);
+
+  std::string file = dir() + "/devices.json";
+  write_file(file, R"({"devices":[{"allow":false,"access":"rwm"}]})");
+  ASSERT_RUN_OK(rt().run({"update", "-r", file, "devupd"}));
+  const std::string list = host_cgroup_file(pid, "devices", "devices.list");
+  EXPECT_EQ(list.find("a *:* rwm"), std::string::npos) << list;
+  EXPECT_NE(list.find("c 1:3 rwm"), std::string::npos) << list;
+  EXPECT_NE(list.find("c 136:* rwm"), std::string::npos) << list;
+  Result r = rt().run(
+      {"exec", "devupd", "sh", "-c", "echo x > /dev/null && head -c 1 /dev/zero | wc -c"});
+  EXPECT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_EQ(trim(r.out), "1") << r.describe();
+}
+
 // ---------------------------------------------------------------------------------------------
 // pause / resume
 
