@@ -181,6 +181,7 @@ LaunchedInit launch(const LaunchRequest& req) {
   // Born in its cgroup (CLONE_INTO_CGROUP): nothing left to join.
   std::function<void(pid_t)> join_cgroup;
   if (!child.in_cgroup) join_cgroup = req.join_cgroup;
+  else log::debug("init cloned into its cgroup (CLONE_INTO_CGROUP)");
 
   LaunchedInit out;
   out.pid = pid;
