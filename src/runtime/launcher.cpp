@@ -178,10 +178,11 @@ LaunchedInit launch(const LaunchRequest& req) {
 
   ClonedChild child = clone_child(clone_entry, &plan, ns.clone_flags, req.cgroup_fd);
   const pid_t pid = child.pid;
-  // Born in its cgroup (CLONE_INTO_CGROUP): nothing left to join.
-  std::function<void(pid_t)> join_cgroup;
-  if (!child.in_cgroup) join_cgroup = req.join_cgroup;
-  else log::debug("init cloned into its cgroup (CLONE_INTO_CGROUP)");
+  std::function<void(pid_t)> join_cgroup = req.join_cgroup;
+  if (child.in_cgroup) {
+    join_cgroup = nullptr;  // born in its cgroup: nothing left to join
+    log::debug("init cloned into its cgroup (CLONE_INTO_CGROUP)");
+  }
 
   LaunchedInit out;
   out.pid = pid;
