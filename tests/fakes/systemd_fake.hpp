@@ -44,7 +44,8 @@ struct UnitCall {
 class FakeSystemd {
  public:
   // cgroup_root: the fake tree; hierarchies: where a scope's directory is made
-  // ({""} for cgroup v2; the v1 hierarchy directory names otherwise).
+  // ({""} for cgroup v2; the v1 hierarchy directory names otherwise; none to leave the
+  // directories to the runtime, as on a real cgroup tree).
   FakeSystemd(std::string address, std::string cgroup_root,
               std::vector<std::string> hierarchies = {""});
   ~FakeSystemd();
