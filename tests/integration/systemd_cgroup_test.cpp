@@ -111,6 +111,10 @@ TEST_P(SystemdCgroupRoot, ScopeHoldsTheContainerAndGoesWithDelete) {
   Result ps = rt().run({"ps", "sdc"});
   ASSERT_EQ(ps.exit_code, 0) << ps.describe();
   EXPECT_NE(ps.out.find(std::to_string(pid)), std::string::npos) << ps.describe();
+  ASSERT_RUN_OK(rt().run({"pause", "sdc"}));
+  EXPECT_EQ(rt().status("sdc"), "paused");
+  ASSERT_RUN_OK(rt().run({"resume", "sdc"}));
+  EXPECT_EQ(rt().status("sdc"), "running");
   ASSERT_RUN_OK(rt().run({"delete", "--force", "sdc"}));
   auto stops = calls_named("StopUnit");
   ASSERT_EQ(stops.size(), 1u);
