@@ -173,6 +173,50 @@ TEST_P(SystemdCgroupRootless, NeedsCgroupV2) {
   expect_clean_failure(r, "only on cgroup v2");
 }
 
+// run.oci.systemd.force_cgroup_v1: the cgroup mount becomes a tmpfs holding only the
+// name=systemd v1 hierarchy (this host has one mounted, as the manual requires).
+class ForceCgroupV1 : public IntegrationTest {};
+
+TEST_P(ForceCgroupV1, NamedSystemdHierarchyReplacesTheCgroupMount) {
+  if (is_runc()) GTEST_SKIP() << "a crun annotation";
+  Bundle b = make_bundle();
+  b.config["annotations"]["run.oci.systemd.force_cgroup_v1"] = "/sys/fs/cgroup";
+  // The annotation overrides the mount at that destination: the rootless spec has none.
+  bool has_mount = false;
+  for (const auto& m : b.config["mounts"]) has_mount |= m["destination"] == "/sys/fs/cgroup";
+  if (!has_mount)
+    b.add_mount({{"destination", "/sys/fs/cgroup"},
+                 {"type", "cgroup"},
+                 {"source", "cgroup"},
+                 {"options", {"nosuid", "noexec", "nodev", "relatime", "ro"}}});
+  // Unprivileged, the kernel mounts a v1 hierarchy only in a cgroup namespace the
+  // container owns.
+  if (!b.has_namespace("cgroup")) b.add_namespace("cgroup");
+  b.sh("grep ' /sys/fs/cgroup' /proc/self/mountinfo; echo --; ls /sys/fs/cgroup");
+  b.save();
+  Result r = run_container(b, "v1");
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  // The last mounts at each place are the ones the container sees (a rootless /sys is
+  // the host's, bound with its sub-mounts, before the cgroup mount covers them).
+  std::string top, sub;
+  std::vector<std::string> listing;
+  bool after = false;
+  for (const auto& line : split_lines(r.out)) {
+    if (line == "--") after = true;
+    else if (after) listing.push_back(line);
+    else if (line.find(" /sys/fs/cgroup ") != std::string::npos) top = line;
+    else if (line.find(" /sys/fs/cgroup/systemd ") != std::string::npos) sub = line;
+  }
+  EXPECT_NE(top.find(" /sys/fs/cgroup ro,"), std::string::npos) << r.describe();
+  EXPECT_NE(top.find(" - tmpfs "), std::string::npos) << r.describe();
+  EXPECT_NE(sub.find(" /sys/fs/cgroup/systemd ro,"), std::string::npos) << r.describe();
+  EXPECT_NE(sub.find(" - cgroup "), std::string::npos) << r.describe();
+  EXPECT_NE(sub.find("name=systemd"), std::string::npos) << r.describe();
+  EXPECT_EQ(listing, std::vector<std::string>{"systemd"}) << r.describe();
+}
+
+URUN_IT_INSTANTIATE(ForceCgroupV1);
+
 // Root only: the scope's directories are made in the host's real hierarchies.
 URUN_IT_INSTANTIATE_ONLY(SystemdCgroupRoot, root);
 URUN_IT_INSTANTIATE_ONLY(SystemdCgroupRootless, rootless);
