@@ -180,8 +180,8 @@ void Bus::stop_unit(const std::string& unit) {
 
 void Bus::reset_failed_unit(const std::string& unit) noexcept {
   CallResult c;
-  int r = sd_bus_call_method(bus_, kService, kPath, kManager, "ResetFailedUnit", &c.error,
-                             &c.reply, "s", unit.c_str());
+  int r = sd_bus_call_method(bus_, kService, kPath, kManager, "ResetFailedUnit", &c.error, &c.reply,
+                             "s", unit.c_str());
   if (r < 0 && !sd_bus_error_has_name(&c.error, "org.freedesktop.systemd1.NoSuchUnit"))
     log::debug("reset failed systemd unit " + quote(unit) + ": " + c.why(r));
 }

@@ -192,14 +192,11 @@ void Systemd::destroy() {
 }
 
 nlohmann::json Systemd::to_state() const {
-  nlohmann::json j = {{"manager", "systemd"},
-                      {"bus", config_.bus_address},
-                      {"root", config_.root},
-                      {"layout", std::string(layout_name(config_.layout))},
-                      {"slice", config_.slice},
-                      {"unit", config_.unit},
-                      {"subgroup", config_.subgroup},
-                      {"scope", scope_}};
+  nlohmann::json j = {
+      {"manager", "systemd"},         {"bus", config_.bus_address},
+      {"root", config_.root},         {"layout", std::string(layout_name(config_.layout))},
+      {"slice", config_.slice},       {"unit", config_.unit},
+      {"subgroup", config_.subgroup}, {"scope", scope_}};
   if (!config_.delegate.empty()) j["delegate"] = config_.delegate;
   return j;
 }
@@ -226,8 +223,7 @@ std::unique_ptr<Manager> make_systemd_manager(const ManagerRequest& req, bool au
     reason = "cgroupsPath " + quote(*cp) + " is not slice:prefix:name";
     return nullptr;
   }
-  systemd::UnitPlace place =
-      systemd::place_from_cgroups_path(cp, req.container_id, req.rootless);
+  systemd::UnitPlace place = systemd::place_from_cgroups_path(cp, req.container_id, req.rootless);
 
   const std::string address = systemd::bus_address(
       req.systemd_bus, req.rootless, [](const char* name) { return std::getenv(name); });

@@ -14,8 +14,8 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 }
 
 bool unit_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == ':' || c == '_' || c == '.' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':' ||
+         c == '_' || c == '.' || c == '-';
 }
 
 struct Parts {
@@ -29,7 +29,8 @@ Parts split(const std::string& path) {
 }
 
 void check_name(const Parts& p, const std::string& what) {
-  if (p.name.empty() || p.name.find('/') != std::string::npos || p.prefix.find('/') != std::string::npos)
+  if (p.name.empty() || p.name.find('/') != std::string::npos ||
+      p.prefix.find('/') != std::string::npos)
     throw Error(what + ": the prefix and name must be plain unit names", EINVAL);
 }
 
@@ -92,8 +93,9 @@ UnitPlace place_from_cgroups_path(const std::optional<std::string>& cgroups_path
   Parts p = split(*cgroups_path);
   check_name(p, what);
   if (ends_with(p.name, kSliceSuffix))
-    throw Error(what + ": the name must be a scope, not a slice (the container's processes "
-                       "need a scope)",
+    throw Error(what +
+                    ": the name must be a scope, not a slice (the container's processes "
+                    "need a scope)",
                 EINVAL);
   if (p.slice.empty()) p.slice = default_slice(rootless);
   check_slice_name(p.slice, what);

@@ -25,7 +25,8 @@ unsigned int mount_attrs(unsigned long ms_flags) {
 
 // A detached mount of fs_type made with the new mount API (no path is resolved, so the
 // pieces are put together before anything appears in the container's tree).
-UniqueFd detached_mount(const char* fs_type, const std::vector<std::pair<const char*, const char*>>& params,
+UniqueFd detached_mount(const char* fs_type,
+                        const std::vector<std::pair<const char*, const char*>>& params,
                         unsigned int attrs, const std::string& what) {
   UniqueFd fs(::fsopen(fs_type, FSOPEN_CLOEXEC));
   if (!fs) throw_errno(what + ": fsopen " + fs_type);
@@ -48,8 +49,9 @@ void mount_systemd_cgroup_v1(int target_fd, unsigned long ms_flags, const std::s
   UniqueFd tmpfs = detached_mount("tmpfs", {{"size", "1024k"}, {"mode", "0755"}},
                                   attrs & ~MOUNT_ATTR_RDONLY, what);
   if (::mkdirat(tmpfs.get(), "systemd", 0755) < 0) throw_errno(what + ": mkdir systemd");
-  UniqueFd cgroup = detached_mount("cgroup", {{"none", nullptr}, {"name", "systemd"}, {"xattr", nullptr}},
-                                   attrs, what + ": cgroup name=systemd");
+  UniqueFd cgroup =
+      detached_mount("cgroup", {{"none", nullptr}, {"name", "systemd"}, {"xattr", nullptr}}, attrs,
+                     what + ": cgroup name=systemd");
   if (::move_mount(cgroup.get(), "", tmpfs.get(), "systemd", MOVE_MOUNT_F_EMPTY_PATH) < 0)
     throw_errno(what + ": attach the name=systemd hierarchy");
   if (attrs & MOUNT_ATTR_RDONLY) {
@@ -58,7 +60,8 @@ void mount_systemd_cgroup_v1(int target_fd, unsigned long ms_flags, const std::s
     if (::mount_setattr(tmpfs.get(), "", AT_EMPTY_PATH, &ro, sizeof ro) < 0)
       throw_errno(what + ": make the tmpfs read-only");
   }
-  if (::move_mount(tmpfs.get(), "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+  if (::move_mount(tmpfs.get(), "", target_fd, "",
+                   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     throw_errno(what + ": move the mount into place");
 }
 

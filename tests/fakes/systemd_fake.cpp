@@ -12,7 +12,6 @@
 #include <fstream>
 #include <stdexcept>
 
-
 namespace urun_test {
 namespace {
 
@@ -78,12 +77,30 @@ int read_properties(sd_bus_message* m, std::map<std::string, std::string>& out) 
 
 void fill_cgroup_dir(const std::string& dir) {
   sfs::create_directories(dir);
-  for (const char* f :
-       {"cgroup.procs", "cgroup.freeze", "cgroup.kill", "cgroup.subtree_control", "memory.max",
-        "memory.low", "memory.swap.max", "memory.high", "pids.max", "cpu.weight", "cpu.max",
-        "cpuset.cpus", "cpuset.mems", "io.weight", "io.max", "memory.limit_in_bytes",
-        "memory.soft_limit_in_bytes", "cpu.shares", "cpu.cfs_quota_us", "cpu.cfs_period_us",
-        "tasks", "devices.allow", "devices.deny", "freezer.state"})
+  for (const char* f : {"cgroup.procs",
+                        "cgroup.freeze",
+                        "cgroup.kill",
+                        "cgroup.subtree_control",
+                        "memory.max",
+                        "memory.low",
+                        "memory.swap.max",
+                        "memory.high",
+                        "pids.max",
+                        "cpu.weight",
+                        "cpu.max",
+                        "cpuset.cpus",
+                        "cpuset.mems",
+                        "io.weight",
+                        "io.max",
+                        "memory.limit_in_bytes",
+                        "memory.soft_limit_in_bytes",
+                        "cpu.shares",
+                        "cpu.cfs_quota_us",
+                        "cpu.cfs_period_us",
+                        "tasks",
+                        "devices.allow",
+                        "devices.deny",
+                        "freezer.state"})
     std::ofstream(dir + "/" + f);
   std::ofstream(dir + "/cgroup.controllers") << "cpu memory pids\n";
 }
@@ -226,8 +243,8 @@ int FakeSystemd::reply_with_job(sd_bus_message* m, const std::string& unit) {
   int r = sd_bus_reply_method_return(m, "o", job.c_str());
   if (r < 0) return r;
   r = sd_bus_emit_signal(sd_bus_message_get_bus(m), "/org/freedesktop/systemd1",
-                         "org.freedesktop.systemd1.Manager", "JobRemoved", "uoss", id,
-                         job.c_str(), unit.c_str(), result.c_str());
+                         "org.freedesktop.systemd1.Manager", "JobRemoved", "uoss", id, job.c_str(),
+                         unit.c_str(), result.c_str());
   return r < 0 ? r : 1;
 }
 
@@ -341,7 +358,8 @@ int FakeHandlers::set_unit_properties(sd_bus_message* m, void* userdata, sd_bus_
 void FakeSystemd::run() {
   static const sd_bus_vtable manager_vtable[] = {
       SD_BUS_VTABLE_START(0),
-      SD_BUS_METHOD("StartTransientUnit", "ssa(sv)a(sa(sv))", "o", FakeHandlers::start_transient_unit, 0),
+      SD_BUS_METHOD("StartTransientUnit", "ssa(sv)a(sa(sv))", "o",
+                    FakeHandlers::start_transient_unit, 0),
       SD_BUS_METHOD("StopUnit", "ss", "o", FakeHandlers::stop_unit, 0),
       SD_BUS_METHOD("GetUnit", "s", "o", FakeHandlers::get_unit, 0),
       SD_BUS_METHOD("ResetFailedUnit", "s", "", FakeHandlers::reset_failed_unit, 0),
@@ -350,12 +368,12 @@ void FakeSystemd::run() {
       SD_BUS_VTABLE_END,
   };
   sd_bus_slot* slot = nullptr;
-  bool ok = sd_bus_new(&bus_) >= 0 && sd_bus_set_address(bus_, address_.c_str()) >= 0 &&
-            sd_bus_set_bus_client(bus_, 1) >= 0 && sd_bus_start(bus_) >= 0 &&
-            sd_bus_add_object_vtable(bus_, &slot, "/org/freedesktop/systemd1",
-                                     "org.freedesktop.systemd1.Manager", manager_vtable,
-                                     this) >= 0 &&
-            sd_bus_request_name(bus_, "org.freedesktop.systemd1", 0) >= 0;
+  bool ok =
+      sd_bus_new(&bus_) >= 0 && sd_bus_set_address(bus_, address_.c_str()) >= 0 &&
+      sd_bus_set_bus_client(bus_, 1) >= 0 && sd_bus_start(bus_) >= 0 &&
+      sd_bus_add_object_vtable(bus_, &slot, "/org/freedesktop/systemd1",
+                               "org.freedesktop.systemd1.Manager", manager_vtable, this) >= 0 &&
+      sd_bus_request_name(bus_, "org.freedesktop.systemd1", 0) >= 0;
   ready_ = ok ? 1 : -1;
   while (ok && !stop_) {
     int r = sd_bus_process(bus_, nullptr);

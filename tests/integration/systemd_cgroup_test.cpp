@@ -141,8 +141,8 @@ TEST_P(SystemdCgroupRoot, RunStopsTheScopeAtExit) {
   ASSERT_EQ(stops.size(), 1u);
   EXPECT_EQ(stops[0].unit, starts[0].unit);
   for (const auto& h : hierarchies())
-    EXPECT_FALSE(path_exists(std::string(kCgroupRoot) + "/" + h + "/system.slice/" +
-                             starts[0].unit))
+    EXPECT_FALSE(
+        path_exists(std::string(kCgroupRoot) + "/" + h + "/system.slice/" + starts[0].unit))
         << h;
 }
 
@@ -202,10 +202,14 @@ TEST_P(ForceCgroupV1, NamedSystemdHierarchyReplacesTheCgroupMount) {
   std::vector<std::string> listing;
   bool after = false;
   for (const auto& line : split_lines(r.out)) {
-    if (line == "--") after = true;
-    else if (after) listing.push_back(line);
-    else if (line.find(" /sys/fs/cgroup ") != std::string::npos) top = line;
-    else if (line.find(" /sys/fs/cgroup/systemd ") != std::string::npos) sub = line;
+    if (line == "--")
+      after = true;
+    else if (after)
+      listing.push_back(line);
+    else if (line.find(" /sys/fs/cgroup ") != std::string::npos)
+      top = line;
+    else if (line.find(" /sys/fs/cgroup/systemd ") != std::string::npos)
+      sub = line;
   }
   EXPECT_NE(top.find(" /sys/fs/cgroup ro,"), std::string::npos) << r.describe();
   EXPECT_NE(top.find(" - tmpfs "), std::string::npos) << r.describe();

@@ -2,6 +2,8 @@
 // (systemd_fake.hpp): the unit and slice each cgroupsPath gives, the properties sent,
 // the resources written into the scope's cgroup on a fake tree, the state record, stop
 // on destroy, clean errors from the service, and the reasons when there is no systemd.
+#include "cgroups/systemd_manager.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -9,7 +11,6 @@
 #include <fstream>
 
 #include "cgroups/manager.hpp"
-#include "cgroups/systemd_manager.hpp"
 #include "common/error.hpp"
 #include "systemd_fake.hpp"
 
@@ -305,8 +306,10 @@ TEST_F(SystemdManager, BusWithoutSystemd) {
   auto choice = cg::make_manager(req);
   EXPECT_EQ(choice.manager->kind(), "cgroupfs");
   ASSERT_EQ(choice.reasons.size(), 1u);
-  EXPECT_EQ(choice.reasons[0], "systemd: not available: org.freedesktop.systemd1 is not on the "
-                               "bus at " + bus->address());
+  EXPECT_EQ(choice.reasons[0],
+            "systemd: not available: org.freedesktop.systemd1 is not on the "
+            "bus at " +
+                bus->address());
   req.kind = "systemd";
   try {
     cg::make_manager(req);
@@ -314,7 +317,8 @@ TEST_F(SystemdManager, BusWithoutSystemd) {
   } catch (const urun::Error& e) {
     EXPECT_EQ(std::string(e.what()),
               "cgroup manager `systemd`: not available: org.freedesktop.systemd1 is not on "
-              "the bus at " + bus->address());
+              "the bus at " +
+                  bus->address());
   }
 }
 

@@ -1,12 +1,13 @@
 // The pure rules of the systemd cgroup manager: cgroupsPath slice:prefix:name and its
 // defaults, unit-name escaping, slice nesting, bus addresses, the subgroup annotation,
 // and the unit properties made from resources.
+#include "cgroups/systemd_names.hpp"
+
 #include <gtest/gtest.h>
 
 #include <map>
 
 #include "cgroups/systemd_manager.hpp"
-#include "cgroups/systemd_names.hpp"
 #include "common/error.hpp"
 
 namespace {
