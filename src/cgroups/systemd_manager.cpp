@@ -223,7 +223,15 @@ std::unique_ptr<Manager> make_systemd_manager(const ManagerRequest& req, bool au
     reason = "cgroupsPath " + quote(*cp) + " is not slice:prefix:name";
     return nullptr;
   }
-  systemd::UnitPlace place = systemd::place_from_cgroups_path(cp, req.container_id, req.rootless);
+  systemd::UnitPlace place;
+  try {
+    place = systemd::place_from_cgroups_path(cp, req.container_id, req.rootless);
+  } catch (const Error& e) {
+    // Chosen automatically, a path only cgroupfs can use (a .slice name) falls back.
+    if (!automatic) throw;
+    reason = e.what();
+    return nullptr;
+  }
 
   const std::string address = systemd::bus_address(
       req.systemd_bus, req.rootless, [](const char* name) { return std::getenv(name); });

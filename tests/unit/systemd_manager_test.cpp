@@ -342,6 +342,15 @@ TEST_F(SystemdManager, FallbackReasons) {
   // Asked for by name, such a path is an error naming it.
   req.kind = "systemd";
   EXPECT_THROW(cg::make_manager(req), urun::Error);
+  // A slice as the container's unit: cgroupfs can make that directory, systemd needs a
+  // scope.
+  req.kind = "auto";
+  req.cgroups_path = "system.slice:p:inner.slice";
+  choice = cg::make_manager(req);
+  EXPECT_EQ(choice.manager->kind(), "cgroupfs");
+  EXPECT_EQ(choice.manager->path(), "/system.slice/inner.slice");
+  ASSERT_EQ(choice.reasons.size(), 1u);
+  EXPECT_NE(choice.reasons[0].find("must be a scope"), std::string::npos) << choice.reasons[0];
   // The automatic choice takes systemd when it is there.
   req.kind = "auto";
   req.cgroups_path.reset();
