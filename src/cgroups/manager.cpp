@@ -7,6 +7,8 @@
 #include "cgroups/cgroupfs_util.hpp"
 #include "cgroups/cgroupfs_v1.hpp"
 #include "cgroups/cgroupfs_v2.hpp"
+#include "cgroups/systemd_manager.hpp"
+#include "cgroups/systemd_names.hpp"
 #include "common/error.hpp"
 #include "common/fs.hpp"
 
@@ -31,47 +33,6 @@ std::string deepest_existing(const std::string& root, const std::string& path) {
   std::string cur = root + (path == "/" ? "" : path);
   while (cur.size() > root.size() && !exists(cur)) cur.erase(cur.rfind('/'));
   return cur;
-}
-
-// "a-b-c.slice" -> "/a.slice/a-b.slice/a-b-c.slice", as systemd nests slices.
-std::string expand_slice(const std::string& slice, const std::string& what) {
-  const std::string suffix = ".slice";
-  if (slice.size() <= suffix.size() ||
-      slice.compare(slice.size() - suffix.size(), suffix.size(), suffix) != 0 ||
-      slice.find('/') != std::string::npos)
-    throw Error(what + ": " + quote(slice) + " is not a slice name", EINVAL);
-  if (slice == "-.slice") return "";
-  const std::string stem = slice.substr(0, slice.size() - suffix.size());
-  std::string out;
-  for (size_t pos = stem.find('-'); pos != std::string::npos; pos = stem.find('-', pos + 1))
-    out += "/" + stem.substr(0, pos) + suffix;
-  return out + "/" + slice;
-}
-
-// A systemd cgroupsPath ("slice:prefix:name") for the cgroupfs fallback: the directory
-// systemd itself would have made, so both managers agree on where a container lives.
-std::string systemd_path_to_cgroupfs(const std::string& path, bool rootless) {
-  if (path.empty() || path.front() == '/' || path.find(':') == std::string::npos) return path;
-  const std::string what = "cgroupsPath " + quote(path);
-  const size_t a = path.find(':');
-  const size_t b = path.find(':', a + 1);
-  if (b == std::string::npos || path.find(':', b + 1) != std::string::npos)
-    throw Error(what + ": expected slice:prefix:name", EINVAL);
-  std::string slice = path.substr(0, a);
-  const std::string prefix = path.substr(a + 1, b - a - 1);
-  const std::string name = path.substr(b + 1);
-  if (name.empty() || name.find('/') != std::string::npos)
-    throw Error(what + ": the name must be a plain unit name", EINVAL);
-  if (slice.empty()) slice = rootless ? "user.slice" : "system.slice";
-  const bool is_slice = name.size() > 6 && name.compare(name.size() - 6, 6, ".slice") == 0;
-  const std::string unit =
-      is_slice ? name : (prefix.empty() ? name : prefix + "-" + name) + ".scope";
-  return expand_slice(slice, what) + "/" + unit;
-}
-
-std::string systemd_reason(const std::string& bus) {
-  if (!exists(bus)) return "systemd: not available: no systemd bus at " + bus;
-  return "systemd: not available: the systemd manager is not implemented yet (needs sd-bus)";
 }
 
 }  // namespace
@@ -177,13 +138,19 @@ ManagerChoice make_manager(const ManagerRequest& req) {
     out.manager = std::make_unique<Disabled>();
     return out;
   }
-  if (req.kind != "systemd" && req.kind != "cgroupfs")
+  const bool automatic = req.kind.empty() || req.kind == "auto";
+  if (!automatic && req.kind != "systemd" && req.kind != "cgroupfs")
     throw Error("cgroup manager " + quote(req.kind) + ": must be systemd, cgroupfs or disabled",
                 EINVAL);
   std::optional<std::string> cgroups_path = req.cgroups_path;
-  if (req.kind == "systemd") {
-    out.reasons.push_back(systemd_reason(req.systemd_bus));
-    if (cgroups_path) cgroups_path = systemd_path_to_cgroupfs(*cgroups_path, req.rootless);
+  if (automatic || req.kind == "systemd") {
+    std::string reason;
+    out.manager = make_systemd_manager(req, automatic, reason);
+    if (out.manager) return out;
+    // Asked for by name, systemd must be there (as crun fails without a bus).
+    if (!automatic) throw Error("cgroup manager `systemd`: not available: " + reason, EHOSTDOWN);
+    out.reasons.push_back("systemd: not available: " + reason);
+    if (cgroups_path) cgroups_path = systemd::cgroupfs_path_for(*cgroups_path, req.rootless);
   }
   // A root container must get the cgroup it asked for; a rootless one runs without.
   auto unavailable = [&](const std::string& reason) {
@@ -259,6 +226,7 @@ std::unique_ptr<Manager> manager_from_state(const nlohmann::json& state) {
   try {
     const std::string manager = state.at("manager").get<std::string>();
     if (manager == "disabled") return std::make_unique<Disabled>();
+    if (manager == "systemd") return Systemd::from_state(state);
     if (manager != "cgroupfs") throw Error("unknown manager " + quote(manager), EINVAL);
     const std::string root = state.at("root").get<std::string>();
     if (state.at("layout").get<std::string>() == "unified")

@@ -4,8 +4,8 @@
 // dir_fd() with CLONE_INTO_CGROUP), applies the resources, and later commands rebuild
 // the manager from the state record (to_state / manager_from_state) to pause, kill and
 // delete. Implementations: CgroupfsV2 (cgroupfs_v2.hpp), CgroupfsV1 (cgroupfs_v1.hpp, for
-// legacy and hybrid hosts), Disabled (below). The systemd manager is not implemented yet
-// (it needs sd-bus); the factory reports it as unavailable and falls back to cgroupfs.
+// legacy and hybrid hosts), Systemd (systemd_manager.hpp: a transient scope through
+// sd-bus, with cgroupfs inside it) and Disabled (below).
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -27,7 +27,7 @@ class Manager {
  public:
   virtual ~Manager() = default;
 
-  // Manager name for the state record and `--debug`: "cgroupfs" or "disabled".
+  // Manager name for the state record and `--debug`: "systemd", "cgroupfs" or "disabled".
   virtual std::string kind() const = 0;
   // The container's cgroup path as /proc/<pid>/cgroup shows it ("" when disabled); on
   // v1 the path in the pids hierarchy (paths may differ per hierarchy, see to_state).
@@ -110,7 +110,9 @@ std::string resolve_cgroup_path(const std::optional<std::string>& cgroups_path,
 // ---- factory -------------------------------------------------------------------------
 
 struct ManagerRequest {
-  std::string kind = "cgroupfs";  // --cgroup-manager: systemd | cgroupfs | disabled
+  // --cgroup-manager: systemd | cgroupfs | disabled; "" or "auto": the best available
+  // (systemd -> cgroupfs -> disabled).
+  std::string kind = "cgroupfs";
   std::string root = kDefaultRoot;
   std::optional<std::string> cgroups_path;  // linux.cgroupsPath
   std::string container_id;
@@ -119,11 +121,14 @@ struct ManagerRequest {
   // run.oci.delegate-cgroup: a sub-cgroup the process runs in, left to the payload
   // (cgroup v2 only). Limits stay on the container's cgroup.
   std::string delegate_cgroup;
+  // run.oci.systemd.subgroup (systemd manager): absent -> the manual's default.
+  std::optional<std::string> systemd_subgroup;
   // Test seams: the layout (detected from root when absent), the caller's cgroups, and
-  // the systemd bus socket.
+  // the systemd bus: a D-Bus address or socket path; "" -> the system bus for root, the
+  // user's bus rootless (systemd_names.hpp, bus_address).
   std::optional<Layout> layout;
   std::string proc_self_cgroup = "/proc/self/cgroup";
-  std::string systemd_bus = "/run/systemd/private";
+  std::string systemd_bus;
 };
 
 struct ManagerChoice {
@@ -133,9 +138,10 @@ struct ManagerChoice {
   std::vector<std::string> reasons;
 };
 
-// systemd -> cgroupfs -> disabled, as far as the request allows: a root container asking
-// for cgroupfs gets an Error when it cannot have one; a rootless one gets Disabled with
-// the reason. Nothing is created on disk: call create() on the result.
+// systemd -> cgroupfs -> disabled, as far as the request allows: asking for systemd by
+// name gets an Error when no systemd can be reached; a root container asking for
+// cgroupfs gets an Error when it cannot have one; a rootless one gets Disabled with the
+// reason. Nothing is created on disk: call create() on the result.
 ManagerChoice make_manager(const ManagerRequest& request);
 ManagerChoice make_manager(const std::string& kind, const std::string& root,
                            const std::optional<std::string>& cgroups_path,

@@ -68,11 +68,12 @@ std::unique_ptr<cgroups::Manager> create_cgroup(const GlobalOptions& global,
   if (global.cgroup_manager == "disabled") return std::make_unique<cgroups::Disabled>();
   cgroups::ManagerRequest req;
   // No choice given: the best available, falling back as it must.
-  req.kind = global.cgroup_manager.empty() ? "systemd" : global.cgroup_manager;
+  req.kind = global.cgroup_manager.empty() ? "auto" : global.cgroup_manager;
   req.cgroups_path = spec.linux ? spec.linux->cgroups_path : std::nullopt;
   req.container_id = default_cgroup_name(id, state_root);
   req.rootless = rootless;
   if (const auto* d = spec.annotation("run.oci.delegate-cgroup")) req.delegate_cgroup = *d;
+  if (const auto* s = spec.annotation("run.oci.systemd.subgroup")) req.systemd_subgroup = *s;
   cgroups::ManagerChoice choice = cgroups::make_manager(req);
   for (const auto& reason : choice.reasons) log::debug("cgroup manager: " + reason);
   if (choice.manager->kind() == "disabled") {

@@ -119,6 +119,9 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
     return json;
   };
   runtime::LaunchedInit init = runtime::launch(launch);
+  // The systemd manager learns its cgroup only once the init is in its scope.
+  rec.cgroup_path = cgroup->path();
+  if (rec.cgroup_manager != "disabled") rec.cgroup = cgroup->to_state();
 
   rec.pid = init.pid;
   rec.pid_start_time = state::process_start_time(init.pid);

@@ -13,6 +13,7 @@
 
 #include "common/error.hpp"
 #include "linux/path.hpp"
+#include "linux/systemd_cgroup_v1_mount.hpp"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
@@ -444,6 +445,8 @@ void mount_filesystem(const spec::Mount &m, const MountOptions &opts, const Moun
                       const std::string &dest, const std::string &what) {
   Target target = prepare_target(ctx.root_fd, dest, true, what);
   const std::string &type = m.type;
+  if (!ctx.systemd_cgroup_v1.empty() && dest == clean_path(ctx.systemd_cgroup_v1))
+    return mount_systemd_cgroup_v1(target.fd.get(), mount_flags(opts), what);
   if (type == "cgroup" || type == "cgroup2") return mount_cgroup(opts, ctx, target, what);
 
   const std::string source = m.source.empty() ? type : m.source;

@@ -57,6 +57,9 @@ struct MountContext {
   // For an `idmap` bind mount: the detached, id-mapped tree the parent made
   // (linux/idmap_mount.hpp); -1 otherwise.
   int idmapped_tree_fd = -1;
+  // run.oci.systemd.force_cgroup_v1: the destination that gets a name=systemd v1
+  // hierarchy instead of its mount (linux/systemd_cgroup_v1_mount.hpp); "" for none.
+  std::string systemd_cgroup_v1;
 };
 
 // Performs one spec mount inside the rootfs: resolves and creates the

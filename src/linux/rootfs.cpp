@@ -13,6 +13,7 @@
 #include "linux/devices.hpp"
 #include "linux/mounts.hpp"
 #include "linux/path.hpp"
+#include "linux/systemd_cgroup_v1_mount.hpp"
 
 namespace urun::linux {
 namespace {
@@ -150,6 +151,7 @@ void prepare_rootfs(const spec::Spec &spec, const RootfsOptions &options) {
   context.rootless = options.rootless;
   context.new_net_ns = options.new_net_ns;
   context.new_cgroup_ns = options.new_cgroup_ns;
+  if (const auto *v1 = spec.annotation(kForceCgroupV1Annotation)) context.systemd_cgroup_v1 = *v1;
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
     context.idmapped_tree_fd =
         i < options.idmapped_tree_fds.size() ? options.idmapped_tree_fds[i] : -1;

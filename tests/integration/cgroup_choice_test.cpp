@@ -108,6 +108,22 @@ TEST_P(CgroupChoice, DisabledManagerIsHonouredByLaterCommands) {
   EXPECT_TRUE(wait_no_leftovers().empty());
 }
 
+// Asked for by name, systemd must be reachable: there is none on these hosts, so
+// create fails with one line and leaves nothing behind (the automatic choice falls
+// back instead, see DebugExplainsTheChoice).
+TEST_P(CgroupChoice, ExplicitSystemdWithoutSystemdFailsCleanly) {
+  Bundle b = make_bundle();
+  b.sh("echo ran");
+  b.save();
+  for (std::string flag : {"--systemd-cgroup", "--cgroup-manager=systemd"}) {
+    SCOPED_TRACE(flag);
+    if (is_runc() && flag != "--systemd-cgroup") continue;  // runc has no --cgroup-manager
+    Result r = rt().run({flag, "run", "--bundle", b.dir, "sd"});
+    expect_clean_failure(r, "cgroup manager `systemd`: not available");
+    EXPECT_EQ(r.out.find("ran"), std::string::npos) << r.describe();
+  }
+}
+
 URUN_IT_INSTANTIATE(CgroupChoice);
 URUN_IT_INSTANTIATE_ONLY(CgroupChoiceRoot, root);
 URUN_IT_INSTANTIATE_ONLY(CgroupChoiceRootless, rootless);

@@ -367,13 +367,27 @@ TEST_F(CgroupFactory, RootDefaultPathAndRelativePath) {
 }
 
 TEST_F(CgroupFactory, SystemdFallsBackToCgroupfsWithAReason) {
-  req.kind = "systemd";
+  req.kind = "auto";
   req.cgroups_path = "machine-libpod.slice:libpod:abc";
   auto choice = cg::make_manager(req);
   ASSERT_EQ(choice.reasons.size(), 1u);
   EXPECT_EQ(choice.reasons[0], "systemd: not available: no systemd bus at " + t.path() + "/no-bus");
   EXPECT_EQ(choice.manager->kind(), "cgroupfs");
   EXPECT_EQ(choice.manager->path(), "/machine.slice/machine-libpod.slice/libpod-abc.scope");
+}
+
+// Asked for by name, an unreachable systemd is an error (as crun fails without a bus),
+// not a silent fallback.
+TEST_F(CgroupFactory, ExplicitSystemdWithoutBusFails) {
+  req.kind = "systemd";
+  try {
+    cg::make_manager(req);
+    FAIL() << "expected an error";
+  } catch (const urun::Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "cgroup manager `systemd`: not available: no systemd bus at " + t.path() +
+                  "/no-bus");
+  }
 }
 
 TEST_F(CgroupFactory, RootlessWithoutWritableParentIsDisabledWithReason) {
