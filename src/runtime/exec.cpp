@@ -35,6 +35,7 @@ struct ChildPlan {
   UniqueFd root;  // the init's root directory
   int preserve_fds = 0;
   bool keep_groups = false;
+  const linux::SeccompProgram* seccomp = nullptr;
   const SyncChannel* channel = nullptr;  // the child's end
 };
 
@@ -90,6 +91,8 @@ void move_above(UniqueFd& fd, int min_fd) {
   if (::chdir(proc.cwd.c_str()) < 0) throw_errno("chdir to " + quote(proc.cwd));
   mark_fds_cloexec(plan.preserve_fds);
   clear_cloexec_on_preserved(plan.preserve_fds);
+  // Seccomp timing: see load_seccomp() in linux/seccomp.hpp.
+  if (plan.seccomp && !proc.no_new_privileges) linux::load_seccomp(*plan.seccomp);
   apply_process_user(proc, plan.keep_groups);
   channel.send(Msg::kReady);
   channel.expect(Msg::kStart);
@@ -97,6 +100,7 @@ void move_above(UniqueFd& fd, int min_fd) {
   // command's (exit status 126/127), not the runtime's.
   std::string program = find_executable(proc.args[0], proc.env);
   if (proc.user.umask) ::umask(*proc.user.umask);
+  if (plan.seccomp && proc.no_new_privileges) linux::load_seccomp(*plan.seccomp);
   exec_process(program, proc);
 }
 
@@ -195,6 +199,7 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
   ChildPlan plan;
   plan.process = &proc;
   plan.preserve_fds = req.preserve_fds;
+  plan.seccomp = req.seccomp;
   open_namespaces(req.init_pid, plan);
   std::string root_path = "/proc/" + std::to_string(req.init_pid) + "/root";
   plan.root.reset(::open(root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));

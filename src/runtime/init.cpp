@@ -200,6 +200,8 @@ void wait_for_start(const InitPlan& plan) {
     enter_intermediate_userns(proc.user);
     plan.setgroups_denied = true;
   }
+  // Seccomp timing: see load_seccomp() in linux/seccomp.hpp.
+  if (plan.seccomp && !proc.no_new_privileges) linux::load_seccomp(*plan.seccomp);
   apply_process_user(proc, plan.keep_original_groups ||
                                (plan.setgroups_denied && proc.user.additional_gids.empty()));
   // Resolved as the process user, so a program it may not run fails create.
@@ -208,6 +210,7 @@ void wait_for_start(const InitPlan& plan) {
 
   channel.send(Msg::kReady);
   wait_for_start(plan);
+  if (plan.seccomp && proc.no_new_privileges) linux::load_seccomp(*plan.seccomp);
   if (!spec.hooks.start_container.empty())
     container::run_hooks("startContainer", spec.hooks.start_container, state_json, {});
 

@@ -14,6 +14,7 @@
 #include "linux/capabilities.hpp"
 #include "linux/idmap_mount.hpp"
 #include "linux/mounts.hpp"
+#include "linux/seccomp.hpp"
 #include "userns/holder.hpp"
 #include "userns/idmap_option.hpp"
 #include "linux/namespaces.hpp"
@@ -149,6 +150,9 @@ LaunchedInit launch(const LaunchRequest& req) {
   if (!(ns.clone_flags & CLONE_NEWNS) && !(ns.unshare_flags & CLONE_NEWNS))
     throw Error("linux.namespaces: a mount namespace is required", EINVAL);
 
+  // Compiled here, before clone: the init only loads it.
+  std::optional<linux::SeccompProgram> seccomp = linux::seccomp_for(spec);
+
   IdMaps maps;
   if (ns.new_user) maps = compute_id_maps(spec, rootless && !config_has_user);
 
@@ -177,6 +181,7 @@ LaunchedInit launch(const LaunchRequest& req) {
   plan.keep_original_groups = spec.annotation("run.oci.keep_original_groups") != nullptr;
   plan.preserve_fds = req.preserve_fds;
   plan.intermediate_userns = needs_intermediate_userns(spec, ns, maps);
+  plan.seccomp = seccomp ? &*seccomp : nullptr;
 
   // The stack is only reserved address space: pages are touched as used.
   void* stack = ::mmap(nullptr, kChildStack, PROT_READ | PROT_WRITE,
