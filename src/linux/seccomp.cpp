@@ -93,7 +93,9 @@ const std::string& get_string(const Json& v, const std::string& path) {
 }
 
 uint64_t get_uint(const Json& v, const std::string& path, uint64_t max) {
-  if (!v.is_number_unsigned() || v.get<uint64_t>() > max)
+  // A parsed non-negative number is unsigned; one built in code may be signed.
+  bool ok = v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0);
+  if (!ok || v.get<uint64_t>() > max)
     invalid(path, "must be an integer from 0 to " + std::to_string(max));
   return v.get<uint64_t>();
 }
