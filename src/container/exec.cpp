@@ -21,6 +21,7 @@
 #include "container/status.hpp"
 #include "linux/capabilities.hpp"
 #include "linux/seccomp.hpp"
+#include "linux/seccomp_cache.hpp"
 #include "spec/spec.hpp"
 #include "state/store.hpp"
 
@@ -180,7 +181,7 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
   std::unique_ptr<cgroups::Manager> cgroup = cgroup_of(rec);
   std::string sub_dir = req.cgroup.empty() ? "" : sub_cgroup_dir(*cgroup, req.cgroup);
   // linux.seccomp is the container's: --process cannot change it (crun).
-  std::optional<linux::SeccompProgram> seccomp = linux::seccomp_for(spec);
+  std::optional<linux::SeccompProgram> seccomp = linux::seccomp_for(spec, linux::seccomp_cache_dir(state_root(global.root)));
 
   sigset_t set = forwarded_signals(), old;
   ::sigprocmask(SIG_BLOCK, &set, &old);

@@ -14,6 +14,7 @@
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "common/unique_fd.hpp"
+#include "linux/seccomp_cache.hpp"
 
 #ifndef SECCOMP_FILTER_FLAG_TSYNC
 #define SECCOMP_FILTER_FLAG_TSYNC (1UL << 0)
@@ -231,6 +232,22 @@ unsigned seccomp_flag(const std::string& name, const std::string& path) {
   invalid(path, "unknown seccomp flag " + quote(name));
 }
 
+unsigned seccomp_flags_of(const Json& profile) {
+  const std::string base = "linux.seccomp";
+  // crun's default: no speculative store bypass mitigation forced on the
+  // container (it costs performance and the profile did not ask for it).
+  if (!profile.is_object() || !member(profile, "flags")) return SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+  unsigned flags = 0;
+  const Json& list = array_member(profile, "flags", base);
+  for (size_t i = 0; i < list.size(); ++i) {
+    std::string p = base + ".flags[" + std::to_string(i) + "]";
+    flags |= seccomp_flag(get_string(list[i], p), p);
+  }
+  // The kernel accepts WAIT_KILLABLE_RECV only with a notification listener,
+  // and urun never creates one (SCMP_ACT_NOTIFY is refused).
+  return flags & ~static_cast<unsigned>(SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
+}
+
 SeccompProgram compile_seccomp(const Json& profile, const SeccompOptions& options) {
   const std::string base = "linux.seccomp";
   if (!profile.is_object()) invalid(base, "must be an object");
@@ -251,20 +268,7 @@ SeccompProgram compile_seccomp(const Json& profile, const SeccompOptions& option
   if (const Json* p = member(profile, "listenerPath")) get_string(*p, base + ".listenerPath");
 
   SeccompProgram out;
-  if (!member(profile, "flags")) {
-    // crun's default: no speculative store bypass mitigation forced on the
-    // container (it costs performance and the profile did not ask for it).
-    out.flags = SECCOMP_FILTER_FLAG_SPEC_ALLOW;
-  } else {
-    const Json& flags = array_member(profile, "flags", base);
-    for (size_t i = 0; i < flags.size(); ++i) {
-      std::string p = base + ".flags[" + std::to_string(i) + "]";
-      out.flags |= seccomp_flag(get_string(flags[i], p), p);
-    }
-  }
-  // The kernel accepts WAIT_KILLABLE_RECV only with a notification listener,
-  // and urun never creates one (SCMP_ACT_NOTIFY is refused below).
-  out.flags &= ~static_cast<unsigned>(SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
+  out.flags = seccomp_flags_of(profile);
 
   FilterCtx ctx(seccomp_init(default_action), &seccomp_release);
   if (!ctx) invalid(base + ".defaultAction", "libseccomp refused action " + quote(def_name));
@@ -315,7 +319,7 @@ SeccompProgram compile_seccomp(const Json& profile, const SeccompOptions& option
   return out;
 }
 
-std::optional<SeccompProgram> seccomp_for(const spec::Spec& spec) {
+std::optional<SeccompProgram> seccomp_for(const spec::Spec& spec, const std::string& cache_dir) {
   const Json* profile = spec.linux && !spec.linux->seccomp.is_null() ? &spec.linux->seccomp : nullptr;
   if (const std::string* data = spec.annotation("run.oci.seccomp_bpf_data")) {
     // crun: the raw program replaces the profile; its flags still apply.
@@ -331,16 +335,7 @@ std::optional<SeccompProgram> seccomp_for(const spec::Spec& spec) {
       throw Error("annotation run.oci.seccomp_bpf_data: not a BPF program", EINVAL);
     out.instructions.resize(bytes.size() / sizeof(sock_filter));
     std::memcpy(out.instructions.data(), bytes.data(), bytes.size());
-    out.flags = SECCOMP_FILTER_FLAG_SPEC_ALLOW;
-    if (profile && member(*profile, "flags")) {
-      out.flags = 0;
-      const Json& flags = array_member(*profile, "flags", "linux.seccomp");
-      for (size_t i = 0; i < flags.size(); ++i) {
-        std::string p = "linux.seccomp.flags[" + std::to_string(i) + "]";
-        out.flags |= seccomp_flag(get_string(flags[i], p), p);
-      }
-      out.flags &= ~static_cast<unsigned>(SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
-    }
+    out.flags = seccomp_flags_of(profile ? *profile : Json());
     return out;
   }
   if (!profile) return std::nullopt;
@@ -352,7 +347,13 @@ std::optional<SeccompProgram> seccomp_for(const spec::Spec& spec) {
     options.on_unknown_syscall = [](const std::string& name) {
       log::debug("seccomp: unknown syscall " + quote(name) + " ignored");
     };
-  return compile_seccomp(*profile, options);
+  if (cache_dir.empty()) return compile_seccomp(*profile, options);
+  SeccompProgram out;
+  out.flags = seccomp_flags_of(*profile);
+  out.instructions = cached_seccomp_program(cache_dir, seccomp_cache_key(*profile, options), [&] {
+    return compile_seccomp(*profile, options).instructions;
+  });
+  return out;
 }
 
 void load_seccomp(const SeccompProgram& program) {

@@ -39,6 +39,10 @@ int seccomp_operator(const std::string& name, const std::string& path);  // enum
 uint32_t seccomp_arch(const std::string& name, const std::string& path);  // SCMP_ARCH_*
 unsigned seccomp_flag(const std::string& name, const std::string& path);  // SECCOMP_FILTER_FLAG_*
 
+// The SECCOMP_FILTER_FLAG_* of linux.seccomp.flags; absent: SPEC_ALLOW, as
+// in crun. WAIT_KILLABLE_RECV is dropped (it needs a notification listener).
+unsigned seccomp_flags_of(const nlohmann::json& profile);
+
 // Compiles a linux.seccomp object into a BPF program. Throws Error naming the
 // JSON path of the first problem. Pure: no syscall besides libseccomp's
 // in-memory work (and a memfd to export the program).
@@ -47,8 +51,10 @@ SeccompProgram compile_seccomp(const nlohmann::json& profile, const SeccompOptio
 // The program a container's processes get, or nullopt when the config has no
 // seccomp: linux.seccomp with the run.oci.seccomp_* annotations
 // (run.oci.seccomp_bpf_data replaces the profile with a base64 raw program).
-// Unknown syscall names are skipped with a debug log line.
-std::optional<SeccompProgram> seccomp_for(const spec::Spec& spec);
+// Unknown syscall names are skipped with a debug log line. cache_dir: where
+// compiled programs are kept (linux/seccomp_cache.hpp); empty: no cache.
+std::optional<SeccompProgram> seccomp_for(const spec::Spec& spec,
+                                          const std::string& cache_dir = "");
 
 // Child side: loads the program into the calling thread (seccomp(2),
 // SECCOMP_SET_MODE_FILTER).

@@ -151,7 +151,7 @@ LaunchedInit launch(const LaunchRequest& req) {
     throw Error("linux.namespaces: a mount namespace is required", EINVAL);
 
   // Compiled here, before clone: the init only loads it.
-  std::optional<linux::SeccompProgram> seccomp = linux::seccomp_for(spec);
+  std::optional<linux::SeccompProgram> seccomp = linux::seccomp_for(spec, req.seccomp_cache_dir);
 
   IdMaps maps;
   if (ns.new_user) maps = compute_id_maps(spec, rootless && !config_has_user);
