@@ -191,6 +191,7 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
   launch.preserve_fds = req.preserve_fds;
   launch.keep_original_groups = spec.annotation("run.oci.keep_original_groups") != nullptr;
   launch.seccomp = seccomp ? &*seccomp : nullptr;
+  if (seccomp && seccomp->notify) launch.state_json = oci_state_json(rec, status);
   launch.join_cgroup = [&](pid_t pid) {
     if (sub_dir.empty())
       cgroup->add_process(pid);

@@ -243,9 +243,7 @@ unsigned seccomp_flags_of(const Json& profile) {
     std::string p = base + ".flags[" + std::to_string(i) + "]";
     flags |= seccomp_flag(get_string(list[i], p), p);
   }
-  // The kernel accepts WAIT_KILLABLE_RECV only with a notification listener,
-  // and urun never creates one (SCMP_ACT_NOTIFY is refused).
-  return flags & ~static_cast<unsigned>(SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
+  return flags;
 }
 
 SeccompProgram compile_seccomp(const Json& profile, const SeccompOptions& options) {
@@ -265,7 +263,10 @@ SeccompProgram compile_seccomp(const Json& profile, const SeccompOptions& option
 
   if (member(profile, "listenerMetadata") && !member(profile, "listenerPath"))
     invalid(base + ".listenerMetadata", "must not be set without listenerPath");
-  if (const Json* p = member(profile, "listenerPath")) get_string(*p, base + ".listenerPath");
+  if (const Json* p = member(profile, "listenerPath")) {
+    const std::string& path = get_string(*p, base + ".listenerPath");
+    if (!path.starts_with('/')) invalid(base + ".listenerPath", "must be an absolute path");
+  }
 
   SeccompProgram out;
   out.flags = seccomp_flags_of(profile);
@@ -293,8 +294,11 @@ SeccompProgram compile_seccomp(const Json& profile, const SeccompOptions& option
     if (const Json* e = member(sc, "errnoRet"))
       errno_ret = static_cast<uint32_t>(get_uint(*e, p + ".errnoRet", UINT32_MAX));
     uint32_t action = seccomp_action(action_name, errno_ret, p + ".action");
-    if (action == SCMP_ACT_NOTIFY)
-      throw Error(p + ".action: SCMP_ACT_NOTIFY is not supported by urun yet", ENOTSUP);
+    if (action == SCMP_ACT_NOTIFY) {
+      if (!member(profile, "listenerPath"))
+        invalid(p + ".action", "SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
+      out.notify = true;
+    }
     const Json& names = array_member(sc, "names", p);
     if (names.empty()) invalid(p + ".names", "must contain at least one syscall name");
     ArgRule args = parse_args(array_member(sc, "args", p), p + ".args");
@@ -316,6 +320,14 @@ SeccompProgram compile_seccomp(const Json& profile, const SeccompOptions& option
     }
   }
   out.instructions = export_program(ctx.get());
+  if (out.notify) {
+    out.listener_path = member(profile, "listenerPath")->get<std::string>();
+    if (const Json* m = member(profile, "listenerMetadata"))
+      out.listener_metadata = get_string(*m, base + ".listenerMetadata");
+  } else {
+    // The kernel accepts WAIT_KILLABLE_RECV only with a listener.
+    out.flags &= ~static_cast<unsigned>(SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
+  }
   return out;
 }
 
@@ -335,7 +347,9 @@ std::optional<SeccompProgram> seccomp_for(const spec::Spec& spec, const std::str
       throw Error("annotation run.oci.seccomp_bpf_data: not a BPF program", EINVAL);
     out.instructions.resize(bytes.size() / sizeof(sock_filter));
     std::memcpy(out.instructions.data(), bytes.data(), bytes.size());
-    out.flags = seccomp_flags_of(profile ? *profile : Json());
+    // A raw program gets no listener: WAIT_KILLABLE_RECV would be refused.
+    out.flags = seccomp_flags_of(profile ? *profile : Json()) &
+                ~static_cast<unsigned>(SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
     return out;
   }
   if (!profile) return std::nullopt;
@@ -347,35 +361,41 @@ std::optional<SeccompProgram> seccomp_for(const spec::Spec& spec, const std::str
     options.on_unknown_syscall = [](const std::string& name) {
       log::debug("seccomp: unknown syscall " + quote(name) + " ignored");
     };
-  if (cache_dir.empty()) return compile_seccomp(*profile, options);
+  // A NOTIFY profile is compiled each time (its listener details come from
+  // the compile); they are rare, and their agent costs more than the compile.
+  if (cache_dir.empty() || profile->dump().find("SCMP_ACT_NOTIFY") != std::string::npos)
+    return compile_seccomp(*profile, options);
   SeccompProgram out;
-  out.flags = seccomp_flags_of(*profile);
+  out.flags = seccomp_flags_of(*profile) &
+              ~static_cast<unsigned>(SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
   out.instructions = cached_seccomp_program(cache_dir, seccomp_cache_key(*profile, options), [&] {
     return compile_seccomp(*profile, options).instructions;
   });
   return out;
 }
 
-void load_seccomp(const SeccompProgram& program) {
+UniqueFd load_seccomp(const SeccompProgram& program) {
   sock_fprog prog{};
   prog.len = static_cast<unsigned short>(program.instructions.size());
   prog.filter = const_cast<sock_filter*>(program.instructions.data());
   if (program.instructions.size() > 0xffff) throw Error("seccomp: the BPF program is too long", E2BIG);
-  if (seccomp_syscall(SECCOMP_SET_MODE_FILTER, program.flags, &prog) == 0) return;
+  unsigned flags = program.flags;
+  if (program.notify) flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+  int rc = seccomp_syscall(SECCOMP_SET_MODE_FILTER, flags, &prog);
   // An older kernel that does not know a flag: the flags only tune the
-  // filter, the filter itself matters more (crun does the same).
-  if (errno == EINVAL && program.flags != 0 && seccomp_syscall(SECCOMP_SET_MODE_FILTER, 0, &prog) == 0)
-    return;
-  throw_errno("load the seccomp filter");
+  // filter, the filter itself matters more (crun does the same). Not with a
+  // listener, which the profile cannot do without.
+  if (rc < 0 && errno == EINVAL && flags != 0 && !program.notify)
+    rc = seccomp_syscall(SECCOMP_SET_MODE_FILTER, 0, &prog);
+  if (rc < 0) throw_errno("load the seccomp filter");
+  return program.notify ? UniqueFd(rc) : UniqueFd();
 }
 
 nlohmann::ordered_json seccomp_features() {
   nlohmann::ordered_json j;
   j["enabled"] = true;
   nlohmann::ordered_json actions = {"SCMP_ACT_ERRNO", "SCMP_ACT_TRACE"};
-  // SCMP_ACT_NOTIFY is refused until urun sends the listener fd.
-  for (const auto& a : kActions)
-    if (a.action != SCMP_ACT_NOTIFY) actions.push_back(a.name);
+  for (const auto& a : kActions) actions.push_back(a.name);
   j["actions"] = actions;
   nlohmann::ordered_json ops = nlohmann::ordered_json::array();
   for (const auto& o : kOperators) ops.push_back(o.name);

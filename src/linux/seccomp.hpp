@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/unique_fd.hpp"
 #include "spec/spec.hpp"
 
 namespace urun::linux {
@@ -19,6 +20,11 @@ namespace urun::linux {
 struct SeccompProgram {
   std::vector<sock_filter> instructions;
   unsigned flags = 0;  // SECCOMP_FILTER_FLAG_*
+  // SCMP_ACT_NOTIFY is used: the load asks for a listener fd, which goes to
+  // the agent listening on listener_path (linux/seccomp_notify.hpp).
+  bool notify = false;
+  std::string listener_path;
+  std::string listener_metadata;
 };
 
 struct SeccompOptions {
@@ -59,6 +65,10 @@ std::optional<SeccompProgram> seccomp_for(const spec::Spec& spec,
 // Child side: loads the program into the calling thread (seccomp(2),
 // SECCOMP_SET_MODE_FILTER).
 //
+// A profile with SCMP_ACT_NOTIFY is loaded before the process reports ready
+// in every case (after the user switch when noNewPrivileges is set): the
+// parent, still listening then, passes the listener fd to the agent.
+//
 // When: as crun and runc do. With noNewPrivileges the filter is loaded as late
 // as possible (the init: once `start` came, before the startContainer hooks;
 // exec: just before execve), so that the profile need not allow the runtime's
@@ -70,7 +80,8 @@ std::optional<SeccompProgram> seccomp_for(const spec::Spec& spec,
 // sendmsg/recvmsg/read, execve), as it must with crun and runc. Without no_new_privs the kernel requires
 // CAP_SYS_ADMIN in the current user namespace. If the kernel refuses one of
 // the flags (EINVAL), loads again without flags, as crun does. Throws Error.
-void load_seccomp(const SeccompProgram& program);
+// With program.notify, returns the listener fd (else an empty UniqueFd).
+UniqueFd load_seccomp(const SeccompProgram& program);
 
 // What `urun features` reports under linux.seccomp (runtime-spec features.md).
 nlohmann::ordered_json seccomp_features();

@@ -15,6 +15,7 @@
 #include "common/log.hpp"
 #include "linux/namespaces.hpp"
 #include "linux/process_attrs.hpp"
+#include "linux/seccomp_notify.hpp"
 #include "runtime/process_setup.hpp"
 #include "runtime/sync_channel.hpp"
 
@@ -92,15 +93,17 @@ void move_above(UniqueFd& fd, int min_fd) {
   mark_fds_cloexec(plan.preserve_fds);
   clear_cloexec_on_preserved(plan.preserve_fds);
   // Seccomp timing: see load_seccomp() in linux/seccomp.hpp.
-  if (plan.seccomp && !proc.no_new_privileges) linux::load_seccomp(*plan.seccomp);
+  const linux::SeccompProgram* seccomp = plan.seccomp;
+  if (seccomp && !proc.no_new_privileges) apply_seccomp(*seccomp, channel);
   apply_process_user(proc, plan.keep_groups);
+  if (seccomp && seccomp->notify && proc.no_new_privileges) apply_seccomp(*seccomp, channel);
   channel.send(Msg::kReady);
   channel.expect(Msg::kStart);
   // Resolved as the process user, after kStart: from here on a failure is the
   // command's (exit status 126/127), not the runtime's.
   std::string program = find_executable(proc.args[0], proc.env);
   if (proc.user.umask) ::umask(*proc.user.umask);
-  if (plan.seccomp && proc.no_new_privileges) linux::load_seccomp(*plan.seccomp);
+  if (seccomp && !seccomp->notify && proc.no_new_privileges) linux::load_seccomp(*seccomp);
   exec_process(program, proc);
 }
 
@@ -239,6 +242,13 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
   }
   intermediate.release();
 
+  if (req.seccomp && req.seccomp->notify) {
+    Frame f = parent_end.expect_frame(Msg::kSeccompListener);
+    if (!f.fd) throw Error("seccomp listener missing on the sync socket", EPROTO);
+    linux::send_seccomp_listener(
+        req.seccomp->listener_path, f.fd.get(),
+        linux::seccomp_process_state(out.pid, req.seccomp->listener_metadata, req.state_json));
+  }
   parent_end.expect(Msg::kReady);
   if (req.join_cgroup) req.join_cgroup(out.pid);
   parent_end.send(Msg::kStart);

@@ -34,6 +34,7 @@ struct ExecRequest {
   // The container's seccomp program (linux.seccomp applies to every process
   // of the container, as in crun); nullptr: none.
   const linux::SeccompProgram* seccomp = nullptr;
+  std::string state_json;  // the container's OCI state, for a seccomp agent
   // Places the new process in the container's cgroup before it execs.
   std::function<void(pid_t pid)> join_cgroup;
 };

@@ -15,6 +15,7 @@
 #include "linux/idmap_mount.hpp"
 #include "linux/mounts.hpp"
 #include "linux/seccomp.hpp"
+#include "linux/seccomp_notify.hpp"
 #include "userns/holder.hpp"
 #include "userns/idmap_option.hpp"
 #include "linux/namespaces.hpp"
@@ -235,6 +236,13 @@ LaunchedInit launch(const LaunchRequest& req) {
   parent_end.expect(Msg::kRunHooks);
   std::string state_json = req.runtime_hooks ? req.runtime_hooks(out.pid) : std::string("{}");
   parent_end.send(Msg::kHooksDone, state_json);
+  if (seccomp && seccomp->notify) {
+    Frame f = parent_end.expect_frame(Msg::kSeccompListener);
+    if (!f.fd) throw Error("seccomp listener missing on the sync socket", EPROTO);
+    linux::send_seccomp_listener(
+        seccomp->listener_path, f.fd.get(),
+        linux::seccomp_process_state(out.pid, seccomp->listener_metadata, state_json));
+  }
   parent_end.expect(Msg::kReady);
   out.channel = std::move(parent_end);
   return out;

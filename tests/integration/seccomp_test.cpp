@@ -1,9 +1,21 @@
 // linux.seccomp: the profile applies inside the container (ERRNO with and without errnoRet, an
 // ERRNO default with an allow list, argument conditions, KILL), with noNewPrivileges false and
 // true, to `exec` too; an invalid profile fails create cleanly; Podman's default profile runs.
+#include <linux/seccomp.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "harness.hpp"
 
@@ -36,6 +48,94 @@ const std::vector<std::string> kAllowList = {
     "sysinfo", "umask", "uname", "wait4", "write", "writev", "clone", "clone3", "fork", "vfork",
     "select", "pselect6", "getpgid", "setpgid", "kill", "tgkill", "getsid", "setsid",
     "pipe", "pipe2", "getxattr", "lgetxattr", "faccessat", "faccessat2", "keyctl"};
+
+
+// A seccomp agent: listens on a unix socket, takes the container process state and the listener
+// fd of each connection, and answers every notified syscall with EROFS.
+class Agent {
+ public:
+  explicit Agent(const std::string& path) : path_(path) {
+    sock_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    if (sock_ < 0 || ::bind(sock_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 ||
+        ::listen(sock_, 4) < 0)
+      throw std::runtime_error("agent socket " + path);
+    ::chmod(path.c_str(), 0777);  // the rootless runtime connects as the test user
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~Agent() {
+    stop_ = true;
+    thread_.join();
+    ::close(sock_);
+  }
+  std::vector<Json> states() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return states_;
+  }
+  int answered() const { return answered_; }
+
+ private:
+  void serve() {
+    std::vector<int> listeners;
+    while (!stop_) {
+      std::vector<pollfd> fds{{sock_, POLLIN, 0}};
+      for (int l : listeners) fds.push_back({l, POLLIN, 0});
+      if (::poll(fds.data(), fds.size(), 50) <= 0) continue;
+      if (fds[0].revents & POLLIN) accept_one(listeners);
+      for (size_t i = 1; i < fds.size(); ++i) {
+        if (fds[i].revents & POLLIN) answer(fds[i].fd);
+        if (fds[i].revents & (POLLHUP | POLLERR)) {
+          ::close(fds[i].fd);
+          listeners.erase(std::find(listeners.begin(), listeners.end(), fds[i].fd));
+        }
+      }
+    }
+    for (int l : listeners) ::close(l);
+  }
+  void accept_one(std::vector<int>& listeners) {
+    int conn = ::accept4(sock_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (conn < 0) return;
+    std::string text;
+    int fd = -1;
+    char buf[4096];
+    for (;;) {
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+      iovec iov{buf, sizeof buf};
+      msghdr msg{};
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      ssize_t n = ::recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
+      if (n <= 0) break;  // the runtime closes the connection after one state
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+        if (c->cmsg_type == SCM_RIGHTS) std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+      text.append(buf, static_cast<size_t>(n));
+    }
+    ::close(conn);
+    std::lock_guard<std::mutex> lock(mu_);
+    states_.push_back(Json::parse(text, nullptr, false));
+    if (fd >= 0) listeners.push_back(fd);
+  }
+  void answer(int listener) {
+    seccomp_notif req{};
+    if (::ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) return;
+    seccomp_notif_resp resp{};
+    resp.id = req.id;
+    resp.error = -EROFS;
+    if (::ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0) ++answered_;
+  }
+
+  std::string path_;
+  int sock_ = -1;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> answered_{0};
+  std::mutex mu_;
+  std::vector<Json> states_;
+};
 
 class Seccomp : public IntegrationTest {
  protected:
@@ -234,6 +334,58 @@ TEST_P(Seccomp, PodmanDefaultProfileRunsAContainer) {
     ASSERT_EQ(r.exit_code, 0) << r.describe();
     EXPECT_EQ(r.out, "hello\nmade\nd\nSeccomp:\t2\n");
   }
+}
+
+
+TEST_P(Seccomp, NotifyHandsTheListenerToTheAgent) {
+  std::string path = dir() + "/agent.sock";
+  Agent agent(path);
+  Json profile = {{"defaultAction", "SCMP_ACT_ALLOW"},
+                  {"listenerPath", path},
+                  {"listenerMetadata", "meta-x"},
+                  {"syscalls", {{{"names", {"mkdir", "mkdirat"}}, {"action", "SCMP_ACT_NOTIFY"}}}}};
+  for (bool nnp : {true, false}) {
+    SCOPED_TRACE(nnp ? "noNewPrivileges true" : "noNewPrivileges false");
+    std::string id = nnp ? "nt1" : "nt0";
+    Result r = run_with(profile, "mkdir /dev/shm/d 2>&1; echo rc=$?", nnp, id);
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_NE(r.out.find("Read-only file system"), std::string::npos) << r.out;
+    auto states = agent.states();
+    ASSERT_FALSE(states.empty());
+    const Json& s = states.back();
+    EXPECT_EQ(s.value("fds", Json()), Json({"seccompFd"})) << s.dump();
+    EXPECT_EQ(s.value("metadata", ""), "meta-x") << s.dump();
+    EXPECT_GT(s.value("pid", 0), 0) << s.dump();
+    ASSERT_TRUE(s.contains("state")) << s.dump();
+    EXPECT_EQ(s["state"].value("id", ""), id) << s.dump();
+    EXPECT_EQ(s["state"].value("status", ""), "creating") << s.dump();
+  }
+  EXPECT_GE(agent.answered(), 2);
+
+  // exec gets the container's profile, so its own listener.
+  Bundle b = make_bundle({.name = "nx"});
+  b.config["linux"]["seccomp"] = profile;
+  b.set_args({"sleep", "1000"});
+  b.save();
+  ASSERT_RUN_OK(create(b, "nx"));
+  ASSERT_RUN_OK(rt().run({"start", "nx"}));
+  size_t before = agent.states().size();
+  Result e = rt().run({"exec", "nx", "sh", "-c", "mkdir /dev/shm/e 2>&1; echo rc=$?"});
+  ASSERT_EQ(e.exit_code, 0) << e.describe();
+  EXPECT_NE(e.out.find("Read-only file system"), std::string::npos) << e.out;
+  auto states = agent.states();
+  ASSERT_GT(states.size(), before);
+  EXPECT_EQ(states.back()["state"].value("status", ""), "running") << states.back().dump();
+  ASSERT_RUN_OK(rt().run({"delete", "--force", "nx"}));
+}
+
+TEST_P(Seccomp, NotifyWithoutAListeningAgentFailsCleanly) {
+  Bundle b = make_bundle();
+  b.config["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
+                                  {"listenerPath", dir() + "/nobody-listens.sock"},
+                                  {"syscalls", {{{"names", {"mkdir"}}, {"action", "SCMP_ACT_NOTIFY"}}}}};
+  b.save();
+  expect_clean_failure(create(b, "na"), "nobody-listens.sock");
 }
 
 URUN_IT_INSTANTIATE(Seccomp);

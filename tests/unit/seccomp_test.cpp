@@ -9,6 +9,7 @@
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -127,7 +128,7 @@ TEST(SeccompTranslate, Flags) {
   EXPECT_EQ(compile_seccomp(profile).flags, 0u);
   profile["flags"] = {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG"};
   EXPECT_EQ(compile_seccomp(profile).flags, SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_LOG);
-  // Needs a notification listener, which urun never asks for: dropped.
+  // Needs a notification listener, which only a NOTIFY profile has: dropped.
   profile["flags"] = {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"};
   EXPECT_EQ(compile_seccomp(profile).flags, 0u);
   profile["flags"] = {"SECCOMP_FILTER_FLAG_LOG", "BOGUS"};
@@ -185,16 +186,51 @@ TEST(SeccompCompile, ErrorsNameTheJsonPath) {
             "linux.seccomp.syscalls: must be an array");
 }
 
-TEST(SeccompCompile, NotifyIsRefusedNotIgnored) {
+TEST(SeccompCompile, NotifyNeedsAListener) {
   Json p = {{"defaultAction", "SCMP_ACT_ALLOW"},
-            {"listenerPath", "/run/agent.sock"},
             {"syscalls", {{{"names", {"mkdir"}}, {"action", "SCMP_ACT_NOTIFY"}}}}};
-  EXPECT_EQ(compile_error(p), "linux.seccomp.syscalls[0].action: SCMP_ACT_NOTIFY is not supported by urun yet");
+  EXPECT_EQ(compile_error(p),
+            "linux.seccomp.syscalls[0].action: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
+  p["listenerPath"] = "relative.sock";
+  EXPECT_EQ(compile_error(p), "linux.seccomp.listenerPath: must be an absolute path");
+  p["listenerPath"] = "/run/agent.sock";
+  p["listenerMetadata"] = "meta";
+  p["flags"] = {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"};
+  SeccompProgram program = compile_seccomp(p);
+  EXPECT_TRUE(program.notify);
+  EXPECT_EQ(program.listener_path, "/run/agent.sock");
+  EXPECT_EQ(program.listener_metadata, "meta");
+  // With a listener the flag stays.
+  EXPECT_EQ(program.flags, 1u << 5);
+  // Without NOTIFY rules the listener fields are ignored (the spec).
+  p["syscalls"][0]["action"] = "SCMP_ACT_ERRNO";
+  program = compile_seccomp(p);
+  EXPECT_FALSE(program.notify);
+  EXPECT_EQ(program.flags, 0u);
+
   EXPECT_EQ(compile_error({{"defaultAction", "SCMP_ACT_NOTIFY"}}),
             "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action");
   // The spec: listenerMetadata MUST NOT be set without listenerPath.
   EXPECT_EQ(compile_error({{"defaultAction", "SCMP_ACT_ALLOW"}, {"listenerMetadata", "x"}}),
             "linux.seccomp.listenerMetadata: must not be set without listenerPath");
+}
+
+TEST(SeccompLoad, NotifyReturnsAListener) {
+  Json p = {{"defaultAction", "SCMP_ACT_ALLOW"},
+            {"listenerPath", "/unused"},
+            {"syscalls", {{{"names", {"getppid"}}, {"action", "SCMP_ACT_NOTIFY"}}}}};
+  SeccompProgram program = compile_seccomp(p);
+  EXPECT_EQ(urun_test::in_child([&] {
+              if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return 90;
+              UniqueFd listener = load_seccomp(program);
+              // A seccomp listener answers SECCOMP_IOCTL_NOTIF_ID_VALID (ENOENT for id 0).
+              uint64_t id = 0;
+              if (!listener) return 1;
+              if (::ioctl(listener.get(), SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0 || errno != ENOENT)
+                return 2;
+              return 0;
+            }),
+            0);
 }
 
 TEST(SeccompCompile, UnknownSyscallsAreSkippedUnlessAskedToFail) {
@@ -345,7 +381,7 @@ TEST(SeccompFeatures, ReportsWhatLibseccompKnows) {
   };
   EXPECT_TRUE(has(f["actions"], "SCMP_ACT_ERRNO"));
   EXPECT_TRUE(has(f["actions"], "SCMP_ACT_KILL_PROCESS"));
-  EXPECT_FALSE(has(f["actions"], "SCMP_ACT_NOTIFY"));  // refused, so not advertised
+  EXPECT_TRUE(has(f["actions"], "SCMP_ACT_NOTIFY"));
   EXPECT_EQ(f["operators"].size(), 7u);
   EXPECT_TRUE(has(f["archs"], "SCMP_ARCH_X86_64"));
   EXPECT_TRUE(has(f["archs"], "SCMP_ARCH_AARCH64"));
