@@ -113,6 +113,8 @@ class Agent {
       for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
         if (c->cmsg_type == SCM_RIGHTS) std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
       text.append(buf, static_cast<size_t>(n));
+      // One whole JSON document: do not depend on the runtime closing first.
+      if (!Json::parse(text, nullptr, false).is_discarded()) break;
     }
     ::close(conn);
     std::lock_guard<std::mutex> lock(mu_);
