@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -295,7 +296,7 @@ SeccompProgram compile_seccomp(const Json& profile, const SeccompOptions& option
       errno_ret = static_cast<uint32_t>(get_uint(*e, p + ".errnoRet", UINT32_MAX));
     uint32_t action = seccomp_action(action_name, errno_ret, p + ".action");
     if (action == SCMP_ACT_NOTIFY) {
-      if (!member(profile, "listenerPath"))
+      if (!member(profile, "listenerPath") && options.receiver.empty())
         invalid(p + ".action", "SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
       out.notify = true;
     }
@@ -321,7 +322,8 @@ SeccompProgram compile_seccomp(const Json& profile, const SeccompOptions& option
   }
   out.instructions = export_program(ctx.get());
   if (out.notify) {
-    out.listener_path = member(profile, "listenerPath")->get<std::string>();
+    const Json* path = member(profile, "listenerPath");
+    out.listener_path = path ? path->get<std::string>() : options.receiver;
     if (const Json* m = member(profile, "listenerMetadata"))
       out.listener_metadata = get_string(*m, base + ".listenerMetadata");
   } else {
@@ -355,6 +357,13 @@ std::optional<SeccompProgram> seccomp_for(const spec::Spec& spec, const std::str
   if (!profile) return std::nullopt;
   SeccompOptions options;
   options.fail_unknown_syscall = spec.annotation("run.oci.seccomp_fail_unknown_syscall") != nullptr;
+  if (const std::string* r = spec.annotation("run.oci.seccomp.receiver")) {
+    options.receiver = *r;
+  } else if (const char* env = ::getenv("RUN_OCI_SECCOMP_RECEIVER")) {
+    options.receiver = env;
+  }
+  if (!options.receiver.empty() && !options.receiver.starts_with('/'))
+    throw Error("annotation run.oci.seccomp.receiver: must be an absolute path", EINVAL);
   // Debug, not warning: every run of a stock profile would print the same
   // lines (Podman's lists syscalls newer than Debian's libseccomp).
   if (log::enabled(log::Level::debug))
@@ -363,8 +372,15 @@ std::optional<SeccompProgram> seccomp_for(const spec::Spec& spec, const std::str
     };
   // A NOTIFY profile is compiled each time (its listener details come from
   // the compile); they are rare, and their agent costs more than the compile.
-  if (cache_dir.empty() || profile->dump().find("SCMP_ACT_NOTIFY") != std::string::npos)
-    return compile_seccomp(*profile, options);
+  if (cache_dir.empty() || profile->dump().find("SCMP_ACT_NOTIFY") != std::string::npos) {
+    SeccompProgram out = compile_seccomp(*profile, options);
+    // crun hands the listener to plugins loaded into the runtime; urun loads
+    // no code into itself.
+    if (out.notify && spec.annotation("run.oci.seccomp.plugins"))
+      throw Error("annotation run.oci.seccomp.plugins: seccomp notify plugins are not supported",
+                  ENOTSUP);
+    return out;
+  }
   SeccompProgram out;
   out.flags = seccomp_flags_of(*profile) &
               ~static_cast<unsigned>(SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);

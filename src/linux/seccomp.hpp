@@ -31,6 +31,9 @@ struct SeccompOptions {
   // run.oci.seccomp_fail_unknown_syscall: a syscall name libseccomp does not
   // know is an error instead of being skipped.
   bool fail_unknown_syscall = false;
+  // Where a NOTIFY profile's listener goes when it has no listenerPath
+  // (crun's run.oci.seccomp.receiver annotation or RUN_OCI_SECCOMP_RECEIVER).
+  std::string receiver;
   // Told about each skipped unknown syscall name (may be empty).
   std::function<void(const std::string& name)> on_unknown_syscall;
 };
@@ -56,7 +59,9 @@ SeccompProgram compile_seccomp(const nlohmann::json& profile, const SeccompOptio
 
 // The program a container's processes get, or nullopt when the config has no
 // seccomp: linux.seccomp with the run.oci.seccomp_* annotations
-// (run.oci.seccomp_bpf_data replaces the profile with a base64 raw program).
+// (run.oci.seccomp_bpf_data replaces the profile with a base64 raw program;
+// run.oci.seccomp.receiver, else $RUN_OCI_SECCOMP_RECEIVER, stands in for a
+// missing listenerPath; run.oci.seccomp.plugins is refused with NOTIFY rules).
 // Unknown syscall names are skipped with a debug log line. cache_dir: where
 // compiled programs are kept (linux/seccomp_cache.hpp); empty: no cache.
 std::optional<SeccompProgram> seccomp_for(const spec::Spec& spec,

@@ -346,6 +346,24 @@ TEST(SeccompFor, SpecAndAnnotations) {
   EXPECT_THROW(seccomp_for(spec), Error);
   spec.annotations.clear();
 
+  // run.oci.seccomp.receiver stands in for listenerPath (crun).
+  spec.linux->seccomp = {{"defaultAction", "SCMP_ACT_ALLOW"},
+                         {"syscalls", {{{"names", {"mkdir"}}, {"action", "SCMP_ACT_NOTIFY"}}}}};
+  EXPECT_THROW(seccomp_for(spec), Error);
+  spec.annotations["run.oci.seccomp.receiver"] = "/run/receiver.sock";
+  auto notify = seccomp_for(spec);
+  ASSERT_TRUE(notify.has_value());
+  EXPECT_TRUE(notify->notify);
+  EXPECT_EQ(notify->listener_path, "/run/receiver.sock");
+  spec.linux->seccomp["listenerPath"] = "/run/agent.sock";
+  EXPECT_EQ(seccomp_for(spec)->listener_path, "/run/agent.sock") << "listenerPath wins";
+  spec.annotations["run.oci.seccomp.receiver"] = "relative.sock";
+  EXPECT_THROW(seccomp_for(spec), Error);
+  spec.annotations.clear();
+  spec.annotations["run.oci.seccomp.plugins"] = "plugin.so";
+  EXPECT_THROW(seccomp_for(spec), Error) << "plugins are refused, not ignored";
+  spec.annotations.clear();
+
   // run.oci.seccomp_bpf_data: a raw program, base64, replaces the profile.
   // "BgAAAAAA/38=" is one instruction: BPF_RET|BPF_K SECCOMP_RET_ALLOW.
   spec.annotations["run.oci.seccomp_bpf_data"] = "BgAAAAAA/38=";
