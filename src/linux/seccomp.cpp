@@ -58,9 +58,12 @@ struct OperatorName {
   scmp_compare op;
 };
 constexpr OperatorName kOperators[] = {
-    {"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT},
-    {"SCMP_CMP_LE", SCMP_CMP_LE}, {"SCMP_CMP_EQ", SCMP_CMP_EQ},
-    {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
+    {"SCMP_CMP_NE", SCMP_CMP_NE},
+    {"SCMP_CMP_LT", SCMP_CMP_LT},
+    {"SCMP_CMP_LE", SCMP_CMP_LE},
+    {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+    {"SCMP_CMP_GE", SCMP_CMP_GE},
+    {"SCMP_CMP_GT", SCMP_CMP_GT},
     {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
 };
 
@@ -78,11 +81,11 @@ constexpr FlagName kFlags[] = {
 // The spec's list (libseccomp 2.5 names); `features` reports those this
 // libseccomp resolves.
 constexpr const char* kArchs[] = {
-    "SCMP_ARCH_X86",       "SCMP_ARCH_X86_64",    "SCMP_ARCH_X32",      "SCMP_ARCH_ARM",
-    "SCMP_ARCH_AARCH64",   "SCMP_ARCH_MIPS",      "SCMP_ARCH_MIPS64",   "SCMP_ARCH_MIPS64N32",
-    "SCMP_ARCH_MIPSEL",    "SCMP_ARCH_MIPSEL64",  "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
-    "SCMP_ARCH_PPC64",     "SCMP_ARCH_PPC64LE",   "SCMP_ARCH_S390",     "SCMP_ARCH_S390X",
-    "SCMP_ARCH_PARISC",    "SCMP_ARCH_PARISC64",  "SCMP_ARCH_RISCV64",
+    "SCMP_ARCH_X86",     "SCMP_ARCH_X86_64",   "SCMP_ARCH_X32",         "SCMP_ARCH_ARM",
+    "SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS",     "SCMP_ARCH_MIPS64",      "SCMP_ARCH_MIPS64N32",
+    "SCMP_ARCH_MIPSEL",  "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
+    "SCMP_ARCH_PPC64",   "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_S390",        "SCMP_ARCH_S390X",
+    "SCMP_ARCH_PARISC",  "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64",
 };
 
 [[noreturn]] void invalid(const std::string& path, const std::string& what) {
@@ -221,7 +224,8 @@ uint32_t seccomp_arch(const std::string& name, const std::string& path) {
   std::string_view bare = name;
   if (bare.starts_with("SCMP_ARCH_")) bare.remove_prefix(10);
   std::string lower;
-  for (char c : bare) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (char c : bare)
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   uint32_t token = lower.empty() ? 0 : seccomp_arch_resolve_name(lower.c_str());
   if (token == 0) invalid(path, "unknown seccomp architecture " + quote(name));
   return token;
@@ -334,7 +338,8 @@ SeccompProgram compile_seccomp(const Json& profile, const SeccompOptions& option
 }
 
 std::optional<SeccompProgram> seccomp_for(const spec::Spec& spec, const std::string& cache_dir) {
-  const Json* profile = spec.linux && !spec.linux->seccomp.is_null() ? &spec.linux->seccomp : nullptr;
+  const Json* profile =
+      spec.linux && !spec.linux->seccomp.is_null() ? &spec.linux->seccomp : nullptr;
   if (const std::string* data = spec.annotation("run.oci.seccomp_bpf_data")) {
     // crun: the raw program replaces the profile; its flags still apply.
     SeccompProgram out;
@@ -382,8 +387,8 @@ std::optional<SeccompProgram> seccomp_for(const spec::Spec& spec, const std::str
     return out;
   }
   SeccompProgram out;
-  out.flags = seccomp_flags_of(*profile) &
-              ~static_cast<unsigned>(SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
+  out.flags =
+      seccomp_flags_of(*profile) & ~static_cast<unsigned>(SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
   out.instructions = cached_seccomp_program(cache_dir, seccomp_cache_key(*profile, options), [&] {
     return compile_seccomp(*profile, options).instructions;
   });
@@ -394,7 +399,8 @@ UniqueFd load_seccomp(const SeccompProgram& program) {
   sock_fprog prog{};
   prog.len = static_cast<unsigned short>(program.instructions.size());
   prog.filter = const_cast<sock_filter*>(program.instructions.data());
-  if (program.instructions.size() > 0xffff) throw Error("seccomp: the BPF program is too long", E2BIG);
+  if (program.instructions.size() > 0xffff)
+    throw Error("seccomp: the BPF program is too long", E2BIG);
   unsigned flags = program.flags;
   if (program.notify) flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
   int rc = seccomp_syscall(SECCOMP_SET_MODE_FILTER, flags, &prog);

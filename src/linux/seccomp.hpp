@@ -44,7 +44,7 @@ struct SeccompOptions {
 // errno_ret: errnoRet (or defaultErrnoRet); only ERRNO and TRACE take one.
 uint32_t seccomp_action(const std::string& name, std::optional<uint32_t> errno_ret,
                         const std::string& path);
-int seccomp_operator(const std::string& name, const std::string& path);  // enum scmp_compare
+int seccomp_operator(const std::string& name, const std::string& path);   // enum scmp_compare
 uint32_t seccomp_arch(const std::string& name, const std::string& path);  // SCMP_ARCH_*
 unsigned seccomp_flag(const std::string& name, const std::string& path);  // SECCOMP_FILTER_FLAG_*
 
@@ -82,10 +82,10 @@ std::optional<SeccompProgram> seccomp_for(const spec::Spec& spec,
 // to the process user and its capability sets drops it: the filter is loaded
 // just before that switch, and the profile must then allow what follows
 // (setgroups, setresuid/setresgid, capset, prctl, the sync socket's
-// sendmsg/recvmsg/read, execve), as it must with crun and runc. Without no_new_privs the kernel requires
-// CAP_SYS_ADMIN in the current user namespace. If the kernel refuses one of
-// the flags (EINVAL), loads again without flags, as crun does. Throws Error.
-// With program.notify, returns the listener fd (else an empty UniqueFd).
+// sendmsg/recvmsg/read, execve), as it must with crun and runc. Without no_new_privs the kernel
+// requires CAP_SYS_ADMIN in the current user namespace. If the kernel refuses one of the flags
+// (EINVAL), loads again without flags, as crun does. Throws Error. With program.notify, returns the
+// listener fd (else an empty UniqueFd).
 UniqueFd load_seccomp(const SeccompProgram& program);
 
 // What `urun features` reports under linux.seccomp (runtime-spec features.md).

@@ -136,7 +136,8 @@ std::vector<sock_filter> cached_seccomp_program(
   std::string name = entry_name(key);
   std::vector<sock_filter> program;
   if (read_entry(dir + "/" + name, key, program)) {
-    if (log::enabled(log::Level::debug)) log::debug("seccomp: program from the cache " + quote(name));
+    if (log::enabled(log::Level::debug))
+      log::debug("seccomp: program from the cache " + quote(name));
     return program;
   }
   program = compile();

@@ -29,7 +29,8 @@ void send_seccomp_listener(const std::string& listener_path, int listener_fd,
   const std::string what = "send the seccomp listener to " + quote(listener_path);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  if (listener_path.size() >= sizeof addr.sun_path) throw Error(what + ": path too long", ENAMETOOLONG);
+  if (listener_path.size() >= sizeof addr.sun_path)
+    throw Error(what + ": path too long", ENAMETOOLONG);
   std::memcpy(addr.sun_path, listener_path.c_str(), listener_path.size() + 1);
   UniqueFd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!sock) throw_errno(what);

@@ -35,20 +35,101 @@ Json allow_with(Json rules) {
 // What busybox and the runtime's last steps need. With noNewPrivileges false the filter is
 // loaded before the switch to the process user, so the user switch, the capability calls and the
 // runtime's sync socket must be allowed too (as with crun and runc).
-const std::vector<std::string> kAllowList = {
-    "access", "arch_prctl", "brk", "capget", "capset", "chdir", "close", "close_range", "dup",
-    "dup2", "dup3", "execve", "exit", "exit_group", "fchdir", "fcntl", "fstat", "fstatfs",
-    "futex", "getcwd", "getdents64", "getegid", "geteuid", "getgid", "getgroups", "getpgrp",
-    "getpid", "getppid", "getrandom", "getrlimit", "gettid", "getuid", "ioctl", "lseek",
-    "lstat", "madvise", "mmap", "mprotect", "munmap", "nanosleep", "newfstatat", "open",
-    "openat", "poll", "ppoll", "prctl", "pread64", "prlimit64", "read", "readlink",
-    "readlinkat", "recvfrom", "recvmsg", "rseq", "rt_sigaction", "rt_sigprocmask",
-    "rt_sigreturn", "sendmsg", "sendto", "set_robust_list", "set_tid_address", "setgid",
-    "setgroups", "setresgid", "setresuid", "setuid", "sigaltstack", "stat", "statfs", "statx",
-    "sysinfo", "umask", "uname", "wait4", "write", "writev", "clone", "clone3", "fork", "vfork",
-    "select", "pselect6", "getpgid", "setpgid", "kill", "tgkill", "getsid", "setsid",
-    "pipe", "pipe2", "getxattr", "lgetxattr", "faccessat", "faccessat2", "keyctl"};
-
+const std::vector<std::string> kAllowList = {"access",
+                                             "arch_prctl",
+                                             "brk",
+                                             "capget",
+                                             "capset",
+                                             "chdir",
+                                             "close",
+                                             "close_range",
+                                             "dup",
+                                             "dup2",
+                                             "dup3",
+                                             "execve",
+                                             "exit",
+                                             "exit_group",
+                                             "fchdir",
+                                             "fcntl",
+                                             "fstat",
+                                             "fstatfs",
+                                             "futex",
+                                             "getcwd",
+                                             "getdents64",
+                                             "getegid",
+                                             "geteuid",
+                                             "getgid",
+                                             "getgroups",
+                                             "getpgrp",
+                                             "getpid",
+                                             "getppid",
+                                             "getrandom",
+                                             "getrlimit",
+                                             "gettid",
+                                             "getuid",
+                                             "ioctl",
+                                             "lseek",
+                                             "lstat",
+                                             "madvise",
+                                             "mmap",
+                                             "mprotect",
+                                             "munmap",
+                                             "nanosleep",
+                                             "newfstatat",
+                                             "open",
+                                             "openat",
+                                             "poll",
+                                             "ppoll",
+                                             "prctl",
+                                             "pread64",
+                                             "prlimit64",
+                                             "read",
+                                             "readlink",
+                                             "readlinkat",
+                                             "recvfrom",
+                                             "recvmsg",
+                                             "rseq",
+                                             "rt_sigaction",
+                                             "rt_sigprocmask",
+                                             "rt_sigreturn",
+                                             "sendmsg",
+                                             "sendto",
+                                             "set_robust_list",
+                                             "set_tid_address",
+                                             "setgid",
+                                             "setgroups",
+                                             "setresgid",
+                                             "setresuid",
+                                             "setuid",
+                                             "sigaltstack",
+                                             "stat",
+                                             "statfs",
+                                             "statx",
+                                             "sysinfo",
+                                             "umask",
+                                             "uname",
+                                             "wait4",
+                                             "write",
+                                             "writev",
+                                             "clone",
+                                             "clone3",
+                                             "fork",
+                                             "vfork",
+                                             "select",
+                                             "pselect6",
+                                             "getpgid",
+                                             "setpgid",
+                                             "kill",
+                                             "tgkill",
+                                             "getsid",
+                                             "setsid",
+                                             "pipe",
+                                             "pipe2",
+                                             "getxattr",
+                                             "lgetxattr",
+                                             "faccessat",
+                                             "faccessat2",
+                                             "keyctl"};
 
 // A seccomp agent: listens on a unix socket, takes the container process state and the listener
 // fd of each connection, and answers every notified syscall with EROFS.
@@ -184,10 +265,13 @@ TEST_P(Seccomp, ErrnoDefaultWithAnAllowList) {
                     {"architectures", {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}},
                     {"syscalls", {{{"names", kAllowList}, {"action", "SCMP_ACT_ALLOW"}}}}};
     // mkdir is not in the list: the default action answers EPERM.
-    Result r = run_with(profile, "echo hello; ls / | grep -c proc; mkdir /dev/shm/d 2>&1; echo rc=$?",
-                        nnp, nnp ? "a1" : "a2");
+    Result r =
+        run_with(profile, "echo hello; ls / | grep -c proc; mkdir /dev/shm/d 2>&1; echo rc=$?", nnp,
+                 nnp ? "a1" : "a2");
     ASSERT_EQ(r.exit_code, 0) << r.describe();
-    EXPECT_EQ(r.out, "hello\n1\nmkdir: can't create directory '/dev/shm/d': Operation not permitted\nrc=1\n");
+    EXPECT_EQ(
+        r.out,
+        "hello\n1\nmkdir: can't create directory '/dev/shm/d': Operation not permitted\nrc=1\n");
   }
 }
 
@@ -320,7 +404,8 @@ Json podman_profile(const std::set<std::string>& caps) {
 
 TEST_P(Seccomp, PodmanDefaultProfileRunsAContainer) {
   ASSERT_TRUE(path_exists(kPodmanProfile))
-      << kPodmanProfile << " missing: scripts/install-deps installs golang-github-containers-common";
+      << kPodmanProfile
+      << " missing: scripts/install-deps installs golang-github-containers-common";
   Bundle probe = make_bundle({.name = "probe"});
   std::set<std::string> caps;
   for (const auto& c : probe.config["process"]["capabilities"]["bounding"]) caps.insert(c);
@@ -337,7 +422,6 @@ TEST_P(Seccomp, PodmanDefaultProfileRunsAContainer) {
     EXPECT_EQ(r.out, "hello\nmade\nd\nSeccomp:\t2\n");
   }
 }
-
 
 TEST_P(Seccomp, NotifyHandsTheListenerToTheAgent) {
   std::string path = dir() + "/agent.sock";
@@ -383,9 +467,10 @@ TEST_P(Seccomp, NotifyHandsTheListenerToTheAgent) {
 
 TEST_P(Seccomp, NotifyWithoutAListeningAgentFailsCleanly) {
   Bundle b = make_bundle();
-  b.config["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
-                                  {"listenerPath", dir() + "/nobody-listens.sock"},
-                                  {"syscalls", {{{"names", {"mkdir"}}, {"action", "SCMP_ACT_NOTIFY"}}}}};
+  b.config["linux"]["seccomp"] = {
+      {"defaultAction", "SCMP_ACT_ALLOW"},
+      {"listenerPath", dir() + "/nobody-listens.sock"},
+      {"syscalls", {{{"names", {"mkdir"}}, {"action", "SCMP_ACT_NOTIFY"}}}}};
   b.save();
   expect_clean_failure(create(b, "na"), "nobody-listens.sock");
 }

@@ -69,9 +69,11 @@ TEST_F(SeccompCache, DamagedEntryIsCompiledAgain) {
 }
 
 TEST_F(SeccompCache, CompileErrorsPassThroughAndStoreNothing) {
-  EXPECT_THROW(cached_seccomp_program(dir_, "bad", []() -> std::vector<sock_filter> {
-                 throw Error("linux.seccomp.defaultAction: required", EINVAL);
-               }),
+  EXPECT_THROW(cached_seccomp_program(dir_, "bad",
+                                      []() -> std::vector<sock_filter> {
+                                        throw Error("linux.seccomp.defaultAction: required",
+                                                    EINVAL);
+                                      }),
                Error);
   EXPECT_FALSE(std::filesystem::exists(dir_) && entries() > 0);
 }

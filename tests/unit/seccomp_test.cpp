@@ -66,7 +66,8 @@ TEST(SeccompTranslate, ActionErrorsNameThePath) {
     seccomp_action("SCMP_ACT_FOO", std::nullopt, "linux.seccomp.syscalls[3].action");
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_EQ(e.message(), "linux.seccomp.syscalls[3].action: unknown seccomp action `SCMP_ACT_FOO`");
+    EXPECT_EQ(e.message(),
+              "linux.seccomp.syscalls[3].action: unknown seccomp action `SCMP_ACT_FOO`");
     EXPECT_EQ(e.code(), EINVAL);
   }
   // The spec: an errno for an action that takes none is an error.
@@ -109,7 +110,8 @@ TEST(SeccompTranslate, Architectures) {
     seccomp_arch("SCMP_ARCH_VAX", "linux.seccomp.architectures[1]");
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_EQ(e.message(), "linux.seccomp.architectures[1]: unknown seccomp architecture `SCMP_ARCH_VAX`");
+    EXPECT_EQ(e.message(),
+              "linux.seccomp.architectures[1]: unknown seccomp architecture `SCMP_ARCH_VAX`");
   }
   EXPECT_THROW(seccomp_arch("SCMP_ARCH_", "p"), Error);
 }
@@ -143,7 +145,8 @@ TEST(SeccompCompile, ErrorsNameTheJsonPath) {
   EXPECT_EQ(compile_error({{"defaultAction", "SCMP_ACT_ALLOW"}, {"defaultErrnoRet", 1}}),
             "linux.seccomp.defaultAction: an errno value is given for action `SCMP_ACT_ALLOW`, "
             "which takes none");
-  EXPECT_EQ(compile_error({{"defaultAction", "SCMP_ACT_ALLOW"}, {"architectures", {"SCMP_ARCH_X86_64", "bad"}}}),
+  EXPECT_EQ(compile_error({{"defaultAction", "SCMP_ACT_ALLOW"},
+                           {"architectures", {"SCMP_ARCH_X86_64", "bad"}}}),
             "linux.seccomp.architectures[1]: unknown seccomp architecture `bad`");
 
   Json base = {{"defaultAction", "SCMP_ACT_ALLOW"}};
@@ -164,8 +167,9 @@ TEST(SeccompCompile, ErrorsNameTheJsonPath) {
             "`SCMP_ACT_KILL`, which takes none");
   EXPECT_EQ(with_rule({{"names", {"dup"}},
                        {"action", "SCMP_ACT_KILL"},
-                       {"args", {{{"index", 0}, {"value", 1}, {"op", "SCMP_CMP_EQ"}},
-                                 {{"index", 1}, {"value", 1}, {"op", "SCMP_CMP_ABOUT"}}}}}),
+                       {"args",
+                        {{{"index", 0}, {"value", 1}, {"op", "SCMP_CMP_EQ"}},
+                         {{"index", 1}, {"value", 1}, {"op", "SCMP_CMP_ABOUT"}}}}}),
             "linux.seccomp.syscalls[1].args[1].op: unknown seccomp operator `SCMP_CMP_ABOUT`");
   EXPECT_EQ(with_rule({{"names", {"dup"}},
                        {"action", "SCMP_ACT_KILL"},
@@ -220,23 +224,25 @@ TEST(SeccompLoad, NotifyReturnsAListener) {
             {"listenerPath", "/unused"},
             {"syscalls", {{{"names", {"getppid"}}, {"action", "SCMP_ACT_NOTIFY"}}}}};
   SeccompProgram program = compile_seccomp(p);
-  EXPECT_EQ(urun_test::in_child([&] {
-              if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return 90;
-              UniqueFd listener = load_seccomp(program);
-              // A seccomp listener answers SECCOMP_IOCTL_NOTIF_ID_VALID (ENOENT for id 0).
-              uint64_t id = 0;
-              if (!listener) return 1;
-              if (::ioctl(listener.get(), SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0 || errno != ENOENT)
-                return 2;
-              return 0;
-            }),
-            0);
+  EXPECT_EQ(
+      urun_test::in_child([&] {
+        if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return 90;
+        UniqueFd listener = load_seccomp(program);
+        // A seccomp listener answers SECCOMP_IOCTL_NOTIF_ID_VALID (ENOENT for id 0).
+        uint64_t id = 0;
+        if (!listener) return 1;
+        if (::ioctl(listener.get(), SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0 || errno != ENOENT)
+          return 2;
+        return 0;
+      }),
+      0);
 }
 
 TEST(SeccompCompile, UnknownSyscallsAreSkippedUnlessAskedToFail) {
-  Json p = {{"defaultAction", "SCMP_ACT_ALLOW"},
-            {"syscalls",
-             {{{"names", {"getcwd", "no_such_syscall_urun", "mkdir"}}, {"action", "SCMP_ACT_ERRNO"}}}}};
+  Json p = {
+      {"defaultAction", "SCMP_ACT_ALLOW"},
+      {"syscalls",
+       {{{"names", {"getcwd", "no_such_syscall_urun", "mkdir"}}, {"action", "SCMP_ACT_ERRNO"}}}}};
   std::vector<std::string> skipped;
   SeccompOptions options;
   options.on_unknown_syscall = [&](const std::string& name) { skipped.push_back(name); };
@@ -244,11 +250,12 @@ TEST(SeccompCompile, UnknownSyscallsAreSkippedUnlessAskedToFail) {
   EXPECT_FALSE(program.instructions.empty());
   EXPECT_EQ(skipped, std::vector<std::string>{"no_such_syscall_urun"});
   // The known names around the unknown one are still filtered.
-  EXPECT_EQ(with_filter(program, [] {
-              char buf[64];
-              bool denied = ::getcwd(buf, sizeof buf) == nullptr && errno == EPERM;
-              return denied ? 0 : 1;
-            }),
+  EXPECT_EQ(with_filter(program,
+                        [] {
+                          char buf[64];
+                          bool denied = ::getcwd(buf, sizeof buf) == nullptr && errno == EPERM;
+                          return denied ? 0 : 1;
+                        }),
             0);
 
   SeccompOptions strict;
@@ -270,68 +277,78 @@ TEST(SeccompLoad, ErrnoRetAndDefaultAction) {
              {{{"names", {"mkdir", "mkdirat"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", ENOSYS}},
               {{"names", {"rmdir"}}, {"action", "SCMP_ACT_ERRNO"}}}}};
   SeccompProgram program = compile_seccomp(p);
-  EXPECT_EQ(with_filter(program, [] {
-              if (::mkdir("/nonexistent-dir/x", 0700) == 0 || errno != ENOSYS) return 1;
-              if (::rmdir("/nonexistent-dir/x") == 0 || errno != EPERM) return 2;
-              // Not filtered: fails on its own terms.
-              if (::access("/nonexistent-dir", F_OK) == 0 || errno != ENOENT) return 3;
-              return 0;
-            }),
+  EXPECT_EQ(with_filter(program,
+                        [] {
+                          if (::mkdir("/nonexistent-dir/x", 0700) == 0 || errno != ENOSYS) return 1;
+                          if (::rmdir("/nonexistent-dir/x") == 0 || errno != EPERM) return 2;
+                          // Not filtered: fails on its own terms.
+                          if (::access("/nonexistent-dir", F_OK) == 0 || errno != ENOENT) return 3;
+                          return 0;
+                        }),
             0);
 
   // An ERRNO default with defaultErrnoRet and an allow list.
-  Json deny = {{"defaultAction", "SCMP_ACT_ERRNO"},
-               {"defaultErrnoRet", EACCES},
-               {"syscalls", {{{"names", {"exit_group", "exit", "getpid"}}, {"action", "SCMP_ACT_ALLOW"}}}}};
-  EXPECT_EQ(with_filter(compile_seccomp(deny), [] {
-              if (::syscall(SYS_getppid) != -1 || errno != EACCES) return 1;
-              if (::syscall(SYS_getpid) <= 0) return 2;
-              return 0;
-            }),
+  Json deny = {
+      {"defaultAction", "SCMP_ACT_ERRNO"},
+      {"defaultErrnoRet", EACCES},
+      {"syscalls", {{{"names", {"exit_group", "exit", "getpid"}}, {"action", "SCMP_ACT_ALLOW"}}}}};
+  EXPECT_EQ(with_filter(compile_seccomp(deny),
+                        [] {
+                          if (::syscall(SYS_getppid) != -1 || errno != EACCES) return 1;
+                          if (::syscall(SYS_getpid) <= 0) return 2;
+                          return 0;
+                        }),
             0);
 }
 
 TEST(SeccompLoad, ArgumentConditions) {
   // dup(0) and dup(2) denied, dup(1) allowed: two conditions on the same
   // argument are two rules (an OR), as in runc and crun.
-  Json p = {{"defaultAction", "SCMP_ACT_ALLOW"},
-            {"syscalls",
-             {{{"names", {"dup"}},
-               {"action", "SCMP_ACT_ERRNO"},
-               {"args", {{{"index", 0}, {"value", 0}, {"op", "SCMP_CMP_EQ"}},
-                         {{"index", 0}, {"value", 2}, {"op", "SCMP_CMP_EQ"}}}}},
-              // Conditions on different arguments are ANDed: fcntl(1, F_GETFD) denied only.
-              {{"names", {"fcntl"}},
-               {"action", "SCMP_ACT_ERRNO"},
-               {"errnoRet", EXDEV},
-               {"args", {{{"index", 0}, {"value", 1}, {"op", "SCMP_CMP_EQ"}},
-                         {{"index", 1}, {"value", F_GETFD}, {"op", "SCMP_CMP_EQ"}}}}},
-              // MASKED_EQ: (arg & value) == valueTwo.
-              {{"names", {"umask"}},
-               {"action", "SCMP_ACT_ERRNO"},
-               {"args", {{{"index", 0}, {"value", 0700}, {"valueTwo", 0700}, {"op", "SCMP_CMP_MASKED_EQ"}}}}}}}};
-  EXPECT_EQ(with_filter(compile_seccomp(p), [] {
-              if (::dup(0) != -1 || errno != EPERM) return 1;
-              if (::dup(2) != -1 || errno != EPERM) return 2;
-              if (::dup(1) < 0) return 3;
-              if (::fcntl(1, F_GETFD) != -1 || errno != EXDEV) return 4;
-              if (::fcntl(2, F_GETFD) < 0) return 5;
-              if (::fcntl(1, F_GETFL) < 0) return 6;
-              if (::syscall(SYS_umask, 0777) != -1 || errno != EPERM) return 7;
-              if (::syscall(SYS_umask, 0077) < 0) return 8;
-              return 0;
-            }),
+  Json p = {
+      {"defaultAction", "SCMP_ACT_ALLOW"},
+      {"syscalls",
+       {{{"names", {"dup"}},
+         {"action", "SCMP_ACT_ERRNO"},
+         {"args",
+          {{{"index", 0}, {"value", 0}, {"op", "SCMP_CMP_EQ"}},
+           {{"index", 0}, {"value", 2}, {"op", "SCMP_CMP_EQ"}}}}},
+        // Conditions on different arguments are ANDed: fcntl(1, F_GETFD) denied only.
+        {{"names", {"fcntl"}},
+         {"action", "SCMP_ACT_ERRNO"},
+         {"errnoRet", EXDEV},
+         {"args",
+          {{{"index", 0}, {"value", 1}, {"op", "SCMP_CMP_EQ"}},
+           {{"index", 1}, {"value", F_GETFD}, {"op", "SCMP_CMP_EQ"}}}}},
+        // MASKED_EQ: (arg & value) == valueTwo.
+        {{"names", {"umask"}},
+         {"action", "SCMP_ACT_ERRNO"},
+         {"args",
+          {{{"index", 0}, {"value", 0700}, {"valueTwo", 0700}, {"op", "SCMP_CMP_MASKED_EQ"}}}}}}}};
+  EXPECT_EQ(with_filter(compile_seccomp(p),
+                        [] {
+                          if (::dup(0) != -1 || errno != EPERM) return 1;
+                          if (::dup(2) != -1 || errno != EPERM) return 2;
+                          if (::dup(1) < 0) return 3;
+                          if (::fcntl(1, F_GETFD) != -1 || errno != EXDEV) return 4;
+                          if (::fcntl(2, F_GETFD) < 0) return 5;
+                          if (::fcntl(1, F_GETFL) < 0) return 6;
+                          if (::syscall(SYS_umask, 0777) != -1 || errno != EPERM) return 7;
+                          if (::syscall(SYS_umask, 0077) < 0) return 8;
+                          return 0;
+                        }),
             0);
 }
 
 TEST(SeccompLoad, KillActions) {
   Json p = {{"defaultAction", "SCMP_ACT_ALLOW"},
             {"syscalls", {{{"names", {"getppid"}}, {"action", "SCMP_ACT_KILL_PROCESS"}}}}};
-  EXPECT_EQ(with_filter(compile_seccomp(p), [] { return static_cast<int>(::syscall(SYS_getppid) * 0); }),
-            100 + SIGSYS);
+  EXPECT_EQ(
+      with_filter(compile_seccomp(p), [] { return static_cast<int>(::syscall(SYS_getppid) * 0); }),
+      100 + SIGSYS);
   p["syscalls"][0]["action"] = "SCMP_ACT_KILL";
-  EXPECT_EQ(with_filter(compile_seccomp(p), [] { return static_cast<int>(::syscall(SYS_getppid) * 0); }),
-            100 + SIGSYS);
+  EXPECT_EQ(
+      with_filter(compile_seccomp(p), [] { return static_cast<int>(::syscall(SYS_getppid) * 0); }),
+      100 + SIGSYS);
 }
 
 TEST(SeccompFor, SpecAndAnnotations) {
@@ -339,8 +356,9 @@ TEST(SeccompFor, SpecAndAnnotations) {
   EXPECT_FALSE(seccomp_for(spec).has_value());
   spec.linux.emplace();
   EXPECT_FALSE(seccomp_for(spec).has_value());
-  spec.linux->seccomp = {{"defaultAction", "SCMP_ACT_ALLOW"},
-                         {"syscalls", {{{"names", {"urun_unknown_call"}}, {"action", "SCMP_ACT_KILL"}}}}};
+  spec.linux->seccomp = {
+      {"defaultAction", "SCMP_ACT_ALLOW"},
+      {"syscalls", {{{"names", {"urun_unknown_call"}}, {"action", "SCMP_ACT_KILL"}}}}};
   EXPECT_TRUE(seccomp_for(spec).has_value());
   spec.annotations["run.oci.seccomp_fail_unknown_syscall"] = "1";
   EXPECT_THROW(seccomp_for(spec), Error);
