@@ -5,6 +5,7 @@
 
 #include "cli/cli.hpp"
 #include "common/fs.hpp"
+#include "linux/seccomp.hpp"
 #include "version.hpp"
 
 namespace urun::cli {
@@ -27,7 +28,7 @@ std::string features_json() {
   j["linux"]["namespaces"] = {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"};
   j["linux"]["capabilities"] = nlohmann::ordered_json::array();
   j["linux"]["cgroup"] = {{"v1", false}, {"v2", false}, {"systemd", false}, {"systemdUser", false}};
-  j["linux"]["seccomp"] = {{"enabled", false}};
+  j["linux"]["seccomp"] = linux::seccomp_features();
   j["linux"]["apparmor"] = {{"enabled", false}};
   j["linux"]["selinux"] = {{"enabled", false}};
   j["linux"]["mountExtensions"] = {{"idmap", {{"enabled", false}}}};

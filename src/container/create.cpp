@@ -16,6 +16,7 @@
 #include "container/operations.hpp"
 #include "container/process_io.hpp"
 #include "container/status.hpp"
+#include "linux/seccomp_cache.hpp"
 #include "runtime/launcher.hpp"
 #include "state/store.hpp"
 #include "userns/subid.hpp"
@@ -108,6 +109,7 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   launch.preserve_fds = req.preserve_fds;
   launch.foreground = foreground;
   launch.start_fifo_fd = fifo.get();
+  launch.seccomp_cache_dir = linux::seccomp_cache_dir(root);
   launch.join_cgroup = [&cgroup](pid_t pid) { cgroup->add_process(pid); };
   launch.cgroup_fd = cgroup->dir_fd();
   launch.runtime_hooks = [&](pid_t pid) {

@@ -20,6 +20,8 @@
 #include "container/process_io.hpp"
 #include "container/status.hpp"
 #include "linux/capabilities.hpp"
+#include "linux/seccomp.hpp"
+#include "linux/seccomp_cache.hpp"
 #include "spec/spec.hpp"
 #include "state/store.hpp"
 
@@ -178,6 +180,8 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
     throw Error("container " + quote(req.id) + " is not running", ESRCH);
   std::unique_ptr<cgroups::Manager> cgroup = cgroup_of(rec);
   std::string sub_dir = req.cgroup.empty() ? "" : sub_cgroup_dir(*cgroup, req.cgroup);
+  // linux.seccomp is the container's: --process cannot change it (crun).
+  std::optional<linux::SeccompProgram> seccomp = linux::seccomp_for(spec, linux::seccomp_cache_dir(state_root(global.root)));
 
   sigset_t set = forwarded_signals(), old;
   ::sigprocmask(SIG_BLOCK, &set, &old);
@@ -186,6 +190,8 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
   launch.process = &proc;
   launch.preserve_fds = req.preserve_fds;
   launch.keep_original_groups = spec.annotation("run.oci.keep_original_groups") != nullptr;
+  launch.seccomp = seccomp ? &*seccomp : nullptr;
+  if (seccomp && seccomp->notify) launch.state_json = oci_state_json(rec, status);
   launch.join_cgroup = [&](pid_t pid) {
     if (sub_dir.empty())
       cgroup->add_process(pid);

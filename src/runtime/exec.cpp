@@ -15,6 +15,7 @@
 #include "common/log.hpp"
 #include "linux/namespaces.hpp"
 #include "linux/process_attrs.hpp"
+#include "linux/seccomp_notify.hpp"
 #include "runtime/process_setup.hpp"
 #include "runtime/sync_channel.hpp"
 
@@ -35,6 +36,7 @@ struct ChildPlan {
   UniqueFd root;  // the init's root directory
   int preserve_fds = 0;
   bool keep_groups = false;
+  const linux::SeccompProgram* seccomp = nullptr;
   const SyncChannel* channel = nullptr;  // the child's end
 };
 
@@ -90,13 +92,18 @@ void move_above(UniqueFd& fd, int min_fd) {
   if (::chdir(proc.cwd.c_str()) < 0) throw_errno("chdir to " + quote(proc.cwd));
   mark_fds_cloexec(plan.preserve_fds);
   clear_cloexec_on_preserved(plan.preserve_fds);
+  // Seccomp timing: see load_seccomp() in linux/seccomp.hpp.
+  const linux::SeccompProgram* seccomp = plan.seccomp;
+  if (seccomp && !proc.no_new_privileges) apply_seccomp(*seccomp, channel);
   apply_process_user(proc, plan.keep_groups);
+  if (seccomp && seccomp->notify && proc.no_new_privileges) apply_seccomp(*seccomp, channel);
   channel.send(Msg::kReady);
   channel.expect(Msg::kStart);
   // Resolved as the process user, after kStart: from here on a failure is the
   // command's (exit status 126/127), not the runtime's.
   std::string program = find_executable(proc.args[0], proc.env);
   if (proc.user.umask) ::umask(*proc.user.umask);
+  if (seccomp && !seccomp->notify && proc.no_new_privileges) linux::load_seccomp(*seccomp);
   exec_process(program, proc);
 }
 
@@ -195,6 +202,7 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
   ChildPlan plan;
   plan.process = &proc;
   plan.preserve_fds = req.preserve_fds;
+  plan.seccomp = req.seccomp;
   open_namespaces(req.init_pid, plan);
   std::string root_path = "/proc/" + std::to_string(req.init_pid) + "/root";
   plan.root.reset(::open(root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -234,6 +242,13 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
   }
   intermediate.release();
 
+  if (req.seccomp && req.seccomp->notify) {
+    Frame f = parent_end.expect_frame(Msg::kSeccompListener);
+    if (!f.fd) throw Error("seccomp listener missing on the sync socket", EPROTO);
+    linux::send_seccomp_listener(
+        req.seccomp->listener_path, f.fd.get(),
+        linux::seccomp_process_state(out.pid, req.seccomp->listener_metadata, req.state_json));
+  }
   parent_end.expect(Msg::kReady);
   if (req.join_cgroup) req.join_cgroup(out.pid);
   parent_end.send(Msg::kStart);

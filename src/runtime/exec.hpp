@@ -21,6 +21,7 @@
 
 #include "common/child_guard.hpp"
 #include "common/error.hpp"
+#include "linux/seccomp.hpp"
 #include "spec/spec.hpp"
 
 namespace urun::runtime {
@@ -30,6 +31,10 @@ struct ExecRequest {
   const spec::Process* process = nullptr;  // complete: args, env, cwd, user, caps, rlimits
   int preserve_fds = 0;
   bool keep_original_groups = false;  // run.oci.keep_original_groups
+  // The container's seccomp program (linux.seccomp applies to every process
+  // of the container, as in crun); nullptr: none.
+  const linux::SeccompProgram* seccomp = nullptr;
+  std::string state_json;  // the container's OCI state, for a seccomp agent
   // Places the new process in the container's cgroup before it execs.
   std::function<void(pid_t pid)> join_cgroup;
 };

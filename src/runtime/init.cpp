@@ -200,14 +200,19 @@ void wait_for_start(const InitPlan& plan) {
     enter_intermediate_userns(proc.user);
     plan.setgroups_denied = true;
   }
+  // Seccomp timing: see load_seccomp() in linux/seccomp.hpp.
+  const linux::SeccompProgram* seccomp = plan.seccomp;
+  if (seccomp && !proc.no_new_privileges) apply_seccomp(*seccomp, channel);
   apply_process_user(proc, plan.keep_original_groups ||
                                (plan.setgroups_denied && proc.user.additional_gids.empty()));
+  if (seccomp && seccomp->notify && proc.no_new_privileges) apply_seccomp(*seccomp, channel);
   // Resolved as the process user, so a program it may not run fails create.
   std::string program = find_executable(proc.args[0], proc.env);
   if (proc.user.umask) ::umask(*proc.user.umask);
 
   channel.send(Msg::kReady);
   wait_for_start(plan);
+  if (seccomp && !seccomp->notify && proc.no_new_privileges) linux::load_seccomp(*seccomp);
   if (!spec.hooks.start_container.empty())
     container::run_hooks("startContainer", spec.hooks.start_container, state_json, {});
 

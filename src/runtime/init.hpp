@@ -7,6 +7,7 @@
 
 #include "linux/namespaces.hpp"
 #include "linux/rootfs.hpp"
+#include "linux/seccomp.hpp"
 #include "runtime/process_setup.hpp"  // find_executable
 #include "runtime/sync_channel.hpp"
 #include "spec/spec.hpp"
@@ -31,6 +32,8 @@ struct InitPlan {
   // of the container's namespace (crun's "intermediate user namespace").
   bool intermediate_userns = false;
   int preserve_fds = 0;
+  // Compiled by the parent before clone; nullptr: no seccomp.
+  const linux::SeccompProgram* seccomp = nullptr;
 };
 
 // The clone() entry point. Never returns and never throws: any failure is sent

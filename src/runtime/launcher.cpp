@@ -13,6 +13,8 @@
 #include "linux/capabilities.hpp"
 #include "linux/idmap_mount.hpp"
 #include "linux/mounts.hpp"
+#include "linux/seccomp.hpp"
+#include "linux/seccomp_notify.hpp"
 #include "userns/holder.hpp"
 #include "userns/idmap_option.hpp"
 #include "linux/namespaces.hpp"
@@ -147,6 +149,9 @@ LaunchedInit launch(const LaunchRequest& req) {
   if (!(ns.clone_flags & CLONE_NEWNS) && !(ns.unshare_flags & CLONE_NEWNS))
     throw Error("linux.namespaces: a mount namespace is required", EINVAL);
 
+  // Compiled here, before clone: the init only loads it.
+  std::optional<linux::SeccompProgram> seccomp = linux::seccomp_for(spec, req.seccomp_cache_dir);
+
   IdMaps maps;
   if (ns.new_user) maps = compute_id_maps(spec, rootless && !config_has_user);
 
@@ -175,6 +180,7 @@ LaunchedInit launch(const LaunchRequest& req) {
   plan.keep_original_groups = spec.annotation("run.oci.keep_original_groups") != nullptr;
   plan.preserve_fds = req.preserve_fds;
   plan.intermediate_userns = needs_intermediate_userns(spec, ns, maps);
+  plan.seccomp = seccomp ? &*seccomp : nullptr;
 
   ClonedChild child = clone_child(clone_entry, &plan, ns.clone_flags, req.cgroup_fd);
   const pid_t pid = child.pid;
@@ -226,6 +232,13 @@ LaunchedInit launch(const LaunchRequest& req) {
   parent_end.expect(Msg::kRunHooks);
   std::string state_json = req.runtime_hooks ? req.runtime_hooks(out.pid) : std::string("{}");
   parent_end.send(Msg::kHooksDone, state_json);
+  if (seccomp && seccomp->notify) {
+    Frame f = parent_end.expect_frame(Msg::kSeccompListener);
+    if (!f.fd) throw Error("seccomp listener missing on the sync socket", EPROTO);
+    linux::send_seccomp_listener(
+        seccomp->listener_path, f.fd.get(),
+        linux::seccomp_process_state(out.pid, seccomp->listener_metadata, state_json));
+  }
   parent_end.expect(Msg::kReady);
   out.channel = std::move(parent_end);
   return out;

@@ -23,6 +23,7 @@ struct LaunchRequest {
   int preserve_fds = 0;
   bool foreground = false;   // run: the init waits for kStart on the channel
   int start_fifo_fd = -1;    // create: the init waits for a byte on this fifo
+  std::string seccomp_cache_dir;  // compiled seccomp programs; "" = no cache
   // Places the init in the container's cgroup; called before the init may go
   // on (and so before it unshares its cgroup namespace).
   std::function<void(pid_t pid)> join_cgroup;

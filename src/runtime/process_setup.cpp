@@ -85,6 +85,11 @@ std::string find_executable(const std::string& program, const std::vector<std::s
   throw Error("exec " + quote(program) + ": executable file not found in $PATH", ENOENT);
 }
 
+void apply_seccomp(const linux::SeccompProgram& program, const SyncChannel& channel) {
+  UniqueFd listener = linux::load_seccomp(program);
+  if (listener) channel.send_fd(Msg::kSeccompListener, listener.get());
+}
+
 void exec_process(const std::string& program, const spec::Process& proc) {
   std::vector<char*> argv, envp;
   for (const auto& a : proc.args) argv.push_back(const_cast<char*>(a.c_str()));

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "linux/seccomp.hpp"
+#include "runtime/sync_channel.hpp"
 #include "spec/spec.hpp"
 
 namespace urun::runtime {
@@ -34,6 +36,10 @@ void reset_signals();
 // the default PATH), so a missing executable fails create, not start, as crun
 // does. Returns the path to exec; throws Error with ENOENT/EACCES otherwise.
 std::string find_executable(const std::string& program, const std::vector<std::string>& env);
+
+// Loads the seccomp filter; a NOTIFY profile's listener fd goes to the parent
+// (kSeccompListener), which hands it to the agent.
+void apply_seccomp(const linux::SeccompProgram& program, const SyncChannel& channel);
 
 // execve(program, proc.args, proc.env); throws Error when it returns.
 [[noreturn]] void exec_process(const std::string& program, const spec::Process& proc);

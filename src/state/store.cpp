@@ -67,6 +67,8 @@ void validate_id(std::string_view id) {
     invalid_id(id, "longer than " + std::to_string(kMaxIdLength) + " bytes (" +
                        std::to_string(id.size()) + ")");
   if (id == "." || id == "..") invalid_id(id, "must not be `.` or `..`");
+  // The state root's cache (compiled seccomp programs), as crun's.
+  if (id == ".cache") invalid_id(id, "is reserved");
   for (size_t i = 0; i < id.size(); ++i) {
     auto c = static_cast<unsigned char>(id[i]);
     if (c == '/') invalid_id(id, "must not contain `/`");
