@@ -40,8 +40,7 @@ int parse_listen_fds(const char* value) {
   int n = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   // A descriptor count beyond any fd limit is garbage, not a request.
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || n < 0 ||
-      n > 1 << 20)
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || n < 0 || n > 1 << 20)
     throw Error("invalid LISTEN_FDS " + quote(std::string(text)) + ": expected a number of fds",
                 EINVAL);
   return n;

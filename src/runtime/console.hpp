@@ -7,7 +7,8 @@
 //   --console-socket PATH   the parent connected to PATH before clone/fork
 //                           (the path is in the host's mount namespace, which
 //                           the child has left by now) and handed the
-//                           connected fd down: the child sends the master on it.
+//                           connected fd down: the child sends the master on
+//                           it.
 //   none (foreground)       the master goes to urun on the sync channel
 //                           (kTerminal), and urun relays it to its own stdio.
 #include <string>
