@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -37,6 +39,32 @@ Pty open_pty() {
   pty.slave.reset(::open(path.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!pty.slave) throw_errno("open " + quote(path));
   return pty;
+}
+
+bool bind_console(int master) {
+  unsigned number = 0;
+  if (::ioctl(master, TIOCGPTN, &number) < 0) throw_errno("get the pty's number");
+  std::string slave = "/dev/pts/" + std::to_string(number);
+  // O_NOFOLLOW and the type check: a symlink planted in the rootfs must not
+  // send the mount elsewhere.
+  UniqueFd target(::open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!target && errno == ENOENT) {
+    UniqueFd made(
+        ::open("/dev/console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!made) {
+      if (errno == EROFS || errno == EACCES || errno == EPERM) return false;
+      throw_errno("create `/dev/console`");
+    }
+    target.reset(::open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  }
+  if (!target) throw_errno("open `/dev/console`");
+  struct stat st {};
+  if (::fstat(target.get(), &st) < 0) throw_errno("stat `/dev/console`");
+  if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) return false;
+  std::string on = "/proc/self/fd/" + std::to_string(target.get());
+  if (::mount(slave.c_str(), on.c_str(), nullptr, MS_BIND, nullptr) < 0)
+    throw_errno("bind " + quote(slave) + " on `/dev/console`");
+  return true;
 }
 
 void set_window_size(int fd, WindowSize size) {

@@ -29,6 +29,13 @@ struct Pty {
 };
 Pty open_pty();
 
+// Bind-mounts the pty's slave on /dev/console of the current root, as the
+// runtime spec asks of a container with a terminal: /dev/console is created
+// when missing (on the container's /dev tmpfs). Returns false, doing nothing,
+// when /dev/console cannot exist there (a read-only /dev without it, or
+// something other than a file or device in its place).
+bool bind_console(int master);
+
 // TIOCSWINSZ; a zero size is left alone (the kernel's default).
 void set_window_size(int fd, WindowSize size);
 // TIOCGWINSZ of `fd` when it is a terminal.

@@ -5,12 +5,16 @@
 #include <charconv>
 
 #include "common/error.hpp"
+#include "common/log.hpp"
 #include "linux/terminal.hpp"
 
 namespace urun::runtime {
 
-void attach_terminal(const spec::Process& proc, int console_socket, const SyncChannel& channel) {
+void attach_terminal(const spec::Process& proc, int console_socket, const SyncChannel& channel,
+                     bool with_console) {
   linux::Pty pty = linux::open_pty();
+  if (with_console && !linux::bind_console(pty.master.get()))
+    log::debug("no /dev/console in the container: its terminal is on /dev/pts only");
   // The config's size, else the size of the terminal urun was started from
   // (as crun): a foreground relay keeps it in step on SIGWINCH afterwards.
   linux::WindowSize size;

@@ -22,7 +22,9 @@ namespace urun::runtime {
 // Must run in the container's mount namespace and root, after its /dev/pts is
 // mounted, before the switch to the process user (the slave is given to that
 // user). Closes console_socket when >= 0: nothing of it reaches the process.
-void attach_terminal(const spec::Process& proc, int console_socket, const SyncChannel& channel);
+// with_console: also make it /dev/console (the init's terminal, not exec's).
+void attach_terminal(const spec::Process& proc, int console_socket, const SyncChannel& channel,
+                     bool with_console);
 
 // Socket activation (LISTEN_FDS as systemd sets it, crun's behaviour): the
 // number of fds 3.. that urun passes on, or 0 when `value` (LISTEN_FDS of

@@ -91,7 +91,7 @@ void move_above(UniqueFd& fd, int min_fd) {
   linux::apply_rlimits(proc.rlimits);
   if (::chdir(proc.cwd.c_str()) < 0) throw_errno("chdir to " + quote(proc.cwd));
   // In the container's mount namespace and root: its /dev/ptmx, its devpts.
-  if (proc.terminal) attach_terminal(proc, plan.console.release(), channel);
+  if (proc.terminal) attach_terminal(proc, plan.console.release(), channel, false);
   mark_fds_cloexec(plan.preserve_fds);
   clear_cloexec_on_preserved(plan.preserve_fds);
   apply_process_user(proc, plan.keep_groups);

@@ -197,7 +197,7 @@ void wait_for_start(const InitPlan& plan) {
   // pty belongs to its devpts; before the switch to the process user, who
   // may not open it.
   if (proc.terminal) {
-    attach_terminal(proc, plan.console_socket, channel);
+    attach_terminal(proc, plan.console_socket, channel, true);
     plan.console_socket = -1;
   }
   linux::apply_rlimits(proc.rlimits);
