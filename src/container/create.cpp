@@ -54,7 +54,8 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   // receiver, or urun itself in a foreground run (crun's rules and words).
   const bool terminal = bundle.spec.process && bundle.spec.process->terminal;
   if (terminal && req.console_socket.empty()) {
-    if (!foreground) throw Error("use --console-socket with create when a terminal is used", EINVAL);
+    if (!foreground)
+      throw Error("use --console-socket with create when a terminal is used", EINVAL);
     if (detach) throw Error("use --console-socket with --detach when a terminal is used", EINVAL);
   }
   // Socket activation: systemd's fds 3.. pass on after the --preserve-fds

@@ -40,8 +40,8 @@ struct ExecRequest {
 };
 
 struct ExecedProcess {
-  pid_t pid = -1;    // host pid of the exec'd process (a child of ours: we are its subreaper)
-  ChildGuard guard;  // kills it unless released
+  pid_t pid = -1;     // host pid of the exec'd process (a child of ours: we are its subreaper)
+  ChildGuard guard;   // kills it unless released
   UniqueFd terminal;  // the pty master, for process.terminal without a console socket
 };
 

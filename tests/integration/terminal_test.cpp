@@ -376,7 +376,10 @@ TEST_P(Terminal, DetachedTerminalWithoutConsoleSocketIsRefused) {
 
 TEST_P(Terminal, ForegroundRunRelaysTheTerminal) {
   // No consoleSize: the pty takes the size of the caller's terminal.
-  Bundle b = terminal_bundle("tty; stty size; read line; echo got:$line; exit 4");
+  // Each line read prints the size again, until "q".
+  Bundle b = terminal_bundle(
+      "tty; stty size; while read line; do echo got:$line; stty size; "
+      "[ \"$line\" = q ] && exit 4; done");
   PtyProcess p;
   ASSERT_NO_FATAL_FAILURE(spawn_on_pty(p, {"run", "--bundle", b.dir, "c1"}, 33, 77));
   std::string out = read_until(p.master, "33 77");
@@ -385,6 +388,20 @@ TEST_P(Terminal, ForegroundRunRelaysTheTerminal) {
   write_str(p.master, "relayed\n");
   out = read_until(p.master, "got:relayed");
   EXPECT_NE(out.find("got:relayed"), std::string::npos) << out;
+
+  // A resize of the caller's terminal (SIGWINCH to urun) reaches the container's pty. The
+  // signal and the next line race, so lines are sent until the new size shows.
+  winsize ws{};
+  ws.ws_row = 50;
+  ws.ws_col = 150;
+  ASSERT_EQ(::ioctl(p.master, TIOCSWINSZ, &ws), 0);
+  std::string resized;
+  for (int i = 0; i < 50 && resized.find("50 150") == std::string::npos; ++i) {
+    write_str(p.master, "x\n");
+    resized += read_until(p.master, "50 150", milliseconds(200));
+  }
+  EXPECT_NE(resized.find("50 150"), std::string::npos) << resized;
+  write_str(p.master, "q\n");
   EXPECT_EQ(p.wait(), 4);
   // The caller's terminal is back in its normal (cooked, echoing) mode.
   termios t{};
