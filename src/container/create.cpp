@@ -61,6 +61,7 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   // Socket activation: systemd's fds 3.. pass on after the --preserve-fds
   // ones' place, as crun does (LISTEN_FDS adds to the preserved count).
   const int listen_fds = runtime::parse_listen_fds(::getenv("LISTEN_FDS"));
+  ReservedFds reserved(req.preserve_fds + listen_fds);
   cgroups::Resources resources = container_resources(bundle.spec);
   const bool rootless = ::geteuid() != 0;
   const std::string root = state_root(global.root);
@@ -90,7 +91,7 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   // the container's devpts exists (a path would not resolve from there).
   UniqueFd console;
   if (terminal && !req.console_socket.empty())
-    console = linux::connect_console_socket(req.console_socket);
+    console = linux::connect_console_socket(req.console_socket, 3 + req.preserve_fds + listen_fds);
   UniqueFd fifo;
   if (!foreground) {
     if (::mkfifoat(dir.fd(), kExecFifo, 0600) < 0) throw_errno("create exec fifo");
@@ -128,6 +129,7 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   launch.no_new_keyring = req.no_new_keyring;
   launch.preserve_fds = req.preserve_fds + listen_fds;
   launch.listen_fds = listen_fds;
+  launch.placeholder_fds = reserved.fds();
   launch.console_socket = console.get();
   launch.foreground = foreground;
   launch.start_fifo_fd = fifo.get();

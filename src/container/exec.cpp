@@ -161,6 +161,8 @@ std::string sub_cgroup_dir(const cgroups::Manager& cgroup, const std::string& su
 
 int exec(const GlobalOptions& global, const ExecRequest& req) {
   state::validate_id(req.id);
+  // Before urun opens anything (see ReservedFds).
+  ReservedFds reserved(req.preserve_fds);
   state::Record rec;
   spec::Spec spec;
   {
@@ -186,7 +188,7 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
   // Connected here, in our mount namespace (see create.cpp).
   UniqueFd console;
   if (proc.terminal && !req.console_socket.empty())
-    console = linux::connect_console_socket(req.console_socket);
+    console = linux::connect_console_socket(req.console_socket, 3 + req.preserve_fds);
 
   sigset_t set = forwarded_signals(), old;
   ::sigprocmask(SIG_BLOCK, &set, &old);
@@ -195,6 +197,7 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
   launch.process = &proc;
   launch.preserve_fds = req.preserve_fds;
   launch.console_socket = console.get();
+  launch.placeholder_fds = reserved.fds();
   launch.keep_original_groups = spec.annotation("run.oci.keep_original_groups") != nullptr;
   launch.join_cgroup = [&](pid_t pid) {
     if (sub_dir.empty())

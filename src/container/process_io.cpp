@@ -1,5 +1,6 @@
 #include "container/process_io.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -24,6 +25,25 @@ void write_pid_file(const std::string& path, pid_t pid) {
     ::unlink(tmp.c_str());
     throw_errno("write pid file " + quote(path), err);
   }
+}
+
+ReservedFds::ReservedFds(int count) {
+  for (int fd = 3; fd < 3 + count; ++fd) {
+    if (::fcntl(fd, F_GETFD) >= 0 || errno != EBADF) continue;
+    int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null < 0) throw_errno("open `/dev/null`");
+    if (null != fd) {
+      // Lower free fds are taken first, so `null` is above `fd`: move it down.
+      int moved = ::dup3(null, fd, O_CLOEXEC);
+      ::close(null);
+      if (moved < 0) throw_errno("reserve fd " + std::to_string(fd));
+    }
+    fds_.push_back(fd);
+  }
+}
+
+ReservedFds::~ReservedFds() {
+  for (int fd : fds_) ::close(fd);
 }
 
 sigset_t forwarded_signals() {

@@ -89,7 +89,7 @@ void make_controlling_terminal(int slave) {
   if (::ioctl(0, TIOCSCTTY, 0) < 0) throw_errno("make the terminal the controlling terminal");
 }
 
-UniqueFd connect_console_socket(const std::string& path) {
+UniqueFd connect_console_socket(const std::string& path, int min_fd) {
   const std::string what = "connect to the console socket " + quote(path);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -103,6 +103,10 @@ UniqueFd connect_console_socket(const std::string& path) {
     r = ::connect(sock.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
   } while (r < 0 && errno == EINTR);
   if (r < 0) throw_errno(what);
+  if (sock.get() < min_fd) {
+    sock.reset(::fcntl(sock.get(), F_DUPFD_CLOEXEC, min_fd));
+    if (!sock) throw_errno(what);
+  }
   return sock;
 }
 

@@ -46,8 +46,9 @@ std::optional<WindowSize> window_size(int fd);
 void make_controlling_terminal(int slave);
 
 // Connects to the console socket (a unix stream socket; the path is the
-// caller's, resolved in the caller's mount namespace). O_CLOEXEC.
-UniqueFd connect_console_socket(const std::string& path);
+// caller's, resolved in the caller's mount namespace). O_CLOEXEC, and at or
+// above min_fd: below it are the fds passed into the container.
+UniqueFd connect_console_socket(const std::string& path, int min_fd = 0);
 // Sends `master` on `socket`: one message whose payload is the master's name
 // ("/dev/ptmx", as runc sends) and whose SCM_RIGHTS carries the fd.
 void send_console_fd(int socket, int master);

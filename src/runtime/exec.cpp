@@ -36,6 +36,7 @@ struct ChildPlan {
   UniqueFd root;  // the init's root directory
   int preserve_fds = 0;
   UniqueFd console;  // process.terminal: the connected console socket, if any
+  std::vector<int> placeholder_fds;
   bool keep_groups = false;
   const SyncChannel* channel = nullptr;  // the child's end
 };
@@ -92,6 +93,7 @@ void move_above(UniqueFd& fd, int min_fd) {
   if (::chdir(proc.cwd.c_str()) < 0) throw_errno("chdir to " + quote(proc.cwd));
   // In the container's mount namespace and root: its /dev/ptmx, its devpts.
   if (proc.terminal) attach_terminal(proc, plan.console.release(), channel, false);
+  for (int fd : plan.placeholder_fds) ::close(fd);
   mark_fds_cloexec(plan.preserve_fds);
   clear_cloexec_on_preserved(plan.preserve_fds);
   apply_process_user(proc, plan.keep_groups);
@@ -199,6 +201,7 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
   ChildPlan plan;
   plan.process = &proc;
   plan.preserve_fds = req.preserve_fds;
+  plan.placeholder_fds = req.placeholder_fds;
   open_namespaces(req.init_pid, plan);
   std::string root_path = "/proc/" + std::to_string(req.init_pid) + "/root";
   plan.root.reset(::open(root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));

@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <vector>
 
 #include "common/child_guard.hpp"
 #include "common/error.hpp"
@@ -34,6 +35,8 @@ struct ExecRequest {
   // process.terminal: the caller's connected --console-socket (not owned),
   // or -1 to receive the pty master in ExecedProcess::terminal.
   int console_socket = -1;
+  // Fds of the preserved range that only hold the place: closed in the child.
+  std::vector<int> placeholder_fds;
   bool keep_original_groups = false;  // run.oci.keep_original_groups
   // Places the new process in the container's cgroup before it execs.
   std::function<void(pid_t pid)> join_cgroup;

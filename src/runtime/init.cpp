@@ -115,6 +115,7 @@ std::vector<UniqueFd> receive_idmapped_trees(const SyncChannel& channel, InitPla
 // for ever. Close everything but stdio, the preserved fds and what the init
 // itself still needs.
 void close_inherited_fds(const InitPlan& plan) {
+  for (int fd : plan.placeholder_fds) ::close(fd);
   std::vector<int> keep{plan.channel->fd()};
   if (plan.start_fifo_fd >= 0) keep.push_back(plan.start_fifo_fd);
   if (plan.console_socket >= 0) keep.push_back(plan.console_socket);

@@ -184,6 +184,7 @@ LaunchedInit launch(const LaunchRequest& req) {
   plan.preserve_fds = req.preserve_fds;
   plan.console_socket = console.get();
   plan.listen_fds = req.listen_fds;
+  plan.placeholder_fds = req.placeholder_fds;
   plan.intermediate_userns = needs_intermediate_userns(spec, ns, maps);
 
   // The stack is only reserved address space: pages are touched as used.

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "common/child_guard.hpp"
 #include "runtime/sync_channel.hpp"
@@ -27,6 +28,9 @@ struct LaunchRequest {
   // or -1 to receive the pty master in LaunchedInit::terminal.
   int console_socket = -1;
   int listen_fds = 0;  // the last preserve_fds are socket-activation fds
+  // Fds of the preserved range that only hold the place (the caller had not
+  // opened them): the init closes them.
+  std::vector<int> placeholder_fds;
   // Places the init in the container's cgroup; called before the init may go
   // on (and so before it unshares its cgroup namespace).
   std::function<void(pid_t pid)> join_cgroup;

@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -19,6 +20,10 @@
 #include <thread>
 
 #include "harness.hpp"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 
 namespace urun_it {
 namespace {
@@ -174,6 +179,13 @@ std::string listed_fds(const std::string& out) {
 
 class Terminal : public IntegrationTest {
  protected:
+  void SetUp() override {
+    IntegrationTest::SetUp();
+    // What the test binary inherited (ctest's log on fd 3) must not reach the runtime: the tests
+    // pass --preserve-fds for fds that are not open, to see that none of the runtime's own fds
+    // lands there and leaks into the container.
+    ::syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC);
+  }
   Bundle terminal_bundle(const std::string& script, std::optional<std::pair<int, int>> size = {}) {
     Bundle b = make_bundle();
     b.sh(script);
@@ -265,7 +277,10 @@ TEST_P(Terminal, ConsoleSocketReceivesTheMasterOfAContainerPty) {
   ConsoleSocket console(socket_path());
   // crun (and urun) take a console socket in the foreground and pass the exit status through;
   // runc only with --detach.
-  std::vector<std::string> args = {"run", "--bundle", b.dir, "--console-socket", console.path()};
+  // --preserve-fds names fds 3 and 4, which are not open (see SetUp): the runtime's own fds (its
+  // state dir, the console socket) that would land there must not reach the process.
+  std::vector<std::string> args = {"run",          "--bundle",       b.dir, "--console-socket",
+                                   console.path(), "--preserve-fds", "2"};
   if (is_runc()) args.push_back("--detach");
   args.push_back("c1");
   Proc run = rt().spawn(args);
@@ -341,8 +356,8 @@ TEST_P(Terminal, ExecTtyWithConsoleSocket) {
   // (crun's behaviour; runc refuses a console socket for a foreground exec).
   if (is_runc()) return;
   ConsoleSocket again(dir() + "/console2.sock");
-  Proc fg = rt().spawn(
-      {"exec", "-t", "--console-socket", again.path(), "c1", "sh", "-c", kShellFds + "; exit 5"});
+  Proc fg = rt().spawn({"exec", "-t", "--preserve-fds", "2", "--console-socket", again.path(), "c1",
+                        "sh", "-c", kShellFds + "; exit 5"});
   int master2 = again.receive();
   ASSERT_GE(master2, 0) << fg.wait(milliseconds(5000)).describe();
   out = read_until(master2, "end\r\n", milliseconds(10000));
