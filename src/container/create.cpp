@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include "common/error.hpp"
 #include "common/fs.hpp"
 #include "common/log.hpp"
@@ -17,6 +19,8 @@
 #include "container/process_io.hpp"
 #include "container/status.hpp"
 #include "linux/seccomp_cache.hpp"
+#include "linux/terminal.hpp"
+#include "runtime/console.hpp"
 #include "runtime/launcher.hpp"
 #include "state/store.hpp"
 #include "userns/subid.hpp"
@@ -47,6 +51,18 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
                           bool detach = true) {
   state::validate_id(req.id);
   Bundle bundle = load_bundle(req.bundle, req.config);
+  // A terminal needs somebody to hold its master: the console socket's
+  // receiver, or urun itself in a foreground run (crun's rules and words).
+  const bool terminal = bundle.spec.process && bundle.spec.process->terminal;
+  if (terminal && req.console_socket.empty()) {
+    if (!foreground)
+      throw Error("use --console-socket with create when a terminal is used", EINVAL);
+    if (detach) throw Error("use --console-socket with --detach when a terminal is used", EINVAL);
+  }
+  // Socket activation: systemd's fds 3.. pass on after the --preserve-fds
+  // ones' place, as crun does (LISTEN_FDS adds to the preserved count).
+  const int listen_fds = runtime::parse_listen_fds(::getenv("LISTEN_FDS"));
+  ReservedFds reserved(req.preserve_fds + listen_fds);
   cgroups::Resources resources = container_resources(bundle.spec);
   const bool rootless = ::geteuid() != 0;
   const std::string root = state_root(global.root);
@@ -71,6 +87,12 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   });
 
   fs::write_file_atomic_at(dir.fd(), kConfigCopy, bundle.config_text);
+  // Connected here, in our mount namespace where the path means what the
+  // caller meant, and handed to the init, which sends the master on it once
+  // the container's devpts exists (a path would not resolve from there).
+  UniqueFd console;
+  if (terminal && !req.console_socket.empty())
+    console = linux::connect_console_socket(req.console_socket, 3 + req.preserve_fds + listen_fds);
   UniqueFd fifo;
   if (!foreground) {
     if (::mkfifoat(dir.fd(), kExecFifo, 0600) < 0) throw_errno("create exec fifo");
@@ -106,7 +128,10 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   launch.rootfs = bundle.rootfs;
   launch.no_pivot = req.no_pivot || global.no_pivot;
   launch.no_new_keyring = req.no_new_keyring;
-  launch.preserve_fds = req.preserve_fds;
+  launch.preserve_fds = req.preserve_fds + listen_fds;
+  launch.listen_fds = listen_fds;
+  launch.placeholder_fds = reserved.fds();
+  launch.console_socket = console.get();
   launch.foreground = foreground;
   launch.start_fifo_fd = fifo.get();
   launch.seccomp_cache_dir = linux::seccomp_cache_dir(root);
@@ -124,6 +149,7 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   // The systemd manager learns its cgroup only once the init is in its scope.
   rec.cgroup_path = cgroup->path();
   if (rec.cgroup_manager != "disabled") rec.cgroup = cgroup->to_state();
+  console.reset();
 
   rec.pid = init.pid;
   rec.pid_start_time = state::process_start_time(init.pid);
@@ -190,7 +216,11 @@ int run(const GlobalOptions& global, const CreateRequest& request, bool detach) 
   }
   // The init reports an exec failure on the channel before exiting; success
   // closes the channel (close-on-exec) without a word.
-  int status = wait_forwarding_signals(c.record.pid, set, "the container process");
+  int status = c.init.terminal
+                   ? wait_relaying_terminal(c.record.pid, c.init.terminal.get(), set,
+                                            "the container process")
+                   : wait_forwarding_signals(c.record.pid, set, "the container process");
+  c.init.terminal.reset();
   try {
     runtime::Frame f = c.init.channel.receive();
     if (f.type == runtime::Msg::kError) {

@@ -22,6 +22,7 @@
 #include "linux/capabilities.hpp"
 #include "linux/seccomp.hpp"
 #include "linux/seccomp_cache.hpp"
+#include "linux/terminal.hpp"
 #include "spec/spec.hpp"
 #include "state/store.hpp"
 
@@ -111,6 +112,8 @@ spec::Process make_process(const ExecRequest& req, const spec::Spec& spec) {
     proc.oom_score_adj.reset();
   }
   if (proc.args.empty()) throw Error("no command given", EINVAL);
+  // Conmon passes both --process and --tty: either asks for a terminal.
+  if (req.tty) proc.terminal = true;
   for (const auto& kv : req.env) apply_env_option(kv, proc.env);
   if (!req.cwd.empty()) {
     if (!req.cwd.starts_with('/'))
@@ -160,6 +163,8 @@ std::string sub_cgroup_dir(const cgroups::Manager& cgroup, const std::string& su
 
 int exec(const GlobalOptions& global, const ExecRequest& req) {
   state::validate_id(req.id);
+  // Before urun opens anything (see ReservedFds).
+  ReservedFds reserved(req.preserve_fds);
   state::Record rec;
   spec::Spec spec;
   {
@@ -182,6 +187,12 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
   std::string sub_dir = req.cgroup.empty() ? "" : sub_cgroup_dir(*cgroup, req.cgroup);
   // linux.seccomp is the container's: --process cannot change it (crun).
   std::optional<linux::SeccompProgram> seccomp = linux::seccomp_for(spec, linux::seccomp_cache_dir(state_root(global.root)));
+  if (proc.terminal && req.detach && req.console_socket.empty())
+    throw Error("use --console-socket with --detach when a terminal is used", EINVAL);
+  // Connected here, in our mount namespace (see create.cpp).
+  UniqueFd console;
+  if (proc.terminal && !req.console_socket.empty())
+    console = linux::connect_console_socket(req.console_socket, 3 + req.preserve_fds);
 
   sigset_t set = forwarded_signals(), old;
   ::sigprocmask(SIG_BLOCK, &set, &old);
@@ -189,6 +200,8 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
   launch.init_pid = rec.pid;
   launch.process = &proc;
   launch.preserve_fds = req.preserve_fds;
+  launch.console_socket = console.get();
+  launch.placeholder_fds = reserved.fds();
   launch.keep_original_groups = spec.annotation("run.oci.keep_original_groups") != nullptr;
   launch.seccomp = seccomp ? &*seccomp : nullptr;
   if (seccomp && seccomp->notify) launch.state_json = oci_state_json(rec, status);
@@ -199,12 +212,15 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
       fs::write_existing(sub_dir + "/cgroup.procs", std::to_string(pid));
   };
   runtime::ExecedProcess process = runtime::exec_in_container(launch);
+  console.reset();
   write_pid_file(req.pid_file, process.pid);
   process.guard.release();
   if (req.detach) {
     ::sigprocmask(SIG_SETMASK, &old, nullptr);
     return 0;
   }
+  if (process.terminal)
+    return wait_relaying_terminal(process.pid, process.terminal.get(), set, "the exec'd process");
   return wait_forwarding_signals(process.pid, set, "the exec'd process");
 }
 

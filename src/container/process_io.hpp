@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 namespace urun::container {
 
@@ -21,5 +22,28 @@ sigset_t forwarded_signals();
 // orphans: one waitpid(-1) loop reaps them too, so the process's own status
 // is never taken by a separate reaping loop. `what` names it in errors.
 int wait_forwarding_signals(pid_t pid, const sigset_t& set, const std::string& what);
+
+// The fds [3, 3+count) that the process is to receive but the caller did not
+// open: held on /dev/null while urun works, so that urun's own fds (the state
+// dir, the console socket) land above the range instead of being passed into
+// the container. The child closes these placeholders (fds()) before exec.
+class ReservedFds {
+ public:
+  explicit ReservedFds(int count);
+  ~ReservedFds();
+  ReservedFds(const ReservedFds&) = delete;
+  ReservedFds& operator=(const ReservedFds&) = delete;
+  const std::vector<int>& fds() const { return fds_; }
+
+ private:
+  std::vector<int> fds_;
+};
+
+// wait_forwarding_signals for a process on a pty whose master urun holds
+// (process.terminal without a console socket): copies stdin to the master and
+// the master to stdout until the process exits and its output is drained,
+// with the caller's tty (when stdin is one) in raw mode for the duration and
+// restored on every way out. SIGWINCH resizes the pty to the caller's tty.
+int wait_relaying_terminal(pid_t pid, int master, const sigset_t& set, const std::string& what);
 
 }  // namespace urun::container

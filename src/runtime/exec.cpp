@@ -16,6 +16,7 @@
 #include "linux/namespaces.hpp"
 #include "linux/process_attrs.hpp"
 #include "linux/seccomp_notify.hpp"
+#include "runtime/console.hpp"
 #include "runtime/process_setup.hpp"
 #include "runtime/sync_channel.hpp"
 
@@ -35,6 +36,8 @@ struct ChildPlan {
   bool joins_user = false;
   UniqueFd root;  // the init's root directory
   int preserve_fds = 0;
+  UniqueFd console;  // process.terminal: the connected console socket, if any
+  std::vector<int> placeholder_fds;
   bool keep_groups = false;
   const linux::SeccompProgram* seccomp = nullptr;
   const SyncChannel* channel = nullptr;  // the child's end
@@ -85,11 +88,14 @@ void move_above(UniqueFd& fd, int min_fd) {
 }
 
 // The grandchild: in all the container's namespaces and its root.
-[[noreturn]] void run_process(const ChildPlan& plan) {
+[[noreturn]] void run_process(ChildPlan& plan) {
   const spec::Process& proc = *plan.process;
   const SyncChannel& channel = *plan.channel;
   linux::apply_rlimits(proc.rlimits);
   if (::chdir(proc.cwd.c_str()) < 0) throw_errno("chdir to " + quote(proc.cwd));
+  // In the container's mount namespace and root: its /dev/ptmx, its devpts.
+  if (proc.terminal) attach_terminal(proc, plan.console.release(), channel, false);
+  for (int fd : plan.placeholder_fds) ::close(fd);
   mark_fds_cloexec(plan.preserve_fds);
   clear_cloexec_on_preserved(plan.preserve_fds);
   // Seccomp timing: see load_seccomp() in linux/seccomp.hpp.
@@ -203,6 +209,7 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
   plan.process = &proc;
   plan.preserve_fds = req.preserve_fds;
   plan.seccomp = req.seccomp;
+  plan.placeholder_fds = req.placeholder_fds;
   open_namespaces(req.init_pid, plan);
   std::string root_path = "/proc/" + std::to_string(req.init_pid) + "/root";
   plan.root.reset(::open(root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -218,6 +225,11 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
   move_above(parent_end.owned_fd(), min_fd);
   move_above(child_end.owned_fd(), min_fd);
   move_above(plan.root, min_fd);
+  const bool terminal = proc.terminal;
+  if (terminal && req.console_socket >= 0) {
+    plan.console.reset(::fcntl(req.console_socket, F_DUPFD_CLOEXEC, min_fd));
+    if (!plan.console) throw_errno("duplicate the console socket");
+  }
   for (auto& joined : plan.join) move_above(joined.second, min_fd);
   plan.channel = &child_end;
 
@@ -232,6 +244,7 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
   child_end.close();
   plan.join.clear();
   plan.root.reset();
+  plan.console.reset();
 
   ExecedProcess out;
   out.pid = static_cast<pid_t>(std::stol(parent_end.expect(Msg::kInitPid)));
@@ -242,6 +255,8 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
   }
   intermediate.release();
 
+  if (terminal && req.console_socket < 0)
+    out.terminal = std::move(parent_end.expect_frame(Msg::kTerminal).fd);
   if (req.seccomp && req.seccomp->notify) {
     Frame f = parent_end.expect_frame(Msg::kSeccompListener);
     if (!f.fd) throw Error("seccomp listener missing on the sync socket", EPROTO);

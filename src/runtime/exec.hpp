@@ -11,6 +11,7 @@
 //   dir    type      payload     meaning
 //   -----  --------  ----------  ----------------------------------------------------
 //   C->P   kInitPid  pid (text)  the intermediate forked: this (host) pid is the process
+//   C->P   kTerminal fd          process.terminal without a console socket: the master
 //   C->P   kReady    -           set-up done: place me in the cgroup
 //   P->C   kStart    -           placed: exec now
 //   C->P   kError    errno+text  set-up (before kStart) or the exec (after) failed
@@ -18,10 +19,12 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <vector>
 
 #include "common/child_guard.hpp"
 #include "common/error.hpp"
 #include "linux/seccomp.hpp"
+#include "common/unique_fd.hpp"
 #include "spec/spec.hpp"
 
 namespace urun::runtime {
@@ -30,6 +33,11 @@ struct ExecRequest {
   pid_t init_pid = -1;  // the container's init: its namespaces and root are joined
   const spec::Process* process = nullptr;  // complete: args, env, cwd, user, caps, rlimits
   int preserve_fds = 0;
+  // process.terminal: the caller's connected --console-socket (not owned),
+  // or -1 to receive the pty master in ExecedProcess::terminal.
+  int console_socket = -1;
+  // Fds of the preserved range that only hold the place: closed in the child.
+  std::vector<int> placeholder_fds;
   bool keep_original_groups = false;  // run.oci.keep_original_groups
   // The container's seccomp program (linux.seccomp applies to every process
   // of the container, as in crun); nullptr: none.
@@ -40,8 +48,9 @@ struct ExecRequest {
 };
 
 struct ExecedProcess {
-  pid_t pid = -1;    // host pid of the exec'd process (a child of ours: we are its subreaper)
-  ChildGuard guard;  // kills it unless released
+  pid_t pid = -1;     // host pid of the exec'd process (a child of ours: we are its subreaper)
+  ChildGuard guard;   // kills it unless released
+  UniqueFd terminal;  // the pty master, for process.terminal without a console socket
 };
 
 // The command itself could not be executed (not found, permission denied).

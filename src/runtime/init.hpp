@@ -34,6 +34,12 @@ struct InitPlan {
   int preserve_fds = 0;
   // Compiled by the parent before clone; nullptr: no seccomp.
   const linux::SeccompProgram* seccomp = nullptr;
+  // process.terminal: the connected console socket (moved above the
+  // preserved fds, close-on-exec), or -1 to send the master to the parent.
+  int console_socket = -1;
+  int listen_fds = 0;  // socket activation: LISTEN_FDS/LISTEN_PID for the process
+  // Fds of the preserved range that only hold the place: closed first.
+  std::vector<int> placeholder_fds;
 };
 
 // The clone() entry point. Never returns and never throws: any failure is sent

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "common/child_guard.hpp"
 #include "runtime/sync_channel.hpp"
@@ -24,6 +25,13 @@ struct LaunchRequest {
   bool foreground = false;   // run: the init waits for kStart on the channel
   int start_fifo_fd = -1;    // create: the init waits for a byte on this fifo
   std::string seccomp_cache_dir;  // compiled seccomp programs; "" = no cache
+  // process.terminal: the caller's connected --console-socket (not owned),
+  // or -1 to receive the pty master in LaunchedInit::terminal.
+  int console_socket = -1;
+  int listen_fds = 0;  // the last preserve_fds are socket-activation fds
+  // Fds of the preserved range that only hold the place (the caller had not
+  // opened them): the init closes them.
+  std::vector<int> placeholder_fds;
   // Places the init in the container's cgroup; called before the init may go
   // on (and so before it unshares its cgroup namespace).
   std::function<void(pid_t pid)> join_cgroup;
@@ -40,6 +48,7 @@ struct LaunchedInit {
   SyncChannel channel;  // parent end, still connected (run sends kStart on it)
   ChildGuard guard;     // kills the init unless released
   bool rootless = false;
+  UniqueFd terminal;  // the pty master, for process.terminal without a console socket
 };
 
 // Throws Error (the init's own error when it failed) after killing the init.

@@ -106,7 +106,7 @@ Frame SyncChannel::receive() const {
                std::move(passed)};
 }
 
-std::string SyncChannel::expect(Msg type) const { return expect_frame(type).payload; }
+std::string SyncChannel::expect(Msg type) const { return std::move(expect_frame(type).payload); }
 
 Frame SyncChannel::expect_frame(Msg type) const {
   for (;;) {

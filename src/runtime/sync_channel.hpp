@@ -14,6 +14,8 @@
 //                                             joined or unshared): this is the real init
 //   C->P   kRunHooks      -                   mounts done: run prestart + createRuntime now
 //   P->C   kHooksDone     state JSON          they ran; the state is for createContainer hooks
+//   C->P   kTerminal      - + pty master fd   process.terminal without a console socket:
+//                                             urun relays the terminal (before kReady)
 //   C->P   kSeccompListener  fd               (SCMP_ACT_NOTIFY only) the seccomp listener:
 //                                             the parent passes it to the agent
 //   C->P   kReady         -                   set-up complete: waiting for start
@@ -45,6 +47,7 @@ enum class Msg : uint32_t {
   kLog,
   kError,
   kSeccompListener,
+  kTerminal,
 };
 
 struct Frame {
@@ -81,7 +84,7 @@ class SyncChannel {
   Frame receive() const;
   // Waits for `type`, forwarding logs and rethrowing errors (see above).
   std::string expect(Msg type) const;
-  // The same, returning the whole frame (with its fd).
+  // The same, keeping the whole frame (for a frame that carries an fd).
   Frame expect_frame(Msg type) const;
 
  private:
