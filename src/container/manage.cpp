@@ -252,6 +252,9 @@ void kill_matching(const GlobalOptions& global, const std::string& regex,
 void remove(const GlobalOptions& global, const std::string& id, bool force) {
   state::validate_id(id);
   state::StateStore store(state_root(global.root));
+  // As runc does: Podman cleans up a failed create with `delete --force`, which must succeed when
+  // the create left nothing behind.
+  if (force && !store.exists(id)) return;
   state::ContainerDir dir = store.open(id);
   if (!dir.has_record()) {
     // A create that died before writing its record: nothing runs from it.
