@@ -39,7 +39,9 @@ case_run_rm() {
 case_exit_codes() {
   expect_status "exit 3" 3 pm run --rm $IMAGE sh -c 'exit 3'
   expect_status "missing program" 127 pm run --rm $IMAGE /no/such/program
-  expect_match "127 message" "no such file or directory|not found" "$OUT"
+  expect_match "127 message" "[Nn]o such file or directory" "$OUT"
+  expect_status "program not in PATH" 127 pm run --rm $IMAGE nosuchcmd
+  expect_match "127 PATH message" "executable file not found in \\\$PATH" "$OUT"
   expect_status "not executable" 126 pm run --rm $IMAGE /etc/passwd
   expect_match "126 message" "[Pp]ermission denied" "$OUT"
   # The same contract for exec, through conmon's exec.
@@ -48,6 +50,7 @@ case_exit_codes() {
   detached "$n" $IMAGE sh -c "$SLEEPER"
   expect_status "exec exit 3" 3 pm exec "$n" sh -c 'exit 3'
   expect_status "exec missing program" 127 pm exec "$n" /no/such/program
+  expect_status "exec program not in PATH" 127 pm exec "$n" nosuchcmd
   expect_status "exec not executable" 126 pm exec "$n" /etc/passwd
 }
 
@@ -221,6 +224,19 @@ case_cgroups_disabled() {
   detached "$n" --cgroups=disabled $IMAGE sh -c "$SLEEPER"
   expect_eq "exec without cgroups" "ok" "$(pm exec "$n" echo ok)"
   pm stop --time 20 "$n" >/dev/null || die "stop without cgroups"
+}
+
+# Podman asks `urun checkpoint --help` whether checkpointing works; this build has no CRIU support,
+# so Podman must refuse cleanly instead of failing half-way.
+case_checkpoint_probe() {
+  local n
+  n=$(name c)
+  detached "$n" $IMAGE sh -c "$SLEEPER"
+  expect_status "podman container checkpoint" 125 pm container checkpoint "$n"
+  if [ "$MODE" = root ]; then
+    expect_match "checkpoint message" "runtime does not support checkpoint" "$OUT"
+  fi
+  expect_eq "still running" "running" "$(pm inspect --format '{{.State.Status}}' "$n")"
 }
 
 # ---- issue 4: resources ------------------------------------------------------------------
