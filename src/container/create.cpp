@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include "common/error.hpp"
 #include "linux/process_attrs.hpp"
 #include "common/fs.hpp"
@@ -17,6 +19,8 @@
 #include "container/operations.hpp"
 #include "container/process_io.hpp"
 #include "container/status.hpp"
+#include "linux/terminal.hpp"
+#include "runtime/console.hpp"
 #include "runtime/launcher.hpp"
 #include "state/store.hpp"
 #include "userns/subid.hpp"
@@ -47,6 +51,16 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
                           bool detach = true) {
   state::validate_id(req.id);
   Bundle bundle = load_bundle(req.bundle, req.config);
+  // A terminal needs somebody to hold its master: the console socket's
+  // receiver, or urun itself in a foreground run (crun's rules and words).
+  const bool terminal = bundle.spec.process && bundle.spec.process->terminal;
+  if (terminal && req.console_socket.empty()) {
+    if (!foreground) throw Error("use --console-socket with create when a terminal is used", EINVAL);
+    if (detach) throw Error("use --console-socket with --detach when a terminal is used", EINVAL);
+  }
+  // Socket activation: systemd's fds 3.. pass on after the --preserve-fds
+  // ones' place, as crun does (LISTEN_FDS adds to the preserved count).
+  const int listen_fds = runtime::parse_listen_fds(::getenv("LISTEN_FDS"));
   cgroups::Resources resources = container_resources(bundle.spec);
   // Root in a user namespace (rootless Podman's) cannot use the host's cgroups either.
   const bool rootless = ::geteuid() != 0 || !linux::in_initial_user_namespace();
@@ -72,6 +86,12 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   });
 
   fs::write_file_atomic_at(dir.fd(), kConfigCopy, bundle.config_text);
+  // Connected here, in our mount namespace where the path means what the
+  // caller meant, and handed to the init, which sends the master on it once
+  // the container's devpts exists (a path would not resolve from there).
+  UniqueFd console;
+  if (terminal && !req.console_socket.empty())
+    console = linux::connect_console_socket(req.console_socket);
   UniqueFd fifo;
   if (!foreground) {
     if (::mkfifoat(dir.fd(), kExecFifo, 0600) < 0) throw_errno("create exec fifo");
@@ -107,7 +127,9 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   launch.rootfs = bundle.rootfs;
   launch.no_pivot = req.no_pivot || global.no_pivot;
   launch.no_new_keyring = req.no_new_keyring;
-  launch.preserve_fds = req.preserve_fds;
+  launch.preserve_fds = req.preserve_fds + listen_fds;
+  launch.listen_fds = listen_fds;
+  launch.console_socket = console.get();
   launch.foreground = foreground;
   launch.start_fifo_fd = fifo.get();
   launch.join_cgroup = [&cgroup](pid_t pid) { cgroup->add_process(pid); };
@@ -120,6 +142,7 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
     return json;
   };
   runtime::LaunchedInit init = runtime::launch(launch);
+  console.reset();
 
   rec.pid = init.pid;
   rec.pid_start_time = state::process_start_time(init.pid);
@@ -186,7 +209,11 @@ int run(const GlobalOptions& global, const CreateRequest& request, bool detach) 
   }
   // The init reports an exec failure on the channel before exiting; success
   // closes the channel (close-on-exec) without a word.
-  int status = wait_forwarding_signals(c.record.pid, set, "the container process");
+  int status = c.init.terminal
+                   ? wait_relaying_terminal(c.record.pid, c.init.terminal.get(), set,
+                                            "the container process")
+                   : wait_forwarding_signals(c.record.pid, set, "the container process");
+  c.init.terminal.reset();
   try {
     runtime::Frame f = c.init.channel.receive();
     if (f.type == runtime::Msg::kError) {

@@ -20,6 +20,7 @@
 #include "container/process_io.hpp"
 #include "container/status.hpp"
 #include "linux/capabilities.hpp"
+#include "linux/terminal.hpp"
 #include "spec/spec.hpp"
 #include "state/store.hpp"
 
@@ -109,6 +110,8 @@ spec::Process make_process(const ExecRequest& req, const spec::Spec& spec) {
     proc.oom_score_adj.reset();
   }
   if (proc.args.empty()) throw Error("no command given", EINVAL);
+  // Conmon passes both --process and --tty: either asks for a terminal.
+  if (req.tty) proc.terminal = true;
   for (const auto& kv : req.env) apply_env_option(kv, proc.env);
   if (!req.cwd.empty()) {
     if (!req.cwd.starts_with('/'))
@@ -178,6 +181,12 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
     throw Error("container " + quote(req.id) + " is not running", ESRCH);
   std::unique_ptr<cgroups::Manager> cgroup = cgroup_of(rec);
   std::string sub_dir = req.cgroup.empty() ? "" : sub_cgroup_dir(*cgroup, req.cgroup);
+  if (proc.terminal && req.detach && req.console_socket.empty())
+    throw Error("use --console-socket with --detach when a terminal is used", EINVAL);
+  // Connected here, in our mount namespace (see create.cpp).
+  UniqueFd console;
+  if (proc.terminal && !req.console_socket.empty())
+    console = linux::connect_console_socket(req.console_socket);
 
   sigset_t set = forwarded_signals(), old;
   ::sigprocmask(SIG_BLOCK, &set, &old);
@@ -185,6 +194,7 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
   launch.init_pid = rec.pid;
   launch.process = &proc;
   launch.preserve_fds = req.preserve_fds;
+  launch.console_socket = console.get();
   launch.keep_original_groups = spec.annotation("run.oci.keep_original_groups") != nullptr;
   launch.join_cgroup = [&](pid_t pid) {
     if (sub_dir.empty())
@@ -193,12 +203,15 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
       fs::write_existing(sub_dir + "/cgroup.procs", std::to_string(pid));
   };
   runtime::ExecedProcess process = runtime::exec_in_container(launch);
+  console.reset();
   write_pid_file(req.pid_file, process.pid);
   process.guard.release();
   if (req.detach) {
     ::sigprocmask(SIG_SETMASK, &old, nullptr);
     return 0;
   }
+  if (process.terminal)
+    return wait_relaying_terminal(process.pid, process.terminal.get(), set, "the exec'd process");
   return wait_forwarding_signals(process.pid, set, "the exec'd process");
 }
 

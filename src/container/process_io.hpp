@@ -22,4 +22,11 @@ sigset_t forwarded_signals();
 // is never taken by a separate reaping loop. `what` names it in errors.
 int wait_forwarding_signals(pid_t pid, const sigset_t& set, const std::string& what);
 
+// wait_forwarding_signals for a process on a pty whose master urun holds
+// (process.terminal without a console socket): copies stdin to the master and
+// the master to stdout until the process exits and its output is drained,
+// with the caller's tty (when stdin is one) in raw mode for the duration and
+// restored on every way out. SIGWINCH resizes the pty to the caller's tty.
+int wait_relaying_terminal(pid_t pid, int master, const sigset_t& set, const std::string& what);
+
 }  // namespace urun::container

@@ -15,6 +15,7 @@
 #include "common/log.hpp"
 #include "linux/namespaces.hpp"
 #include "linux/process_attrs.hpp"
+#include "runtime/console.hpp"
 #include "runtime/process_setup.hpp"
 #include "runtime/sync_channel.hpp"
 
@@ -34,6 +35,7 @@ struct ChildPlan {
   bool joins_user = false;
   UniqueFd root;  // the init's root directory
   int preserve_fds = 0;
+  UniqueFd console;  // process.terminal: the connected console socket, if any
   bool keep_groups = false;
   const SyncChannel* channel = nullptr;  // the child's end
 };
@@ -83,11 +85,13 @@ void move_above(UniqueFd& fd, int min_fd) {
 }
 
 // The grandchild: in all the container's namespaces and its root.
-[[noreturn]] void run_process(const ChildPlan& plan) {
+[[noreturn]] void run_process(ChildPlan& plan) {
   const spec::Process& proc = *plan.process;
   const SyncChannel& channel = *plan.channel;
   linux::apply_rlimits(proc.rlimits);
   if (::chdir(proc.cwd.c_str()) < 0) throw_errno("chdir to " + quote(proc.cwd));
+  // In the container's mount namespace and root: its /dev/ptmx, its devpts.
+  if (proc.terminal) attach_terminal(proc, plan.console.release(), channel);
   mark_fds_cloexec(plan.preserve_fds);
   clear_cloexec_on_preserved(plan.preserve_fds);
   apply_process_user(proc, plan.keep_groups);
@@ -210,6 +214,11 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
   move_above(parent_end.owned_fd(), min_fd);
   move_above(child_end.owned_fd(), min_fd);
   move_above(plan.root, min_fd);
+  const bool terminal = proc.terminal;
+  if (terminal && req.console_socket >= 0) {
+    plan.console.reset(::fcntl(req.console_socket, F_DUPFD_CLOEXEC, min_fd));
+    if (!plan.console) throw_errno("duplicate the console socket");
+  }
   for (auto& joined : plan.join) move_above(joined.second, min_fd);
   plan.channel = &child_end;
 
@@ -224,6 +233,7 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
   child_end.close();
   plan.join.clear();
   plan.root.reset();
+  plan.console.reset();
 
   ExecedProcess out;
   out.pid = static_cast<pid_t>(std::stol(parent_end.expect(Msg::kInitPid)));
@@ -234,6 +244,8 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
   }
   intermediate.release();
 
+  if (terminal && req.console_socket < 0)
+    out.terminal = std::move(parent_end.expect_frame(Msg::kTerminal).fd);
   parent_end.expect(Msg::kReady);
   if (req.join_cgroup) req.join_cgroup(out.pid);
   parent_end.send(Msg::kStart);

@@ -11,6 +11,7 @@
 //   dir    type      payload     meaning
 //   -----  --------  ----------  ----------------------------------------------------
 //   C->P   kInitPid  pid (text)  the intermediate forked: this (host) pid is the process
+//   C->P   kTerminal fd          process.terminal without a console socket: the master
 //   C->P   kReady    -           set-up done: place me in the cgroup
 //   P->C   kStart    -           placed: exec now
 //   C->P   kError    errno+text  set-up (before kStart) or the exec (after) failed
@@ -21,6 +22,7 @@
 
 #include "common/child_guard.hpp"
 #include "common/error.hpp"
+#include "common/unique_fd.hpp"
 #include "spec/spec.hpp"
 
 namespace urun::runtime {
@@ -29,6 +31,9 @@ struct ExecRequest {
   pid_t init_pid = -1;  // the container's init: its namespaces and root are joined
   const spec::Process* process = nullptr;  // complete: args, env, cwd, user, caps, rlimits
   int preserve_fds = 0;
+  // process.terminal: the caller's connected --console-socket (not owned),
+  // or -1 to receive the pty master in ExecedProcess::terminal.
+  int console_socket = -1;
   bool keep_original_groups = false;  // run.oci.keep_original_groups
   // Places the new process in the container's cgroup before it execs.
   std::function<void(pid_t pid)> join_cgroup;
@@ -37,6 +42,7 @@ struct ExecRequest {
 struct ExecedProcess {
   pid_t pid = -1;    // host pid of the exec'd process (a child of ours: we are its subreaper)
   ChildGuard guard;  // kills it unless released
+  UniqueFd terminal;  // the pty master, for process.terminal without a console socket
 };
 
 // The command itself could not be executed (not found, permission denied).

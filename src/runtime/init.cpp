@@ -17,6 +17,7 @@
 #include "container/hooks.hpp"
 #include "linux/capabilities.hpp"
 #include "linux/process_attrs.hpp"
+#include "runtime/console.hpp"
 #include "runtime/process_setup.hpp"
 
 #ifndef CLONE_NEWTIME
@@ -116,6 +117,7 @@ std::vector<UniqueFd> receive_idmapped_trees(const SyncChannel& channel, InitPla
 void close_inherited_fds(const InitPlan& plan) {
   std::vector<int> keep{plan.channel->fd()};
   if (plan.start_fifo_fd >= 0) keep.push_back(plan.start_fifo_fd);
+  if (plan.console_socket >= 0) keep.push_back(plan.console_socket);
   for (const auto& joined : plan.namespaces->join) keep.push_back(joined.second.get());
   std::sort(keep.begin(), keep.end());
   unsigned next = 3u + static_cast<unsigned>(plan.preserve_fds);
@@ -191,6 +193,13 @@ void wait_for_start(const InitPlan& plan) {
   // before readonlyPaths turn /proc/sys read-only.
   linux::apply_sysctl(linux.sysctl);
   linux::finish_rootfs(spec);
+  // The console after pivot_root: /dev/ptmx is then the container's, so the
+  // pty belongs to its devpts; before the switch to the process user, who
+  // may not open it.
+  if (proc.terminal) {
+    attach_terminal(proc, plan.console_socket, channel);
+    plan.console_socket = -1;
+  }
   linux::apply_rlimits(proc.rlimits);
   if (::chdir(proc.cwd.c_str()) < 0) throw_errno("chdir to " + quote(proc.cwd));
 
@@ -211,6 +220,12 @@ void wait_for_start(const InitPlan& plan) {
   if (!spec.hooks.start_container.empty())
     container::run_hooks("startContainer", spec.hooks.start_container, state_json, {});
 
+  if (plan.listen_fds > 0) {
+    // LISTEN_PID is the process's pid as it sees it: 1 in a new pid namespace.
+    spec::Process activated = proc;
+    add_listen_env(activated.env, plan.listen_fds, static_cast<int>(::getpid()));
+    exec_process(program, activated);
+  }
   exec_process(program, proc);
 }
 

@@ -31,6 +31,10 @@ struct InitPlan {
   // of the container's namespace (crun's "intermediate user namespace").
   bool intermediate_userns = false;
   int preserve_fds = 0;
+  // process.terminal: the connected console socket (moved above the
+  // preserved fds, close-on-exec), or -1 to send the master to the parent.
+  int console_socket = -1;
+  int listen_fds = 0;  // socket activation: LISTEN_FDS/LISTEN_PID for the process
 };
 
 // The clone() entry point. Never returns and never throws: any failure is sent

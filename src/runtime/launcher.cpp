@@ -163,6 +163,12 @@ LaunchedInit launch(const LaunchRequest& req) {
   move_above(parent_end.owned_fd(), min_fd);
   move_above(child_end.owned_fd(), min_fd);
   for (auto& joined : ns.join) move_above(joined.second, min_fd);
+  const bool terminal = spec.process->terminal;
+  UniqueFd console;
+  if (terminal && req.console_socket >= 0) {
+    console.reset(::fcntl(req.console_socket, F_DUPFD_CLOEXEC, min_fd));
+    if (!console) throw_errno("duplicate the console socket");
+  }
 
   InitPlan plan;
   plan.spec = &spec;
@@ -181,6 +187,8 @@ LaunchedInit launch(const LaunchRequest& req) {
   plan.no_new_keyring = req.no_new_keyring;
   plan.keep_original_groups = spec.annotation("run.oci.keep_original_groups") != nullptr;
   plan.preserve_fds = req.preserve_fds;
+  plan.console_socket = console.get();
+  plan.listen_fds = req.listen_fds;
   plan.intermediate_userns = needs_intermediate_userns(spec, ns, maps);
 
   // The stack is only reserved address space: pages are touched as used.
@@ -198,6 +206,7 @@ LaunchedInit launch(const LaunchRequest& req) {
   out.guard.reset(pid);
   out.rootless = rootless;
   child_end.close();
+  console.reset();  // the init has its own copy
 
   // Requests from the init, in the order it makes them.
   parent_end.expect(Msg::kNeedIdMaps);
@@ -235,6 +244,8 @@ LaunchedInit launch(const LaunchRequest& req) {
   parent_end.expect(Msg::kRunHooks);
   std::string state_json = req.runtime_hooks ? req.runtime_hooks(out.pid) : std::string("{}");
   parent_end.send(Msg::kHooksDone, state_json);
+  if (terminal && req.console_socket < 0)
+    out.terminal = std::move(parent_end.expect_frame(Msg::kTerminal).fd);
   parent_end.expect(Msg::kReady);
   out.channel = std::move(parent_end);
   return out;

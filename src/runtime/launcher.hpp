@@ -23,6 +23,10 @@ struct LaunchRequest {
   int preserve_fds = 0;
   bool foreground = false;   // run: the init waits for kStart on the channel
   int start_fifo_fd = -1;    // create: the init waits for a byte on this fifo
+  // process.terminal: the caller's connected --console-socket (not owned),
+  // or -1 to receive the pty master in LaunchedInit::terminal.
+  int console_socket = -1;
+  int listen_fds = 0;  // the last preserve_fds are socket-activation fds
   // Places the init in the container's cgroup; called before the init may go
   // on (and so before it unshares its cgroup namespace).
   std::function<void(pid_t pid)> join_cgroup;
@@ -36,6 +40,7 @@ struct LaunchedInit {
   SyncChannel channel;  // parent end, still connected (run sends kStart on it)
   ChildGuard guard;     // kills the init unless released
   bool rootless = false;
+  UniqueFd terminal;  // the pty master, for process.terminal without a console socket
 };
 
 // Throws Error (the init's own error when it failed) after killing the init.

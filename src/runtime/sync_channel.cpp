@@ -106,10 +106,12 @@ Frame SyncChannel::receive() const {
                std::move(passed)};
 }
 
-std::string SyncChannel::expect(Msg type) const {
+std::string SyncChannel::expect(Msg type) const { return std::move(expect_frame(type).payload); }
+
+Frame SyncChannel::expect_frame(Msg type) const {
   for (;;) {
     Frame f = receive();
-    if (f.type == type) return std::move(f.payload);
+    if (f.type == type) return f;
     switch (f.type) {
       case Msg::kLog: {
         if (f.payload.empty()) break;

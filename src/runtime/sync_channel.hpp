@@ -14,6 +14,8 @@
 //                                             joined or unshared): this is the real init
 //   C->P   kRunHooks      -                   mounts done: run prestart + createRuntime now
 //   P->C   kHooksDone     state JSON          they ran; the state is for createContainer hooks
+//   C->P   kTerminal      - + pty master fd   process.terminal without a console socket:
+//                                             urun relays the terminal (before kReady)
 //   C->P   kReady         -                   set-up complete: waiting for start
 //   P->C   kStart         -                   (foreground run only) exec the process now
 //   C->P   kLog           level byte + text   a log line from the child
@@ -42,6 +44,7 @@ enum class Msg : uint32_t {
   kStart,
   kLog,
   kError,
+  kTerminal,
 };
 
 struct Frame {
@@ -78,6 +81,8 @@ class SyncChannel {
   Frame receive() const;
   // Waits for `type`, forwarding logs and rethrowing errors (see above).
   std::string expect(Msg type) const;
+  // The same, keeping the whole frame (for a frame that carries an fd).
+  Frame expect_frame(Msg type) const;
 
  private:
   UniqueFd fd_;
