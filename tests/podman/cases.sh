@@ -33,6 +33,9 @@ case_run_rm() {
   n=$(name c)
   expect_eq "output of run --rm" "hello from urun" "$(pm run --rm --name "$n" $IMAGE echo hello from urun)"
   expect_eq "container left after --rm" "" "$(pm ps -a --quiet --filter "name=^$n\$")"
+  # -i: conmon passes stdin through.
+  expect_status "run -i status" 4 pm run --rm -i $IMAGE sh <<<'echo from stdin; exit 4'
+  expect_eq "run -i output" "from stdin" "$OUT"
 }
 
 # Podman maps urun's --log JSON error to 127 (not found) and 126 (not executable).
@@ -85,6 +88,9 @@ case_tty() {
   detached "$n" $IMAGE sh -c "$SLEEPER"
   expect_match "exec -t" "^/dev/pts/[0-9]+$" "$(pm exec -t "$n" tty | tr -d '\r')"
   expect_eq "exec without -t" "not a tty" "$(pm exec "$n" tty || true)"
+  # The terminal's line discipline is there: output newlines become CRLF.
+  expect_eq "run -t onlcr" "a^M\$" "$(pm run --rm -t $IMAGE echo a | cat -A)"
+  expect_eq "exec -i stdin" "typed" "$(echo typed | pm exec -i "$n" cat)"
 }
 
 case_kill_signal() {
