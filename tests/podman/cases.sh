@@ -24,7 +24,19 @@ detached() {
 # A process that exits at once on SIGTERM (a shell as pid 1 ignores it by default).
 SLEEPER='trap "exit 0" TERM; while :; do sleep 0.1; done'
 
-root_only() { [ "$MODE" = root ] || skip "$1"; }
+# logs_contain NAME TEXT
+logs_contain() { pm logs "$1" 2>&1 | grep -q "$2"; }
+
+# wait_for WHAT CMD...: polls CMD for up to 10 s (slow machines: no fixed sleeps).
+wait_for() {
+  local what=$1 i
+  shift
+  for i in $(seq 100); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  die "timed out waiting for $what"
+}
 
 # ---- issue 5: the Podman contract ----------------------------------------------------------
 
@@ -67,8 +79,7 @@ case_detach_exec_logs_stop_rm() {
   expect_eq "exec --env --workdir" "x=1 /tmp" "$(pm exec --env X=1 --workdir /tmp "$n" sh -c 'echo x=$X $PWD')"
   expect_eq "exec --user" "1000" "$(pm exec --user 1000 "$n" id -u)"
   expect_eq "exec -d" "" "$(pm exec -d "$n" sh -c 'echo detached > /tmp/d' | grep -v '^[0-9a-f]\{64\}$' || true)"
-  local i
-  for i in $(seq 50); do pm exec "$n" test -e /tmp/d && break; sleep 0.1; done
+  wait_for "exec -d to write" pm exec "$n" test -s /tmp/d
   expect_eq "exec -d wrote" "detached" "$(pm exec "$n" cat /tmp/d)"
   expect_eq "logs" "started" "$(pm logs "$n")"
   local start end
@@ -96,11 +107,11 @@ case_tty() {
 case_kill_signal() {
   local n
   n=$(name c)
-  detached "$n" $IMAGE sh -c 'trap "echo got USR1; exit 7" USR1; while :; do sleep 0.1; done'
-  sleep 0.3  # let the shell install its trap
+  detached "$n" $IMAGE sh -c 'trap "echo got USR1; exit 7" USR1; echo ready; while :; do sleep 0.1; done'
+  wait_for "the trap to be set" logs_contain "$n" ready
   pm kill --signal USR1 "$n" >/dev/null || die "podman kill failed"
   expect_eq "exit code after SIGUSR1" "7" "$(pm wait "$n")"
-  expect_eq "logs after SIGUSR1" "got USR1" "$(pm logs "$n")"
+  expect_eq "logs after SIGUSR1" "ready got USR1" "$(pm logs "$n" | tr '\n' ' ' | sed 's/ $//')"
   n=$(name k)
   detached "$n" $IMAGE sleep 1000
   pm kill "$n" >/dev/null || die "podman kill (SIGKILL) failed"
@@ -210,7 +221,7 @@ case_pods() {
   PODS+=("$pod")
   pm pod create --name "$pod" >/dev/null || die "pod create"
   detached "$a" --pod "$pod" $IMAGE sh -c "echo shared > /dev/shm/f; $SLEEPER"
-  sleep 0.3
+  wait_for "the first container's file" pm exec "$a" test -s /dev/shm/f
   # Containers of a pod share the uts and ipc namespaces with its infra container.
   expect_eq "hostname in the pod" "$pod" "$(pm run --rm --pod "$pod" $IMAGE hostname)"
   expect_eq "shared ipc namespace" "shared" "$(pm run --rm --pod "$pod" $IMAGE cat /dev/shm/f)"
