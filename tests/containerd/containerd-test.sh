@@ -79,8 +79,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 CONF
   containerd --config "$DIR/config.toml" > "$DIR/containerd.log" 2>&1 &
   echo $! > "$DIR/containerd.pid"
-  local i
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     c version >/dev/null 2>&1 && break
     kill -0 "$(cat "$DIR/containerd.pid")" 2>/dev/null || die "containerd exited: $(tail -5 "$DIR/containerd.log")"
     sleep 0.1
@@ -99,8 +98,7 @@ cleanup() {
     for t in $(c task ls --quiet 2>/dev/null); do c task delete --force "$t" >/dev/null 2>&1 || true; done
     for t in $(c container ls --quiet 2>/dev/null); do c container delete "$t" >/dev/null 2>&1 || true; done
     kill "$(cat "$DIR/containerd.pid")" 2>/dev/null || true
-    local i
-    for i in $(seq 50); do kill -0 "$(cat "$DIR/containerd.pid")" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 50); do kill -0 "$(cat "$DIR/containerd.pid")" 2>/dev/null || break; sleep 0.1; done
   fi
   # Shims of tasks a failed run left behind, found by their -address argument.
   pkill -KILL -f -- "-address $DIR/containerd.sock" 2>/dev/null || true
@@ -133,6 +131,7 @@ case_run_rm() {
 
 case_lifecycle() {
   local id=urun-life
+  # shellcheck disable=SC2064 # the id is expanded now, on purpose
   trap "{ c task delete --force $id; c container delete $id; } >/dev/null 2>&1 || true" EXIT
   c "${RUN[@]}" --detach $IMAGE $id sh -c 'trap "exit 0" TERM; sleep 1000 & while :; do sleep 0.1; done' ||
     die "ctr run --detach failed"
@@ -166,8 +165,7 @@ case_lifecycle() {
   expect_match "task resumed" "$id +$pid +RUNNING" "$(c task ls)"
   # kill with SIGTERM, then delete without --force after the exit.
   c task kill --signal SIGTERM $id || die "ctr task kill failed"
-  local i
-  for i in $(seq 50); do c task ls | grep -q "$id .*STOPPED" && break; sleep 0.1; done
+  for _ in $(seq 50); do c task ls | grep -q "$id .*STOPPED" && break; sleep 0.1; done
   expect_match "task stopped" "$id +$pid +STOPPED" "$(c task ls)"
   c task delete $id >/dev/null || die "ctr task delete failed"
   c container delete $id || die "ctr container delete failed"

@@ -29,9 +29,9 @@ logs_contain() { pm logs "$1" 2>&1 | grep -q "$2"; }
 
 # wait_for WHAT CMD...: polls CMD for up to 10 s (slow machines: no fixed sleeps).
 wait_for() {
-  local what=$1 i
+  local what=$1
   shift
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     "$@" >/dev/null 2>&1 && return 0
     sleep 0.1
   done
@@ -149,7 +149,8 @@ case_read_only() {
 }
 
 case_bind_mount() {
-  local host=$DIR/host/$(name v)
+  local host
+  host=$DIR/host/$(name v)
   as_user mkdir -p "$host"
   as_user sh -c "echo from-host > '$host/in'"
   expect_eq "read a host file" "from-host" "$(pm run --rm -v "$host:/data" $IMAGE cat /data/in)"
@@ -217,7 +218,9 @@ case_top() {
 }
 
 case_pods() {
-  local pod=$(name pod) a=$(name a) b=$(name b)
+  local pod a
+  pod=$(name pod)
+  a=$(name a)
   PODS+=("$pod")
   pm pod create --name "$pod" >/dev/null || die "pod create"
   detached "$a" --pod "$pod" $IMAGE sh -c "echo shared > /dev/shm/f; $SLEEPER"
