@@ -20,8 +20,9 @@ using detail::FsType;
 
 // Whether uid may create a directory in dir. Group bits are ignored: cgroup delegation
 // hands directories to a user, not to a group.
+// Asked only for rootless callers: uid 0 here is root in a user namespace (rootless Podman's),
+// which sees the host's cgroup directories as owned by the overflow uid.
 bool writable_by(const std::string& dir, uid_t uid) {
-  if (uid == 0) return true;
   struct stat st {};
   if (::stat(dir.c_str(), &st) < 0) return false;
   if (st.st_uid == uid) return (st.st_mode & S_IWUSR) != 0;

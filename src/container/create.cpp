@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "common/error.hpp"
+#include "linux/process_attrs.hpp"
 #include "common/fs.hpp"
 #include "common/log.hpp"
 #include "common/scope_exit.hpp"
@@ -64,7 +65,8 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   const int listen_fds = runtime::parse_listen_fds(::getenv("LISTEN_FDS"));
   ReservedFds reserved(req.preserve_fds + listen_fds);
   cgroups::Resources resources = container_resources(bundle.spec);
-  const bool rootless = ::geteuid() != 0;
+  // Root in a user namespace (rootless Podman's) cannot use the host's cgroups either.
+  const bool rootless = ::geteuid() != 0 || !linux::in_initial_user_namespace();
   const std::string root = state_root(global.root);
   state::StateStore store(root);
   state::ContainerDir dir = store.create(req.id);

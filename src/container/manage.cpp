@@ -57,13 +57,18 @@ constexpr SignalName kSignals[] = {
     {"PWR", SIGPWR},     {"SYS", SIGSYS},
 };
 
+// runc's words: containerd's shim recognises a kill of an exited container by them (and
+// then deletes it), any other text fails `ctr task delete --force`. The caller's context names
+// the container: "kill `id`: container not running".
+constexpr const char* kNotRunning = "container not running";
+
 // Signals the container's init through a pidfd after checking its start time,
 // so a pid the kernel has since reused is never signalled.
 void signal_init(const state::Record& rec, int sig) {
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, rec.pid, 0));
   UniqueFd fd(pidfd);
   if (!fd || !state::process_alive(rec.pid, rec.pid_start_time))
-    throw Error("container " + quote(rec.id) + " is not running", ESRCH);
+    throw Error(kNotRunning, ESRCH);
   if (::syscall(SYS_pidfd_send_signal, fd.get(), sig, nullptr, 0) < 0)
     throw_errno("kill container " + quote(rec.id));
 }
@@ -71,7 +76,7 @@ void signal_init(const state::Record& rec, int sig) {
 void kill_record(const state::Record& rec, int sig, bool all) {
   std::string status = current_status(rec);
   if (status == "stopped" || status == "creating")
-    throw Error("container " + quote(rec.id) + " is not running", ESRCH);
+    throw Error(kNotRunning, ESRCH);
   if (!all) {
     signal_init(rec, sig);
     return;
@@ -229,7 +234,7 @@ void kill(const GlobalOptions& global, const std::string& id, const std::string&
   state::StateStore store(root);
   if (!store.exists(id)) throw Error("container " + quote(id) + " does not exist", ENOENT);
   auto rec = peek_record(root, id);
-  if (!rec) throw Error("container " + quote(id) + " is not running", ESRCH);
+  if (!rec) throw Error(kNotRunning, ESRCH);
   kill_record(*rec, sig, all);
 }
 
@@ -252,6 +257,9 @@ void kill_matching(const GlobalOptions& global, const std::string& regex,
 void remove(const GlobalOptions& global, const std::string& id, bool force) {
   state::validate_id(id);
   state::StateStore store(state_root(global.root));
+  // As runc does: Podman cleans up a failed create with `delete --force`, which must succeed when
+  // the create left nothing behind.
+  if (force && !store.exists(id)) return;
   state::ContainerDir dir = store.open(id);
   if (!dir.has_record()) {
     // A create that died before writing its record: nothing runs from it.

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/error.hpp"
+#include "linux/process_attrs.hpp"
 #include "common/log.hpp"
 #include "linux/capabilities.hpp"
 #include "linux/idmap_mount.hpp"
@@ -138,14 +139,18 @@ int clone_entry(void* arg) { container_init(*static_cast<InitPlan*>(arg)); }
 
 LaunchedInit launch(const LaunchRequest& req) {
   const spec::Spec& spec = *req.spec;
-  const bool rootless = ::geteuid() != 0;
+  // Root in a user namespace (rootless Podman runs the runtime in its own) is rootless too: it
+  // cannot make device nodes or touch the host's cgroups. Only an unprivileged caller needs an
+  // automatic user namespace, though: root in one can already do the rest.
+  const bool unprivileged = ::geteuid() != 0;
+  const bool rootless = unprivileged || !linux::in_initial_user_namespace();
   check_capability_names(*spec.process);
 
   const std::vector<spec::Namespace> no_namespaces;
   const auto& namespaces = spec.linux ? spec.linux->namespaces : no_namespaces;
   bool config_has_user = false;
   for (const auto& ns : namespaces) config_has_user |= ns.type == "user";
-  linux::NamespacePlan ns = linux::plan_namespaces(namespaces, rootless && !config_has_user);
+  linux::NamespacePlan ns = linux::plan_namespaces(namespaces, unprivileged && !config_has_user);
   if (!(ns.clone_flags & CLONE_NEWNS) && !(ns.unshare_flags & CLONE_NEWNS))
     throw Error("linux.namespaces: a mount namespace is required", EINVAL);
 
@@ -153,7 +158,7 @@ LaunchedInit launch(const LaunchRequest& req) {
   std::optional<linux::SeccompProgram> seccomp = linux::seccomp_for(spec, req.seccomp_cache_dir);
 
   IdMaps maps;
-  if (ns.new_user) maps = compute_id_maps(spec, rootless && !config_has_user);
+  if (ns.new_user) maps = compute_id_maps(spec, unprivileged && !config_has_user);
 
   SyncChannel parent_end, child_end;
   SyncChannel::make_pair(parent_end, child_end);

@@ -12,6 +12,7 @@
 
 #include "common/error.hpp"
 #include "common/fs.hpp"
+#include "linux/process_attrs.hpp"
 
 namespace urun::state {
 namespace {
@@ -83,10 +84,13 @@ void validate_id(std::string_view id) {
 }
 
 std::string default_root(uid_t euid, const char* xdg_runtime_dir,
-                         const std::string& run_user_base) {
-  // Like crun, root always uses the system-wide directory, even when a login
-  // session left XDG_RUNTIME_DIR set.
-  if (euid == 0) return "/run/urun";
+                         const std::string& run_user_base, bool host_root) {
+  // Like crun, the host's root always uses the system-wide directory, even
+  // when a login session left XDG_RUNTIME_DIR set. Root in a user namespace
+  // (rootless Podman runs the runtime in its own) cannot write there, and
+  // is handed the user's XDG_RUNTIME_DIR.
+  if (euid == 0 && (host_root || !xdg_runtime_dir || xdg_runtime_dir[0] != '/'))
+    return "/run/urun";
   // The XDG base directory spec says relative values are invalid and must be
   // ignored.
   if (xdg_runtime_dir && xdg_runtime_dir[0] == '/') return std::string(xdg_runtime_dir) + "/urun";
@@ -100,7 +104,11 @@ std::string default_root(uid_t euid, const char* xdg_runtime_dir,
   throw Error("cannot choose a state directory: set XDG_RUNTIME_DIR or pass --root");
 }
 
-std::string default_root() { return default_root(::geteuid(), std::getenv("XDG_RUNTIME_DIR")); }
+std::string default_root() {
+  const uid_t euid = ::geteuid();
+  return default_root(euid, std::getenv("XDG_RUNTIME_DIR"), "/run/user",
+                      euid != 0 || linux::in_initial_user_namespace());
+}
 
 StateStore::StateStore(std::string root) : root_(std::move(root)) {
   if (root_.empty()) throw Error("state root: empty path", EINVAL);

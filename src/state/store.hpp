@@ -25,13 +25,16 @@ void validate_id(std::string_view id);
 // The root directory to use when --root is absent, for the effective uid.
 // Non-root: $XDG_RUNTIME_DIR/urun; when unset, /run/user/<uid>/urun if
 // /run/user/<uid> exists and is owned by us; else throws an Error that says to
-// set XDG_RUNTIME_DIR or pass --root. Root: /run/urun.
+// set XDG_RUNTIME_DIR or pass --root. The host's root: /run/urun; root in a
+// user namespace: $XDG_RUNTIME_DIR/urun when set (rootless Podman), else
+// /run/urun.
 std::string default_root();
 // The same decision for a given effective uid and $XDG_RUNTIME_DIR value
 // (nullptr when unset) with /run/user replaced by run_user_base, so tests can
 // exercise the non-root fallback without touching the real /run/user.
+// host_root: whether uid 0 is the host's root (not root in a user namespace).
 std::string default_root(uid_t euid, const char* xdg_runtime_dir,
-                         const std::string& run_user_base = "/run/user");
+                         const std::string& run_user_base = "/run/user", bool host_root = true);
 
 // What later commands need to act safely on the container.
 struct Record {

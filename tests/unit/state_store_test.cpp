@@ -131,6 +131,10 @@ TEST(StateId, RejectsSpacesControlAndNonAscii) {
 TEST(StateDefaultRoot, RootUsesRunUrunEvenWithXdg) {
   EXPECT_EQ(urun::state::default_root(0, "/run/user/0"), "/run/urun");
   EXPECT_EQ(urun::state::default_root(0, nullptr), "/run/urun");
+  // Root in a user namespace (rootless Podman's) uses the XDG_RUNTIME_DIR it is handed.
+  EXPECT_EQ(urun::state::default_root(0, "/run/user/1001", "/run/user", false),
+            "/run/user/1001/urun");
+  EXPECT_EQ(urun::state::default_root(0, nullptr, "/run/user", false), "/run/urun");
 }
 
 TEST(StateDefaultRoot, NonRootUsesXdgRuntimeDir) {

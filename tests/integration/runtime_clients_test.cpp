@@ -1,0 +1,48 @@
+// What Podman (through conmon) and containerd's runc shim rely on beyond the OCI commands
+// themselves: how urun answers their clean-up calls and their probes.
+#include "harness.hpp"
+
+namespace urun_it {
+namespace {
+
+class RuntimeClients : public IntegrationTest {};
+
+// Podman cleans up after a failed create with `delete --force ID`, whether or not the create
+// left anything: with nothing there it must succeed, as runc's does. Without --force it fails.
+TEST_P(RuntimeClients, DeleteForceOfMissingContainerSucceeds) {
+  EXPECT_RUN_OK(rt().run({"delete", "--force", "never-created"}));
+  Result plain = rt().run({"delete", "never-created"});
+  EXPECT_NE(plain.exit_code, 0) << plain.describe();
+  EXPECT_NE(plain.err.find("does not exist"), std::string::npos) << plain.describe();
+}
+
+// containerd's shim kills before it deletes and treats the kill of an exited container as done
+// only when the error says "container not running" (runc's words); any other text makes
+// `ctr task delete --force` fail.
+TEST_P(RuntimeClients, KillOfExitedContainerSaysContainerNotRunning) {
+  Bundle b = make_bundle();
+  b.set_args({"true"});
+  b.save();
+  ASSERT_RUN_OK(create(b, "exited"));
+  ASSERT_RUN_OK(rt().run({"start", "exited"}));
+  ASSERT_EQ(rt().wait_status("exited", "stopped"), "stopped");
+  Result k = rt().run({"kill", "exited", "9"});
+  EXPECT_NE(k.exit_code, 0) << k.describe();
+  EXPECT_NE(k.err.find("container not running"), std::string::npos) << k.describe();
+  EXPECT_RUN_OK(rt().run({"delete", "exited"}));
+  EXPECT_TRUE(state_entries().empty());
+}
+
+// Podman asks `checkpoint --help` whether checkpointing works (exit status 0 means yes). This
+// build cannot checkpoint, so the probe must fail.
+TEST_P(RuntimeClients, CheckpointHelpProbeFails) {
+  if (is_runc()) GTEST_SKIP() << "runc can checkpoint: its probe succeeds";
+  Result r = rt().run({"checkpoint", "--help"});
+  EXPECT_NE(r.exit_code, 0) << r.describe();
+  EXPECT_NE(r.err.find("not supported"), std::string::npos) << r.describe();
+}
+
+URUN_IT_INSTANTIATE(RuntimeClients);
+
+}  // namespace
+}  // namespace urun_it
