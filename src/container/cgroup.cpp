@@ -1,8 +1,11 @@
 #include "container/cgroup.hpp"
 
+#include <sys/statfs.h>
+
 #include <cstdio>
 
 #include "common/error.hpp"
+#include "common/fs.hpp"
 #include "common/log.hpp"
 
 namespace urun::container {
@@ -96,6 +99,26 @@ std::unique_ptr<cgroups::Manager> create_cgroup(const GlobalOptions& global,
     throw;
   }
   return std::move(choice.manager);
+}
+
+linux::CgroupMountPlan cgroup_mount_plan(const cgroups::Manager& cgroup, const spec::Spec& spec) {
+  bool wanted = false;
+  for (const auto& m : spec.mounts) wanted = wanted || m.type == "cgroup" || m.type == "cgroup2";
+  if (!wanted) return {};
+  linux::CgroupMountPlan plan;
+  plan.paths = cgroup.hierarchy_paths();
+  plan.own = !plan.paths.empty();
+  if (plan.own) return plan;
+  // The init stays in the runtime's cgroups: show those, as crun does.
+  try {
+    struct statfs st {};
+    const bool unified = ::statfs(cgroups::kDefaultRoot, &st) == 0 && st.f_type == 0x63677270;
+    plan = linux::cgroup_plan_from_proc(fs::read_file("/proc/self/cgroup"), unified);
+  } catch (const Error& e) {
+    log::debug("cgroup mount: " + std::string(e.what()));
+  }
+  plan.own = false;
+  return plan;
 }
 
 std::unique_ptr<cgroups::Manager> cgroup_of(const state::Record& record) {

@@ -9,6 +9,7 @@
 #include "cgroups/manager.hpp"
 #include "cgroups/resources.hpp"
 #include "container/operations.hpp"
+#include "linux/cgroup_mount.hpp"
 #include "spec/spec.hpp"
 #include "state/store.hpp"
 
@@ -28,6 +29,11 @@ std::unique_ptr<cgroups::Manager> create_cgroup(const GlobalOptions& global,
                                                 const cgroups::Resources& resources,
                                                 const std::string& id,
                                                 const std::string& state_root, bool rootless);
+
+// What the container's `cgroup` mount shows: its own cgroup per hierarchy, or
+// without one (disabled manager) the runtime's own cgroups, read from
+// /proc/self/cgroup. Nothing is read when the config has no cgroup mount.
+linux::CgroupMountPlan cgroup_mount_plan(const cgroups::Manager& cgroup, const spec::Spec& spec);
 
 // The manager recorded at create (Disabled when there is none).
 std::unique_ptr<cgroups::Manager> cgroup_of(const state::Record& record);

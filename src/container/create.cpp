@@ -109,6 +109,7 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   launch.foreground = foreground;
   launch.start_fifo_fd = fifo.get();
   launch.join_cgroup = [&cgroup](pid_t pid) { cgroup->add_process(pid); };
+  launch.cgroup_mount = cgroup_mount_plan(*cgroup, bundle.spec);
   launch.runtime_hooks = [&](pid_t pid) {
     rec.pid = pid;
     std::string json = oci_state_json(rec, "creating");

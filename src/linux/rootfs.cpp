@@ -150,6 +150,7 @@ void prepare_rootfs(const spec::Spec &spec, const RootfsOptions &options) {
   context.rootless = options.rootless;
   context.new_net_ns = options.new_net_ns;
   context.new_cgroup_ns = options.new_cgroup_ns;
+  context.cgroup = &options.cgroup;
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
     context.idmapped_tree_fd =
         i < options.idmapped_tree_fds.size() ? options.idmapped_tree_fds[i] : -1;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/child_guard.hpp"
+#include "linux/cgroup_mount.hpp"
 #include "runtime/sync_channel.hpp"
 #include "spec/spec.hpp"
 
@@ -26,6 +27,8 @@ struct LaunchRequest {
   // Places the init in the container's cgroup; called before the init may go
   // on (and so before it unshares its cgroup namespace).
   std::function<void(pid_t pid)> join_cgroup;
+  // What the container's /sys/fs/cgroup shows (only read with a cgroup mount).
+  linux::CgroupMountPlan cgroup_mount;
   // Runs prestart + createRuntime hooks for the init `pid`; returns the
   // state JSON handed to createContainer/startContainer hooks.
   std::function<std::string(pid_t pid)> runtime_hooks;
