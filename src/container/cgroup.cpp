@@ -59,7 +59,7 @@ cgroups::Resources container_resources(const spec::Spec& spec) {
   return r;
 }
 
-std::unique_ptr<cgroups::Manager> create_cgroup(const GlobalOptions& global,
+std::unique_ptr<cgroups::Manager> choose_cgroup(const GlobalOptions& global,
                                                 const spec::Spec& spec,
                                                 const cgroups::Resources& resources,
                                                 const std::string& id,
@@ -85,20 +85,24 @@ std::unique_ptr<cgroups::Manager> create_cgroup(const GlobalOptions& global,
     return std::move(choice.manager);
   }
   log::debug("cgroup manager: " + choice.manager->kind() + " at " + choice.manager->path());
-  choice.manager->create();
+  return std::move(choice.manager);
+}
+
+void setup_cgroup(cgroups::Manager& cgroup, const cgroups::Resources& resources) {
+  if (cgroup.kind() == "disabled") return;
+  cgroup.create();
   // Never adopt a cgroup that runs something: destroying it later would kill
   // another container's processes. Left as it is, not destroyed.
-  if (!choice.manager->pids().empty())
-    throw Error("cgroup " + quote(choice.manager->path()) +
+  if (!cgroup.pids().empty())
+    throw Error("cgroup " + quote(cgroup.path()) +
                     " already has processes: is another container using it?",
                 EBUSY);
   try {
-    choice.manager->apply(resources);
+    cgroup.apply(resources);
   } catch (...) {
-    choice.manager->destroy();
+    cgroup.destroy();
     throw;
   }
-  return std::move(choice.manager);
 }
 
 linux::CgroupMountPlan cgroup_mount_plan(const cgroups::Manager& cgroup, const spec::Spec& spec) {

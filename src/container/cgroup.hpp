@@ -20,15 +20,19 @@ namespace urun::container {
 // devices and the config's linux.devices.
 cgroups::Resources container_resources(const spec::Spec& spec);
 
-// Chooses the manager and creates the cgroup with the resources applied.
-// Nothing is created when the choice is "disabled".
+// Chooses the manager (warning or failing when none is usable, see above);
+// nothing is created on disk yet, so the choice can be recorded first.
 // state_root: the --root in use; containers of different roots may share an
 // id, so the default cgroup name is made unique per root.
-std::unique_ptr<cgroups::Manager> create_cgroup(const GlobalOptions& global,
+std::unique_ptr<cgroups::Manager> choose_cgroup(const GlobalOptions& global,
                                                 const spec::Spec& spec,
                                                 const cgroups::Resources& resources,
                                                 const std::string& id,
                                                 const std::string& state_root, bool rootless);
+
+// Creates the chosen cgroup and applies the resources (nothing for
+// "disabled"). On failure nothing it made is left.
+void setup_cgroup(cgroups::Manager& cgroup, const cgroups::Resources& resources);
 
 // What the container's `cgroup` mount shows: its own cgroup per hierarchy, or
 // without one (disabled manager) the runtime's own cgroups, read from
