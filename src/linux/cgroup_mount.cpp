@@ -99,6 +99,7 @@ void mount_v1(const MountOptions &opts, const MountContext &ctx, const Spot &tar
   struct stat host_st;
   if (::fstat(host.get(), &host_st) < 0) throw_errno(what);
 
+  const bool own = ctx.cgroup != nullptr && ctx.cgroup->own;
   // Hierarchies are the host's directories that are their own filesystem (not
   // the links cpu -> cpu,cpuacct: those are made below).
   std::vector<std::string> hierarchies;
@@ -137,7 +138,14 @@ void mount_v1(const MountOptions &opts, const MountContext &ctx, const Spot &tar
       auto it = ctx.cgroup->paths.find(name);
       if (it != ctx.cgroup->paths.end()) path = it->second;
     }
-    bind_cgroup(std::string(kHostCgroup) + "/" + name, path, spot, flags, ctx, sub_what);
+    try {
+      bind_cgroup(std::string(kHostCgroup) + "/" + name, path, spot, flags, ctx, sub_what);
+    } catch (const Error &) {
+      // Without a cgroup of its own the container only gets a view of the
+      // runtime's: a hierarchy that cannot be shown stays an empty directory
+      // rather than failing the container.
+      if (own) throw;
+    }
   }
 
   // cpu -> cpu,cpuacct and the like, as runc makes them.
@@ -169,9 +177,10 @@ void mount_v2(const MountOptions &opts, const MountContext &ctx, const Spot &tar
     if (it != ctx.cgroup->paths.end()) path = it->second;
   }
   // With its own cgroup namespace the fresh mount's root is the container's
-  // cgroup. Without one it would be the host's whole tree: a bind of the
-  // container's cgroup shows only its own (crun mounts cgroup2 there too when
-  // it has no cgroup of its own, and so do we).
+  // cgroup. Without one it would be the host's whole tree (crun mounts it
+  // anyway): a bind of the container's cgroup shows only its own. A container
+  // without a cgroup gets what crun gives it: cgroup2 where the kernel allows
+  // the mount, else a bind of the host's tree.
   if (ctx.new_cgroup_ns || !own) {
     const char *data = opts.data.empty() ? nullptr : opts.data.c_str();
     if (try_mount("cgroup2", target.fd, "cgroup2", flags, data) == 0) {
@@ -181,10 +190,16 @@ void mount_v2(const MountOptions &opts, const MountContext &ctx, const Spot &tar
       return;
     }
     // No privileges for it (a user namespace without a cgroup namespace of
-    // its own): the bind below.
-    if (errno != EPERM && errno != EBUSY) throw_errno(what);
+    // its own): the bind below, which is also the fallback for any other
+    // error when the container has no cgroup to show anyway.
+    if (own && errno != EPERM && errno != EBUSY) throw_errno(what);
   }
-  bind_cgroup(kHostCgroup, path, target, flags, ctx, what);
+  try {
+    bind_cgroup(kHostCgroup, path, target, flags, ctx, what);
+  } catch (const Error &) {
+    if (own) throw;
+    return;  // no cgroup of its own and no view of the host's: left empty (see mount_v1)
+  }
   UniqueFd mounted = target.mounted(what);
   apply_propagation(mounted.get(), opts, what);
   apply_recursive_attrs(mounted.get(), opts.attr_set, opts.attr_clr, what);
