@@ -44,6 +44,7 @@ class CgroupfsV1 : public Manager {
   void kill_all(int sig) override;
   void destroy() override;
   nlohmann::json to_state() const override;
+  std::map<std::string, std::string> hierarchy_paths() const override { return paths_; }
 
   // Directory of the container's cgroup in the hierarchy holding controller (or the
   // hierarchy named so, e.g. "unified"); "" when not mounted.

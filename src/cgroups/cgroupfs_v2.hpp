@@ -15,6 +15,7 @@ class CgroupfsV2 : public Manager {
 
   std::string kind() const override { return "cgroupfs"; }
   std::string path() const override { return path_; }
+  std::map<std::string, std::string> hierarchy_paths() const override { return {{"", path_}}; }
   using Manager::create;  // create(pid)
   void create() override;
   int dir_fd() const override { return dir_fd_.get(); }

@@ -55,6 +55,10 @@ class Manager {
   virtual void destroy() = 0;
   // What a later command needs to rebuild this manager (store it in the state record).
   virtual nlohmann::json to_state() const = 0;
+  // The container's cgroup per hierarchy, for its /sys/fs/cgroup: the hierarchy's
+  // directory under the root ("memory", "cpu,cpuacct", "unified"; "" on a unified host)
+  // -> the path below it. Empty when there is no cgroup.
+  virtual std::map<std::string, std::string> hierarchy_paths() const { return {}; }
 
   void create(pid_t pid) {
     create();

@@ -1,8 +1,11 @@
 #include "container/cgroup.hpp"
 
+#include <sys/statfs.h>
+
 #include <cstdio>
 
 #include "common/error.hpp"
+#include "common/fs.hpp"
 #include "common/log.hpp"
 
 namespace urun::container {
@@ -60,7 +63,7 @@ cgroups::Resources container_resources(const spec::Spec& spec) {
   return r;
 }
 
-std::unique_ptr<cgroups::Manager> create_cgroup(const GlobalOptions& global,
+std::unique_ptr<cgroups::Manager> choose_cgroup(const GlobalOptions& global,
                                                 const spec::Spec& spec,
                                                 const cgroups::Resources& resources,
                                                 const std::string& id,
@@ -87,20 +90,44 @@ std::unique_ptr<cgroups::Manager> create_cgroup(const GlobalOptions& global,
     return std::move(choice.manager);
   }
   log::debug("cgroup manager: " + choice.manager->kind() + " at " + choice.manager->path());
-  choice.manager->create();
+  return std::move(choice.manager);
+}
+
+void setup_cgroup(cgroups::Manager& cgroup, const cgroups::Resources& resources) {
+  if (cgroup.kind() == "disabled") return;
+  cgroup.create();
   // Never adopt a cgroup that runs something: destroying it later would kill
   // another container's processes. Left as it is, not destroyed.
-  if (!choice.manager->pids().empty())
-    throw Error("cgroup " + quote(choice.manager->path()) +
+  if (!cgroup.pids().empty())
+    throw Error("cgroup " + quote(cgroup.path()) +
                     " already has processes: is another container using it?",
                 EBUSY);
   try {
-    choice.manager->apply(resources);
+    cgroup.apply(resources);
   } catch (...) {
-    choice.manager->destroy();
+    cgroup.destroy();
     throw;
   }
-  return std::move(choice.manager);
+}
+
+linux::CgroupMountPlan cgroup_mount_plan(const cgroups::Manager& cgroup, const spec::Spec& spec) {
+  bool wanted = false;
+  for (const auto& m : spec.mounts) wanted = wanted || m.type == "cgroup" || m.type == "cgroup2";
+  if (!wanted) return {};
+  linux::CgroupMountPlan plan;
+  plan.paths = cgroup.hierarchy_paths();
+  plan.own = !plan.paths.empty();
+  if (plan.own) return plan;
+  // The init stays in the runtime's cgroups: show those, as crun does.
+  try {
+    struct statfs st {};
+    const bool unified = ::statfs(cgroups::kDefaultRoot, &st) == 0 && st.f_type == 0x63677270;
+    plan = linux::cgroup_plan_from_proc(fs::read_file("/proc/self/cgroup"), unified);
+  } catch (const Error& e) {
+    log::debug("cgroup mount: " + std::string(e.what()));
+  }
+  plan.own = false;
+  return plan;
 }
 
 std::unique_ptr<cgroups::Manager> cgroup_of(const state::Record& record) {

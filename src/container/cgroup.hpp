@@ -9,6 +9,7 @@
 #include "cgroups/manager.hpp"
 #include "cgroups/resources.hpp"
 #include "container/operations.hpp"
+#include "linux/cgroup_mount.hpp"
 #include "spec/spec.hpp"
 #include "state/store.hpp"
 
@@ -21,15 +22,24 @@ cgroups::Resources container_resources(const spec::Spec& spec);
 // Appends those allow rules (the config's linux.devices only when spec is given).
 void add_default_devices(cgroups::Resources& resources, const spec::Spec* spec);
 
-// Chooses the manager and creates the cgroup with the resources applied.
-// Nothing is created when the choice is "disabled".
+// Chooses the manager (warning or failing when none is usable, see above);
+// nothing is created on disk yet, so the choice can be recorded first.
 // state_root: the --root in use; containers of different roots may share an
 // id, so the default cgroup name is made unique per root.
-std::unique_ptr<cgroups::Manager> create_cgroup(const GlobalOptions& global,
+std::unique_ptr<cgroups::Manager> choose_cgroup(const GlobalOptions& global,
                                                 const spec::Spec& spec,
                                                 const cgroups::Resources& resources,
                                                 const std::string& id,
                                                 const std::string& state_root, bool rootless);
+
+// Creates the chosen cgroup and applies the resources (nothing for
+// "disabled"). On failure nothing it made is left.
+void setup_cgroup(cgroups::Manager& cgroup, const cgroups::Resources& resources);
+
+// What the container's `cgroup` mount shows: its own cgroup per hierarchy, or
+// without one (disabled manager) the runtime's own cgroups, read from
+// /proc/self/cgroup. Nothing is read when the config has no cgroup mount.
+linux::CgroupMountPlan cgroup_mount_plan(const cgroups::Manager& cgroup, const spec::Spec& spec);
 
 // The manager recorded at create (Disabled when there is none).
 std::unique_ptr<cgroups::Manager> cgroup_of(const state::Record& record);

@@ -79,30 +79,7 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   });
 
   std::unique_ptr<cgroups::Manager> cgroup =
-      create_cgroup(global, bundle.spec, resources, req.id, root, rootless);
-  ScopeExit destroy_cgroup([&cgroup] {
-    try {
-      cgroup->destroy();
-    } catch (const Error& e) {
-      log::warning("remove cgroup of failed create: " + std::string(e.what()));
-    }
-  });
-
-  fs::write_file_atomic_at(dir.fd(), kConfigCopy, bundle.config_text);
-  // Connected here, in our mount namespace where the path means what the
-  // caller meant, and handed to the init, which sends the master on it once
-  // the container's devpts exists (a path would not resolve from there).
-  UniqueFd console;
-  if (terminal && !req.console_socket.empty())
-    console = linux::connect_console_socket(req.console_socket, 3 + req.preserve_fds + listen_fds);
-  UniqueFd fifo;
-  if (!foreground) {
-    if (::mkfifoat(dir.fd(), kExecFifo, 0600) < 0) throw_errno("create exec fifo");
-    // O_RDWR never blocks on a fifo and keeps a reader in the init, so that
-    // start's non-blocking open for writing succeeds exactly while it waits.
-    fifo.reset(::openat(dir.fd(), kExecFifo, O_RDWR | O_CLOEXEC));
-    if (!fifo) throw_errno("open exec fifo");
-  }
+      choose_cgroup(global, bundle.spec, resources, req.id, root, rootless);
 
   state::Record rec;
   rec.oci_version = bundle.spec.oci_version;
@@ -121,6 +98,42 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   if (rec.cgroup_manager != "disabled") rec.cgroup = cgroup->to_state();
   rec.detached = detach;
   rec.annotations = bundle.spec.annotations;
+  rec.creator_pid = ::getpid();
+  rec.creator_start_time = state::process_start_time(rec.creator_pid);
+  // If this process is killed mid-create, `delete` must find what it left:
+  // the cgroup finds every process, so the record is written before the
+  // cgroup exists; without a cgroup the init's pid is the only handle, so the
+  // record is written once that is known (runtime_hooks below). One extra
+  // write either way (about 0.1 ms: it creates state.json, and the final
+  // write swaps it, see fs::write_file_atomic_at). An init whose runtime dies
+  // before that exits on its own: its end of the sync socket reads EOF.
+  const bool has_cgroup = rec.cgroup_manager != "disabled";
+  if (has_cgroup) dir.write(rec);
+
+  ScopeExit destroy_cgroup([&cgroup] {
+    try {
+      cgroup->destroy();
+    } catch (const Error& e) {
+      log::warning("remove cgroup of failed create: " + std::string(e.what()));
+    }
+  });
+  setup_cgroup(*cgroup, resources);
+
+  fs::write_file_atomic_at(dir.fd(), kConfigCopy, bundle.config_text);
+  // Connected here, in our mount namespace where the path means what the
+  // caller meant, and handed to the init, which sends the master on it once
+  // the container's devpts exists (a path would not resolve from there).
+  UniqueFd console;
+  if (terminal && !req.console_socket.empty())
+    console = linux::connect_console_socket(req.console_socket, 3 + req.preserve_fds + listen_fds);
+  UniqueFd fifo;
+  if (!foreground) {
+    if (::mkfifoat(dir.fd(), kExecFifo, 0600) < 0) throw_errno("create exec fifo");
+    // O_RDWR never blocks on a fifo and keeps a reader in the init, so that
+    // start's non-blocking open for writing succeeds exactly while it waits.
+    fifo.reset(::openat(dir.fd(), kExecFifo, O_RDWR | O_CLOEXEC));
+    if (!fifo) throw_errno("open exec fifo");
+  }
 
   HookOutput hook_output = open_hook_output(bundle.spec, bundle.dir);
   runtime::LaunchRequest launch;
@@ -139,8 +152,12 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   launch.seccomp_cache_dir = linux::seccomp_cache_dir(root);
   launch.join_cgroup = [&cgroup](pid_t pid) { cgroup->add_process(pid); };
   launch.cgroup_fd = cgroup->dir_fd();
+  launch.cgroup_mount = cgroup_mount_plan(*cgroup, bundle.spec);
   launch.runtime_hooks = [&](pid_t pid) {
     rec.pid = pid;
+    rec.pid_start_time = state::process_start_time(pid);
+    // Before the hooks, which may take long (see the first write above).
+    if (!has_cgroup) dir.write(rec);
     std::string json = oci_state_json(rec, "creating");
     const auto& hooks = bundle.spec.hooks;
     run_hooks("prestart", hooks.prestart, json, hook_output.io());
@@ -153,8 +170,10 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   if (rec.cgroup_manager != "disabled") rec.cgroup = cgroup->to_state();
   console.reset();
 
-  rec.pid = init.pid;
-  rec.pid_start_time = state::process_start_time(init.pid);
+  if (rec.pid != init.pid) {
+    rec.pid = init.pid;
+    rec.pid_start_time = state::process_start_time(init.pid);
+  }
   // The final record is written while failure still removes the state dir
   // and cgroup: a run's container is "running" from here (it starts next).
   rec.status = foreground ? "running" : "created";

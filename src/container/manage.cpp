@@ -73,10 +73,9 @@ void signal_init(const state::Record& rec, int sig) {
     throw_errno("kill container " + quote(rec.id));
 }
 
-void kill_record(const state::Record& rec, int sig, bool all) {
-  std::string status = current_status(rec);
-  if (status == "stopped" || status == "creating")
-    throw Error(kNotRunning, ESRCH);
+// Signals the container's processes without looking at its status (kill and
+// delete check it first).
+void signal_processes(const state::Record& rec, int sig, bool all) {
   if (!all) {
     signal_init(rec, sig);
     return;
@@ -94,6 +93,13 @@ void kill_record(const state::Record& rec, int sig, bool all) {
     else
       ::kill(pid, sig);
   }
+}
+
+void kill_record(const state::Record& rec, int sig, bool all) {
+  std::string status = current_status(rec);
+  if (status == "stopped" || status == "creating")
+    throw Error(kNotRunning, ESRCH);
+  signal_processes(rec, sig, all);
 }
 
 bool wait_stopped(const state::Record& rec, std::chrono::milliseconds limit) {
@@ -268,15 +274,23 @@ void remove(const GlobalOptions& global, const std::string& id, bool force) {
   }
   state::Record rec = dir.read();
   std::string status = current_status(rec);
-  if (status == "running" || status == "paused") {
+  // The creator holds the lock we now have until its record is final: a
+  // record still "creating" means it was killed mid-create. Its cgroup and
+  // init (if it got that far) may be left; they go now, force or not.
+  const bool aborted = rec.status == "creating";
+  if (!aborted && (status == "running" || status == "paused")) {
     if (!force)
       throw Error("container " + quote(id) + " is " + status +
                       ": stop it first or use --force",
                   EBUSY);
   }
-  if (status != "stopped") {
+  if (aborted || status != "stopped") {
     try {
-      kill_record(rec, SIGKILL, true);
+      if (aborted && rec.pid > 0 && !state::process_alive(rec.pid, rec.pid_start_time)) {
+        // Only the cgroup can hold what is left; destroy() below kills it.
+      } else {
+        signal_processes(rec, SIGKILL, true);
+      }
     } catch (const Error& e) {
       log::debug(e.what());
     }

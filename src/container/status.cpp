@@ -8,6 +8,11 @@
 namespace urun::container {
 
 std::string current_status(const state::Record& record) {
+  // A create whose runtime died (killed mid-create) never finishes: whatever
+  // it left is stopped, and `delete` cleans it up.
+  if (record.status == "creating" && record.creator_pid > 0 &&
+      !state::process_alive(record.creator_pid, record.creator_start_time))
+    return "stopped";
   if (record.pid <= 0) return "creating";
   if (!state::process_alive(record.pid, record.pid_start_time)) return "stopped";
   if (record.status == "creating") return record.status;

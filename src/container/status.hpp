@@ -9,6 +9,7 @@
 namespace urun::container {
 
 // "creating" | "created" | "running" | "stopped" (| "paused" with a freezer).
+// A "creating" record whose creator is gone is "stopped".
 std::string current_status(const state::Record& record);
 
 // The OCI state object: ociVersion, id, status, pid, bundle, annotations,

@@ -12,12 +12,9 @@
 #include <cstring>
 
 #include "common/error.hpp"
+#include "linux/cgroup_mount.hpp"
 #include "linux/path.hpp"
 #include "linux/systemd_cgroup_v1_mount.hpp"
-
-#ifndef CGROUP2_SUPER_MAGIC
-#define CGROUP2_SUPER_MAGIC 0x63677270
-#endif
 
 namespace urun::linux {
 namespace {
@@ -178,28 +175,6 @@ Target prepare_target(int root_fd, const std::string &dest, bool is_dir, const s
   t.fd.reset(::openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
   if (!t.fd) throw_errno(what);
   return t;
-}
-
-void apply_propagation(int mounted_fd, const MountOptions &opts, const std::string &what) {
-  std::string target = fd_path(mounted_fd);
-  for (unsigned long p : opts.propagation) {
-    if (::mount(nullptr, target.c_str(), nullptr, p, nullptr) < 0) {
-      throw_errno(what + ": set propagation");
-    }
-  }
-}
-
-void apply_recursive_attrs(int mounted_fd, uint64_t set, uint64_t clr, const std::string &what) {
-  if (set == 0 && clr == 0) return;
-  struct mount_attr attr = {};
-  attr.attr_set = set;
-  attr.attr_clr = clr;
-  if (sys_mount_setattr(mounted_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr) < 0) {
-    if (errno == ENOSYS) {
-      throw Error(what + ": recursive mount options need mount_setattr (Linux 5.12)", ENOSYS);
-    }
-    throw_errno(what + ": set recursive mount attributes");
-  }
 }
 
 // The fresh-mount flags: propagation and bind bits are separate calls.
@@ -370,84 +345,16 @@ void bind_host_fallback(const std::string &host_path, const Target &target, unsi
   if (flags & kPerMountFlags) remount_bind(mounted.get(), flags, ctx.in_user_ns, what);
 }
 
-// A v1 or hybrid host: a tmpfs holding a read-only bind of each host
-// hierarchy (and the co-mount links such as cpu -> cpu,cpuacct).
-void mount_cgroup_v1(const Target &target, const MountOptions &opts, const MountContext &ctx,
-                     const std::string &what) {
-  const bool ro = !(opts.clear_flags & MS_RDONLY);
-  const unsigned long base = MS_NOSUID | MS_NODEV | MS_NOEXEC;
-  do_mount("tmpfs", target.fd.get(), "tmpfs", base, "mode=755", what);
-  UniqueFd mounted = target.mounted(what);
-  UniqueFd mounted_dir(::openat(mounted.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  UniqueFd host(::open("/sys/fs/cgroup", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!mounted_dir || !host) throw_errno(what + ": open /sys/fs/cgroup");
-  struct stat host_st;
-  if (::fstat(host.get(), &host_st) < 0) throw_errno(what);
-  DIR *d = ::fdopendir(::fcntl(host.get(), F_DUPFD_CLOEXEC, 0));
-  if (d == nullptr) throw_errno(what + ": read /sys/fs/cgroup");
-  struct Closer {
-    DIR *d;
-    ~Closer() { ::closedir(d); }
-  } closer{d};
-  while (struct dirent *ent = ::readdir(d)) {
-    const char *name = ent->d_name;
-    if (name[0] == '.') continue;
-    struct stat st;
-    if (::fstatat(host.get(), name, &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
-    const std::string sub_what = what + ": " + quote(std::string("/sys/fs/cgroup/") + name);
-    if (S_ISLNK(st.st_mode)) {
-      char link[PATH_MAX];
-      ssize_t n = ::readlinkat(host.get(), name, link, sizeof link - 1);
-      if (n < 0) continue;
-      link[n] = '\0';
-      if (::symlinkat(link, mounted_dir.get(), name) < 0) throw_errno(sub_what + ": symlink");
-      continue;
-    }
-    // Only hierarchies (their own filesystem) are bound; plain directories are
-    // skipped.
-    if (!S_ISDIR(st.st_mode) || st.st_dev == host_st.st_dev) continue;
-    if (::mkdirat(mounted_dir.get(), name, 0755) < 0) throw_errno(sub_what + ": mkdir");
-    Target sub;
-    sub.entry.dir.reset(::fcntl(mounted_dir.get(), F_DUPFD_CLOEXEC, 0));
-    sub.entry.name = name;
-    sub.fd.reset(::openat(mounted_dir.get(), name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
-    UniqueFd src(::openat(host.get(), name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!sub.fd || !src || !sub.entry.dir) throw_errno(sub_what);
-    do_mount(fd_path(src.get()), sub.fd.get(), nullptr, MS_BIND, "", sub_what);
-    UniqueFd bound = sub.mounted(sub_what);
-    remount_bind(bound.get(), base | (ro ? MS_RDONLY : 0), ctx.in_user_ns, sub_what);
-  }
-  if (ro) remount_bind(mounted.get(), base | MS_RDONLY, ctx.in_user_ns, what);
-  apply_propagation(mounted.get(), opts, what);
-}
-
-void mount_cgroup(const MountOptions &opts, const MountContext &ctx, const Target &target,
-                  const std::string &what) {
-  struct statfs host;
-  if (::statfs("/sys/fs/cgroup", &host) < 0) throw_errno(what + ": statfs /sys/fs/cgroup");
-  if (host.f_type != CGROUP2_SUPER_MAGIC) return mount_cgroup_v1(target, opts, ctx, what);
-  // Unified host: "cgroup" in the spec means cgroup2 here, as crun does.
-  std::string t = fd_path(target.fd.get());
-  if (::mount("cgroup2", t.c_str(), "cgroup2", mount_flags(opts),
-              opts.data.empty() ? nullptr : opts.data.c_str()) == 0) {
-    UniqueFd mounted = target.mounted(what);
-    apply_propagation(mounted.get(), opts, what);
-    apply_recursive_attrs(mounted.get(), opts.attr_set, opts.attr_clr, what);
-    return;
-  }
-  // No cgroup namespace of our own, or no privileges: show the host's hierarchy
-  // instead.
-  if (errno != EPERM && errno != EBUSY) throw_errno(what);
-  bind_host_fallback("/sys/fs/cgroup", target, mount_flags(opts), ctx, what);
-}
-
 void mount_filesystem(const spec::Mount &m, const MountOptions &opts, const MountContext &ctx,
                       const std::string &dest, const std::string &what) {
   Target target = prepare_target(ctx.root_fd, dest, true, what);
   const std::string &type = m.type;
   if (!ctx.systemd_cgroup_v1.empty() && dest == clean_path(ctx.systemd_cgroup_v1))
     return mount_systemd_cgroup_v1(target.fd.get(), mount_flags(opts), what);
-  if (type == "cgroup" || type == "cgroup2") return mount_cgroup(opts, ctx, target, what);
+  if (type == "cgroup" || type == "cgroup2") {
+    CgroupMountTarget where{target.entry.dir.get(), target.entry.name, target.fd.get()};
+    return mount_cgroup_tree(opts, ctx, where, what);
+  }
 
   const std::string source = m.source.empty() ? type : m.source;
   UniqueFd covered;
@@ -518,6 +425,28 @@ void mount_filesystem(const spec::Mount &m, const MountOptions &opts, const Moun
 }
 
 }  // namespace
+
+void apply_propagation(int mounted_fd, const MountOptions &opts, const std::string &what) {
+  std::string target = fd_path(mounted_fd);
+  for (unsigned long p : opts.propagation) {
+    if (::mount(nullptr, target.c_str(), nullptr, p, nullptr) < 0) {
+      throw_errno(what + ": set propagation");
+    }
+  }
+}
+
+void apply_recursive_attrs(int mounted_fd, uint64_t set, uint64_t clr, const std::string &what) {
+  if (set == 0 && clr == 0) return;
+  struct mount_attr attr = {};
+  attr.attr_set = set;
+  attr.attr_clr = clr;
+  if (sys_mount_setattr(mounted_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr) < 0) {
+    if (errno == ENOSYS) {
+      throw Error(what + ": recursive mount options need mount_setattr (Linux 5.12)", ENOSYS);
+    }
+    throw_errno(what + ": set recursive mount attributes");
+  }
+}
 
 unsigned long propagation_flags(std::string_view name) {
   for (const auto &p : kPropagationOptions) {

@@ -47,6 +47,8 @@ MountOptions parse_mount_options(const std::vector<std::string> &options);
 // one.
 unsigned long propagation_flags(std::string_view name);
 
+struct CgroupMountPlan;  // linux/cgroup_mount.hpp
+
 // What mount_one needs to know about the container and where it is.
 struct MountContext {
   int root_fd = -1;         // O_PATH fd of the rootfs (after it was bound onto itself)
@@ -54,6 +56,9 @@ struct MountContext {
   bool rootless = false;    // no privileges on the host at all
   bool new_net_ns = false;  // sysfs can be mounted only with our own network namespace
   bool new_cgroup_ns = false;
+  // What a `cgroup` mount shows (linux/cgroup_mount.hpp); null: nothing known,
+  // the runtime's own cgroups are shown.
+  const CgroupMountPlan *cgroup = nullptr;
   // For an `idmap` bind mount: the detached, id-mapped tree the parent made
   // (linux/idmap_mount.hpp); -1 otherwise.
   int idmapped_tree_fd = -1;
@@ -67,6 +72,12 @@ struct MountContext {
 // applies remount flags, propagation and recursive attributes. Throws
 // Error("mount `src` on `dest`: reason").
 void mount_one(const spec::Mount &mount, const MountContext &context);
+
+// The option's propagation changes, in order, on the mount at mounted_fd.
+void apply_propagation(int mounted_fd, const MountOptions &opts, const std::string &what);
+// mount_setattr(AT_RECURSIVE) with the r$FLAG attributes; nothing when both
+// are 0.
+void apply_recursive_attrs(int mounted_fd, uint64_t set, uint64_t clr, const std::string &what);
 
 // The MS_* flags of the mount holding `fd` that a bind remount must repeat
 // (nosuid, nodev, noexec, rdonly and the atime mode), read with fstatvfs. In

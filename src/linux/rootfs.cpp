@@ -152,6 +152,7 @@ void prepare_rootfs(const spec::Spec &spec, const RootfsOptions &options) {
   context.new_net_ns = options.new_net_ns;
   context.new_cgroup_ns = options.new_cgroup_ns;
   if (const auto *v1 = spec.annotation(kForceCgroupV1Annotation)) context.systemd_cgroup_v1 = *v1;
+  context.cgroup = &options.cgroup;
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
     context.idmapped_tree_fd =
         i < options.idmapped_tree_fds.size() ? options.idmapped_tree_fds[i] : -1;

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "linux/cgroup_mount.hpp"
 #include "spec/spec.hpp"
 
 namespace urun::linux {
@@ -14,6 +15,8 @@ struct RootfsOptions {
   bool new_user_ns = false; // a user namespace was created for the container
   bool new_net_ns = false;  // sysfs can be mounted only with a network namespace of our own
   bool new_cgroup_ns = false;
+  // Which cgroup a `cgroup` mount shows per hierarchy (the parent's plan).
+  CgroupMountPlan cgroup;
   // Per spec mount (same index): the parent's id-mapped tree fd, or -1.
   std::vector<int> idmapped_tree_fds;
 };

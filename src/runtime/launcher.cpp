@@ -183,6 +183,7 @@ LaunchedInit launch(const LaunchRequest& req) {
   plan.rootfs.new_user_ns = ns.new_user;
   plan.rootfs.new_net_ns = ns.new_net;
   plan.rootfs.new_cgroup_ns = ns.new_cgroup;
+  plan.rootfs.cgroup = req.cgroup_mount;
   plan.channel = &child_end;
   plan.start_fifo_fd = req.start_fifo_fd;
   plan.foreground = req.foreground;

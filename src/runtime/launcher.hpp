@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/child_guard.hpp"
+#include "linux/cgroup_mount.hpp"
 #include "runtime/sync_channel.hpp"
 #include "spec/spec.hpp"
 
@@ -38,6 +39,8 @@ struct LaunchRequest {
   // A cgroup v2 directory to clone the init straight into (CLONE_INTO_CGROUP); when
   // that works join_cgroup is not called. -1: none (v1, disabled).
   int cgroup_fd = -1;
+  // What the container's /sys/fs/cgroup shows (only read with a cgroup mount).
+  linux::CgroupMountPlan cgroup_mount;
   // Runs prestart + createRuntime hooks for the init `pid`; returns the
   // state JSON handed to createContainer/startContainer hooks.
   std::function<std::string(pid_t pid)> runtime_hooks;

@@ -98,6 +98,10 @@ std::string to_json_text(const Record& r) {
       {"helperPids", r.helper_pids},
       {"detached", r.detached},
   };
+  if (r.creator_pid > 0) {
+    j["creatorPid"] = r.creator_pid;
+    j["creatorStartTime"] = r.creator_start_time;
+  }
   // The OCI state marks annotations optional; leave the key out when empty.
   if (!r.annotations.empty()) j["annotations"] = r.annotations;
   if (r.cgroup.is_object()) j["cgroup"] = r.cgroup;
@@ -132,6 +136,8 @@ Record from_json_text(std::string_view text, const std::string& what) {
   in.string("cgroupPath", r.cgroup_path);
   in.pids("helperPids", r.helper_pids);
   in.boolean("detached", r.detached);
+  in.integer("creatorPid", r.creator_pid);
+  in.integer("creatorStartTime", r.creator_start_time);
   if (auto it = j.find("cgroup"); it != j.end() && it->is_object()) r.cgroup = *it;
   return r;
 }

@@ -57,6 +57,11 @@ struct Record {
   // (paths per hierarchy on v1). Null when the container has no cgroup.
   nlohmann::json cgroup;
   std::vector<pid_t> helper_pids;  // e.g. slirp4netns
+  // The runtime process that wrote the "creating" record, and its start time:
+  // once it is gone while the record still says "creating", the create was
+  // aborted (the runtime was killed) and the container counts as stopped.
+  pid_t creator_pid = 0;
+  uint64_t creator_start_time = 0;
   bool detached = true;            // created by `create` (vs foreground `run`)
   std::map<std::string, std::string> annotations;
 };

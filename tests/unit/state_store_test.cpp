@@ -325,6 +325,8 @@ Record sample_record() {
   r.helper_pids = {77, 78};
   r.detached = false;
   r.annotations = {{"org.example/a", "1"}, {"b", "two words"}};
+  r.creator_pid = 4200;
+  r.creator_start_time = 123456789000ULL;
   return r;
 }
 
@@ -347,6 +349,8 @@ void expect_same(const Record& a, const Record& b) {
   EXPECT_EQ(a.helper_pids, b.helper_pids);
   EXPECT_EQ(a.detached, b.detached);
   EXPECT_EQ(a.annotations, b.annotations);
+  EXPECT_EQ(a.creator_pid, b.creator_pid);
+  EXPECT_EQ(a.creator_start_time, b.creator_start_time);
 }
 
 TEST(StateRecord, JsonRoundTripAndOciKeys) {
@@ -365,6 +369,8 @@ TEST(StateRecord, JsonRoundTripAndOciKeys) {
   EXPECT_EQ(j["cgroupManager"], "systemd");
   EXPECT_EQ(j["helperPids"], nlohmann::json::array({77, 78}));
   EXPECT_EQ(j["ownerUid"], 1000);
+  EXPECT_EQ(j["creatorPid"], 4200);
+  EXPECT_EQ(j["creatorStartTime"], 123456789000ULL);
 }
 
 TEST(StateRecord, EmptyAnnotationsAreOmitted) {
