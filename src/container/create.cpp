@@ -235,6 +235,7 @@ int run(const GlobalOptions& global, const CreateRequest& request, bool detach) 
     ::sigprocmask(SIG_SETMASK, &old, nullptr);
     return 0;
   }
+  c.dir.unlock();
   // The init reports an exec failure on the channel before exiting; success
   // closes the channel (close-on-exec) without a word.
   int status = c.init.terminal
@@ -251,6 +252,8 @@ int run(const GlobalOptions& global, const CreateRequest& request, bool detach) 
   } catch (const Error&) {
     // EOF: the process was exec'd.
   }
+  // A `delete` from elsewhere already removed the cgroup and ran poststop.
+  if (!c.dir.relock()) return status;
   // Whatever the init left running in its cgroup goes with it.
   try {
     c.cgroup->destroy();

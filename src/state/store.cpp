@@ -247,6 +247,13 @@ bool ContainerDir::has_record() const {
   return ::fstatat(dir_fd_.get(), kStateFile, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
+void ContainerDir::unlock() const { ::flock(dir_fd_.get(), LOCK_UN); }
+
+bool ContainerDir::relock() const {
+  lock_fd(dir_fd_.get(), true, id_);
+  return !is_unlinked(dir_fd_.get(), id_);
+}
+
 void ContainerDir::remove() {
   UniqueFd parent;
   std::string name = id_;

@@ -112,6 +112,12 @@ class ContainerDir {
   // ContainerDir is destroyed, so a command waiting on it then sees that the
   // directory was unlinked and reports that the container does not exist.
   void remove();
+  // A foreground `run` lets go of the lock while its process runs, so that
+  // `kill`, `delete --force`, `pause` and `exec` from elsewhere are not held
+  // up, and takes it back afterwards. relock() is false when the container was
+  // deleted meanwhile (its directory is gone: nothing is left to clean up).
+  void unlock() const;
+  bool relock() const;
 
  private:
   std::string id_;

@@ -146,6 +146,26 @@ TEST_P(Lifecycle, RunKilledBySignalReturns128PlusSignal) {
   EXPECT_EQ(r.exit_code, 128 + SIGKILL) << r.describe();
 }
 
+// A foreground run must not hold the container's lock while its process runs: a
+// `delete --force` from another shell ends it at once (it used to wait for the run).
+TEST_P(Lifecycle, DeleteForceEndsAForegroundRun) {
+  Bundle b = make_bundle();
+  b.set_args({"sleep", "1000"});
+  b.save();
+  Proc p = rt().spawn({"run", "--bundle", b.dir, "fgdel"});
+  ASSERT_EQ(rt().wait_status("fgdel", "running"), "running");
+  auto t0 = std::chrono::steady_clock::now();
+  Result d = rt().run({"delete", "--force", "fgdel"}, RunOptions{.timeout = std::chrono::seconds(5)});
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(d.exit_code, 0) << d.describe();
+  EXPECT_LT(took, std::chrono::seconds(3));
+  Result r = p.wait();
+  EXPECT_EQ(r.exit_code, 128 + SIGKILL) << r.describe();
+  EXPECT_TRUE(r.err.empty()) << r.describe();  // the run found the container gone, quietly
+  EXPECT_TRUE(state_entries().empty());
+  EXPECT_TRUE(wait_no_leftovers().empty());
+}
+
 TEST_P(Lifecycle, RunDetach) {
   Bundle b = make_bundle();
   b.set_args({"sleep", "1000"});
