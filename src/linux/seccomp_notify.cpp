@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
+#include "common/fd_passing.hpp"
 #include "common/unique_fd.hpp"
 #include "version.hpp"
 
@@ -37,24 +38,10 @@ void send_seccomp_listener(const std::string& listener_path, int listener_fd,
   if (::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) throw_errno(what);
 
   // The spec allows several sendmsg calls; the fd travels with the first.
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   size_t done = 0;
   while (done < process_state.size()) {
     iovec iov{const_cast<char*>(process_state.data()) + done, process_state.size() - done};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    if (done == 0) {
-      msg.msg_control = control;
-      msg.msg_controllen = sizeof control;
-      cmsghdr* c = CMSG_FIRSTHDR(&msg);
-      c->cmsg_level = SOL_SOCKET;
-      c->cmsg_type = SCM_RIGHTS;
-      c->cmsg_len = CMSG_LEN(sizeof(int));
-      std::memcpy(CMSG_DATA(c), &listener_fd, sizeof(int));
-    }
-    ssize_t n = ::sendmsg(sock.get(), &msg, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
+    ssize_t n = send_with_fd(sock.get(), &iov, 1, done == 0 ? listener_fd : -1);
     if (n <= 0) throw_errno(what, n == 0 ? EPIPE : errno);
     done += static_cast<size_t>(n);
   }

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "common/error.hpp"
+#include "common/fd_passing.hpp"
 
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)
@@ -113,22 +114,7 @@ UniqueFd connect_console_socket(const std::string& path, int min_fd) {
 void send_console_fd(int socket, int master) {
   static constexpr char kName[] = "/dev/ptmx";
   iovec iov{const_cast<char*>(kName), sizeof kName - 1};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &master, sizeof(int));
-  ssize_t n;
-  do {
-    n = ::sendmsg(socket, &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) throw_errno("send the pty master to the console socket");
+  if (send_with_fd(socket, &iov, 1, master) < 0) throw_errno("send the pty master to the console socket");
 }
 
 RawMode::RawMode(int fd) : fd_(fd) {

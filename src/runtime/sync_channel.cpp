@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/fd_passing.hpp"
 
 namespace urun::runtime {
 namespace {
@@ -35,24 +36,7 @@ bool send_frame(int sock, Msg type, std::string_view payload, int32_t err, int f
   Header h{static_cast<uint32_t>(type), err};
   if (payload.size() > kMaxFrame - sizeof h) payload = payload.substr(0, kMaxFrame - sizeof h);
   iovec iov[2] = {{&h, sizeof h}, {const_cast<char*>(payload.data()), payload.size()}};
-  msghdr msg{};
-  msg.msg_iov = iov;
-  msg.msg_iovlen = payload.empty() ? 1 : 2;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  if (fd >= 0) {
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  }
-  for (;;) {
-    ssize_t n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
-    if (n >= 0) return true;
-    if (errno != EINTR) return false;
-  }
+  return send_with_fd(sock, iov, payload.empty() ? 1 : 2, fd) >= 0;
 }
 
 }  // namespace
