@@ -97,6 +97,7 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   rec.cgroup_path = cgroup->path();
   if (rec.cgroup_manager != "disabled") rec.cgroup = cgroup->to_state();
   rec.detached = detach;
+  rec.poststart_hooks = !bundle.spec.hooks.poststart.empty();
   rec.annotations = bundle.spec.annotations;
   rec.creator_pid = ::getpid();
   rec.creator_start_time = state::process_start_time(rec.creator_pid);
@@ -284,6 +285,7 @@ void start(const GlobalOptions& global, const std::string& id) {
   rec.status = "running";
   dir.write(rec);
 
+  if (!rec.poststart_hooks) return;
   auto text = fs::read_file_at(dir.fd(), kConfigCopy);
   if (!text) return;
   spec::Spec spec = spec::parse(*text);

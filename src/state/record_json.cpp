@@ -97,6 +97,7 @@ std::string to_json_text(const Record& r) {
       {"cgroupPath", r.cgroup_path},
       {"helperPids", r.helper_pids},
       {"detached", r.detached},
+      {"poststartHooks", r.poststart_hooks},
   };
   if (r.creator_pid > 0) {
     j["creatorPid"] = r.creator_pid;
@@ -136,6 +137,7 @@ Record from_json_text(std::string_view text, const std::string& what) {
   in.string("cgroupPath", r.cgroup_path);
   in.pids("helperPids", r.helper_pids);
   in.boolean("detached", r.detached);
+  in.boolean("poststartHooks", r.poststart_hooks);
   in.integer("creatorPid", r.creator_pid);
   in.integer("creatorStartTime", r.creator_start_time);
   if (auto it = j.find("cgroup"); it != j.end() && it->is_object()) r.cgroup = *it;

@@ -63,6 +63,9 @@ struct Record {
   pid_t creator_pid = 0;
   uint64_t creator_start_time = 0;
   bool detached = true;            // created by `create` (vs foreground `run`)
+  // Whether the config has poststart hooks, so that `start` reads and parses
+  // the config copy only when it must. True (look) in records without the key.
+  bool poststart_hooks = true;
   std::map<std::string, std::string> annotations;
 };
 

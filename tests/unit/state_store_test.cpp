@@ -324,6 +324,7 @@ Record sample_record() {
   r.cgroup_path = "/user.slice/urun-web.scope";
   r.helper_pids = {77, 78};
   r.detached = false;
+  r.poststart_hooks = false;
   r.annotations = {{"org.example/a", "1"}, {"b", "two words"}};
   r.creator_pid = 4200;
   r.creator_start_time = 123456789000ULL;
@@ -348,6 +349,7 @@ void expect_same(const Record& a, const Record& b) {
   EXPECT_EQ(a.cgroup_path, b.cgroup_path);
   EXPECT_EQ(a.helper_pids, b.helper_pids);
   EXPECT_EQ(a.detached, b.detached);
+  EXPECT_EQ(a.poststart_hooks, b.poststart_hooks);
   EXPECT_EQ(a.annotations, b.annotations);
   EXPECT_EQ(a.creator_pid, b.creator_pid);
   EXPECT_EQ(a.creator_start_time, b.creator_start_time);
@@ -371,6 +373,7 @@ TEST(StateRecord, JsonRoundTripAndOciKeys) {
   EXPECT_EQ(j["ownerUid"], 1000);
   EXPECT_EQ(j["creatorPid"], 4200);
   EXPECT_EQ(j["creatorStartTime"], 123456789000ULL);
+  EXPECT_EQ(j["poststartHooks"], false);
 }
 
 TEST(StateRecord, EmptyAnnotationsAreOmitted) {
@@ -388,6 +391,7 @@ TEST(StateRecord, MissingOptionalKeysDefaultAndUnknownKeysIgnored) {
   EXPECT_EQ(r.status, "stopped");
   EXPECT_EQ(r.pid, 0);
   EXPECT_TRUE(r.detached);
+  EXPECT_TRUE(r.poststart_hooks);  // unknown: start looks at the config
   EXPECT_FALSE(r.rootless);
   EXPECT_TRUE(r.helper_pids.empty());
 }
