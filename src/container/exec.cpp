@@ -32,40 +32,32 @@ namespace {
 
 std::optional<uint32_t> parse_id(std::string_view text) {
   uint32_t value = 0;
-  if (text.empty() || text.size() > 10)
-    return std::nullopt;
-  auto [end, ec] =
-      std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size())
-    return std::nullopt;
+  if (text.empty() || text.size() > 10) return std::nullopt;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
   // (uid_t)-1 means "unchanged" to setresuid: never a real id.
-  if (value == UINT32_MAX)
-    return std::nullopt;
+  if (value == UINT32_MAX) return std::nullopt;
   return value;
 }
 
 // "UID" or "UID:GID", numbers only (no names: the container's /etc/passwd is
 // not ours to read). A bare UID runs with gid 0, as in crun and runc.
-void apply_user_option(const std::string &text, spec::User &user) {
+void apply_user_option(const std::string& text, spec::User& user) {
   size_t colon = text.find(':');
   auto uid = parse_id(std::string_view(text).substr(0, colon));
   std::optional<uint32_t> gid = 0;
-  if (colon != std::string::npos)
-    gid = parse_id(std::string_view(text).substr(colon + 1));
-  if (!uid || !gid)
-    throw Error("invalid --user " + quote(text) + ": expected UID[:GID]",
-                EINVAL);
+  if (colon != std::string::npos) gid = parse_id(std::string_view(text).substr(colon + 1));
+  if (!uid || !gid) throw Error("invalid --user " + quote(text) + ": expected UID[:GID]", EINVAL);
   user.uid = *uid;
   user.gid = *gid;
 }
 
-void apply_env_option(const std::string &kv, std::vector<std::string> &env) {
+void apply_env_option(const std::string& kv, std::vector<std::string>& env) {
   size_t eq = kv.find('=');
   if (eq == std::string::npos || eq == 0)
     throw Error("invalid --env " + quote(kv) + ": expected KEY=VALUE", EINVAL);
-  std::string_view key(kv.data(),
-                       eq + 1); // with '=': "FOO" must not match "FOOBAR="
-  for (auto &e : env) {
+  std::string_view key(kv.data(), eq + 1);  // with '=': "FOO" must not match "FOOBAR="
+  for (auto& e : env) {
     if (std::string_view(e).starts_with(key)) {
       e = kv;
       return;
@@ -74,92 +66,76 @@ void apply_env_option(const std::string &kv, std::vector<std::string> &env) {
   env.push_back(kv);
 }
 
-void add_capability(std::vector<std::string> &set, const std::string &name) {
-  for (const auto &have : set)
-    if (linux::capability_from_name(have) == linux::capability_from_name(name))
-      return;
+void add_capability(std::vector<std::string>& set, const std::string& name) {
+  for (const auto& have : set)
+    if (linux::capability_from_name(have) == linux::capability_from_name(name)) return;
   set.push_back(name);
 }
 
 // "sys_admin" -> "CAP_SYS_ADMIN"; unknown names fail before anything runs.
-std::string capability_name(const std::string &text) {
+std::string capability_name(const std::string& text) {
   if (linux::capability_from_name(text) < 0)
-    throw Error("invalid --cap " + quote(text) + ": unknown capability",
-                EINVAL);
+    throw Error("invalid --cap " + quote(text) + ": unknown capability", EINVAL);
   std::string name;
   for (char c : text)
-    name.push_back(
-        static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    name.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
   return name.starts_with("CAP_") ? name : "CAP_" + name;
 }
 
-spec::Process read_process_file(const std::string &path) {
+spec::Process read_process_file(const std::string& path) {
   std::string text = fs::read_file(path);
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception &e) {
+  } catch (const nlohmann::json::exception& e) {
     throw Error("parse process file " + quote(path) + ": " + e.what(), EINVAL);
   }
   try {
     return spec::process_from_json(j);
-  } catch (Error &e) {
+  } catch (Error& e) {
     e.prepend("process file " + quote(path));
     throw;
   }
 }
 
 // The container's process with the command line's changes, or --process.
-spec::Process make_process(const ExecRequest &req, const spec::Spec &spec) {
+spec::Process make_process(const ExecRequest& req, const spec::Spec& spec) {
   spec::Process proc;
   if (!req.process_file.empty()) {
-    if (!req.args.empty())
-      throw Error("a command cannot be given together with --process", EINVAL);
+    if (!req.args.empty()) throw Error("a command cannot be given together with --process", EINVAL);
     proc = read_process_file(req.process_file);
   } else {
-    if (spec.process)
-      proc = *spec.process;
+    if (spec.process) proc = *spec.process;
     proc.args = req.args;
     proc.terminal = req.tty;
     // The init's adjustment is inherited by its children; the exec'd process
     // inherits urun's and the kernel keeps it within the container's limits.
     proc.oom_score_adj.reset();
   }
-  if (proc.args.empty())
-    throw Error("no command given", EINVAL);
+  if (proc.args.empty()) throw Error("no command given", EINVAL);
   // Conmon passes both --process and --tty: either asks for a terminal.
-  if (req.tty)
-    proc.terminal = true;
-  for (const auto &kv : req.env)
-    apply_env_option(kv, proc.env);
+  if (req.tty) proc.terminal = true;
+  for (const auto& kv : req.env) apply_env_option(kv, proc.env);
   if (!req.cwd.empty()) {
     if (!req.cwd.starts_with('/'))
-      throw Error("invalid --cwd " + quote(req.cwd) +
-                      ": must be an absolute path",
-                  EINVAL);
+      throw Error("invalid --cwd " + quote(req.cwd) + ": must be an absolute path", EINVAL);
     proc.cwd = req.cwd;
   }
-  if (!req.user.empty())
-    apply_user_option(req.user, proc.user);
+  if (!req.user.empty()) apply_user_option(req.user, proc.user);
   if (!req.caps.empty()) {
-    if (!proc.capabilities)
-      proc.capabilities.emplace();
-    for (const auto &text : req.caps) {
+    if (!proc.capabilities) proc.capabilities.emplace();
+    for (const auto& text : req.caps) {
       std::string name = capability_name(text);
-      for (auto *set :
-           {&proc.capabilities->bounding, &proc.capabilities->effective,
-            &proc.capabilities->permitted})
+      for (auto* set : {&proc.capabilities->bounding, &proc.capabilities->effective,
+                        &proc.capabilities->permitted})
         add_capability(*set, name);
     }
   }
-  if (req.no_new_privs)
-    proc.no_new_privileges = true;
+  if (req.no_new_privs) proc.no_new_privileges = true;
   // Not enforced by urun yet (no LSM support): kept on the process so a later
   // LSM module applies them like the init's.
-  if (!req.apparmor.empty())
-    proc.apparmor_profile = req.apparmor;
-  if (!req.process_label.empty())
-    proc.selinux_label = req.process_label;
+  if (!req.apparmor.empty()) proc.apparmor_profile = req.apparmor;
+  if (!req.process_label.empty()) proc.selinux_label = req.process_label;
   return proc;
 }
 
@@ -168,22 +144,19 @@ spec::Process make_process(const ExecRequest &req, const spec::Spec &spec) {
 // the sub-cgroup in every hierarchy where it exists below the container's
 // cgroup there (read from the init's /proc/<pid>/cgroup, so any manager's
 // layout is followed); it must exist in at least one.
-std::vector<std::string> sub_cgroup_dirs(const cgroups::Manager &cgroup,
-                                         pid_t init, const std::string &sub) {
+std::vector<std::string> sub_cgroup_dirs(const cgroups::Manager& cgroup, pid_t init,
+                                         const std::string& sub) {
   std::string_view rest = sub;
   while (!rest.empty()) {
     size_t slash = rest.find('/');
     std::string_view part = rest.substr(0, slash);
     if (part == "..")
-      throw Error("--cgroup " + quote(sub) + ": leaves the container's cgroup",
-                  EINVAL);
-    rest = slash == std::string_view::npos ? std::string_view()
-                                           : rest.substr(slash + 1);
+      throw Error("--cgroup " + quote(sub) + ": leaves the container's cgroup", EINVAL);
+    rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
   }
   if (cgroup.kind() == "disabled")
-    throw Error("--cgroup " + quote(sub) + ": the container has no cgroup",
-                EINVAL);
-  auto is_dir = [](const std::string &dir) {
+    throw Error("--cgroup " + quote(sub) + ": the container has no cgroup", EINVAL);
+  auto is_dir = [](const std::string& dir) {
     struct stat st {};
     return ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
   };
@@ -191,31 +164,25 @@ std::vector<std::string> sub_cgroup_dirs(const cgroups::Manager &cgroup,
   std::vector<std::string> dirs;
   if (cgroups::detect_layout(root) == cgroups::Layout::unified) {
     std::string dir = root + cgroup.path() + "/" + sub;
-    if (is_dir(dir))
-      dirs.push_back(dir);
+    if (is_dir(dir)) dirs.push_back(dir);
   } else {
-    auto paths = cgroups::parse_proc_cgroup(
-        fs::read_file("/proc/" + std::to_string(init) + "/cgroup"));
-    for (const auto &h : cgroups::list_hierarchies(root)) {
+    auto paths =
+        cgroups::parse_proc_cgroup(fs::read_file("/proc/" + std::to_string(init) + "/cgroup"));
+    for (const auto& h : cgroups::list_hierarchies(root)) {
       auto it = paths.find(cgroups::proc_cgroup_key(h));
-      if (it == paths.end())
-        continue;
-      std::string dir = root + "/" + h.name +
-                        (it->second == "/" ? "" : it->second) + "/" + sub;
-      if (is_dir(dir))
-        dirs.push_back(dir);
+      if (it == paths.end()) continue;
+      std::string dir = root + "/" + h.name + (it->second == "/" ? "" : it->second) + "/" + sub;
+      if (is_dir(dir)) dirs.push_back(dir);
     }
   }
   if (dirs.empty())
-    throw Error("--cgroup " + quote(sub) +
-                    ": no such sub-cgroup of the container",
-                ENOENT);
+    throw Error("--cgroup " + quote(sub) + ": no such sub-cgroup of the container", ENOENT);
   return dirs;
 }
 
-} // namespace
+}  // namespace
 
-int exec(const GlobalOptions &global, const ExecRequest &req) {
+int exec(const GlobalOptions& global, const ExecRequest& req) {
   state::validate_id(req.id);
   // Before urun opens anything (see ReservedFds).
   ReservedFds reserved(req.preserve_fds);
@@ -225,37 +192,31 @@ int exec(const GlobalOptions &global, const ExecRequest &req) {
     // The lock is held only to read: a long exec must not block kill or delete.
     state::StateStore store(state_root(global.root));
     state::ContainerDir dir = store.open(req.id, false);
-    if (!dir.has_record())
-      throw Error("container " + quote(req.id) + " is not running", ESRCH);
+    if (!dir.has_record()) throw Error("container " + quote(req.id) + " is not running", ESRCH);
     rec = dir.read();
     auto text = fs::read_file_at(dir.fd(), "config.json");
-    if (!text)
-      throw Error("read the container's config.json: missing", ENOENT);
+    if (!text) throw Error("read the container's config.json: missing", ENOENT);
     spec = spec::parse(*text);
   }
   spec::Process proc = make_process(req, spec);
   std::string status = current_status(rec);
-  // A created container's init is alive and its namespaces exist: crun execs
-  // there too.
-  if (status == "paused")
-    throw Error("container " + quote(req.id) + " is paused", EBUSY);
+  // A created container's init is alive and its namespaces exist: crun execs there too.
+  if (status == "paused") throw Error("container " + quote(req.id) + " is paused", EBUSY);
   if (status != "running" && status != "created")
     throw Error("container " + quote(req.id) + " is not running", ESRCH);
   std::unique_ptr<cgroups::Manager> cgroup = cgroup_of(rec);
-  std::vector<std::string> sub_dirs =
-      req.cgroup.empty() ? std::vector<std::string>{}
-                         : sub_cgroup_dirs(*cgroup, rec.pid, req.cgroup);
+  std::vector<std::string> sub_dirs = req.cgroup.empty()
+                                          ? std::vector<std::string>{}
+                                          : sub_cgroup_dirs(*cgroup, rec.pid, req.cgroup);
   // linux.seccomp is the container's: --process cannot change it (crun).
-  std::optional<linux::SeccompProgram> seccomp = linux::seccomp_for(
-      spec, linux::seccomp_cache_dir(state_root(global.root)));
+  std::optional<linux::SeccompProgram> seccomp =
+      linux::seccomp_for(spec, linux::seccomp_cache_dir(state_root(global.root)));
   if (proc.terminal && req.detach && req.console_socket.empty())
-    throw Error("use --console-socket with --detach when a terminal is used",
-                EINVAL);
+    throw Error("use --console-socket with --detach when a terminal is used", EINVAL);
   // Connected here, in our mount namespace (see create.cpp).
   UniqueFd console;
   if (proc.terminal && !req.console_socket.empty())
-    console =
-        linux::connect_console_socket(req.console_socket, 3 + req.preserve_fds);
+    console = linux::connect_console_socket(req.console_socket, 3 + req.preserve_fds);
 
   sigset_t set = forwarded_signals(), old;
   ::sigprocmask(SIG_BLOCK, &set, &old);
@@ -265,17 +226,14 @@ int exec(const GlobalOptions &global, const ExecRequest &req) {
   launch.preserve_fds = req.preserve_fds;
   launch.console_socket = console.get();
   launch.placeholder_fds = reserved.fds();
-  launch.keep_original_groups =
-      spec.annotation("run.oci.keep_original_groups") != nullptr;
+  launch.keep_original_groups = spec.annotation("run.oci.keep_original_groups") != nullptr;
   launch.seccomp = seccomp ? &*seccomp : nullptr;
-  if (seccomp && seccomp->notify)
-    launch.state_json = oci_state_json(rec, status);
+  if (seccomp && seccomp->notify) launch.state_json = oci_state_json(rec, status);
   launch.join_cgroup = [&](pid_t pid) {
     // Into the container's cgroup first: on v1 the hierarchies without the
     // sub-cgroup keep the process there, not in the caller's cgroups.
     cgroup->add_process(pid);
-    for (const auto &dir : sub_dirs)
-      fs::write_existing(dir + "/cgroup.procs", std::to_string(pid));
+    for (const auto& dir : sub_dirs) fs::write_existing(dir + "/cgroup.procs", std::to_string(pid));
   };
   runtime::ExecedProcess process = runtime::exec_in_container(launch);
   console.reset();
@@ -286,9 +244,8 @@ int exec(const GlobalOptions &global, const ExecRequest &req) {
     return 0;
   }
   if (process.terminal)
-    return wait_relaying_terminal(process.pid, process.terminal.get(), set,
-                                  "the exec'd process");
+    return wait_relaying_terminal(process.pid, process.terminal.get(), set, "the exec'd process");
   return wait_forwarding_signals(process.pid, set, "the exec'd process");
 }
 
-} // namespace urun::container
+}  // namespace urun::container

@@ -32,7 +32,7 @@ namespace {
 
 // What the forked children apply, all prepared before fork.
 struct ChildPlan {
-  const spec::Process *process = nullptr;
+  const spec::Process* process = nullptr;
   // User namespace first: joining the others needs the capabilities it grants
   // (a rootless caller has none in the host's namespaces).
   std::vector<std::pair<int, UniqueFd>> join;
@@ -41,39 +41,37 @@ struct ChildPlan {
   // one), outermost first: joined after the others, which belong to the
   // outer namespace and could no longer be joined from inside.
   std::vector<UniqueFd> inner_users;
-  UniqueFd root; // the init's root directory
+  UniqueFd root;  // the init's root directory
   int preserve_fds = 0;
-  UniqueFd console; // process.terminal: the connected console socket, if any
+  UniqueFd console;  // process.terminal: the connected console socket, if any
   std::vector<int> placeholder_fds;
   bool keep_groups = false;
-  const linux::SeccompProgram *seccomp = nullptr;
-  const SyncChannel *channel = nullptr; // the child's end
+  const linux::SeccompProgram* seccomp = nullptr;
+  const SyncChannel* channel = nullptr;  // the child's end
 };
 
-const SyncChannel *g_channel = nullptr;
+const SyncChannel* g_channel = nullptr;
 
 // Log lines from the children travel to the parent, which owns the log file.
 void channel_sink(log::Level level, std::string_view message) {
-  if (g_channel)
-    g_channel->send_log(level, message);
+  if (g_channel) g_channel->send_log(level, message);
 }
 
 // Same namespace as ours: joining it would be a no-op at best, and setns() of
 // our own user namespace fails with EINVAL.
-bool same_namespace(int fd, const char *name) {
+bool same_namespace(int fd, const char* name) {
   struct stat theirs {
   }, ours{};
   std::string own = std::string("/proc/self/ns/") + name;
-  if (::fstat(fd, &theirs) < 0 || ::stat(own.c_str(), &ours) < 0)
-    return false;
+  if (::fstat(fd, &theirs) < 0 || ::stat(own.c_str(), &ours) < 0) return false;
   return theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev;
 }
 
 bool same_inode(int a, int b) {
   struct stat sa {
   }, sb{};
-  return ::fstat(a, &sa) == 0 && ::fstat(b, &sb) == 0 &&
-         sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev;
+  return ::fstat(a, &sa) == 0 && ::fstat(b, &sb) == 0 && sa.st_ino == sb.st_ino &&
+         sa.st_dev == sb.st_dev;
 }
 
 // The user namespaces from just below ours down to `innermost` (the init's),
@@ -81,130 +79,109 @@ bool same_inode(int a, int b) {
 // namespace: the container's other namespaces belong to the outermost.
 std::vector<UniqueFd> user_namespace_chain(UniqueFd innermost) {
   UniqueFd own(::open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC));
-  if (!own)
-    throw_errno("open /proc/self/ns/user");
+  if (!own) throw_errno("open /proc/self/ns/user");
   std::vector<UniqueFd> chain;
   chain.push_back(std::move(innermost));
   for (;;) {
     UniqueFd parent(::ioctl(chain.back().get(), NS_GET_PARENT));
     // EPERM: the parent is outside our scope, i.e. we reached the top.
     if (!parent) {
-      if (errno == EPERM)
-        break;
+      if (errno == EPERM) break;
       throw_errno("find the parent of the container's user namespace");
     }
-    if (same_inode(parent.get(), own.get()))
-      break;
+    if (same_inode(parent.get(), own.get())) break;
     chain.push_back(std::move(parent));
   }
   std::reverse(chain.begin(), chain.end());
   return chain;
 }
 
-void open_namespaces(pid_t init, ChildPlan &plan) {
-  static constexpr int kOrder[] = {CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS,
-                                   CLONE_NEWNET,  CLONE_NEWPID, CLONE_NEWCGROUP,
-                                   CLONE_NEWTIME, CLONE_NEWNS};
+void open_namespaces(pid_t init, ChildPlan& plan) {
+  static constexpr int kOrder[] = {CLONE_NEWUSER, CLONE_NEWIPC,    CLONE_NEWUTS,  CLONE_NEWNET,
+                                   CLONE_NEWPID,  CLONE_NEWCGROUP, CLONE_NEWTIME, CLONE_NEWNS};
   const std::string base = "/proc/" + std::to_string(init) + "/ns/";
   for (int flag : kOrder) {
-    const char *name = linux::namespace_proc_name(flag);
+    const char* name = linux::namespace_proc_name(flag);
     std::string path = base + name;
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {
       // A kernel without time (or cgroup) namespaces has no such file.
-      if (errno == ENOENT)
-        continue;
+      if (errno == ENOENT) continue;
       throw_errno("open " + quote(path));
     }
-    if (same_namespace(fd.get(), name))
-      continue;
+    if (same_namespace(fd.get(), name)) continue;
     if (flag == CLONE_NEWUSER) {
       plan.joins_user = true;
       std::vector<UniqueFd> chain = user_namespace_chain(std::move(fd));
       fd = std::move(chain.front());
-      for (size_t i = 1; i < chain.size(); ++i)
-        plan.inner_users.push_back(std::move(chain[i]));
+      for (size_t i = 1; i < chain.size(); ++i) plan.inner_users.push_back(std::move(chain[i]));
     }
     plan.join.emplace_back(flag, std::move(fd));
   }
 }
 
 // Keeps our own fds clear of the range the process's preserved fds use.
-void move_above(UniqueFd &fd, int min_fd) {
-  if (fd.get() >= min_fd)
-    return;
+void move_above(UniqueFd& fd, int min_fd) {
+  if (fd.get() >= min_fd) return;
   int moved = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, min_fd);
-  if (moved < 0)
-    throw_errno("move fd above preserved fds");
+  if (moved < 0) throw_errno("move fd above preserved fds");
   fd.reset(moved);
 }
 
 // The grandchild: in all the container's namespaces and its root.
-[[noreturn]] void run_process(ChildPlan &plan) {
-  const spec::Process &proc = *plan.process;
-  const SyncChannel &channel = *plan.channel;
+[[noreturn]] void run_process(ChildPlan& plan) {
+  const spec::Process& proc = *plan.process;
+  const SyncChannel& channel = *plan.channel;
   linux::apply_rlimits(proc.rlimits);
-  if (::chdir(proc.cwd.c_str()) < 0)
-    throw_errno("chdir to " + quote(proc.cwd));
+  if (::chdir(proc.cwd.c_str()) < 0) throw_errno("chdir to " + quote(proc.cwd));
   // In the container's mount namespace and root: its /dev/ptmx, its devpts.
-  if (proc.terminal)
-    attach_terminal(proc, plan.console.release(), channel, false);
-  for (int fd : plan.placeholder_fds)
-    ::close(fd);
+  if (proc.terminal) attach_terminal(proc, plan.console.release(), channel, false);
+  for (int fd : plan.placeholder_fds) ::close(fd);
   mark_fds_cloexec(plan.preserve_fds);
   clear_cloexec_on_preserved(plan.preserve_fds);
   // Seccomp timing: see load_seccomp() in linux/seccomp.hpp.
-  const linux::SeccompProgram *seccomp = plan.seccomp;
-  if (seccomp && !proc.no_new_privileges)
-    apply_seccomp(*seccomp, channel);
+  const linux::SeccompProgram* seccomp = plan.seccomp;
+  if (seccomp && !proc.no_new_privileges) apply_seccomp(*seccomp, channel);
   apply_process_user(proc, plan.keep_groups);
-  if (seccomp && seccomp->notify && proc.no_new_privileges)
-    apply_seccomp(*seccomp, channel);
+  if (seccomp && seccomp->notify && proc.no_new_privileges) apply_seccomp(*seccomp, channel);
   channel.send(Msg::kReady);
   channel.expect(Msg::kStart);
   // Resolved as the process user, after kStart: from here on a failure is the
   // command's (exit status 126/127), not the runtime's.
   std::string program = find_executable(proc.args[0], proc.env);
-  if (proc.user.umask)
-    ::umask(*proc.user.umask);
-  if (seccomp && !seccomp->notify && proc.no_new_privileges)
-    linux::load_seccomp(*seccomp);
+  if (proc.user.umask) ::umask(*proc.user.umask);
+  if (seccomp && !seccomp->notify && proc.no_new_privileges) linux::load_seccomp(*seccomp);
   exec_process(program, proc);
 }
 
-void enter_container(ChildPlan &plan) {
-  for (auto &[flag, fd] : plan.join) {
+void enter_container(ChildPlan& plan) {
+  for (auto& [flag, fd] : plan.join) {
     if (::setns(fd.get(), flag) < 0)
-      throw_errno(std::string("join ") + linux::namespace_proc_name(flag) +
-                  " namespace");
+      throw_errno(std::string("join ") + linux::namespace_proc_name(flag) + " namespace");
     fd.reset();
     // Root of the container's user namespace: the capabilities to join the
     // namespaces it owns, and to own the intermediate one below.
-    if (flag == CLONE_NEWUSER)
-      become_namespace_root();
+    if (flag == CLONE_NEWUSER) become_namespace_root();
   }
   // The intermediate user namespace maps the process user to our root: we
   // are that user there, with every capability until apply_process_user.
-  for (auto &fd : plan.inner_users) {
+  for (auto& fd : plan.inner_users) {
     if (::setns(fd.get(), CLONE_NEWUSER) < 0)
       throw_errno("join the container's intermediate user namespace");
     fd.reset();
   }
   // setns() of a mount namespace leaves us at its root mount, not in the
   // init's pivoted root: enter the init's root through the fd opened before.
-  if (::fchdir(plan.root.get()) < 0)
-    throw_errno("enter the container's root");
-  if (::chroot(".") < 0)
-    throw_errno("chroot to the container's root");
+  if (::fchdir(plan.root.get()) < 0) throw_errno("enter the container's root");
+  if (::chroot(".") < 0) throw_errno("chroot to the container's root");
   plan.root.reset();
 }
 
-[[noreturn]] void exec_child(ChildPlan &plan) noexcept {
+[[noreturn]] void exec_child(ChildPlan& plan) noexcept {
   // As for the init (runtime/init.cpp, protect_urun_binary): entering a
   // container whose root is the host's root, stay non-dumpable until exec so
   // no container process can reach the urun binary through /proc/<pid>/exe.
-  if (!plan.joins_user)
-    ::prctl(PR_SET_DUMPABLE, 0);
+  if (!plan.joins_user) ::prctl(PR_SET_DUMPABLE, 0);
   reset_signals();
   g_channel = plan.channel;
   log::set_sink(channel_sink);
@@ -213,12 +190,10 @@ void enter_container(ChildPlan &plan) {
     // The process's first message must come after our kInitPid: it waits
     // for EOF on this pipe, which comes when we exit.
     int order[2];
-    if (::pipe2(order, O_CLOEXEC) < 0)
-      throw_errno("create a pipe");
+    if (::pipe2(order, O_CLOEXEC) < 0) throw_errno("create a pipe");
     // A joined pid namespace applies to children only (a time namespace too).
     pid_t pid = ::fork();
-    if (pid < 0)
-      throw_errno("fork the exec process");
+    if (pid < 0) throw_errno("fork the exec process");
     if (pid > 0) {
       plan.channel->send(Msg::kInitPid, std::to_string(pid));
       ::_exit(0);
@@ -229,12 +204,11 @@ void enter_container(ChildPlan &plan) {
     }
     ::close(order[0]);
     run_process(plan);
-  } catch (const Error &e) {
+  } catch (const Error& e) {
     if (!plan.channel->try_send(Msg::kError, e.message(), e.code()))
       fs::write_all(STDERR_FILENO, "urun: " + e.message() + "\n");
-  } catch (const std::exception &e) {
-    plan.channel->try_send(Msg::kError,
-                           std::string("exec process: ") + e.what(), EINVAL);
+  } catch (const std::exception& e) {
+    plan.channel->try_send(Msg::kError, std::string("exec process: ") + e.what(), EINVAL);
   } catch (...) {
     plan.channel->try_send(Msg::kError, "exec process: unknown error", EINVAL);
   }
@@ -243,50 +217,43 @@ void enter_container(ChildPlan &plan) {
 
 bool setgroups_denied(pid_t init) {
   try {
-    return fs::read_file("/proc/" + std::to_string(init) + "/setgroups")
-        .starts_with("deny");
-  } catch (const Error &) {
-    return false; // no user namespace support: setgroups is allowed
+    return fs::read_file("/proc/" + std::to_string(init) + "/setgroups").starts_with("deny");
+  } catch (const Error&) {
+    return false;  // no user namespace support: setgroups is allowed
   }
 }
 
 // After kStart: EOF means the exec succeeded (the channel is close-on-exec);
 // an error frame is the command's failure.
-void wait_exec(const SyncChannel &channel) {
+void wait_exec(const SyncChannel& channel) {
   for (;;) {
     Frame f;
     try {
       f = channel.receive();
-    } catch (const Error &e) {
-      if (e.code() == ECHILD)
-        return;
+    } catch (const Error& e) {
+      if (e.code() == ECHILD) return;
       throw;
     }
     if (f.type == Msg::kLog) {
-      if (f.payload.empty())
-        continue;
+      if (f.payload.empty()) continue;
       int level = f.payload[0] - '0';
-      if (level < 0 || level > 2)
-        level = 0;
-      log::write(static_cast<log::Level>(level),
-                 std::string_view(f.payload).substr(1));
+      if (level < 0 || level > 2) level = 0;
+      log::write(static_cast<log::Level>(level), std::string_view(f.payload).substr(1));
       continue;
     }
     if (f.type == Msg::kError) {
-      int status =
-          f.err == EACCES || f.err == EPERM || f.err == ENOEXEC ? 126 : 127;
+      int status = f.err == EACCES || f.err == EPERM || f.err == ENOEXEC ? 126 : 127;
       throw ExecFailure(std::move(f.payload), f.err, status);
     }
     throw Error("unexpected message on sync socket after start", EPROTO);
   }
 }
 
-} // namespace
+}  // namespace
 
-ExecedProcess exec_in_container(const ExecRequest &req) {
-  const spec::Process &proc = *req.process;
-  if (proc.args.empty())
-    throw Error("process.args: must not be empty", EINVAL);
+ExecedProcess exec_in_container(const ExecRequest& req) {
+  const spec::Process& proc = *req.process;
+  if (proc.args.empty()) throw Error("process.args: must not be empty", EINVAL);
 
   ChildPlan plan;
   plan.process = &proc;
@@ -296,13 +263,11 @@ ExecedProcess exec_in_container(const ExecRequest &req) {
   open_namespaces(req.init_pid, plan);
   std::string root_path = "/proc/" + std::to_string(req.init_pid) + "/root";
   plan.root.reset(::open(root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!plan.root)
-    throw_errno("open the container's root " + quote(root_path));
+  if (!plan.root) throw_errno("open the container's root " + quote(root_path));
   // A user namespace whose maps were written without newuidmap denies
   // setgroups(2): the process keeps its groups then, as the init does.
   bool denied = plan.joins_user && setgroups_denied(req.init_pid);
-  plan.keep_groups =
-      req.keep_original_groups || (denied && proc.user.additional_gids.empty());
+  plan.keep_groups = req.keep_original_groups || (denied && proc.user.additional_gids.empty());
 
   SyncChannel parent_end, child_end;
   SyncChannel::make_pair(parent_end, child_end);
@@ -313,24 +278,18 @@ ExecedProcess exec_in_container(const ExecRequest &req) {
   const bool terminal = proc.terminal;
   if (terminal && req.console_socket >= 0) {
     plan.console.reset(::fcntl(req.console_socket, F_DUPFD_CLOEXEC, min_fd));
-    if (!plan.console)
-      throw_errno("duplicate the console socket");
+    if (!plan.console) throw_errno("duplicate the console socket");
   }
-  for (auto &joined : plan.join)
-    move_above(joined.second, min_fd);
-  for (auto &fd : plan.inner_users)
-    move_above(fd, min_fd);
+  for (auto& joined : plan.join) move_above(joined.second, min_fd);
+  for (auto& fd : plan.inner_users) move_above(fd, min_fd);
   plan.channel = &child_end;
 
   // The intermediate child exits as soon as it forked: its child, the
   // process, must then become ours, so that we can wait for it.
-  if (::prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-    throw_errno("become a child subreaper");
+  if (::prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) throw_errno("become a child subreaper");
   pid_t child = ::fork();
-  if (child < 0)
-    throw_errno("fork the exec child");
-  if (child == 0)
-    exec_child(plan);
+  if (child < 0) throw_errno("fork the exec child");
+  if (child == 0) exec_child(plan);
 
   ChildGuard intermediate(child);
   child_end.close();
@@ -352,19 +311,16 @@ ExecedProcess exec_in_container(const ExecRequest &req) {
     out.terminal = std::move(parent_end.expect_frame(Msg::kTerminal).fd);
   if (req.seccomp && req.seccomp->notify) {
     Frame f = parent_end.expect_frame(Msg::kSeccompListener);
-    if (!f.fd)
-      throw Error("seccomp listener missing on the sync socket", EPROTO);
+    if (!f.fd) throw Error("seccomp listener missing on the sync socket", EPROTO);
     linux::send_seccomp_listener(
         req.seccomp->listener_path, f.fd.get(),
-        linux::seccomp_process_state(out.pid, req.seccomp->listener_metadata,
-                                     req.state_json));
+        linux::seccomp_process_state(out.pid, req.seccomp->listener_metadata, req.state_json));
   }
   parent_end.expect(Msg::kReady);
-  if (req.join_cgroup)
-    req.join_cgroup(out.pid);
+  if (req.join_cgroup) req.join_cgroup(out.pid);
   parent_end.send(Msg::kStart);
   wait_exec(parent_end);
   return out;
 }
 
-} // namespace urun::runtime
+}  // namespace urun::runtime

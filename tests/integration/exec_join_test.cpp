@@ -13,15 +13,13 @@
 namespace urun_it {
 namespace {
 
-std::string mapping_lines(const std::string &text) {
+std::string mapping_lines(const std::string& text) {
   std::string out;
-  for (const auto &line : split_lines(text)) {
+  for (const auto& line : split_lines(text)) {
     std::istringstream is(line);
     std::string word, joined;
-    while (is >> word)
-      joined += (joined.empty() ? "" : " ") + word;
-    if (!joined.empty())
-      out += joined + "\n";
+    while (is >> word) joined += (joined.empty() ? "" : " ") + word;
+    if (!joined.empty()) out += joined + "\n";
   }
   return out;
 }
@@ -31,8 +29,8 @@ Json mapping(uint32_t container_id, uint32_t host_id, uint32_t size) {
 }
 
 class ExecJoin : public IntegrationTest {
-protected:
-  void start(Bundle &b, const std::string &id) {
+ protected:
+  void start(Bundle& b, const std::string& id) {
     b.set_args({"sleep", "1000"});
     b.save();
     Result c = create(b, id);
@@ -58,25 +56,21 @@ TEST_P(ExecJoin, IntermediateUserNamespace) {
   b.config["process"]["user"] = {{"uid", 1000}, {"gid", 1000}};
   // The init prints its ids and maps as it sees them (a reader outside the
   // namespace would see other ids); the exec'd process runs the same script.
-  const std::string script = "id; echo ==; cat /proc/self/uid_map; echo ==; "
-                             "cat /proc/self/gid_map; echo ==; ";
+  const std::string script =
+      "id; echo ==; cat /proc/self/uid_map; echo ==; "
+      "cat /proc/self/gid_map; echo ==; ";
   b.sh(script + "exec sleep 1000");
   b.save();
   Result c = create(b, "c1");
   ASSERT_EQ(c.exit_code, 0) << c.describe();
   ASSERT_RUN_OK(rt().run({"start", "c1"}));
   std::string init_out;
-  for (int i = 0;
-       i < 1000 && std::count(init_out.begin(), init_out.end(), '=') < 6; ++i) {
-    if (i)
-      ::usleep(10000);
+  for (int i = 0; i < 1000 && std::count(init_out.begin(), init_out.end(), '=') < 6; ++i) {
+    if (i) ::usleep(10000);
     init_out = mapping_lines(read_file(c.out_path));
   }
-  EXPECT_TRUE(init_out.starts_with("uid=1000(user) gid=1000(user)"))
-      << init_out;
-  EXPECT_NE(init_out.find("==\n1000 0 1\n==\n1000 0 1\n==\n"),
-            std::string::npos)
-      << init_out;
+  EXPECT_TRUE(init_out.starts_with("uid=1000(user) gid=1000(user)")) << init_out;
+  EXPECT_NE(init_out.find("==\n1000 0 1\n==\n1000 0 1\n==\n"), std::string::npos) << init_out;
   pid_t init = rt().state("c1").value("pid", 0);
   ASSERT_GT(init, 0);
   const std::string proc = "/proc/" + std::to_string(init);
@@ -115,14 +109,11 @@ TEST_P(ExecJoin, SubCgroupOnCgroupV1) {
     Result r = exec({"--cgroup", "sub", "c1", "true"});
     EXPECT_NE(r.exit_code, 0) << r.describe();
     ASSERT_EQ(r.err_lines().size(), 1u) << r.describe();
-    EXPECT_NE(r.err_lines()[0].find("--cgroup"), std::string::npos)
-        << r.describe();
-    EXPECT_NE(r.err_lines()[0].find("no cgroup"), std::string::npos)
-        << r.describe();
+    EXPECT_NE(r.err_lines()[0].find("--cgroup"), std::string::npos) << r.describe();
+    EXPECT_NE(r.err_lines()[0].find("no cgroup"), std::string::npos) << r.describe();
     return;
   }
-  b.config["linux"]["cgroupsPath"] =
-      "/urun-it-exec-" + std::to_string(::getpid());
+  b.config["linux"]["cgroupsPath"] = "/urun-it-exec-" + std::to_string(::getpid());
   ASSERT_NO_FATAL_FAILURE(start(b, "c1"));
   const std::string path = b.config["linux"]["cgroupsPath"];
   const std::string memory = "/sys/fs/cgroup/memory" + path;
@@ -134,8 +125,7 @@ TEST_P(ExecJoin, SubCgroupOnCgroupV1) {
   Result none = exec({"--cgroup", "sub", "c1", "true"});
   EXPECT_NE(none.exit_code, 0) << none.describe();
   ASSERT_EQ(none.err_lines().size(), 1u) << none.describe();
-  EXPECT_NE(none.err_lines()[0].find("sub"), std::string::npos)
-      << none.describe();
+  EXPECT_NE(none.err_lines()[0].find("sub"), std::string::npos) << none.describe();
   Result up = exec({"--cgroup", "../escape", "c1", "true"});
   EXPECT_NE(up.exit_code, 0) << up.describe();
 
@@ -148,30 +138,29 @@ TEST_P(ExecJoin, SubCgroupOnCgroupV1) {
   ASSERT_EQ(r.exit_code, 0) << r.describe();
   // The container has no cgroup namespace here: /proc/self/cgroup shows host
   // paths. The other hierarchies keep the process where the init is.
-  auto by_key = [](const std::string &text) {
+  auto by_key = [](const std::string& text) {
     std::map<std::string, std::string> out;
-    for (const auto &line : split_lines(text)) {
+    for (const auto& line : split_lines(text)) {
       size_t a = line.find(':'), z = line.find(':', a + 1);
       if (a != std::string::npos && z != std::string::npos)
         out[line.substr(a + 1, z - a - 1)] = line.substr(z + 1);
     }
     return out;
   };
-  auto init = by_key(read_file(
-      "/proc/" + std::to_string(rt().state("c1").value("pid", 0)) + "/cgroup"));
+  auto init =
+      by_key(read_file("/proc/" + std::to_string(rt().state("c1").value("pid", 0)) + "/cgroup"));
   auto got = by_key(r.out);
   EXPECT_EQ(got["memory"], path + "/sub") << r.out;
   EXPECT_EQ(got["pids"], path + "/sub") << r.out;
   EXPECT_EQ(init["memory"], path);
   ASSERT_GT(init.size(), 2u);
-  for (const auto &[key, where] : init) {
-    if (key == "memory" || key == "pids")
-      continue;
+  for (const auto& [key, where] : init) {
+    if (key == "memory" || key == "pids") continue;
     EXPECT_EQ(got[key], where) << key << ": " << r.out;
   }
 }
 
 URUN_IT_INSTANTIATE(ExecJoin);
 
-} // namespace
-} // namespace urun_it
+}  // namespace
+}  // namespace urun_it
