@@ -132,8 +132,7 @@ spec::Process make_process(const ExecRequest& req, const spec::Spec& spec) {
     }
   }
   if (req.no_new_privs) proc.no_new_privileges = true;
-  // Not enforced by urun yet (no LSM support): kept on the process so a later
-  // LSM module applies them like the init's.
+  // Applied like the init's when the host runs the module (linux/lsm.hpp).
   if (!req.apparmor.empty()) proc.apparmor_profile = req.apparmor;
   if (!req.process_label.empty()) proc.selinux_label = req.process_label;
   return proc;
@@ -228,6 +227,9 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
   launch.placeholder_fds = reserved.fds();
   launch.keep_original_groups = spec.annotation("run.oci.keep_original_groups") != nullptr;
   launch.seccomp = seccomp ? &*seccomp : nullptr;
+  // The host's /sys is read only when a label is asked for.
+  if (proc.apparmor_profile || proc.selinux_label)
+    launch.lsm = linux::lsm_labels(proc, linux::detect_lsm_host());
   if (seccomp && seccomp->notify) launch.state_json = oci_state_json(rec, status);
   launch.join_cgroup = [&](pid_t pid) {
     // Into the container's cgroup first: on v1 the hierarchies without the

@@ -47,6 +47,7 @@ struct ChildPlan {
   std::vector<int> placeholder_fds;
   bool keep_groups = false;
   const linux::SeccompProgram* seccomp = nullptr;
+  const linux::LsmLabels* lsm = nullptr;
   const SyncChannel* channel = nullptr;  // the child's end
 };
 
@@ -139,6 +140,9 @@ void move_above(UniqueFd& fd, int min_fd) {
   for (int fd : plan.placeholder_fds) ::close(fd);
   mark_fds_cloexec(plan.preserve_fds);
   clear_cloexec_on_preserved(plan.preserve_fds);
+  // Opened while privileged and before seccomp; written just before execve.
+  linux::LsmExecAttr lsm_attr(*plan.lsm);
+  lsm_attr.open();
   // Seccomp timing: see load_seccomp() in linux/seccomp.hpp.
   const linux::SeccompProgram* seccomp = plan.seccomp;
   if (seccomp && !proc.no_new_privileges) apply_seccomp(*seccomp, channel);
@@ -150,6 +154,7 @@ void move_above(UniqueFd& fd, int min_fd) {
   // command's (exit status 126/127), not the runtime's.
   std::string program = find_executable(proc.args[0], proc.env);
   if (proc.user.umask) ::umask(*proc.user.umask);
+  lsm_attr.write();
   if (seccomp && !seccomp->notify && proc.no_new_privileges) linux::load_seccomp(*seccomp);
   exec_process(program, proc);
 }
@@ -259,6 +264,7 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
   plan.process = &proc;
   plan.preserve_fds = req.preserve_fds;
   plan.seccomp = req.seccomp;
+  plan.lsm = &req.lsm;
   plan.placeholder_fds = req.placeholder_fds;
   open_namespaces(req.init_pid, plan);
   std::string root_path = "/proc/" + std::to_string(req.init_pid) + "/root";
