@@ -8,11 +8,10 @@
 
 namespace {
 
-using urun::linux::LsmHost;
 using urun::linux::lsm_labels;
+using urun::linux::LsmHost;
 
-urun::spec::Process process(std::optional<std::string> profile,
-                            std::optional<std::string> label) {
+urun::spec::Process process(std::optional<std::string> profile, std::optional<std::string> label) {
   urun::spec::Process p;
   p.apparmor_profile = std::move(profile);
   p.selinux_label = std::move(label);
@@ -30,15 +29,15 @@ TEST(LsmLabels, HostWithoutTheModuleIgnoresTheLabel) {
   auto labels = lsm_labels(process("urun-default", "system_u:system_r:container_t:s0"),
                            LsmHost{false, false});
   EXPECT_TRUE(labels.empty());
-  labels = lsm_labels(process("urun-default", "system_u:system_r:container_t:s0"),
-                      LsmHost{true, false});
+  labels =
+      lsm_labels(process("urun-default", "system_u:system_r:container_t:s0"), LsmHost{true, false});
   EXPECT_EQ(labels.apparmor, "exec urun-default");
   EXPECT_EQ(labels.selinux, "");
 }
 
 TEST(LsmLabels, EnabledModulesGetTheirWrites) {
-  auto labels = lsm_labels(process("p", "system_u:system_r:container_t:s0:c1,c2"),
-                           LsmHost{true, true});
+  auto labels =
+      lsm_labels(process("p", "system_u:system_r:container_t:s0:c1,c2"), LsmHost{true, true});
   EXPECT_EQ(labels.apparmor, "exec p");
   EXPECT_EQ(labels.selinux, "system_u:system_r:container_t:s0:c1,c2");
 }
@@ -48,11 +47,9 @@ TEST(LsmLabels, UnwritableLabelFailsNamingTheField) {
     lsm_labels(process("a\nchangeprofile b", {}), LsmHost{false, false});
     FAIL() << "a profile with a newline was accepted";
   } catch (const urun::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("process.apparmorProfile"), std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find("process.apparmorProfile"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(lsm_labels(process({}, std::string("x\0y", 3)), LsmHost{true, true}),
-               urun::Error);
+  EXPECT_THROW(lsm_labels(process({}, std::string("x\0y", 3)), LsmHost{true, true}), urun::Error);
 }
 
 }  // namespace
