@@ -1,9 +1,11 @@
 #include "runtime/sealed_binary.hpp"
 
 #include <fcntl.h>
+#include <linux/mount.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -33,6 +35,20 @@ UniqueFd make_memfd() {
   return fd;
 }
 
+// Root's cheap way: a detached read-only bind mount of the binary, executed through its fd.
+// /proc/<pid>/exe then leads to that mount, where opening for writing fails with EROFS, and
+// nothing is copied. Needs CAP_SYS_ADMIN: returns an empty fd when not possible.
+UniqueFd read_only_mount_of(const char* path) {
+  UniqueFd tree(static_cast<int>(
+      ::syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
+  if (!tree) return tree;
+  mount_attr attr{};
+  attr.attr_set = MOUNT_ATTR_RDONLY;
+  if (::syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+    return UniqueFd();
+  return tree;
+}
+
 }  // namespace
 
 void ensure_sealed_binary(char** argv) {
@@ -40,7 +56,17 @@ void ensure_sealed_binary(char** argv) {
   if (!exe) throw_errno("open /proc/self/exe");
   int seals = ::fcntl(exe.get(), F_GET_SEALS);
   if (seals >= 0 && (seals & kSeals) == kSeals) return;  // the copy, re-executed
+  // On a read-only mount (the re-executed bind mount, or a read-only /usr) or not writable
+  // by the caller's ids: nor by the container's, which are ours or fewer.
+  struct statvfs vfs {};
+  if (::fstatvfs(exe.get(), &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) return;
   if (::faccessat(AT_FDCWD, "/proc/self/exe", W_OK, AT_EACCESS) != 0) return;
+
+  if (UniqueFd ro = read_only_mount_of("/proc/self/exe")) {
+    exe.reset();
+    ::syscall(SYS_execveat, ro.get(), "", argv, environ, AT_EMPTY_PATH);
+    throw_errno("run the urun binary from a read-only mount");
+  }
 
   struct stat st {};
   if (::fstat(exe.get(), &st) < 0) throw_errno("stat /proc/self/exe");
