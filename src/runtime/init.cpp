@@ -251,7 +251,9 @@ void wait_for_start(const InitPlan& plan) {
 // In a user namespace the container's root cannot write the root-owned
 // binary, and the parent (unprivileged when rootless) must still reach our
 // /proc files: no need, and no way, to close them there. execve of the
-// container's program resets the flag.
+// container's program resets the flag. The flag only hides the init until it
+// execs; runtime/sealed_binary.hpp makes the binary itself unwritable, which
+// also covers a container that has urun exec its own /proc/self/exe.
 void protect_urun_binary(const InitPlan& plan) {
   if (plan.namespaces->new_user) return;
   for (const auto& joined : plan.namespaces->join)
