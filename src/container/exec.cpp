@@ -133,6 +133,11 @@ spec::Process make_process(const ExecRequest& req, const spec::Spec& spec) {
   }
   if (req.no_new_privs) proc.no_new_privileges = true;
   // Applied like the init's when the host runs the module (linux/lsm.hpp).
+  for (const auto* label : {&req.apparmor, &req.process_label})
+    if (label->find_first_of(std::string("\n\0", 2)) != std::string::npos)
+      throw Error(std::string(label == &req.apparmor ? "--apparmor" : "--process-label") +
+                      ": a label cannot contain a newline or NUL",
+                  EINVAL);
   if (!req.apparmor.empty()) proc.apparmor_profile = req.apparmor;
   if (!req.process_label.empty()) proc.selinux_label = req.process_label;
   return proc;

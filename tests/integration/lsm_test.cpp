@@ -59,6 +59,23 @@ TEST_P(Lsm, UnwritableProfileFailsInOneLine) {
   expect_clean_failure(r, "process.apparmorProfile");
 }
 
+TEST_P(Lsm, UnwritableExecLabelFailsNamingTheOption) {
+  if (is_runc()) GTEST_SKIP() << "runc's wording differs";
+  Bundle b = make_bundle();
+  b.set_args({"sleep", "1000"});
+  b.save();
+  ASSERT_RUN_OK(create(b, "c1"));
+  ASSERT_RUN_OK(rt().run({"start", "c1"}));
+  Result r = rt().run({"exec", "--apparmor", "a\nb", "c1", "true"});
+  EXPECT_NE(r.exit_code, 0) << r.describe();
+  ASSERT_EQ(r.err_lines().size(), 1u) << r.describe();
+  EXPECT_NE(r.err_lines()[0].find("--apparmor"), std::string::npos) << r.describe();
+  Result l = rt().run({"exec", "--process-label", "a\nb", "c1", "true"});
+  EXPECT_NE(l.exit_code, 0) << l.describe();
+  ASSERT_EQ(l.err_lines().size(), 1u) << l.describe();
+  EXPECT_NE(l.err_lines()[0].find("--process-label"), std::string::npos) << l.describe();
+}
+
 URUN_IT_INSTANTIATE(Lsm);
 
 }  // namespace
