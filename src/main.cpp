@@ -8,6 +8,7 @@
 #include "cli/cli.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "runtime/sealed_binary.hpp"
 #include "version.hpp"
 
 namespace {
@@ -80,6 +81,9 @@ int main(int argc, char** argv) {
     urun::log::configure(log_dest, urun::log::parse_format(log_format), level);
     if (ctx.global.systemd_cgroup && ctx.global.cgroup_manager.empty())
       ctx.global.cgroup_manager = "systemd";
+    // These commands put urun processes into the container (runtime/sealed_binary.hpp).
+    for (const char* name : {"create", "run", "exec"})
+      if (app.got_subcommand(name)) urun::runtime::ensure_sealed_binary(argv);
     return ctx.action ? ctx.action() : 0;
   } catch (const urun::Error& e) {
     return report(e.message());

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 
+#include "cgroups/cgroupfs_v1.hpp"
 #include "cgroups/manager.hpp"
 #include "common/error.hpp"
 #include "common/fs.hpp"
@@ -131,15 +132,24 @@ spec::Process make_process(const ExecRequest& req, const spec::Spec& spec) {
     }
   }
   if (req.no_new_privs) proc.no_new_privileges = true;
-  // Not enforced by urun yet (no LSM support): kept on the process so a later
-  // LSM module applies them like the init's.
+  // Applied like the init's when the host runs the module (linux/lsm.hpp).
+  for (const auto* label : {&req.apparmor, &req.process_label})
+    if (label->find_first_of(std::string("\n\0", 2)) != std::string::npos)
+      throw Error(std::string(label == &req.apparmor ? "--apparmor" : "--process-label") +
+                      ": a label cannot contain a newline or NUL",
+                  EINVAL);
   if (!req.apparmor.empty()) proc.apparmor_profile = req.apparmor;
   if (!req.process_label.empty()) proc.selinux_label = req.process_label;
   return proc;
 }
 
-// The directory of the --cgroup sub-cgroup (cgroup v2), checked before fork.
-std::string sub_cgroup_dir(const cgroups::Manager& cgroup, const std::string& sub) {
+// The directories of the --cgroup sub-cgroup, checked before fork. On cgroup
+// v2 the one below the container's cgroup. On a v1 or hybrid host, as in crun,
+// the sub-cgroup in every hierarchy where it exists below the container's
+// cgroup there (read from the init's /proc/<pid>/cgroup, so any manager's
+// layout is followed); it must exist in at least one.
+std::vector<std::string> sub_cgroup_dirs(const cgroups::Manager& cgroup, pid_t init,
+                                         const std::string& sub) {
   std::string_view rest = sub;
   while (!rest.empty()) {
     size_t slash = rest.find('/');
@@ -150,13 +160,28 @@ std::string sub_cgroup_dir(const cgroups::Manager& cgroup, const std::string& su
   }
   if (cgroup.kind() == "disabled")
     throw Error("--cgroup " + quote(sub) + ": the container has no cgroup", EINVAL);
-  if (cgroups::detect_layout() != cgroups::Layout::unified)
-    throw Error("--cgroup " + quote(sub) + ": needs cgroup v2", ENOTSUP);
-  std::string dir = std::string(cgroups::kDefaultRoot) + cgroup.path() + "/" + sub;
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) < 0 || !S_ISDIR(st.st_mode))
+  auto is_dir = [](const std::string& dir) {
+    struct stat st {};
+    return ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  };
+  const std::string root = cgroups::kDefaultRoot;
+  std::vector<std::string> dirs;
+  if (cgroups::detect_layout(root) == cgroups::Layout::unified) {
+    std::string dir = root + cgroup.path() + "/" + sub;
+    if (is_dir(dir)) dirs.push_back(dir);
+  } else {
+    auto paths =
+        cgroups::parse_proc_cgroup(fs::read_file("/proc/" + std::to_string(init) + "/cgroup"));
+    for (const auto& h : cgroups::list_hierarchies(root)) {
+      auto it = paths.find(cgroups::proc_cgroup_key(h));
+      if (it == paths.end()) continue;
+      std::string dir = root + "/" + h.name + (it->second == "/" ? "" : it->second) + "/" + sub;
+      if (is_dir(dir)) dirs.push_back(dir);
+    }
+  }
+  if (dirs.empty())
     throw Error("--cgroup " + quote(sub) + ": no such sub-cgroup of the container", ENOENT);
-  return dir;
+  return dirs;
 }
 
 }  // namespace
@@ -184,9 +209,12 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
   if (status != "running" && status != "created")
     throw Error("container " + quote(req.id) + " is not running", ESRCH);
   std::unique_ptr<cgroups::Manager> cgroup = cgroup_of(rec);
-  std::string sub_dir = req.cgroup.empty() ? "" : sub_cgroup_dir(*cgroup, req.cgroup);
+  std::vector<std::string> sub_dirs = req.cgroup.empty()
+                                          ? std::vector<std::string>{}
+                                          : sub_cgroup_dirs(*cgroup, rec.pid, req.cgroup);
   // linux.seccomp is the container's: --process cannot change it (crun).
-  std::optional<linux::SeccompProgram> seccomp = linux::seccomp_for(spec, linux::seccomp_cache_dir(state_root(global.root)));
+  std::optional<linux::SeccompProgram> seccomp =
+      linux::seccomp_for(spec, linux::seccomp_cache_dir(state_root(global.root)));
   if (proc.terminal && req.detach && req.console_socket.empty())
     throw Error("use --console-socket with --detach when a terminal is used", EINVAL);
   // Connected here, in our mount namespace (see create.cpp).
@@ -204,12 +232,15 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
   launch.placeholder_fds = reserved.fds();
   launch.keep_original_groups = spec.annotation("run.oci.keep_original_groups") != nullptr;
   launch.seccomp = seccomp ? &*seccomp : nullptr;
+  // The host's /sys is read only when a label is asked for.
+  if (proc.apparmor_profile || proc.selinux_label)
+    launch.lsm = linux::lsm_labels(proc, linux::detect_lsm_host());
   if (seccomp && seccomp->notify) launch.state_json = oci_state_json(rec, status);
   launch.join_cgroup = [&](pid_t pid) {
-    if (sub_dir.empty())
-      cgroup->add_process(pid);
-    else
-      fs::write_existing(sub_dir + "/cgroup.procs", std::to_string(pid));
+    // Into the container's cgroup first: on v1 the hierarchies without the
+    // sub-cgroup keep the process there, not in the caller's cgroups.
+    cgroup->add_process(pid);
+    for (const auto& dir : sub_dirs) fs::write_existing(dir + "/cgroup.procs", std::to_string(pid));
   };
   runtime::ExecedProcess process = runtime::exec_in_container(launch);
   console.reset();

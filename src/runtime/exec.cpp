@@ -1,12 +1,15 @@
 #include "runtime/exec.hpp"
 
 #include <fcntl.h>
+#include <linux/nsfs.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,12 +37,17 @@ struct ChildPlan {
   // (a rootless caller has none in the host's namespaces).
   std::vector<std::pair<int, UniqueFd>> join;
   bool joins_user = false;
+  // User namespaces nested in the container's own (the init's intermediate
+  // one), outermost first: joined after the others, which belong to the
+  // outer namespace and could no longer be joined from inside.
+  std::vector<UniqueFd> inner_users;
   UniqueFd root;  // the init's root directory
   int preserve_fds = 0;
   UniqueFd console;  // process.terminal: the connected console socket, if any
   std::vector<int> placeholder_fds;
   bool keep_groups = false;
   const linux::SeccompProgram* seccomp = nullptr;
+  const linux::LsmLabels* lsm = nullptr;
   const SyncChannel* channel = nullptr;  // the child's end
 };
 
@@ -60,6 +68,35 @@ bool same_namespace(int fd, const char* name) {
   return theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev;
 }
 
+bool same_inode(int a, int b) {
+  struct stat sa {
+  }, sb{};
+  return ::fstat(a, &sa) == 0 && ::fstat(b, &sb) == 0 && sa.st_ino == sb.st_ino &&
+         sa.st_dev == sb.st_dev;
+}
+
+// The user namespaces from just below ours down to `innermost` (the init's),
+// outermost first. More than one when the init made an intermediate user
+// namespace: the container's other namespaces belong to the outermost.
+std::vector<UniqueFd> user_namespace_chain(UniqueFd innermost) {
+  UniqueFd own(::open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC));
+  if (!own) throw_errno("open /proc/self/ns/user");
+  std::vector<UniqueFd> chain;
+  chain.push_back(std::move(innermost));
+  for (;;) {
+    UniqueFd parent(::ioctl(chain.back().get(), NS_GET_PARENT));
+    // EPERM: the parent is outside our scope, i.e. we reached the top.
+    if (!parent) {
+      if (errno == EPERM) break;
+      throw_errno("find the parent of the container's user namespace");
+    }
+    if (same_inode(parent.get(), own.get())) break;
+    chain.push_back(std::move(parent));
+  }
+  std::reverse(chain.begin(), chain.end());
+  return chain;
+}
+
 void open_namespaces(pid_t init, ChildPlan& plan) {
   static constexpr int kOrder[] = {CLONE_NEWUSER, CLONE_NEWIPC,    CLONE_NEWUTS,  CLONE_NEWNET,
                                    CLONE_NEWPID,  CLONE_NEWCGROUP, CLONE_NEWTIME, CLONE_NEWNS};
@@ -74,7 +111,12 @@ void open_namespaces(pid_t init, ChildPlan& plan) {
       throw_errno("open " + quote(path));
     }
     if (same_namespace(fd.get(), name)) continue;
-    if (flag == CLONE_NEWUSER) plan.joins_user = true;
+    if (flag == CLONE_NEWUSER) {
+      plan.joins_user = true;
+      std::vector<UniqueFd> chain = user_namespace_chain(std::move(fd));
+      fd = std::move(chain.front());
+      for (size_t i = 1; i < chain.size(); ++i) plan.inner_users.push_back(std::move(chain[i]));
+    }
     plan.join.emplace_back(flag, std::move(fd));
   }
 }
@@ -98,6 +140,9 @@ void move_above(UniqueFd& fd, int min_fd) {
   for (int fd : plan.placeholder_fds) ::close(fd);
   mark_fds_cloexec(plan.preserve_fds);
   clear_cloexec_on_preserved(plan.preserve_fds);
+  // Opened while privileged and before seccomp; written just before execve.
+  linux::LsmExecAttr lsm_attr(*plan.lsm);
+  lsm_attr.open();
   // Seccomp timing: see load_seccomp() in linux/seccomp.hpp.
   const linux::SeccompProgram* seccomp = plan.seccomp;
   if (seccomp && !proc.no_new_privileges) apply_seccomp(*seccomp, channel);
@@ -109,6 +154,7 @@ void move_above(UniqueFd& fd, int min_fd) {
   // command's (exit status 126/127), not the runtime's.
   std::string program = find_executable(proc.args[0], proc.env);
   if (proc.user.umask) ::umask(*proc.user.umask);
+  lsm_attr.write();
   if (seccomp && !seccomp->notify && proc.no_new_privileges) linux::load_seccomp(*seccomp);
   exec_process(program, proc);
 }
@@ -118,8 +164,17 @@ void enter_container(ChildPlan& plan) {
     if (::setns(fd.get(), flag) < 0)
       throw_errno(std::string("join ") + linux::namespace_proc_name(flag) + " namespace");
     fd.reset();
+    // Root of the container's user namespace: the capabilities to join the
+    // namespaces it owns, and to own the intermediate one below.
+    if (flag == CLONE_NEWUSER) become_namespace_root();
   }
-  if (plan.joins_user) become_namespace_root();
+  // The intermediate user namespace maps the process user to our root: we
+  // are that user there, with every capability until apply_process_user.
+  for (auto& fd : plan.inner_users) {
+    if (::setns(fd.get(), CLONE_NEWUSER) < 0)
+      throw_errno("join the container's intermediate user namespace");
+    fd.reset();
+  }
   // setns() of a mount namespace leaves us at its root mount, not in the
   // init's pivoted root: enter the init's root through the fd opened before.
   if (::fchdir(plan.root.get()) < 0) throw_errno("enter the container's root");
@@ -209,6 +264,7 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
   plan.process = &proc;
   plan.preserve_fds = req.preserve_fds;
   plan.seccomp = req.seccomp;
+  plan.lsm = &req.lsm;
   plan.placeholder_fds = req.placeholder_fds;
   open_namespaces(req.init_pid, plan);
   std::string root_path = "/proc/" + std::to_string(req.init_pid) + "/root";
@@ -231,6 +287,7 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
     if (!plan.console) throw_errno("duplicate the console socket");
   }
   for (auto& joined : plan.join) move_above(joined.second, min_fd);
+  for (auto& fd : plan.inner_users) move_above(fd, min_fd);
   plan.channel = &child_end;
 
   // The intermediate child exits as soon as it forked: its child, the
@@ -243,6 +300,7 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
   ChildGuard intermediate(child);
   child_end.close();
   plan.join.clear();
+  plan.inner_users.clear();
   plan.root.reset();
   plan.console.reset();
 

@@ -23,6 +23,7 @@
 
 #include "common/child_guard.hpp"
 #include "common/error.hpp"
+#include "linux/lsm.hpp"
 #include "linux/seccomp.hpp"
 #include "common/unique_fd.hpp"
 #include "spec/spec.hpp"
@@ -42,6 +43,8 @@ struct ExecRequest {
   // The container's seccomp program (linux.seccomp applies to every process
   // of the container, as in crun); nullptr: none.
   const linux::SeccompProgram* seccomp = nullptr;
+  // AppArmor profile / SELinux label the host applies (linux/lsm.hpp).
+  linux::LsmLabels lsm;
   std::string state_json;  // the container's OCI state, for a seccomp agent
   // Places the new process in the container's cgroup before it execs.
   std::function<void(pid_t pid)> join_cgroup;

@@ -16,6 +16,7 @@
 #include "common/fs.hpp"
 #include "container/hooks.hpp"
 #include "linux/capabilities.hpp"
+#include "linux/lsm.hpp"
 #include "linux/process_attrs.hpp"
 #include "runtime/console.hpp"
 #include "runtime/process_setup.hpp"
@@ -210,6 +211,10 @@ void wait_for_start(const InitPlan& plan) {
     enter_intermediate_userns(proc.user);
     plan.setgroups_denied = true;
   }
+  // Opened while privileged and before seccomp; written just before execve.
+  const linux::LsmLabels no_labels;
+  linux::LsmExecAttr lsm_attr(plan.lsm ? *plan.lsm : no_labels);
+  lsm_attr.open();
   // Seccomp timing: see load_seccomp() in linux/seccomp.hpp.
   const linux::SeccompProgram* seccomp = plan.seccomp;
   if (seccomp && !proc.no_new_privileges) apply_seccomp(*seccomp, channel);
@@ -226,6 +231,8 @@ void wait_for_start(const InitPlan& plan) {
   if (!spec.hooks.start_container.empty())
     container::run_hooks("startContainer", spec.hooks.start_container, state_json, {});
 
+  // After the hooks: each execve resets the exec attribute.
+  lsm_attr.write();
   if (plan.listen_fds > 0) {
     // LISTEN_PID is the process's pid as it sees it: 1 in a new pid namespace.
     spec::Process activated = proc;
@@ -244,7 +251,9 @@ void wait_for_start(const InitPlan& plan) {
 // In a user namespace the container's root cannot write the root-owned
 // binary, and the parent (unprivileged when rootless) must still reach our
 // /proc files: no need, and no way, to close them there. execve of the
-// container's program resets the flag.
+// container's program resets the flag. The flag only hides the init until it
+// execs; runtime/sealed_binary.hpp makes the binary itself unwritable, which
+// also covers a container that has urun exec its own /proc/self/exe.
 void protect_urun_binary(const InitPlan& plan) {
   if (plan.namespaces->new_user) return;
   for (const auto& joined : plan.namespaces->join)

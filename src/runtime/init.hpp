@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "linux/namespaces.hpp"
+#include "linux/lsm.hpp"
 #include "linux/rootfs.hpp"
 #include "linux/seccomp.hpp"
 #include "runtime/process_setup.hpp"  // find_executable
@@ -34,6 +35,8 @@ struct InitPlan {
   int preserve_fds = 0;
   // Compiled by the parent before clone; nullptr: no seccomp.
   const linux::SeccompProgram* seccomp = nullptr;
+  // AppArmor profile / SELinux label the host applies; nullptr: none.
+  const linux::LsmLabels* lsm = nullptr;
   // process.terminal: the connected console socket (moved above the
   // preserved fds, close-on-exec), or -1 to send the master to the parent.
   int console_socket = -1;

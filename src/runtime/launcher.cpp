@@ -14,6 +14,7 @@
 #include "linux/capabilities.hpp"
 #include "linux/idmap_mount.hpp"
 #include "linux/mounts.hpp"
+#include "linux/lsm.hpp"
 #include "linux/seccomp.hpp"
 #include "linux/seccomp_notify.hpp"
 #include "userns/holder.hpp"
@@ -196,6 +197,11 @@ LaunchedInit launch(const LaunchRequest& req) {
   plan.placeholder_fds = req.placeholder_fds;
   plan.intermediate_userns = needs_intermediate_userns(spec, ns, maps);
   plan.seccomp = seccomp ? &*seccomp : nullptr;
+  // The host's /sys is read only when the config asks for a label.
+  linux::LsmLabels lsm;
+  if (spec.process->apparmor_profile || spec.process->selinux_label)
+    lsm = linux::lsm_labels(*spec.process, linux::detect_lsm_host());
+  plan.lsm = lsm.empty() ? nullptr : &lsm;
 
   ClonedChild child = clone_child(clone_entry, &plan, ns.clone_flags, req.cgroup_fd);
   const pid_t pid = child.pid;

@@ -1,0 +1,88 @@
+#include "runtime/sealed_binary.hpp"
+
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/error.hpp"
+#include "common/unique_fd.hpp"
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+
+extern char** environ;
+
+namespace urun::runtime {
+namespace {
+
+constexpr int kSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+
+UniqueFd make_memfd() {
+  // MFD_EXEC: kernels with vm.memfd_noexec make memfds non-executable by default; older
+  // kernels reject the flag, and a sysctl of 2 refuses it: then without.
+  UniqueFd fd(static_cast<int>(
+      ::syscall(SYS_memfd_create, "urun", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC)));
+  if (!fd && errno == EINVAL)
+    fd.reset(
+        static_cast<int>(::syscall(SYS_memfd_create, "urun", MFD_CLOEXEC | MFD_ALLOW_SEALING)));
+  if (!fd) throw_errno("create a sealed copy of the urun binary: memfd_create");
+  return fd;
+}
+
+// Root's cheap way: a detached read-only bind mount of the binary, executed through its fd.
+// /proc/<pid>/exe then leads to that mount, where opening for writing fails with EROFS, and
+// nothing is copied. Needs CAP_SYS_ADMIN: returns an empty fd when not possible.
+UniqueFd read_only_mount_of(const char* path) {
+  UniqueFd tree(static_cast<int>(
+      ::syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
+  if (!tree) return tree;
+  mount_attr attr{};
+  attr.attr_set = MOUNT_ATTR_RDONLY;
+  if (::syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+    return UniqueFd();
+  return tree;
+}
+
+}  // namespace
+
+void ensure_sealed_binary(char** argv) {
+  UniqueFd exe(::open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
+  if (!exe) throw_errno("open /proc/self/exe");
+  int seals = ::fcntl(exe.get(), F_GET_SEALS);
+  if (seals >= 0 && (seals & kSeals) == kSeals) return;  // the copy, re-executed
+  // On a read-only mount (the re-executed bind mount, or a read-only /usr) or not writable
+  // by the caller's ids: nor by the container's, which are ours or fewer.
+  struct statvfs vfs {};
+  if (::fstatvfs(exe.get(), &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) return;
+  if (::faccessat(AT_FDCWD, "/proc/self/exe", W_OK, AT_EACCESS) != 0) return;
+
+  if (UniqueFd ro = read_only_mount_of("/proc/self/exe")) {
+    exe.reset();
+    ::syscall(SYS_execveat, ro.get(), "", argv, environ, AT_EMPTY_PATH);
+    throw_errno("run the urun binary from a read-only mount");
+  }
+
+  struct stat st {};
+  if (::fstat(exe.get(), &st) < 0) throw_errno("stat /proc/self/exe");
+  UniqueFd copy = make_memfd();
+  off_t left = st.st_size;
+  while (left > 0) {
+    ssize_t n = ::sendfile(copy.get(), exe.get(), nullptr, static_cast<size_t>(left));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw_errno("create a sealed copy of the urun binary: copy", n == 0 ? EIO : errno);
+    left -= n;
+  }
+  if (::fcntl(copy.get(), F_ADD_SEALS, kSeals) < 0)
+    throw_errno("create a sealed copy of the urun binary: seal");
+  exe.reset();
+  ::syscall(SYS_execveat, copy.get(), "", argv, environ, AT_EMPTY_PATH);
+  throw_errno("run the sealed copy of the urun binary");
+}
+
+}  // namespace urun::runtime

@@ -1,0 +1,20 @@
+#pragma once
+// CVE-2019-5736: until they execve, the container's init and exec'd processes run the urun
+// binary inside the container, and a container can even make urun exec its own binary as the
+// container's program (args or a script interpreter `/proc/self/exe`). A container process
+// that opens /proc/<pid>/exe of such a process gets the host's binary, and overwrites it as
+// soon as it is no longer busy whenever its ids may write the file: always for a container of
+// root without a user namespace, and for a rootless user's own copy (~/bin/urun).
+// Non-dumpable processes only close the first window. Like runc, urun then re-executes itself
+// from a binary no one can write: as root through a detached read-only bind mount of itself
+// (no copy), otherwise from a sealed memfd copy.
+namespace urun::runtime {
+
+// Called by the commands that put processes into a container (create, run, exec) before
+// anything else. Returns at once when urun already runs from a sealed copy or a read-only
+// mount, or when the caller cannot write its binary (a root-owned binary of a rootless user: the
+// container's ids cannot either); otherwise re-executes itself from a sealed copy with the same
+// arguments and environment (never returns then), or throws Error.
+void ensure_sealed_binary(char** argv);
+
+}  // namespace urun::runtime
