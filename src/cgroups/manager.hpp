@@ -59,6 +59,9 @@ class Manager {
   // directory under the root ("memory", "cpu,cpuacct", "unified"; "" on a unified host)
   // -> the path below it. Empty when there is no cgroup.
   virtual std::map<std::string, std::string> hierarchy_paths() const { return {}; }
+  // True while hierarchy_paths() cannot be known because the cgroup is made with its first
+  // process (systemd: the scope and its path come from StartTransientUnit, in add_process).
+  virtual bool paths_after_join() const { return false; }
 
   void create(pid_t pid) {
     create();

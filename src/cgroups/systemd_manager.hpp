@@ -64,6 +64,12 @@ class Systemd : public Manager {
   void kill_all(int sig) override;
   void destroy() override;
   nlohmann::json to_state() const override;
+  // Known once the scope exists: systemd decides where it goes (a user manager's slices
+  // sit below its own cgroup, so the path cannot be guessed from the slice name).
+  std::map<std::string, std::string> hierarchy_paths() const override {
+    return inner_ ? inner_->hierarchy_paths() : std::map<std::string, std::string>{};
+  }
+  bool paths_after_join() const override { return !inner_; }
 
   const SystemdConfig& config() const { return config_; }
   // The scope's cgroup as systemd reports it; "" before the scope exists.

@@ -41,6 +41,12 @@ std::string default_cgroup_name(const std::string& id, const std::string& state_
   return id + suffix;
 }
 
+bool has_cgroup_mount(const spec::Spec& spec) {
+  for (const auto& m : spec.mounts)
+    if (m.type == "cgroup" || m.type == "cgroup2") return true;
+  return false;
+}
+
 }  // namespace
 
 void add_default_devices(cgroups::Resources& r, const spec::Spec* spec) {
@@ -111,9 +117,7 @@ void setup_cgroup(cgroups::Manager& cgroup, const cgroups::Resources& resources)
 }
 
 linux::CgroupMountPlan cgroup_mount_plan(const cgroups::Manager& cgroup, const spec::Spec& spec) {
-  bool wanted = false;
-  for (const auto& m : spec.mounts) wanted = wanted || m.type == "cgroup" || m.type == "cgroup2";
-  if (!wanted) return {};
+  if (!has_cgroup_mount(spec) || cgroup.paths_after_join()) return {};
   linux::CgroupMountPlan plan;
   plan.paths = cgroup.hierarchy_paths();
   plan.own = !plan.paths.empty();
@@ -128,6 +132,10 @@ linux::CgroupMountPlan cgroup_mount_plan(const cgroups::Manager& cgroup, const s
   }
   plan.own = false;
   return plan;
+}
+
+bool cgroup_mount_plan_after_join(const cgroups::Manager& cgroup, const spec::Spec& spec) {
+  return cgroup.paths_after_join() && has_cgroup_mount(spec);
 }
 
 std::unique_ptr<cgroups::Manager> cgroup_of(const state::Record& record) {

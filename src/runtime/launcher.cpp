@@ -219,9 +219,12 @@ LaunchedInit launch(const LaunchRequest& req) {
   // namespace or forks the real init; otherwise the move can overlap with its
   // mount work: it is done before the init's next request is read, so before
   // it reports ready and execs.
-  const bool join_before_release =
-      (ns.unshare_flags & CLONE_NEWCGROUP) != 0 || ns.needs_fork;
+  // A cgroup mount plan that waits for the join must reach the init before its mounts.
+  const bool join_before_release = (ns.unshare_flags & CLONE_NEWCGROUP) != 0 ||
+                                   ns.needs_fork || req.cgroup_mount_after_join;
   if (join_cgroup && join_before_release) join_cgroup(pid);
+  if (req.cgroup_mount_after_join)
+    parent_end.send(Msg::kCgroupMount, linux::encode_cgroup_plan(req.cgroup_mount_after_join()));
   std::string maps_reply;
   if (ns.new_user) {
     userns::WriteOptions options;

@@ -124,6 +124,39 @@ TEST_P(SystemdCgroupRoot, ScopeHoldsTheContainerAndGoesWithDelete) {
   EXPECT_TRUE(wait_no_leftovers().empty());
 }
 
+// The container's /sys/fs/cgroup shows its scope, not the runtime's cgroups: the scope's
+// path comes from systemd (StartTransientUnit, after clone), so the init gets the mount
+// plan once it has joined the scope.
+TEST_P(SystemdCgroupRoot, CgroupMountShowsTheScope) {
+  if (is_runc()) GTEST_SKIP() << "runc asks systemd for its own properties and paths";
+  fake_ = std::make_unique<urun_test::FakeSystemd>(bus_->address(), kCgroupRoot,
+                                                   std::vector<std::string>{});
+  Bundle b = make_bundle();
+  bool has_mount = false;
+  for (const auto& m : b.config["mounts"]) has_mount |= m["type"] == "cgroup";
+  ASSERT_TRUE(has_mount) << "the default config has a cgroup mount";
+  b.config["linux"]["resources"]["pids"] = {{"limit", 77}};
+  // Without a cgroup namespace the pids hierarchy is a bind of the scope's directory:
+  // its limit and its processes (the init is pid 1 of the container's pid namespace).
+  // Shell built-ins only while reading cgroup.procs, so it lists the init alone.
+  b.sh("read m < /sys/fs/cgroup/pids/pids.max; echo $m; "
+       "while read p; do echo $p; done < /sys/fs/cgroup/pids/cgroup.procs; "
+       "grep ' /sys/fs/cgroup/pids ' /proc/self/mountinfo");
+  b.save();
+  Result r = rt().run({"--systemd-cgroup", "run", "--bundle", b.dir, "sdm"}, opts_);
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  auto starts = calls_named("StartTransientUnit");
+  ASSERT_EQ(starts.size(), 1u);
+  auto lines = split_lines(r.out);
+  ASSERT_EQ(lines.size(), 3u) << r.describe();
+  EXPECT_EQ(lines[0], "77");
+  EXPECT_EQ(lines[1], "1");
+  // mountinfo's root field is the bound directory: the scope's.
+  EXPECT_NE(lines[2].find(" /system.slice/" + starts[0].unit + " /sys/fs/cgroup/pids ro,"),
+            std::string::npos)
+      << r.describe();
+}
+
 // A foreground run stops its scope when the container exits.
 TEST_P(SystemdCgroupRoot, RunStopsTheScopeAtExit) {
   if (is_runc()) GTEST_SKIP() << "runc asks systemd for its own properties and paths";
