@@ -31,6 +31,7 @@ struct SystemdConfig {
   std::string unit;         // "urun-c1.scope"
   std::string subgroup;     // "" or a name below the scope (v2)
   std::string delegate;     // run.oci.delegate-cgroup (v2)
+  bool delegate_later = false;  // ManagerRequest::delegate_after_cgroupns
   std::string description;  // the unit's Description
 };
 
@@ -56,6 +57,9 @@ class Systemd : public Manager {
   using Manager::create;  // create(pid)
   void create() override {}
   void add_process(pid_t pid) override;
+  void enter_delegate(pid_t pid) override {
+    if (inner_) inner_->enter_delegate(pid);
+  }
   void apply(const Resources& resources) override;
   void freeze() override;
   void thaw() override;

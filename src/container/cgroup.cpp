@@ -82,6 +82,9 @@ std::unique_ptr<cgroups::Manager> choose_cgroup(const GlobalOptions& global,
   req.container_id = default_cgroup_name(id, state_root);
   req.rootless = rootless;
   if (const auto* d = spec.annotation("run.oci.delegate-cgroup")) req.delegate_cgroup = *d;
+  if (spec.linux)
+    for (const auto& ns : spec.linux->namespaces)
+      req.delegate_after_cgroupns |= ns.type == "cgroup" && ns.path.empty();
   if (const auto* s = spec.annotation("run.oci.systemd.subgroup")) req.systemd_subgroup = *s;
   cgroups::ManagerChoice choice = cgroups::make_manager(req);
   for (const auto& reason : choice.reasons) log::debug("cgroup manager: " + reason);

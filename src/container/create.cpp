@@ -151,6 +151,7 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   launch.start_fifo_fd = fifo.get();
   launch.seccomp_cache_dir = linux::seccomp_cache_dir(root);
   launch.join_cgroup = [&cgroup](pid_t pid) { cgroup->add_process(pid); };
+  launch.after_cgroup_namespace = [&cgroup](pid_t pid) { cgroup->enter_delegate(pid); };
   launch.cgroup_fd = cgroup->dir_fd();
   launch.cgroup_mount = cgroup_mount_plan(*cgroup, bundle.spec);
   if (cgroup_mount_plan_after_join(*cgroup, bundle.spec))

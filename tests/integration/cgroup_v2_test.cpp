@@ -197,8 +197,8 @@ TEST_P(CgroupV2Root, LifecycleCommandsActOnTheCgroup) {
 // cgroup mount) and moved a process into it: everything goes.
 TEST_P(CgroupV2Root, DeleteForceRemovesTheCgroupAndWhatThePayloadMadeInIt) {
   Bundle b = v2_bundle(
-      "mkdir /sys/fs/cgroup/inner && sleep 1000 & p=$!; "
-      "echo $p > /sys/fs/cgroup/inner/cgroup.procs && echo moved; exec sleep 1001");
+      "mkdir /sys/fs/cgroup/inner || exit 1; sleep 1000 & "
+      "echo $! > /sys/fs/cgroup/inner/cgroup.procs && echo moved; exec sleep 1001");
   for (auto& m : b.config["mounts"])
     if (m["type"] == "cgroup") m["options"] = Json::array({"nosuid", "noexec", "nodev", "rw"});
   b.save();
@@ -313,6 +313,35 @@ TEST_P(CgroupV2Root, DelegateCgroupHoldsTheProcesses) {
   ASSERT_EQ(ps.exit_code, 0) << ps.describe();
   EXPECT_EQ(Json::parse(ps.out).get<std::vector<pid_t>>(), std::vector<pid_t>{init});
   ASSERT_RUN_OK(v2({"delete", "--force", "v2g"}));
+  EXPECT_FALSE(path_exists(host_dir())) << "cgroup left behind";
+}
+
+// With a cgroup namespace, crun's manual: the namespace is made in the container's
+// cgroup before the move to the delegated one, so the payload sees its delegated cgroup
+// below its root and can manage it through a writable cgroup mount.
+TEST_P(CgroupV2Root, DelegateCgroupWithACgroupNamespaceIsBelowTheNamespaceRoot) {
+  if (is_runc()) GTEST_SKIP() << "a crun annotation";
+  Bundle b = v2_bundle(
+      "grep '^0::' /proc/self/cgroup; "
+      "while read p; do echo procs=$p; done < /sys/fs/cgroup/payload/cgroup.procs; "
+      "mkdir /sys/fs/cgroup/payload/mine && echo made; exec sleep 1000");
+  b.config["annotations"]["run.oci.delegate-cgroup"] = "payload";
+  if (!b.has_namespace("cgroup")) b.add_namespace("cgroup");
+  for (auto& m : b.config["mounts"])
+    if (m["type"] == "cgroup") m["options"] = Json::array({"nosuid", "noexec", "nodev", "rw"});
+  b.save();
+  Result c = v2({"create", "--bundle", b.dir, "v2gn"});
+  ASSERT_EQ(c.exit_code, 0) << c.describe();
+  const pid_t init = rt().state("v2gn").value("pid", 0);
+  ASSERT_GT(init, 0);
+  EXPECT_EQ(v2_line(read_file("/proc/" + std::to_string(init) + "/cgroup")),
+            cgroup_ + "/payload");
+  EXPECT_TRUE(procs().empty());
+  ASSERT_RUN_OK(v2({"start", "v2gn"}));
+  const std::string out = wait_file_contains(c.out_path, "made");
+  EXPECT_EQ(split_lines(out), (std::vector<std::string>{"0::/payload", "procs=1", "made"}));
+  EXPECT_TRUE(path_exists(host_dir() + "/payload/mine"));
+  ASSERT_RUN_OK(v2({"delete", "--force", "v2gn"}));
   EXPECT_FALSE(path_exists(host_dir())) << "cgroup left behind";
 }
 
