@@ -193,6 +193,38 @@ TEST_P(CgroupV2Root, LifecycleCommandsActOnTheCgroup) {
   EXPECT_FALSE(path_exists(host_dir())) << "cgroup left behind";
 }
 
+// Paused, the container's processes make no progress: a counter the payload writes as
+// fast as it can stands still until resume.
+TEST_P(CgroupV2Root, PausedProcessesMakeNoProgress) {
+  Bundle b = v2_bundle("while :; do i=$((i+1)); echo $i > /dev/shm/n; done");
+  ASSERT_RUN_OK(v2({"create", "--bundle", b.dir, "v2p"}));
+  const pid_t init = rt().state("v2p").value("pid", 0);
+  ASSERT_GT(init, 0);
+  ASSERT_RUN_OK(v2({"start", "v2p"}));
+  const std::string counter = "/proc/" + std::to_string(init) + "/root/dev/shm/n";
+  auto value = [&] {
+    for (int i = 0; i < 100; ++i) {
+      const std::string v = trim(read_file(counter));
+      if (!v.empty()) return std::stol(v);  // empty: read between truncate and write
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return -1L;
+  };
+  for (int i = 0; i < 200 && !path_exists(counter); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(path_exists(counter));
+  ASSERT_RUN_OK(v2({"pause", "v2p"}));
+  EXPECT_EQ(event("frozen"), "1");
+  const long frozen = value();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(value(), frozen) << "a paused process ran";
+  ASSERT_RUN_OK(v2({"resume", "v2p"}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_GT(value(), frozen) << "a resumed process did not run";
+  ASSERT_RUN_OK(v2({"delete", "--force", "v2p"}));
+  EXPECT_FALSE(path_exists(host_dir())) << "cgroup left behind";
+}
+
 // delete --force of a running container whose payload made a sub-cgroup (a writable
 // cgroup mount) and moved a process into it: everything goes.
 TEST_P(CgroupV2Root, DeleteForceRemovesTheCgroupAndWhatThePayloadMadeInIt) {
