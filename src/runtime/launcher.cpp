@@ -249,10 +249,9 @@ LaunchedInit launch(const LaunchRequest& req) {
   }
 
   parent_end.expect(Msg::kRunHooks);
-  // The init (or the real init it forked) unshared its cgroup namespace before its
-  // mounts, so before asking for the hooks.
-  if (req.after_cgroup_namespace && (ns.unshare_flags & CLONE_NEWCGROUP))
-    req.after_cgroup_namespace(out.pid);
+  // The init (or the real init it forked) unshared its cgroup namespace, if it has one,
+  // before its mounts, so before asking for the hooks.
+  if (req.after_cgroup_namespace) req.after_cgroup_namespace(out.pid);
   std::string state_json = req.runtime_hooks ? req.runtime_hooks(out.pid) : std::string("{}");
   parent_end.send(Msg::kHooksDone, state_json);
   if (terminal && req.console_socket < 0)
