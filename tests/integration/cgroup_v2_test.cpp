@@ -12,6 +12,7 @@
 // Root only: rootless would need the unified tree (or a part of it) delegated to the
 // test user, and it is root's here; an unprivileged urun then runs without a cgroup.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -375,6 +376,36 @@ TEST_P(CgroupV2Root, DelegateCgroupWithACgroupNamespaceIsBelowTheNamespaceRoot) 
   EXPECT_TRUE(path_exists(host_dir() + "/payload/mine"));
   ASSERT_RUN_OK(v2({"delete", "--force", "v2gn"}));
   EXPECT_FALSE(path_exists(host_dir())) << "cgroup left behind";
+}
+
+// A runtime killed in the middle of create (a createContainer hook blocks): delete
+// --force finds the v2 cgroup from the record and leaves neither processes nor directory.
+TEST_P(CgroupV2Root, DeleteForceAfterAKilledCreate) {
+  if (is_runc()) GTEST_SKIP() << "runc keeps no record of a create killed this early";
+  Bundle b = v2_bundle("sleep 1000");
+  const std::string started = make_host_dir("hook") + "/started";
+  b.config["hooks"]["createContainer"] =
+      Json::array({{{"path", "/bin/sh"},
+                    {"args", {"sh", "-c", "echo $$ > " + started + "; exec sleep 1000"}},
+                    {"env", {token(), "PATH=/usr/bin:/bin"}}}});
+  b.save();
+  // unshare and sh exec, so the spawned pid is the runtime's.
+  const std::string script =
+      "mount --bind /sys/fs/cgroup/unified /sys/fs/cgroup && r=$0 && exec \"$r\" \"$@\"";
+  Proc p = spawn_as(identity(),
+                    {"unshare", "-m", "--propagation", "private", "sh", "-c", script,
+                     world().runtime(), "--root", rt().state_root(), "create", "--bundle", b.dir,
+                     "v2k"},
+                    dir() + "/io", RunOptions{.cwd = dir()});
+  wait_file_contains(started, "\n", std::chrono::seconds(20));
+  ASSERT_EQ(::kill(p.pid(), SIGKILL), 0);
+  Result killed = p.wait(std::chrono::seconds(10));
+  ASSERT_EQ(killed.exit_code, 128 + SIGKILL) << killed.describe();
+  EXPECT_FALSE(procs().empty()) << "the init and the hook should still be in the cgroup";
+  ASSERT_RUN_OK(v2({"delete", "--force", "v2k"}));
+  EXPECT_FALSE(path_exists(host_dir())) << "cgroup left behind";
+  EXPECT_TRUE(rt().list_ids().empty());
+  EXPECT_TRUE(wait_no_leftovers().empty());
 }
 
 URUN_IT_INSTANTIATE_ONLY(CgroupV2Root, root);
