@@ -65,8 +65,12 @@ void enable_controllers(const std::string& dir) {
   }
 }
 
-CgroupfsV2::CgroupfsV2(std::string root, std::string path, std::string delegate)
-    : root_(std::move(root)), path_(normalize_cgroup_path(path)), delegate_(std::move(delegate)) {
+CgroupfsV2::CgroupfsV2(std::string root, std::string path, std::string delegate,
+                       bool delegate_later)
+    : root_(std::move(root)),
+      path_(normalize_cgroup_path(path)),
+      delegate_(std::move(delegate)),
+      delegate_later_(delegate_later && !delegate_.empty()) {
   // The container must never own the root cgroup: destroy() would try to remove it.
   if (path_ == "/") throw Error("cgroup path " + quote(path) + ": is the root cgroup", EINVAL);
   if (!delegate_.empty() &&
@@ -89,15 +93,24 @@ void CgroupfsV2::create() {
   if (!delegate_.empty()) {
     // The container cgroup holds no process itself, so it may delegate its controllers.
     detail::make_cgroup_dirs(root_, path_ + "/" + delegate_);
-    enable_controllers(dir());
+    // Not while the init is to sit here first: a cgroup that hands controllers down
+    // cannot hold processes (EBUSY). enter_delegate() does it.
+    if (!delegate_later_) enable_controllers(dir());
   }
-  const std::string target = process_dir();
+  const std::string target = join_dir();
   dir_fd_.reset(::open(target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir_fd_) throw_errno("open cgroup " + quote(target));
 }
 
 void CgroupfsV2::add_process(pid_t pid) {
+  write_knob(join_dir() + "/cgroup.procs", std::to_string(pid));
+}
+
+void CgroupfsV2::enter_delegate(pid_t pid) {
+  if (!delegate_later_) return;
   write_knob(process_dir() + "/cgroup.procs", std::to_string(pid));
+  delegate_later_ = false;
+  enable_controllers(dir());
 }
 
 void CgroupfsV2::apply(const Resources& resources) {

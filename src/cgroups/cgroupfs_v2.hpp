@@ -11,7 +11,10 @@ class CgroupfsV2 : public Manager {
  public:
   // root: the cgroup2 mount (or a test tree); path: "/a/b" below it. delegate: optional
   // sub-cgroup name (run.oci.delegate-cgroup) the processes run in, left to the payload.
-  CgroupfsV2(std::string root, std::string path, std::string delegate = "");
+  // delegate_later: the init first joins the container's cgroup and enters the delegate
+  // with enter_delegate() (a cgroup namespace is made in between).
+  CgroupfsV2(std::string root, std::string path, std::string delegate = "",
+             bool delegate_later = false);
 
   std::string kind() const override { return "cgroupfs"; }
   std::string path() const override { return path_; }
@@ -20,6 +23,7 @@ class CgroupfsV2 : public Manager {
   void create() override;
   int dir_fd() const override { return dir_fd_.get(); }
   void add_process(pid_t pid) override;
+  void enter_delegate(pid_t pid) override;
   void apply(const Resources& resources) override;
   void freeze() override;
   void thaw() override;
@@ -32,6 +36,8 @@ class CgroupfsV2 : public Manager {
   // The directory of the container's cgroup (limits) and of its processes (delegate).
   std::string dir() const { return root_ + (path_ == "/" ? "" : path_); }
   std::string process_dir() const { return delegate_.empty() ? dir() : dir() + "/" + delegate_; }
+  // Where a process joins now: the container's cgroup until enter_delegate().
+  std::string join_dir() const { return delegate_later_ ? dir() : process_dir(); }
 
  private:
   void set_frozen(bool frozen);
@@ -39,6 +45,7 @@ class CgroupfsV2 : public Manager {
   std::string root_;
   std::string path_;
   std::string delegate_;
+  bool delegate_later_ = false;
   UniqueFd dir_fd_;
 };
 

@@ -192,7 +192,8 @@ ManagerChoice make_manager(const ManagerRequest& req) {
   if (layout == Layout::unified) {
     const std::string path = choose("");
     if (!check_writable(req.root, path)) return unavailable(not_writable(req.root, path));
-    out.manager = std::make_unique<CgroupfsV2>(req.root, path, req.delegate_cgroup);
+    out.manager = std::make_unique<CgroupfsV2>(req.root, path, req.delegate_cgroup,
+                                               req.delegate_after_cgroupns);
     return out;
   }
   if (!req.delegate_cgroup.empty())

@@ -59,6 +59,14 @@ class Manager {
   // directory under the root ("memory", "cpu,cpuacct", "unified"; "" on a unified host)
   // -> the path below it. Empty when there is no cgroup.
   virtual std::map<std::string, std::string> hierarchy_paths() const { return {}; }
+  // True while hierarchy_paths() cannot be known because the cgroup is made with its first
+  // process (systemd: the scope and its path come from StartTransientUnit, in add_process).
+  virtual bool paths_after_join() const { return false; }
+  // run.oci.delegate-cgroup with a new cgroup namespace (delegate_after_cgroupns): the
+  // init joins the container's cgroup, makes its namespace there, and only then moves to
+  // the delegated sub-cgroup; this is that move (and the container's cgroup then hands
+  // its controllers down, which it could not do while it held the init). No-op otherwise.
+  virtual void enter_delegate(pid_t) {}
 
   void create(pid_t pid) {
     create();
@@ -125,6 +133,10 @@ struct ManagerRequest {
   // run.oci.delegate-cgroup: a sub-cgroup the process runs in, left to the payload
   // (cgroup v2 only). Limits stay on the container's cgroup.
   std::string delegate_cgroup;
+  // The container makes a cgroup namespace of its own: crun's manual says it is made
+  // before the move to the delegated cgroup, so the payload sees (and manages) that
+  // cgroup below its namespace's root (see Manager::enter_delegate).
+  bool delegate_after_cgroupns = false;
   // run.oci.systemd.subgroup (systemd manager): absent -> the manual's default.
   std::optional<std::string> systemd_subgroup;
   // Test seams: the layout (detected from root when absent), the caller's cgroups, and

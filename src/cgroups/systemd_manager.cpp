@@ -103,7 +103,9 @@ std::string Systemd::path() const {
 
 std::unique_ptr<Manager> Systemd::cgroupfs_in(const std::string& path) const {
   if (config_.layout == Layout::unified)
-    return std::make_unique<CgroupfsV2>(config_.root, path, config_.delegate);
+    // delegate_later is not in the state record: later commands find the init moved.
+    return std::make_unique<CgroupfsV2>(config_.root, path, config_.delegate,
+                                        config_.delegate_later);
   // systemd places the scope at the same path in every hierarchy it manages; the
   // controllers it does not manage get the same path too (as crun does).
   std::map<std::string, std::string> paths;
@@ -288,6 +290,7 @@ std::unique_ptr<Manager> make_systemd_manager(const ManagerRequest& req, bool au
   c.unit = place.unit;
   c.subgroup = systemd::subgroup_name(req.systemd_subgroup, layout == Layout::unified);
   c.delegate = req.delegate_cgroup;
+  c.delegate_later = req.delegate_after_cgroupns;
   c.description = "urun container " + req.container_id;
   return std::make_unique<Systemd>(std::move(c), std::move(bus));
 }

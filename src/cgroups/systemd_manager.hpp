@@ -31,6 +31,7 @@ struct SystemdConfig {
   std::string unit;         // "urun-c1.scope"
   std::string subgroup;     // "" or a name below the scope (v2)
   std::string delegate;     // run.oci.delegate-cgroup (v2)
+  bool delegate_later = false;  // ManagerRequest::delegate_after_cgroupns
   std::string description;  // the unit's Description
 };
 
@@ -56,6 +57,9 @@ class Systemd : public Manager {
   using Manager::create;  // create(pid)
   void create() override {}
   void add_process(pid_t pid) override;
+  void enter_delegate(pid_t pid) override {
+    if (inner_) inner_->enter_delegate(pid);
+  }
   void apply(const Resources& resources) override;
   void freeze() override;
   void thaw() override;
@@ -64,6 +68,12 @@ class Systemd : public Manager {
   void kill_all(int sig) override;
   void destroy() override;
   nlohmann::json to_state() const override;
+  // Known once the scope exists: systemd decides where it goes (a user manager's slices
+  // sit below its own cgroup, so the path cannot be guessed from the slice name).
+  std::map<std::string, std::string> hierarchy_paths() const override {
+    return inner_ ? inner_->hierarchy_paths() : std::map<std::string, std::string>{};
+  }
+  bool paths_after_join() const override { return !inner_; }
 
   const SystemdConfig& config() const { return config_; }
   // The scope's cgroup as systemd reports it; "" before the scope exists.

@@ -41,6 +41,12 @@ std::string default_cgroup_name(const std::string& id, const std::string& state_
   return id + suffix;
 }
 
+bool has_cgroup_mount(const spec::Spec& spec) {
+  for (const auto& m : spec.mounts)
+    if (m.type == "cgroup" || m.type == "cgroup2") return true;
+  return false;
+}
+
 }  // namespace
 
 void add_default_devices(cgroups::Resources& r, const spec::Spec* spec) {
@@ -76,6 +82,9 @@ std::unique_ptr<cgroups::Manager> choose_cgroup(const GlobalOptions& global,
   req.container_id = default_cgroup_name(id, state_root);
   req.rootless = rootless;
   if (const auto* d = spec.annotation("run.oci.delegate-cgroup")) req.delegate_cgroup = *d;
+  if (spec.linux)
+    for (const auto& ns : spec.linux->namespaces)
+      req.delegate_after_cgroupns |= ns.type == "cgroup" && ns.path.empty();
   if (const auto* s = spec.annotation("run.oci.systemd.subgroup")) req.systemd_subgroup = *s;
   cgroups::ManagerChoice choice = cgroups::make_manager(req);
   for (const auto& reason : choice.reasons) log::debug("cgroup manager: " + reason);
@@ -111,9 +120,7 @@ void setup_cgroup(cgroups::Manager& cgroup, const cgroups::Resources& resources)
 }
 
 linux::CgroupMountPlan cgroup_mount_plan(const cgroups::Manager& cgroup, const spec::Spec& spec) {
-  bool wanted = false;
-  for (const auto& m : spec.mounts) wanted = wanted || m.type == "cgroup" || m.type == "cgroup2";
-  if (!wanted) return {};
+  if (!has_cgroup_mount(spec) || cgroup.paths_after_join()) return {};
   linux::CgroupMountPlan plan;
   plan.paths = cgroup.hierarchy_paths();
   plan.own = !plan.paths.empty();
@@ -128,6 +135,10 @@ linux::CgroupMountPlan cgroup_mount_plan(const cgroups::Manager& cgroup, const s
   }
   plan.own = false;
   return plan;
+}
+
+bool cgroup_mount_plan_after_join(const cgroups::Manager& cgroup, const spec::Spec& spec) {
+  return cgroup.paths_after_join() && has_cgroup_mount(spec);
 }
 
 std::unique_ptr<cgroups::Manager> cgroup_of(const state::Record& record) {

@@ -39,7 +39,12 @@ void setup_cgroup(cgroups::Manager& cgroup, const cgroups::Resources& resources)
 // What the container's `cgroup` mount shows: its own cgroup per hierarchy, or
 // without one (disabled manager) the runtime's own cgroups, read from
 // /proc/self/cgroup. Nothing is read when the config has no cgroup mount.
+// Empty while the manager's paths wait for the init to join (see below).
 linux::CgroupMountPlan cgroup_mount_plan(const cgroups::Manager& cgroup, const spec::Spec& spec);
+// Whether the config has a cgroup mount whose plan can only be computed once the init
+// has joined its cgroup (the systemd manager: its scope is made with the init). The
+// launcher then joins before letting the init go on and sends it the plan.
+bool cgroup_mount_plan_after_join(const cgroups::Manager& cgroup, const spec::Spec& spec);
 
 // The manager recorded at create (Disabled when there is none).
 std::unique_ptr<cgroups::Manager> cgroup_of(const state::Record& record);

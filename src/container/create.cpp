@@ -152,8 +152,11 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   launch.start_fifo_fd = fifo.get();
   launch.seccomp_cache_dir = linux::seccomp_cache_dir(root);
   launch.join_cgroup = [&cgroup](pid_t pid) { cgroup->add_process(pid); };
+  launch.after_cgroup_namespace = [&cgroup](pid_t pid) { cgroup->enter_delegate(pid); };
   launch.cgroup_fd = cgroup->dir_fd();
   launch.cgroup_mount = cgroup_mount_plan(*cgroup, bundle.spec);
+  if (cgroup_mount_plan_after_join(*cgroup, bundle.spec))
+    launch.cgroup_mount_after_join = [&] { return cgroup_mount_plan(*cgroup, bundle.spec); };
   launch.runtime_hooks = [&](pid_t pid) {
     rec.pid = pid;
     rec.pid_start_time = state::process_start_time(pid);

@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <set>
 #include <vector>
 
@@ -233,6 +234,36 @@ CgroupMountPlan cgroup_plan_from_proc(std::string_view text, bool unified_host) 
     if (unified_host && !key.empty()) continue;
     plan.paths[cgroup_hierarchy_dir(key, unified_host)] = std::string(line.substr(b + 1));
   }
+  return plan;
+}
+
+std::string encode_cgroup_plan(const CgroupMountPlan &plan) {
+  std::string out(plan.own ? "1" : "0");
+  for (const auto &[dir, path] : plan.paths) {
+    out += '\0';
+    out += dir;
+    out += '\0';
+    out += path;
+  }
+  return out;
+}
+
+CgroupMountPlan decode_cgroup_plan(std::string_view payload) {
+  auto bad = [] { return Error("malformed cgroup mount plan on the sync channel", EPROTO); };
+  if (payload.empty() || (payload[0] != '0' && payload[0] != '1')) throw bad();
+  CgroupMountPlan plan;
+  plan.own = payload[0] == '1';
+  std::vector<std::string_view> fields;
+  size_t pos = 1;
+  while (pos < payload.size()) {
+    if (payload[pos] != '\0') throw bad();
+    const size_t end = std::min(payload.find('\0', pos + 1), payload.size());
+    fields.push_back(payload.substr(pos + 1, end - pos - 1));
+    pos = end;
+  }
+  if (fields.size() % 2 != 0) throw bad();
+  for (size_t i = 0; i < fields.size(); i += 2)
+    plan.paths[std::string(fields[i])] = std::string(fields[i + 1]);
   return plan;
 }
 

@@ -39,6 +39,13 @@ std::string cgroup_hierarchy_dir(std::string_view proc_key, bool unified_host);
 // container without one). Pure.
 CgroupMountPlan cgroup_plan_from_proc(std::string_view proc_self_cgroup, bool unified_host);
 
+// The plan as one sync-channel payload and back, for a cgroup whose paths are known only
+// once the init joined it (the systemd manager's scope): "own" flag, then NUL-separated
+// directory/path pairs (cgroup paths may hold any byte but NUL). decode throws Error
+// (EPROTO) on a malformed payload.
+std::string encode_cgroup_plan(const CgroupMountPlan &plan);
+CgroupMountPlan decode_cgroup_plan(std::string_view payload);
+
 // Where the cgroup mount goes: `fd` is an O_PATH fd of the destination
 // directory; `dir_fd` + `name` look it up again, which crosses into a new
 // mount made on it.

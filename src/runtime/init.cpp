@@ -90,8 +90,9 @@ void enter_intermediate_userns(const spec::User& user) {
   fs::write_existing("/proc/self/gid_map", std::to_string(user.gid) + " 0 1\n");
 }
 
-// Collects the parent's id-mapped trees (kMountFd, by mount index) until
-// kIdMapsDone, whose payload says whether setgroups was denied.
+// Collects the parent's id-mapped trees (kMountFd, by mount index) and a late
+// cgroup mount plan (kCgroupMount) until kIdMapsDone, whose payload says whether
+// setgroups was denied.
 std::vector<UniqueFd> receive_idmapped_trees(const SyncChannel& channel, InitPlan& plan,
                                              const spec::Spec& spec) {
   std::vector<UniqueFd> trees;
@@ -100,6 +101,10 @@ std::vector<UniqueFd> receive_idmapped_trees(const SyncChannel& channel, InitPla
     if (f.type == Msg::kIdMapsDone) {
       plan.setgroups_denied = f.payload == "deny";
       return trees;
+    }
+    if (f.type == Msg::kCgroupMount) {
+      plan.rootfs.cgroup = linux::decode_cgroup_plan(f.payload);
+      continue;
     }
     if (f.type != Msg::kMountFd || !f.fd)
       throw Error("unexpected message while waiting for the id maps", EPROTO);

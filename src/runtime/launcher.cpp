@@ -225,9 +225,12 @@ LaunchedInit launch(const LaunchRequest& req) {
   // namespace or forks the real init; otherwise the move can overlap with its
   // mount work: it is done before the init's next request is read, so before
   // it reports ready and execs.
-  const bool join_before_release =
-      (ns.unshare_flags & CLONE_NEWCGROUP) != 0 || ns.needs_fork;
+  // A cgroup mount plan that waits for the join must reach the init before its mounts.
+  const bool join_before_release = (ns.unshare_flags & CLONE_NEWCGROUP) != 0 ||
+                                   ns.needs_fork || req.cgroup_mount_after_join;
   if (join_cgroup && join_before_release) join_cgroup(pid);
+  if (req.cgroup_mount_after_join)
+    parent_end.send(Msg::kCgroupMount, linux::encode_cgroup_plan(req.cgroup_mount_after_join()));
   std::string maps_reply;
   if (ns.new_user) {
     userns::WriteOptions options;
@@ -252,6 +255,9 @@ LaunchedInit launch(const LaunchRequest& req) {
   }
 
   parent_end.expect(Msg::kRunHooks);
+  // The init (or the real init it forked) unshared its cgroup namespace, if it has one,
+  // before its mounts, so before asking for the hooks.
+  if (req.after_cgroup_namespace) req.after_cgroup_namespace(out.pid);
   std::string state_json = req.runtime_hooks ? req.runtime_hooks(out.pid) : std::string("{}");
   parent_end.send(Msg::kHooksDone, state_json);
   if (terminal && req.console_socket < 0)

@@ -41,6 +41,12 @@ struct LaunchRequest {
   int cgroup_fd = -1;
   // What the container's /sys/fs/cgroup shows (only read with a cgroup mount).
   linux::CgroupMountPlan cgroup_mount;
+  // Set when that plan is known only once the init is in its cgroup (systemd's scope):
+  // the init is then placed before it may go on, and this plan replaces cgroup_mount.
+  std::function<linux::CgroupMountPlan()> cgroup_mount_after_join;
+  // Called once the init has made its cgroup namespace, if any (before the runtime
+  // hooks): moves it on to its delegated cgroup (Manager::enter_delegate).
+  std::function<void(pid_t pid)> after_cgroup_namespace;
   // Runs prestart + createRuntime hooks for the init `pid`; returns the
   // state JSON handed to createContainer/startContainer hooks.
   std::function<std::string(pid_t pid)> runtime_hooks;

@@ -9,6 +9,9 @@
 //   C->P   kNeedIdMaps    -                   a new user namespace exists: write its id maps
 //   P->C   kMountFd       mount index + fd    an id-mapped mount the parent prepared (0..n
 //                                             of these come before kIdMapsDone)
+//   P->C   kCgroupMount   encoded plan        (systemd manager with a cgroup mount only) what
+//                                             /sys/fs/cgroup shows, known once the init
+//                                             joined its scope; comes before kIdMapsDone
 //   P->C   kIdMapsDone    -                   maps written (and the cgroup joined): go on
 //   C->P   kInitPid       pid (text)          the init forked once more (pid/time namespace
 //                                             joined or unshared): this is the real init
@@ -48,6 +51,7 @@ enum class Msg : uint32_t {
   kError,
   kSeccompListener,
   kTerminal,
+  kCgroupMount,
 };
 
 struct Frame {

@@ -124,6 +124,39 @@ TEST_P(SystemdCgroupRoot, ScopeHoldsTheContainerAndGoesWithDelete) {
   EXPECT_TRUE(wait_no_leftovers().empty());
 }
 
+// The container's /sys/fs/cgroup shows its scope, not the runtime's cgroups: the scope's
+// path comes from systemd (StartTransientUnit, after clone), so the init gets the mount
+// plan once it has joined the scope.
+TEST_P(SystemdCgroupRoot, CgroupMountShowsTheScope) {
+  if (is_runc()) GTEST_SKIP() << "runc asks systemd for its own properties and paths";
+  fake_ = std::make_unique<urun_test::FakeSystemd>(bus_->address(), kCgroupRoot,
+                                                   std::vector<std::string>{});
+  Bundle b = make_bundle();
+  bool has_mount = false;
+  for (const auto& m : b.config["mounts"]) has_mount |= m["type"] == "cgroup";
+  ASSERT_TRUE(has_mount) << "the default config has a cgroup mount";
+  b.config["linux"]["resources"]["pids"] = {{"limit", 77}};
+  // Without a cgroup namespace the pids hierarchy is a bind of the scope's directory:
+  // its limit and its processes (the init is pid 1 of the container's pid namespace).
+  // Shell built-ins only while reading cgroup.procs, so it lists the init alone.
+  b.sh("read m < /sys/fs/cgroup/pids/pids.max; echo $m; "
+       "while read p; do echo $p; done < /sys/fs/cgroup/pids/cgroup.procs; "
+       "grep ' /sys/fs/cgroup/pids ' /proc/self/mountinfo");
+  b.save();
+  Result r = rt().run({"--systemd-cgroup", "run", "--bundle", b.dir, "sdm"}, opts_);
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  auto starts = calls_named("StartTransientUnit");
+  ASSERT_EQ(starts.size(), 1u);
+  auto lines = split_lines(r.out);
+  ASSERT_EQ(lines.size(), 3u) << r.describe();
+  EXPECT_EQ(lines[0], "77");
+  EXPECT_EQ(lines[1], "1");
+  // mountinfo's root field is the bound directory: the scope's.
+  EXPECT_NE(lines[2].find(" /system.slice/" + starts[0].unit + " /sys/fs/cgroup/pids ro,"),
+            std::string::npos)
+      << r.describe();
+}
+
 // A foreground run stops its scope when the container exits.
 TEST_P(SystemdCgroupRoot, RunStopsTheScopeAtExit) {
   if (is_runc()) GTEST_SKIP() << "runc asks systemd for its own properties and paths";
@@ -158,6 +191,64 @@ TEST_P(SystemdCgroupRoot, SystemdErrorFailsCleanly) {
   Result r = rt().run({"--systemd-cgroup", "run", "--bundle", b.dir, "sde"}, opts_);
   expect_clean_failure(r, "Access denied by policy");
   EXPECT_TRUE(r.out.empty()) << r.describe();
+}
+
+// On a unified host (emulated: urun runs with /sys/fs/cgroup/unified bound over
+// /sys/fs/cgroup, see cgroup_v2_test.cpp) the init runs in the scope's "container"
+// subgroup, or further down in run.oci.delegate-cgroup, and the container's cgroup mount
+// shows the subgroup that holds the limits.
+TEST_P(SystemdCgroupRoot, UnifiedHostSubgroupDelegateAndCgroupMount) {
+  if (is_runc()) GTEST_SKIP() << "runc asks systemd for its own properties and paths";
+  if (!path_exists("/sys/fs/cgroup/unified/cgroup.procs"))
+    GTEST_SKIP() << "no cgroup2 tree at /sys/fs/cgroup/unified";
+  const std::string unified = "/sys/fs/cgroup/unified";
+  const bool made_slice = !path_exists(unified + "/system.slice");
+  fake_ = std::make_unique<urun_test::FakeSystemd>(bus_->address(), kCgroupRoot,
+                                                   std::vector<std::string>{});
+  Bundle b = make_bundle();
+  b.config["annotations"]["run.oci.delegate-cgroup"] = "payload";
+  b.sh("grep '^0::' /proc/self/cgroup; grep ' /sys/fs/cgroup ' /proc/self/mountinfo; "
+       "ls -d /sys/fs/cgroup/payload");
+  b.save();
+  const std::string script =
+      "mount --bind /sys/fs/cgroup/unified /sys/fs/cgroup && r=$0 && exec \"$r\" \"$@\"";
+  RunOptions o = opts_;
+  o.cwd = dir();
+  Result r = run_as(identity(),
+                    {"unshare", "-m", "--propagation", "private", "sh", "-c", script,
+                     world().runtime(), "--root", rt().state_root(), "--systemd-cgroup", "run",
+                     "--bundle", b.dir, "sdv2"},
+                    dir() + "/io", o);
+  auto starts = calls_named("StartTransientUnit");
+  ASSERT_EQ(starts.size(), 1u) << r.describe();
+  const std::string scope = "/system.slice/" + starts[0].unit;
+  if (made_slice) host_sh("rmdir " + unified + "/system.slice 2>/dev/null; true");
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  auto lines = split_lines(r.out);
+  ASSERT_EQ(lines.size(), 3u) << r.describe();
+  EXPECT_EQ(lines[0], "0::" + scope + "/container/payload");
+  EXPECT_NE(lines[1].find(" " + scope + "/container /sys/fs/cgroup ro,"), std::string::npos)
+      << r.describe();
+  EXPECT_NE(lines[1].find(" - cgroup2 "), std::string::npos) << r.describe();
+  EXPECT_EQ(lines[2], "/sys/fs/cgroup/payload");
+  EXPECT_FALSE(path_exists(unified + scope)) << "scope cgroup left behind";
+  EXPECT_EQ(calls_named("StopUnit").size(), 1u);
+
+  // With a cgroup namespace it is made in the subgroup, before the move to the delegate.
+  b.add_namespace("cgroup");
+  b.save();
+  r = run_as(identity(),
+             {"unshare", "-m", "--propagation", "private", "sh", "-c", script, world().runtime(),
+              "--root", rt().state_root(), "--systemd-cgroup", "run", "--bundle", b.dir, "sdv2n"},
+             dir() + "/io", o);
+  if (made_slice) host_sh("rmdir " + unified + "/system.slice 2>/dev/null; true");
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  lines = split_lines(r.out);
+  ASSERT_EQ(lines.size(), 3u) << r.describe();
+  EXPECT_EQ(lines[0], "0::/payload");
+  EXPECT_NE(lines[1].find(" / /sys/fs/cgroup ro,"), std::string::npos) << r.describe();
+  EXPECT_EQ(lines[2], "/sys/fs/cgroup/payload");
+  EXPECT_EQ(calls_named("StopUnit").size(), 2u);
 }
 
 // Unprivileged, systemd could only delegate a cgroup v2 subtree; this hybrid host has

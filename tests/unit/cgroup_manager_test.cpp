@@ -181,6 +181,36 @@ TEST(CgroupFakeV2, FreezeAddProcessPidsDelegateAndDestroy) {
   again->destroy();  // idempotent
 }
 
+// run.oci.delegate-cgroup with a cgroup namespace: the init first joins the container's
+// cgroup (which therefore delegates no controller yet), then enter_delegate() moves it.
+TEST(CgroupFakeV2, DelegateLaterJoinsTheContainersCgroupFirst) {
+  TempDir t;
+  const sfs::path c = sfs::path(t.path()) / "c";
+  make_v2_cgroup(c);
+  make_v2_cgroup(c / "payload");
+  cg::CgroupfsV2 m(t.path(), "/c", "payload", true);
+  m.create();
+  struct stat a {
+  }, b{};
+  ASSERT_EQ(::fstat(m.dir_fd(), &a), 0);
+  ASSERT_EQ(::stat(c.c_str(), &b), 0);
+  EXPECT_EQ(a.st_ino, b.st_ino);  // CLONE_INTO_CGROUP lands in the container's cgroup
+  EXPECT_EQ(get(c / "cgroup.subtree_control"), "");
+  m.add_process(kFakePid2);
+  EXPECT_EQ(get(c / "cgroup.procs"), std::to_string(kFakePid2));
+  EXPECT_EQ(get(c / "payload" / "cgroup.procs"), "");
+  m.enter_delegate(kFakePid2);
+  EXPECT_EQ(get(c / "payload" / "cgroup.procs"), std::to_string(kFakePid2));
+  EXPECT_EQ(get(c / "cgroup.subtree_control"), "+cpu +cpuset +hugetlb +io +memory +pids");
+  // From now on (exec) processes go to the delegate.
+  put(c / "payload" / "cgroup.procs");
+  m.add_process(kFakePid3);
+  EXPECT_EQ(get(c / "payload" / "cgroup.procs"), std::to_string(kFakePid3));
+  put(c / "cgroup.procs");
+  put(c / "payload" / "cgroup.procs");
+  m.destroy();
+}
+
 TEST(CgroupFakeV2, RootCgroupIsRefused) {
   EXPECT_THROW(cg::CgroupfsV2("/tmp", "/"), urun::Error);
   EXPECT_THROW(cg::CgroupfsV2("/tmp", "/a/.."), urun::Error);

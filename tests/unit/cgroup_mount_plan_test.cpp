@@ -3,12 +3,18 @@
 // hierarchy's directory under /sys/fs/cgroup.
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <string>
+
+#include "common/error.hpp"
 #include "linux/cgroup_mount.hpp"
 
 namespace {
 
 using urun::linux::cgroup_hierarchy_dir;
 using urun::linux::cgroup_plan_from_proc;
+using urun::linux::decode_cgroup_plan;
+using urun::linux::encode_cgroup_plan;
 
 TEST(CgroupMountPlan, HierarchyDirectoryOfAProcKey) {
   EXPECT_EQ(cgroup_hierarchy_dir("memory", false), "memory");
@@ -45,6 +51,36 @@ TEST(CgroupMountPlan, MalformedLinesAreSkipped) {
   auto plan = cgroup_plan_from_proc("garbage\n\n3:memory\n2:pids:/p", false);
   ASSERT_EQ(plan.paths.size(), 1u);
   EXPECT_EQ(plan.paths["pids"], "/p");
+}
+
+// The plan the launcher sends once a systemd scope exists survives the sync channel:
+// the unified host's "" key, paths with ':' and newlines, and the own flag.
+TEST(CgroupMountPlan, EncodedPlanDecodesToTheSame) {
+  urun::linux::CgroupMountPlan plan;
+  plan.own = true;
+  plan.paths[""] = "/system.slice/urun-a.scope/container";
+  plan.paths["cpu,cpuacct"] = "/odd:path\nwith newline";
+  plan.paths["systemd"] = "/";
+  auto back = decode_cgroup_plan(encode_cgroup_plan(plan));
+  EXPECT_TRUE(back.own);
+  EXPECT_EQ(back.paths, plan.paths);
+
+  urun::linux::CgroupMountPlan none;
+  back = decode_cgroup_plan(encode_cgroup_plan(none));
+  EXPECT_FALSE(back.own);
+  EXPECT_TRUE(back.paths.empty());
+}
+
+TEST(CgroupMountPlan, MalformedPayloadIsAProtocolError) {
+  using namespace std::string_literals;
+  for (const std::string& bad : {""s, "x"s, "1\0only-a-key"s, "1junk\0a\0b"s}) {
+    try {
+      decode_cgroup_plan(bad);
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (const urun::Error& e) {
+      EXPECT_EQ(e.code(), EPROTO) << e.what();
+    }
+  }
 }
 
 }  // namespace
