@@ -13,6 +13,8 @@ setup_world() {
   cleanup_world
   install -d -m 0755 "$TOP" "$DIR"
   install -m 0755 "$URUN" "$DIR/urun"
+  # Podman's cgroups on the host (root): what is there now is not ours to remove.
+  [ "$MODE" = root ] && list_podman_cgroups > "$DIR/cgroups-before"
 
   local ulimits=""
   # Root lacks CAP_SYS_RESOURCE on these machines: Podman's default nofile (1048576) cannot be
@@ -55,6 +57,10 @@ CONF
   pm run --rm localhost/busybox true || die "podman run of the imported image failed"
 }
 
+list_podman_cgroups() {
+  find /sys/fs/cgroup/*/libpod_parent -mindepth 1 -type d 2>/dev/null || true
+}
+
 cleanup_world() {
   [ -d "$DIR" ] || return 0
   if [ -x "$DIR/urun" ] && command -v podman >/dev/null; then
@@ -64,6 +70,14 @@ cleanup_world() {
   # The rootless user namespace lives as long as Podman's pause process.
   if [ -s "$DIR/tmp/pause.pid" ]; then
     kill -KILL "$(cat "$DIR/tmp/pause.pid")" 2>/dev/null || true
+  fi
+  # Podman removes a pod's cgroup from the v1 controllers it uses but leaves it in the unified
+  # and name=systemd trees of this hybrid host: remove the empty ones the suite made, deepest first.
+  if [ "$MODE" = root ] && [ -f "$DIR/cgroups-before" ]; then
+    local c
+    for c in $(list_podman_cgroups | sort -r); do
+      grep -qxF "$c" "$DIR/cgroups-before" || rmdir "$c" 2>/dev/null || true
+    done
   fi
   # Whatever a failed run left mounted under the world (shm tmpfs of root containers), deepest first.
   local m
