@@ -12,6 +12,7 @@
 #include <set>
 #include <vector>
 
+#include "cgroups/manager.hpp"
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
 #include "linux/mounts.hpp"
@@ -219,20 +220,10 @@ std::string cgroup_hierarchy_dir(std::string_view key, bool unified_host) {
 
 CgroupMountPlan cgroup_plan_from_proc(std::string_view text, bool unified_host) {
   CgroupMountPlan plan;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
-    // "ID:CONTROLLERS:PATH"; the path may itself contain ':'.
-    const size_t a = line.find(':');
-    const size_t b = a == std::string_view::npos ? a : line.find(':', a + 1);
-    if (b == std::string_view::npos) continue;
-    const std::string_view key = line.substr(a + 1, b - a - 1);
+  for (const auto &[key, path] : cgroups::parse_proc_cgroup(text)) {
     // A unified host has only the "0::" line; a v1 line there means nothing.
     if (unified_host && !key.empty()) continue;
-    plan.paths[cgroup_hierarchy_dir(key, unified_host)] = std::string(line.substr(b + 1));
+    plan.paths[cgroup_hierarchy_dir(key, unified_host)] = path;
   }
   return plan;
 }
