@@ -4,6 +4,8 @@
 // urun, which makes them in the host's real hierarchies: the limits apply for real, and
 // `delete` stops the unit and removes them.
 #include <dirent.h>
+#include <dlfcn.h>
+#include <systemd/sd-bus.h>
 #include <unistd.h>
 
 #include <memory>
@@ -191,6 +193,35 @@ TEST_P(SystemdCgroupRoot, SystemdErrorFailsCleanly) {
   Result r = rt().run({"--systemd-cgroup", "run", "--bundle", b.dir, "sde"}, opts_);
   expect_clean_failure(r, "Access denied by policy");
   EXPECT_TRUE(r.out.empty()) << r.describe();
+}
+
+// urun loads libsystemd only when it talks to systemd (src/cgroups/systemd_library.cpp).
+// Without it (here: /dev/null bound over the library in a private mount namespace), the
+// explicit systemd manager fails with one line naming the loader's reason, before any
+// call to systemd.
+TEST_P(SystemdCgroupRoot, WithoutLibsystemdExplicitFailsCleanly) {
+  if (is_runc()) GTEST_SKIP() << "urun's wording";
+  Dl_info info{};
+  ASSERT_NE(::dladdr(reinterpret_cast<void*>(&sd_bus_new), &info), 0);
+  ASSERT_NE(info.dli_fname, nullptr);
+  const std::string library = info.dli_fname;  // the libsystemd.so.0 this test links
+  fake_ = std::make_unique<urun_test::FakeSystemd>(bus_->address(), kCgroupRoot,
+                                                   std::vector<std::string>{});
+  Bundle b = make_bundle();
+  b.sh("echo ran");
+  b.save();
+  const std::string script =
+      "mount --bind /dev/null \"$1\" && shift && r=$0 && exec \"$r\" \"$@\"";
+  RunOptions o = opts_;
+  o.cwd = dir();
+  Result r = run_as(identity(),
+                    {"unshare", "-m", "--propagation", "private", "sh", "-c", script,
+                     world().runtime(), library, "--root", rt().state_root(), "--systemd-cgroup",
+                     "run", "--bundle", b.dir, "nolib"},
+                    dir() + "/io", o);
+  expect_clean_failure(r, "cgroup manager `systemd`: not available: load libsystemd: ");
+  EXPECT_TRUE(r.out.empty()) << r.describe();
+  EXPECT_TRUE(fake_->calls().empty()) << r.describe();
 }
 
 // On a unified host (emulated: urun runs with /sys/fs/cgroup/unified bound over
