@@ -7,9 +7,10 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <optional>
 
+#include "cgroups/attach_warmup.hpp"
 #include "common/error.hpp"
-#include "linux/process_attrs.hpp"
 #include "common/fs.hpp"
 #include "common/log.hpp"
 #include "common/scope_exit.hpp"
@@ -19,6 +20,7 @@
 #include "container/operations.hpp"
 #include "container/process_io.hpp"
 #include "container/status.hpp"
+#include "linux/process_attrs.hpp"
 #include "linux/seccomp_cache.hpp"
 #include "linux/terminal.hpp"
 #include "runtime/console.hpp"
@@ -80,6 +82,10 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
 
   std::unique_ptr<cgroups::Manager> cgroup =
       choose_cgroup(global, bundle.spec, resources, req.id, root, rootless);
+  // Joined at the end of this function, by when the init has been moved in.
+  std::optional<cgroups::AttachWarmup> attach_warmup;
+  if (!cgroup->cgroupfs_root().empty() && !cgroup->clones_into_cgroup())
+    attach_warmup.emplace(cgroup->cgroupfs_root());
 
   state::Record rec;
   rec.oci_version = bundle.spec.oci_version;

@@ -9,8 +9,10 @@
 
 #include <charconv>
 #include <cstdint>
+#include <optional>
 #include <nlohmann/json.hpp>
 
+#include "cgroups/attach_warmup.hpp"
 #include "cgroups/cgroupfs_v1.hpp"
 #include "cgroups/manager.hpp"
 #include "common/error.hpp"
@@ -209,6 +211,9 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
   if (status != "running" && status != "created")
     throw Error("container " + quote(req.id) + " is not running", ESRCH);
   std::unique_ptr<cgroups::Manager> cgroup = cgroup_of(rec);
+  // The new process is moved in with a cgroup.procs write (see attach_warmup.hpp).
+  std::optional<cgroups::AttachWarmup> attach_warmup;
+  if (!cgroup->cgroupfs_root().empty()) attach_warmup.emplace(cgroup->cgroupfs_root());
   std::vector<std::string> sub_dirs = req.cgroup.empty()
                                           ? std::vector<std::string>{}
                                           : sub_cgroup_dirs(*cgroup, rec.pid, req.cgroup);
@@ -243,6 +248,7 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
     for (const auto& dir : sub_dirs) fs::write_existing(dir + "/cgroup.procs", std::to_string(pid));
   };
   runtime::ExecedProcess process = runtime::exec_in_container(launch);
+  attach_warmup.reset();  // reaped now, not after a foreground process ends
   console.reset();
   write_pid_file(req.pid_file, process.pid);
   process.guard.release();
