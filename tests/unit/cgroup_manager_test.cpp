@@ -12,8 +12,11 @@
 #include "cgroups/cgroupfs_v2.hpp"
 #include "cgroups/manager.hpp"
 #include "common/error.hpp"
+#include "temp_dir.hpp"
 
 namespace {
+
+using urun_test::TempDir;
 
 namespace cg = urun::cgroups;
 namespace sfs = std::filesystem;
@@ -35,19 +38,6 @@ std::string get(const sfs::path& p) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/urun-cgtest-XXXXXX";
-    if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
-    path_ = tmpl;
-  }
-  ~TempDir() { sfs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // The files the kernel shows in a v2 cgroup with memory, pids, cpu, cpuset, io, hugetlb
 // enabled.

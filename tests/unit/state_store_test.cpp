@@ -18,8 +18,11 @@
 #include "common/fs.hpp"
 #include "common/unique_fd.hpp"
 #include "state/store.hpp"
+#include "temp_dir.hpp"
 
 namespace {
+
+using urun_test::TempDir;
 
 namespace stdfs = std::filesystem;
 using urun::Error;
@@ -29,22 +32,6 @@ using urun::state::Record;
 using urun::state::StateStore;
 
 // A fresh directory per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (stdfs::temp_directory_path() / "urun-state-test.XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    stdfs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // The message of the Error that f throws ("" when it throws none).
 template <typename F>

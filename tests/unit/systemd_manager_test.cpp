@@ -13,8 +13,11 @@
 #include "cgroups/manager.hpp"
 #include "common/error.hpp"
 #include "systemd_fake.hpp"
+#include "temp_dir.hpp"
 
 namespace {
+
+using urun_test::TempDir;
 
 namespace cg = urun::cgroups;
 namespace sfs = std::filesystem;
@@ -30,19 +33,6 @@ std::string get(const std::string& p) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/urun-sdtest-XXXXXX";
-    if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
-    path_ = tmpl;
-  }
-  ~TempDir() { sfs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 class SystemdManager : public ::testing::Test {
  protected:
