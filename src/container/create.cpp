@@ -145,6 +145,7 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   HookOutput hook_output = open_hook_output(bundle.spec, bundle.dir);
   runtime::LaunchRequest launch;
   launch.id = req.id;
+  launch.rootless = rootless;
   launch.spec = &bundle.spec;
   launch.bundle = bundle.dir;
   launch.rootfs = bundle.rootfs;

@@ -144,7 +144,7 @@ LaunchedInit launch(const LaunchRequest& req) {
   // cannot make device nodes or touch the host's cgroups. Only an unprivileged caller needs an
   // automatic user namespace, though: root in one can already do the rest.
   const bool unprivileged = ::geteuid() != 0;
-  const bool rootless = unprivileged || !linux::in_initial_user_namespace();
+  const bool rootless = unprivileged || req.rootless;
   check_capability_names(*spec.process);
 
   const std::vector<spec::Namespace> no_namespaces;

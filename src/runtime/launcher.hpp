@@ -22,6 +22,9 @@ struct LaunchRequest {
   std::string rootfs;  // absolute, resolved
   bool no_pivot = false;
   bool no_new_keyring = false;
+  // Not euid 0 in the initial user namespace (the caller has worked this out already:
+  // it reads /proc/self/uid_map, which the start path should do only once).
+  bool rootless = false;
   int preserve_fds = 0;
   bool foreground = false;   // run: the init waits for kStart on the channel
   int start_fifo_fd = -1;    // create: the init waits for a byte on this fifo
