@@ -47,6 +47,11 @@ MountOptions parse_mount_options(const std::vector<std::string> &options);
 // one.
 unsigned long propagation_flags(std::string_view name);
 
+// Whether a spec mount may cover the /proc file `dest` (a clean absolute path): only those
+// lxcfs emulates and the two runc also allows (/proc/meminfo, /proc/sys/kernel/ns_last_pid...).
+// Nothing else is mounted below /proc, and only a procfs on it.
+bool proc_file_may_be_covered(std::string_view dest);
+
 struct CgroupMountPlan;  // linux/cgroup_mount.hpp
 
 // What mount_one needs to know about the container and where it is.
