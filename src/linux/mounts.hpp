@@ -74,7 +74,9 @@ struct MountContext {
 
 // Performs one spec mount inside the rootfs: resolves and creates the
 // destination inside it, mounts on /proc/self/fd/N of that destination, then
-// applies remount flags, propagation and recursive attributes. Throws
+// applies remount flags, propagation and recursive attributes. Refuses what
+// may not cover /proc (proc_file_may_be_covered) and a proc or sysfs mount, or
+// any on /proc or /sys, through a symlink of the rootfs. Throws
 // Error("mount `src` on `dest`: reason").
 void mount_one(const spec::Mount &mount, const MountContext &context);
 

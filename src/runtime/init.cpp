@@ -56,6 +56,16 @@ void join_and_unshare(InitPlan& plan) {
   }
 }
 
+// The /proc of the moment, checked to be the root of a procfs; `purpose` names the write that
+// needs it when it is not.
+linux::ProcFs open_procfs(std::string_view purpose) {
+  try {
+    return linux::ProcFs::open();
+  } catch (Error& e) {
+    throw e.prepend(purpose);
+  }
+}
+
 // The init must fork once more when its pid or time namespace only applies
 // to children. The intermediate process reports the real init's pid and
 // exits; the init goes on with the set-up.
@@ -178,7 +188,7 @@ void wait_for_start(const InitPlan& plan) {
   // only once verified, like the container's below. Opened only for a write that needs it.
   std::optional<linux::ProcFs> runtime_proc;
   auto runtime_procfs = [&]() -> const linux::ProcFs& {
-    if (!runtime_proc) runtime_proc.emplace(linux::ProcFs::open());
+    if (!runtime_proc) runtime_proc.emplace(open_procfs("write the runtime's /proc"));
     return *runtime_proc;
   };
   if (plan.namespaces->unshare_flags & CLONE_NEWTIME) write_time_offsets(runtime_procfs(), linux);
@@ -215,7 +225,7 @@ void wait_for_start(const InitPlan& plan) {
   // and validate() made sure each is the container's own.
   // Each handle is closed after use: an fd still open when the preserved range loses
   // close-on-exec could have taken a number in it.
-  if (!linux.sysctl.empty()) linux::apply_sysctl(linux::ProcFs::open(), linux.sysctl);
+  if (!linux.sysctl.empty()) linux::apply_sysctl(open_procfs("set sysctls"), linux.sysctl);
   linux::finish_rootfs(spec);
   // The console after pivot_root: /dev/ptmx is then the container's, so the
   // pty belongs to its devpts; before the switch to the process user, who
@@ -230,7 +240,7 @@ void wait_for_start(const InitPlan& plan) {
   mark_fds_cloexec(plan.preserve_fds);
   clear_cloexec_on_preserved(plan.preserve_fds);
   if (plan.intermediate_userns) {
-    enter_intermediate_userns(linux::ProcFs::open(), proc.user);
+    enter_intermediate_userns(open_procfs("enter the intermediate user namespace"), proc.user);
     plan.setgroups_denied = true;
   }
   // Opened while privileged and before seccomp; written just before execve.

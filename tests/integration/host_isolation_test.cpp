@@ -228,6 +228,27 @@ TEST_P(HostIsolation, BindOverProcSysCannotRedirectASysctl) {
   EXPECT_EQ(read_file(fake + "/ipv4/ip_forward"), "0\n") << "the sysctl was written to the volume";
 }
 
+TEST_P(HostIsolation, SysctlWithoutProcfsIsRefused) {
+  // No proc mount: the rootfs's own /proc directory, with a file where the sysctl would be.
+  Bundle b = make_bundle(BundleOptions{.writable_rootfs = true});
+  host_sh("mkdir -p '" + b.rootfs + "/proc/sys/net/ipv4' && echo 0 > '" + b.rootfs +
+          "/proc/sys/net/ipv4/ip_forward' && chown -R --reference='" + b.rootfs + "' '" + b.rootfs +
+          "/proc/sys'");
+  Json mounts = Json::array();
+  for (const auto& m : b.config["mounts"])
+    if (m.value("destination", "") != "/proc") mounts.push_back(m);
+  b.config["mounts"] = mounts;
+  b.add_namespace("network");
+  b.config["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}};
+  b.sh("echo container-ran");
+  b.save();
+  Result r = run_container(b, "noproc");
+  rt().run({"delete", "--force", "noproc"});
+  expect_failure_naming(r, {"set sysctls", "`/proc` is not the root of a procfs mount"});
+  EXPECT_EQ(read_file(b.rootfs + "/proc/sys/net/ipv4/ip_forward"), "0\n")
+      << "the sysctl was written into the rootfs";
+}
+
 TEST_P(HostIsolation, BindOverProcSysKernelIsRefused) {
   const std::string fake = make_host_dir("fake-kernel");
   Bundle b = make_bundle();
