@@ -14,6 +14,7 @@
 #include "common/error.hpp"
 #include "linux/cgroup_mount.hpp"
 #include "linux/path.hpp"
+#include "linux/procfs.hpp"
 #include "linux/systemd_cgroup_v1_mount.hpp"
 
 namespace urun::linux {
@@ -135,10 +136,39 @@ void do_mount(const std::string &source, int target_fd, const char *type, unsign
   }
 }
 
+// ---- /proc ----------------------------------------------------------------------------------
+// A procfs is what the runtime writes sysctls through and what maskedPaths protect: a mount on
+// /proc must be a procfs, and below it only files that lxcfs (or the like) emulate may be
+// covered, as in runc. Checked on the destination as written (before it is resolved) and on
+// where it led (a symlink in the rootfs, or a procfs mounted earlier).
+
+constexpr std::string_view kCoverableProcFiles[] = {
+    "/proc/cpuinfo", "/proc/diskstats",  "/proc/meminfo",
+    "/proc/stat",    "/proc/swaps",      "/proc/uptime",
+    "/proc/loadavg", "/proc/slabinfo",   "/proc/sys/kernel/ns_last_pid",
+    "/proc/sys/crypto/fips_enabled",
+};
+
+[[noreturn]] void only_procfs_on_proc(const std::string &what) {
+  throw Error(what + ": only procfs may be mounted on /proc", EPERM);
+}
+
+// `procfs`: the mount gives a procfs (type proc; for a bind, its source is checked later).
+void check_proc_destination(const std::string &dest, bool procfs, const std::string &what) {
+  if (dest == "/proc") {
+    if (!procfs) only_procfs_on_proc(what);
+  } else if (dest.starts_with("/proc/") && !proc_file_may_be_covered(dest)) {
+    throw Error(what + ": cannot be mounted inside /proc (of /proc only files such as " +
+                    "/proc/meminfo that lxcfs emulates may be covered)",
+                EPERM);
+  }
+}
+
 // Where a destination lives inside the rootfs, and the fd a mount goes on.
 struct Target {
   InRootEntry entry;
   UniqueFd fd;  // O_PATH: the directory or file about to be covered
+  ProcfsKind covered;  // what fd is on: a procfs already mounted there or above
 
   // After a mount on fd_path(fd), fd still names the covered inode; a lookup
   // of the name in its directory crosses into the new mount on top of it.
@@ -149,10 +179,14 @@ struct Target {
   }
 };
 
-Target prepare_target(int root_fd, const std::string &dest, bool is_dir, const std::string &what) {
+// `ordinary_dir`: procfs and sysfs, and whatever goes on /proc or /sys, are mounted only on a
+// directory of the rootfs, never through a symlink there (runc's rule): a /proc that is a link
+// would put the container's procfs (and its masked paths) somewhere else.
+Target prepare_target(int root_fd, const std::string &dest, bool is_dir, const std::string &what,
+                      bool ordinary_dir = false) {
   Target t;
   try {
-    t.entry = resolve_in_root(root_fd, dest, true, true);
+    t.entry = resolve_in_root(root_fd, dest, true, !ordinary_dir);
   } catch (Error &e) {
     throw e.prepend(what);
   }
@@ -162,7 +196,13 @@ Target prepare_target(int root_fd, const std::string &dest, bool is_dir, const s
   const char *name = t.entry.name.c_str();
   int dir = t.entry.dir.get();
   struct stat st;
-  if (::fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+  const bool exists = ::fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+  if (exists && ordinary_dir && !S_ISDIR(st.st_mode)) {
+    throw Error(what + ": must be mounted on an ordinary directory, but " + quote(dest) +
+                    " in the rootfs is " + (S_ISLNK(st.st_mode) ? "a symlink" : "not a directory"),
+                ENOTDIR);
+  }
+  if (!exists) {
     if (errno != ENOENT) throw_errno(what);
     if (is_dir) {
       if (::mkdirat(dir, name, 0755) < 0 && errno != EEXIST) throw_errno(what + ": mkdir");
@@ -174,7 +214,23 @@ Target prepare_target(int root_fd, const std::string &dest, bool is_dir, const s
   }
   t.fd.reset(::openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
   if (!t.fd) throw_errno(what);
+  // Checked again on what was opened: the rootfs may change under us.
+  if (ordinary_dir && (::fstat(t.fd.get(), &st) < 0 || !S_ISDIR(st.st_mode)))
+    throw Error(what + ": must be mounted on an ordinary directory", ENOTDIR);
+  t.covered = procfs_kind(t.fd.get(), quote(dest));
   return t;
+}
+
+// Where the destination led: the top of a procfs takes only a procfs; inside one, only the
+// files check_proc_destination allowed by name.
+void check_proc_target(const Target &t, const std::string &dest, bool procfs,
+                       const std::string &what) {
+  if (!t.covered.procfs) return;
+  if (t.covered.root) {
+    if (!procfs) only_procfs_on_proc(what);
+  } else if (!dest.starts_with("/proc/")) {
+    throw Error(what + ": the destination leads inside a procfs mount", EPERM);
+  }
 }
 
 // The fresh-mount flags: propagation and bind bits are separate calls.
@@ -298,7 +354,14 @@ void mount_bind(const spec::Mount &m, const MountOptions &opts, const MountConte
   struct stat st;
   if (::fstat(src.get(), &st) < 0) throw_errno(what);
   if (S_ISLNK(st.st_mode)) return mount_copy_symlink(m, src.get(), ctx, what);
-  Target target = prepare_target(ctx.root_fd, dest, S_ISDIR(st.st_mode), what);
+  const bool proc_or_sys = dest == "/proc" || dest == "/sys";
+  Target target = prepare_target(ctx.root_fd, dest, S_ISDIR(st.st_mode), what, proc_or_sys);
+  if (dest == "/proc" || target.covered.procfs) {
+    // A bind gives a procfs only when its source is the root of one.
+    const bool procfs = procfs_kind(src.get(), quote(m.source)).root;
+    if (dest == "/proc" && !procfs) only_procfs_on_proc(what);
+    check_proc_target(target, dest, procfs, what);
+  }
   if (opts.idmap) {
     // An id-mapped mount must be made by a process privileged over the source
     // filesystem: the parent made it as a detached tree; move it into place.
@@ -347,8 +410,11 @@ void bind_host_fallback(const std::string &host_path, const Target &target, unsi
 
 void mount_filesystem(const spec::Mount &m, const MountOptions &opts, const MountContext &ctx,
                       const std::string &dest, const std::string &what) {
-  Target target = prepare_target(ctx.root_fd, dest, true, what);
   const std::string &type = m.type;
+  Target target = prepare_target(ctx.root_fd, dest, true, what,
+                                 type == "proc" || type == "sysfs" || dest == "/proc" ||
+                                     dest == "/sys");
+  check_proc_target(target, dest, type == "proc", what);
   if (!ctx.systemd_cgroup_v1.empty() && dest == clean_path(ctx.systemd_cgroup_v1))
     return mount_systemd_cgroup_v1(target.fd.get(), mount_flags(opts), what);
   if (type == "cgroup" || type == "cgroup2") {
@@ -446,6 +512,12 @@ void apply_recursive_attrs(int mounted_fd, uint64_t set, uint64_t clr, const std
     }
     throw_errno(what + ": set recursive mount attributes");
   }
+}
+
+bool proc_file_may_be_covered(std::string_view dest) {
+  for (auto file : kCoverableProcFiles)
+    if (file == dest) return true;
+  return false;
 }
 
 unsigned long propagation_flags(std::string_view name) {
@@ -568,7 +640,9 @@ void mount_one(const spec::Mount &m, const MountContext &ctx) {
   const MountOptions opts = parse_mount_options(m.options);
   const std::string source = !m.source.empty() ? m.source : m.type;
   const std::string what = describe(source, dest);
-  if (opts.bind() || m.type == "bind") return mount_bind(m, opts, ctx, dest, what);
+  const bool bind = opts.bind() || m.type == "bind";
+  check_proc_destination(dest, bind || m.type == "proc", what);
+  if (bind) return mount_bind(m, opts, ctx, dest, what);
   if (m.type.empty() || m.type == "none") {
     throw Error(what + ": no filesystem type and not a bind mount", EINVAL);
   }

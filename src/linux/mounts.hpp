@@ -47,6 +47,11 @@ MountOptions parse_mount_options(const std::vector<std::string> &options);
 // one.
 unsigned long propagation_flags(std::string_view name);
 
+// Whether a spec mount may cover the /proc file `dest` (a clean absolute path): only those
+// lxcfs emulates and the two runc also allows (/proc/meminfo, /proc/sys/kernel/ns_last_pid...).
+// Nothing else is mounted below /proc, and only a procfs on it.
+bool proc_file_may_be_covered(std::string_view dest);
+
 struct CgroupMountPlan;  // linux/cgroup_mount.hpp
 
 // What mount_one needs to know about the container and where it is.
@@ -69,7 +74,9 @@ struct MountContext {
 
 // Performs one spec mount inside the rootfs: resolves and creates the
 // destination inside it, mounts on /proc/self/fd/N of that destination, then
-// applies remount flags, propagation and recursive attributes. Throws
+// applies remount flags, propagation and recursive attributes. Refuses what
+// may not cover /proc (proc_file_may_be_covered) and a proc or sysfs mount, or
+// any on /proc or /sys, through a symlink of the rootfs. Throws
 // Error("mount `src` on `dest`: reason").
 void mount_one(const spec::Mount &mount, const MountContext &context);
 

@@ -22,6 +22,7 @@
 #include "common/fs.hpp"
 #include "common/log.hpp"
 #include "common/unique_fd.hpp"
+#include "spec/host_isolation.hpp"
 
 namespace urun::linux {
 namespace {
@@ -49,15 +50,6 @@ constexpr std::array<std::pair<std::string_view, int>, 16> kRlimits{{
 // Key permission bits from keyutils.h (not in the kernel uapi headers).
 constexpr uint32_t kKeyUsrSearch = 0x00080000;
 constexpr uint32_t kKeyOthSearch = 0x00000008;
-
-void write_proc_file(const std::string& path, std::string_view data, const std::string& what) {
-  // O_NOFOLLOW: nothing under /proc/sys or /proc/self that we write is a
-  // symlink, so one would be a sign that the container placed it there.
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) throw_errno(what);
-  if (!fs::write_all(fd.get(), data)) throw_errno(what);
-}
-
 
 std::string join_gids(const std::vector<uint32_t>& gids) {
   std::string out;
@@ -118,36 +110,20 @@ void set_domainname(const std::string& domainname) {
   }
 }
 
-std::string sysctl_path(const std::string& key) {
-  // Like runc, every '.' becomes '/' (so "net.ipv4.conf.eth0/1.forwarding"
-  // names net/ipv4/conf/eth0/1/forwarding). After that no ".." can remain;
-  // what is left to refuse is an absolute key, empty components and NULs,
-  // which would either be malformed or point somewhere else than asked.
-  if (key.empty()) throw Error("set sysctl ``: empty key", EINVAL);
-  if (key.find('\0') != std::string::npos) {
-    throw Error("set sysctl " + quote(key) + ": invalid key", EINVAL);
+void apply_sysctl(const ProcFs& proc, const std::map<std::string, std::string>& sysctl) {
+  // All keys first, so a bad config changes nothing.
+  std::vector<std::string> paths;
+  paths.reserve(sysctl.size());
+  for (const auto& [key, value] : sysctl) {
+    try {
+      paths.push_back("sys/" + spec::sysctl_path(key));
+    } catch (Error& e) {
+      throw e.prepend("set sysctl " + quote(key));
+    }
   }
-  std::string path = key;
-  for (char& c : path) {
-    if (c == '.') c = '/';
-  }
-  if (path.front() == '/' || path.back() == '/' || path.find("//") != std::string::npos) {
-    throw Error("set sysctl " + quote(key) + ": key has an empty component or leaves /proc/sys",
-                EINVAL);
-  }
-  return path;
-}
-
-void apply_sysctl(const std::map<std::string, std::string>& sysctl) {
-  // Validate all keys before writing any, so a bad config changes nothing.
-  std::vector<std::pair<std::string, const std::string*>> writes;
-  writes.reserve(sysctl.size());
-  for (const auto& [key, value] : sysctl) writes.emplace_back(sysctl_path(key), &value);
-  auto it = sysctl.begin();
-  for (const auto& [path, value] : writes) {
-    write_proc_file("/proc/sys/" + path, *value, "set sysctl " + quote(it->first));
-    ++it;
-  }
+  auto path = paths.begin();
+  for (const auto& [key, value] : sysctl)
+    proc.write_file(*path++, value, "set sysctl " + quote(key));
 }
 
 void set_user(const spec::User& user, bool keep_original_groups) {
@@ -186,8 +162,8 @@ void set_no_new_privs() {
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) throw_errno("set no_new_privs");
 }
 
-void set_oom_score_adj(int value) {
-  write_proc_file("/proc/self/oom_score_adj", std::to_string(value),
+void set_oom_score_adj(const ProcFs& proc, int value) {
+  proc.write_file("self/oom_score_adj", std::to_string(value),
                   "set oom_score_adj " + quote(std::to_string(value)));
 }
 

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "linux/procfs.hpp"
 #include "spec/spec.hpp"
 
 namespace urun::linux {
@@ -17,13 +18,9 @@ void apply_rlimits(const std::vector<spec::Rlimit>& rlimits);
 void set_hostname(const std::string& hostname);
 void set_domainname(const std::string& domainname);
 
-// Writes each key to /proc/sys/<key with '.' -> '/'> (after pivot_root, so the
-// container's /proc). Keys with ".." or '/' components that leave /proc/sys are an Error.
-void apply_sysctl(const std::map<std::string, std::string>& sysctl);
-// The path below /proc/sys for a key ("net.ipv4.ip_forward" ->
-// "net/ipv4/ip_forward"); throws Error for keys that are empty, have empty
-// components or would leave /proc/sys.
-std::string sysctl_path(const std::string& key);
+// Writes each key to sys/<spec::sysctl_path(key)> of `proc`. validate() has checked the keys
+// and the namespaces they need; a bad key is still an Error here, before anything is written.
+void apply_sysctl(const ProcFs& proc, const std::map<std::string, std::string>& sysctl);
 
 // Switches to the process user: PR_SET_KEEPCAPS so capabilities survive,
 // setgroups(additionalGids) unless keep_original_groups, setresgid, setresuid,
@@ -32,8 +29,8 @@ void set_user(const spec::User& user, bool keep_original_groups);
 
 void set_no_new_privs();
 
-// Writes /proc/self/oom_score_adj.
-void set_oom_score_adj(int value);
+// Writes self/oom_score_adj of `proc`.
+void set_oom_score_adj(const ProcFs& proc, int value);
 
 // Joins a new anonymous session keyring named after the container, so the
 // container does not see the caller's keys. Not available (ENOSYS, EPERM in

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "common/error.hpp"
 #include "common/fs.hpp"
@@ -18,6 +19,7 @@
 #include "linux/capabilities.hpp"
 #include "linux/lsm.hpp"
 #include "linux/process_attrs.hpp"
+#include "linux/procfs.hpp"
 #include "runtime/console.hpp"
 #include "runtime/process_setup.hpp"
 
@@ -35,11 +37,11 @@ void channel_sink(log::Level level, std::string_view message) {
   if (g_channel) g_channel->send_log(level, message);
 }
 
-void write_time_offsets(const spec::Linux& linux) {
+void write_time_offsets(const linux::ProcFs& proc, const spec::Linux& linux) {
   std::string text;
   for (const auto& [clock, off] : linux.time_offsets)
     text += clock + " " + std::to_string(off.secs) + " " + std::to_string(off.nanosecs) + "\n";
-  if (!text.empty()) fs::write_existing("/proc/self/timens_offsets", text);
+  if (!text.empty()) proc.write_file("self/timens_offsets", text, "set the time offsets");
 }
 
 void join_and_unshare(InitPlan& plan) {
@@ -51,6 +53,16 @@ void join_and_unshare(InitPlan& plan) {
   }
   if (ns.unshare_flags & ~(CLONE_NEWCGROUP)) {
     if (::unshare(ns.unshare_flags & ~CLONE_NEWCGROUP) < 0) throw_errno("unshare namespaces");
+  }
+}
+
+// The /proc of the moment, checked to be the root of a procfs; `purpose` names the write that
+// needs it when it is not.
+linux::ProcFs open_procfs(std::string_view purpose) {
+  try {
+    return linux::ProcFs::open();
+  } catch (Error& e) {
+    throw e.prepend(purpose);
   }
 }
 
@@ -80,14 +92,16 @@ void fork_real_init(const SyncChannel& channel) {
 // A single self-mapping needs no privilege in the parent namespace, as long
 // as setgroups is denied first. Runs after pivot_root: the map files must be
 // opened after unshare, through the container's /proc.
-void enter_intermediate_userns(const spec::User& user) {
+void enter_intermediate_userns(const linux::ProcFs& proc, const spec::User& user) {
   // A non-dumpable process's /proc/self files belong to the host's root, so
   // the map files below could not be opened: dumpable only for these writes.
   if (::prctl(PR_SET_DUMPABLE, 1) < 0) throw_errno("set dumpable");
   if (::unshare(CLONE_NEWUSER) < 0) throw_errno("create intermediate user namespace");
-  fs::write_existing("/proc/self/setgroups", "deny");
-  fs::write_existing("/proc/self/uid_map", std::to_string(user.uid) + " 0 1\n");
-  fs::write_existing("/proc/self/gid_map", std::to_string(user.gid) + " 0 1\n");
+  proc.write_file("self/setgroups", "deny", "deny setgroups in the intermediate user namespace");
+  proc.write_file("self/uid_map", std::to_string(user.uid) + " 0 1\n",
+                  "write the intermediate uid map");
+  proc.write_file("self/gid_map", std::to_string(user.gid) + " 0 1\n",
+                  "write the intermediate gid map");
 }
 
 // Collects the parent's id-mapped trees (kMountFd, by mount index) and a late
@@ -170,16 +184,25 @@ void wait_for_start(const InitPlan& plan) {
     for (const auto& joined : plan.namespaces->join)
       if (joined.first == CLONE_NEWUSER) become_namespace_root();
   }
-  if (plan.namespaces->unshare_flags & CLONE_NEWTIME) write_time_offsets(linux);
+  // /proc is still the runtime's here (the container's mounts come later), but it is written
+  // only once verified, like the container's below. Opened only for a write that needs it.
+  std::optional<linux::ProcFs> runtime_proc;
+  auto runtime_procfs = [&]() -> const linux::ProcFs& {
+    if (!runtime_proc) runtime_proc.emplace(open_procfs("write the runtime's /proc"));
+    return *runtime_proc;
+  };
+  if (plan.namespaces->unshare_flags & CLONE_NEWTIME) write_time_offsets(runtime_procfs(), linux);
   if (plan.namespaces->needs_fork) fork_real_init(channel);
   if (plan.namespaces->unshare_flags & CLONE_NEWCGROUP) {
     if (::unshare(CLONE_NEWCGROUP) < 0) throw_errno("unshare cgroup namespace");
   }
 
-  if (proc.oom_score_adj) linux::set_oom_score_adj(*proc.oom_score_adj);
+  if (proc.oom_score_adj) linux::set_oom_score_adj(runtime_procfs(), *proc.oom_score_adj);
+  runtime_proc.reset();
   if (!plan.no_new_keyring) linux::join_new_session_keyring(plan.id);
 
-  // 2. Hostname, then the filesystem.
+  // 2. Hostname, then the filesystem. validate() made sure the UTS namespace is the
+  // container's own (spec/host_isolation.hpp).
   linux::set_hostname(spec.hostname);
   linux::set_domainname(spec.domainname);
   // Relative bind sources are relative to the bundle, as in crun.
@@ -196,9 +219,13 @@ void wait_for_start(const InitPlan& plan) {
     container::run_hooks("createContainer", spec.hooks.create_container, state_json, {});
 
   linux::enter_rootfs(plan.rootfs.rootfs, plan.no_pivot);
-  // sysctl writes go through the container's /proc, so after pivot_root, but
-  // before readonlyPaths turn /proc/sys read-only.
-  linux::apply_sysctl(linux.sysctl);
+  // Sysctls through the container's /proc, checked to be the root of a procfs (linux/procfs.hpp):
+  // after pivot_root, so a fresh procfs whose /proc/sys is writable, but before readonlyPaths
+  // turn /proc/sys read-only. A sysctl file shows the namespace of the process that opens it,
+  // and validate() made sure each is the container's own.
+  // Each handle is closed after use: an fd still open when the preserved range loses
+  // close-on-exec could have taken a number in it.
+  if (!linux.sysctl.empty()) linux::apply_sysctl(open_procfs("set sysctls"), linux.sysctl);
   linux::finish_rootfs(spec);
   // The console after pivot_root: /dev/ptmx is then the container's, so the
   // pty belongs to its devpts; before the switch to the process user, who
@@ -213,7 +240,7 @@ void wait_for_start(const InitPlan& plan) {
   mark_fds_cloexec(plan.preserve_fds);
   clear_cloexec_on_preserved(plan.preserve_fds);
   if (plan.intermediate_userns) {
-    enter_intermediate_userns(proc.user);
+    enter_intermediate_userns(open_procfs("enter the intermediate user namespace"), proc.user);
     plan.setgroups_denied = true;
   }
   // Opened while privileged and before seccomp; written just before execve.

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "common/error.hpp"
+#include "spec/host_isolation.hpp"
 #include "spec/spec.hpp"
 
 namespace urun::spec {
@@ -146,11 +147,6 @@ void check_linux(const Linux& l) {
   bool known = false;
   for (auto t : kPropagations) known = known || t == l.rootfs_propagation;
   if (!known) fail("linux.rootfsPropagation", "unknown propagation " + quote(l.rootfs_propagation));
-
-  for (const auto& [key, value] : l.sysctl)
-    // Keys become paths under /proc/sys; ".." would escape it.
-    if (key.find("..") != std::string::npos)
-      fail("linux.sysctl[\"" + key + "\"]", "key must not contain `..`");
 }
 
 }  // namespace
@@ -184,6 +180,9 @@ void validate(const Spec& spec) {
   check_hooks(spec.hooks.poststop, "poststop");
 
   if (spec.linux) check_linux(*spec.linux);
+  // Hostname, domainname, sysctls and time offsets against the namespaces they need; sysctl
+  // keys are checked there too.
+  check_host_isolation(spec);
 }
 
 }  // namespace urun::spec

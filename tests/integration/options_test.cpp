@@ -366,8 +366,8 @@ class Namespaces : public IntegrationTest {
     out.push_back({{"type", type}, {"path", path}});
     b.config["linux"]["namespaces"] = out;
   }
-  // Removes what a joining container must not set: hostname (the uts namespace is not its own)
-  // and, when joining a user namespace, the id mappings.
+  // Removes what a joining container must not set: hostname (a UTS namespace joined by path
+  // counts as its own, so it would rename A) and, when joining a user namespace, the id mappings.
   void make_joining(Bundle& b, const std::string& pid) {
     b.config.erase("hostname");
     if (rootless()) {

@@ -405,6 +405,108 @@ TEST_F(MountRootfs, NoPivotChroots) {
   EXPECT_EQ(r.output, "");
 }
 
+// What may go on /proc and below it, and a /proc or /sys that is a symlink in the rootfs.
+// prepare_rootfs with `mounts` in a private mount namespace; the error text ("" when it
+// succeeded) comes back, and `after` checks the result when it did.
+std::string prepare_error(const stdfs::path &rootfs, std::vector<Mount> mounts,
+                          const std::function<void(Checks &)> &after = nullptr) {
+  ChildResult r = run_forked([&](Checks &c) {
+    if (::unshare(CLONE_NEWNS) < 0) throw urun::Error("unshare(CLONE_NEWNS)", errno);
+    urun::spec::Spec spec;
+    spec.mounts = std::move(mounts);
+    urun::linux::RootfsOptions options;
+    options.rootfs = rootfs.string();
+    try {
+      urun::linux::prepare_rootfs(spec, options);
+    } catch (const urun::Error &e) {
+      c.failures += std::string("error: ") + e.what();
+      return;
+    }
+    if (after) after(c);
+  });
+  const std::string prefix = "error: ";
+  return r.output.starts_with(prefix) ? r.output.substr(prefix.size()) : r.output;
+}
+
+TEST_F(MountRootfs, OnlyProcfsGoesOnProc) {
+  const Mount proc = make_mount("/proc", "proc", "proc", {});
+  EXPECT_EQ(prepare_error(rootfs_, {make_mount("/proc", "tmpfs", "tmpfs", {})}),
+            "mount `tmpfs` on `/proc`: only procfs may be mounted on /proc");
+  // A bind: only of the root of a procfs.
+  EXPECT_EQ(prepare_error(rootfs_, {make_mount("/proc", "bind", (base_ / "data").string(),
+                                               {"rbind"})}),
+            "mount `" + (base_ / "data").string() +
+                "` on `/proc`: only procfs may be mounted on /proc");
+  EXPECT_EQ(prepare_error(rootfs_, {make_mount("/proc", "bind", "/proc/sys", {"rbind"})}),
+            "mount `/proc/sys` on `/proc`: only procfs may be mounted on /proc");
+  EXPECT_EQ(prepare_error(rootfs_, {make_mount("/proc", "bind", "/proc", {"rbind"})}), "");
+  // Over a procfs already mounted there, reached by its name or through a link to it.
+  stdfs::create_symlink("/proc", rootfs_ / "proclink");
+  EXPECT_EQ(prepare_error(rootfs_, {proc, make_mount("/proclink", "tmpfs", "tmpfs", {})}),
+            "mount `tmpfs` on `/proclink`: only procfs may be mounted on /proc");
+  EXPECT_EQ(prepare_error(rootfs_, {proc, make_mount("/proc", "proc", "proc", {})}), "");
+}
+
+TEST_F(MountRootfs, BelowProcOnlyTheFilesLxcfsEmulates) {
+  const Mount proc = make_mount("/proc", "proc", "proc", {});
+  const std::string data = (base_ / "data").string(), file = (base_ / "data" / "file").string();
+  for (const char *dest : {"/proc/sys/kernel", "/proc/sys/net", "/proc/sys", "/proc/1",
+                           "/proc/self/attr", "/proc/sysrq-trigger"}) {
+    EXPECT_EQ(prepare_error(rootfs_, {proc, make_mount(dest, "bind", data, {"rbind"})}),
+              "mount `" + data + "` on `" + dest +
+                  "`: cannot be mounted inside /proc (of /proc only files such as /proc/meminfo "
+                  "that lxcfs emulates may be covered)")
+        << dest;
+  }
+  // Written otherwise, or before the proc mount: the same.
+  EXPECT_NE(prepare_error(rootfs_, {make_mount("/proc//sys/./kernel", "tmpfs", "tmpfs", {}), proc})
+                .find("cannot be mounted inside /proc"),
+            std::string::npos);
+  // Through a link into the mounted procfs.
+  stdfs::create_symlink("/proc/sys", rootfs_ / "syslink");
+  EXPECT_EQ(prepare_error(rootfs_, {proc, make_mount("/syslink/kernel", "bind", data, {"rbind"})}),
+            "mount `" + data +
+                "` on `/syslink/kernel`: the destination leads inside a procfs mount");
+  for (const char *dest : {"/proc/meminfo", "/proc/cpuinfo", "/proc/uptime"}) {
+    EXPECT_EQ(prepare_error(rootfs_, {proc, make_mount(dest, "bind", file, {"bind"})},
+                            [&](Checks &c) {
+                              c.expect(read_text(rootfs_.string() + dest) == "data\n",
+                                       std::string(dest) + " does not show the bound file");
+                            }),
+              "")
+        << dest;
+  }
+}
+
+TEST_F(MountRootfs, ProcAndSysMustBeOrdinaryDirectories) {
+  stdfs::remove(rootfs_ / "proc");
+  stdfs::remove(rootfs_ / "sys");
+  stdfs::create_directories(rootfs_ / "fake");
+  stdfs::create_symlink("/fake", rootfs_ / "proc");
+  stdfs::create_symlink("fake", rootfs_ / "sys");
+  EXPECT_EQ(prepare_error(rootfs_, {make_mount("/proc", "proc", "proc", {})}),
+            "mount `proc` on `/proc`: must be mounted on an ordinary directory, but `/proc` in the "
+            "rootfs is a symlink");
+  EXPECT_EQ(prepare_error(rootfs_, {make_mount("/sys", "sysfs", "sysfs", {"ro"})}),
+            "mount `sysfs` on `/sys`: must be mounted on an ordinary directory, but `/sys` in the "
+            "rootfs is a symlink");
+  // The rootless form of /sys: a bind of the host's.
+  EXPECT_EQ(prepare_error(rootfs_, {make_mount("/sys", "none", "/sys", {"rbind", "ro"})}),
+            "mount `/sys` on `/sys`: must be mounted on an ordinary directory, but `/sys` in the "
+            "rootfs is a symlink");
+  // procfs through a link anywhere else.
+  EXPECT_EQ(prepare_error(rootfs_, {make_mount("/evil", "proc", "proc", {})}),
+            "mount `proc` on `/evil`: must be mounted on an ordinary directory, but `/evil` in the "
+            "rootfs is a symlink");
+  // A regular file in their place.
+  stdfs::remove(rootfs_ / "proc");
+  std::ofstream(rootfs_ / "proc") << "";
+  EXPECT_EQ(prepare_error(rootfs_, {make_mount("/proc", "proc", "proc", {})}),
+            "mount `proc` on `/proc`: must be mounted on an ordinary directory, but `/proc` in the "
+            "rootfs is not a directory");
+  EXPECT_TRUE(stdfs::is_empty(rootfs_ / "fake")) << "something was mounted through the link";
+}
+
 TEST_F(MountRootfs, ErrorsNameTheMount) {
   ChildResult r = run_forked([&](Checks &c) {
     if (::unshare(CLONE_NEWNS) < 0) throw urun::Error("unshare(CLONE_NEWNS)", errno);

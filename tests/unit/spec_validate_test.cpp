@@ -185,9 +185,9 @@ TEST(SpecValidate, IdMappingsWithZeroSize) {
 
 TEST(SpecValidate, SysctlKeysMustNotClimb) {
   EXPECT_EQ(validate_error({{"linux", {{"sysctl", {{"net/../../etc", "1"}}}}}}),
-            "linux.sysctl[\"net/../../etc\"]: key must not contain `..`");
+            "linux.sysctl[\"net/../../etc\"]: the key has an empty, `.` or `..` component");
   EXPECT_EQ(validate_error({{"linux", {{"sysctl", {{"kernel..x", "1"}}}}}}),
-            "linux.sysctl[\"kernel..x\"]: key must not contain `..`");
+            "linux.sysctl[\"kernel..x\"]: the key has an empty, `.` or `..` component");
 }
 
 TEST(SpecValidate, TimeOffsets) {
