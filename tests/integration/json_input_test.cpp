@@ -111,6 +111,11 @@ TEST_P(JsonInput, NumbersOutOfRangeNameThePath) {
   Result r = create(b, "n1");
   expect_clean_failure(r,
                        "create `n1`: config.json: process.user.uid: number 1e400 is out of range");
+  // Malformed: the position, and the file named once (it used to be "config.json: config.json").
+  write_file(b.path("config.json"), replace_number(text, "424242", "1x"));
+  r = create(b, "n0");
+  expect_clean_failure(r, "create `n0`: config.json: malformed JSON at line ");
+  EXPECT_EQ(r.err.find("config.json: config.json"), std::string::npos) << r.err;
   // Beyond the field's type.
   for (const char* literal : {"1099511627776", "-1", "1.5"}) {
     SCOPED_TRACE(literal);
