@@ -1,12 +1,11 @@
 // pause, resume, ps, update
 #include <unistd.h>
 
-#include <iostream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.hpp"
 #include "common/fs.hpp"
+#include "spec/json_document.hpp"
 
 namespace urun::cli {
 namespace {
@@ -52,11 +51,12 @@ nlohmann::json resources_from_flags(const std::map<std::string, std::string>& v)
   return r;
 }
 
+// Bounded like every JSON document urun reads. A stream is fine here (stdin, a pipe, a FIFO: it
+// waits for the writer), as with crun.
 std::string read_resources(const std::string& file) {
-  if (file == "-") {
-    return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  }
-  return fs::read_file(file);
+  if (file == "-")
+    return fs::read_fd_limited(STDIN_FILENO, "standard input", spec::kMaxDocumentBytes);
+  return fs::read_file_limited(file, spec::kMaxDocumentBytes);
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
+#include <cstdint>
 #include <cstdio>  // renameat2
 #include <cstdlib>
 
@@ -30,7 +32,83 @@ std::string read_fd(int fd, const std::string& what) {
   return out;
 }
 
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  return "a special file";
+}
+
+[[noreturn]] void not_regular(const std::string& path, mode_t mode) {
+  throw Error("read " + quote(path) + ": is " + file_kind(mode) + ", not a regular file",
+              S_ISDIR(mode) ? EISDIR : EINVAL);
+}
+
+std::string size_text(size_t bytes) {
+  if (bytes % (1 << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
+  if (bytes % (1 << 10) == 0) return std::to_string(bytes >> 10) + " KiB";
+  return std::to_string(bytes) + " bytes";
+}
+
+[[noreturn]] void too_large(const std::string& what, size_t max_bytes, off_t size = -1) {
+  std::string msg = "read " + quote(what) + ": too large";
+  if (size >= 0) msg += " (" + std::to_string(size) + " bytes)";
+  throw Error(msg + ": the limit is " + size_text(max_bytes), EFBIG);
+}
+
+// size_hint: the expected size (a regular file's), so that one read usually does.
+std::string read_fd_bounded(int fd, const std::string& what, size_t max_bytes, size_t size_hint) {
+  std::string out;
+  // One byte more than expected: the read that returns 0 then needs no second buffer.
+  out.resize(std::min(std::max<size_t>(size_hint, 4096), max_bytes) + 1);
+  size_t used = 0;
+  for (;;) {
+    if (used == out.size()) {
+      if (used > max_bytes) too_large(what, max_bytes);
+      out.resize(std::min(out.size() * 2, max_bytes + 1));
+    }
+    ssize_t n = ::read(fd, out.data() + used, out.size() - used);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("read " + quote(what));
+    }
+    if (n == 0) break;
+    used += static_cast<size_t>(n);
+  }
+  out.resize(used);
+  return out;
+}
+
 }  // namespace
+
+std::string read_regular_file(const std::string& path, size_t max_bytes) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) < 0) throw_errno("read " + quote(path));
+  if (!S_ISREG(st.st_mode)) not_regular(path, st.st_mode);
+  if (static_cast<uint64_t>(st.st_size) > max_bytes) too_large(path, max_bytes, st.st_size);
+  // Should the path have been replaced since the stat, the open of what replaced it neither waits
+  // for a FIFO's writer nor makes a terminal ours, and the fstat refuses it.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (!fd) throw_errno("read " + quote(path));
+  if (::fstat(fd.get(), &st) < 0) throw_errno("read " + quote(path));
+  if (!S_ISREG(st.st_mode)) not_regular(path, st.st_mode);
+  if (static_cast<uint64_t>(st.st_size) > max_bytes) too_large(path, max_bytes, st.st_size);
+  // A regular file on a FUSE or network filesystem may take O_NONBLOCK at its word.
+  if (::fcntl(fd.get(), F_SETFL, 0) < 0) throw_errno("read " + quote(path));
+  return read_fd_bounded(fd.get(), path, max_bytes, static_cast<size_t>(st.st_size));
+}
+
+std::string read_file_limited(const std::string& path, size_t max_bytes) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!fd) throw_errno("read " + quote(path));
+  return read_fd_bounded(fd.get(), path, max_bytes, 0);
+}
+
+std::string read_fd_limited(int fd, const std::string& what, size_t max_bytes) {
+  return read_fd_bounded(fd, what, max_bytes, 0);
+}
 
 bool write_all(int fd, std::string_view data) {
   while (!data.empty()) {

@@ -10,6 +10,15 @@ namespace urun::fs {
 
 // Whole file; throws Error("read `path`: ...").
 std::string read_file(const std::string& path);
+// Input the user hands urun (config.json, a --process file): a whole regular file of at most
+// max_bytes. A FIFO, device, socket or directory is refused from its stat, before an open that
+// could wait for a writer or act on a device; a larger file before it is read. Throws
+// Error("read `path`: ..."), with EFBIG when it is too large.
+std::string read_regular_file(const std::string& path, size_t max_bytes);
+// A whole file of any kind (a pipe or FIFO too: it waits for the writer) of at most max_bytes.
+std::string read_file_limited(const std::string& path, size_t max_bytes);
+// What fd gives until end of file, refusing more than max_bytes; `what` names it in errors.
+std::string read_fd_limited(int fd, const std::string& what, size_t max_bytes);
 // Whole file relative to dirfd; std::nullopt when it does not exist.
 std::optional<std::string> read_file_at(int dirfd, const std::string& name);
 // Writes (truncating) a file; throws Error("write `path`: ...").

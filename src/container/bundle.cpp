@@ -6,6 +6,7 @@
 
 #include "common/error.hpp"
 #include "common/fs.hpp"
+#include "spec/json_document.hpp"
 
 namespace urun::container {
 
@@ -13,9 +14,9 @@ Bundle load_bundle(const std::string& bundle_dir, const std::string& config_name
   Bundle b;
   b.dir = fs::real_path(bundle_dir.empty() ? "." : bundle_dir);
   b.config_path = config_name.starts_with('/') ? config_name : b.dir + "/" + config_name;
-  b.config_text = fs::read_file(b.config_path);
+  b.config_text = spec::read_document_file(b.config_path);
+  b.spec = spec::parse(b.config_text, config_name);
   try {
-    b.spec = spec::parse(b.config_text);
     spec::validate(b.spec);
   } catch (Error& e) {
     e.prepend(config_name);

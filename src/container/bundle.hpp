@@ -14,7 +14,8 @@ struct Bundle {
   spec::Spec spec;
 };
 
-// Throws Error naming the file: missing config, malformed JSON (with line and
+// Throws Error naming the file: missing config, one that is not a regular file
+// or is too large (spec/json_document.hpp), malformed JSON (with line and
 // column), invalid fields, missing rootfs.
 Bundle load_bundle(const std::string& bundle_dir, const std::string& config_name);
 

@@ -13,6 +13,7 @@
 #include "container/operations.hpp"
 #include "container/processes.hpp"
 #include "container/status.hpp"
+#include "spec/json_document.hpp"
 #include "spec/spec.hpp"
 #include "state/store.hpp"
 
@@ -69,9 +70,14 @@ std::string ps(const GlobalOptions& global, const std::string& id, const std::st
 }
 
 void update(const GlobalOptions& global, const std::string& id, const std::string& resources_json) {
-  nlohmann::json j = nlohmann::json::parse(resources_json, nullptr, false);
-  if (j.is_discarded() || !j.is_object())
-    throw Error("resources: not a JSON object", EINVAL);
+  nlohmann::json j;
+  try {
+    j = spec::parse_document(resources_json);
+  } catch (Error& e) {
+    e.prepend("resources");
+    throw;
+  }
+  if (!j.is_object()) throw Error("resources: not a JSON object", EINVAL);
   // Only what is given is written: an update of the pids limit leaves the
   // memory limit as it is.
   cgroups::Resources resources = cgroups::parse_resources(j);

@@ -26,6 +26,7 @@
 #include "linux/seccomp.hpp"
 #include "linux/seccomp_cache.hpp"
 #include "linux/terminal.hpp"
+#include "spec/json_document.hpp"
 #include "spec/spec.hpp"
 #include "state/store.hpp"
 
@@ -84,16 +85,13 @@ std::string capability_name(const std::string& text) {
   return name.starts_with("CAP_") ? name : "CAP_" + name;
 }
 
+// Read as config.json is: a regular file of bounded size.
 spec::Process read_process_file(const std::string& path) {
-  std::string text = fs::read_file(path);
-  nlohmann::json j;
+  std::string text = spec::read_document_file(path);
   try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error("parse process file " + quote(path) + ": " + e.what(), EINVAL);
-  }
-  try {
-    return spec::process_from_json(j);
+    nlohmann::json j = spec::parse_document(text);
+    // The file holds the process object itself: its paths start inside it ("user.uid").
+    return spec::process_from_json(j, "");
   } catch (Error& e) {
     e.prepend("process file " + quote(path));
     throw;

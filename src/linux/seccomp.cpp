@@ -16,6 +16,7 @@
 #include "common/log.hpp"
 #include "common/unique_fd.hpp"
 #include "linux/seccomp_cache.hpp"
+#include "linux/seccomp_enosys.hpp"
 
 #ifndef SECCOMP_FILTER_FLAG_TSYNC
 #define SECCOMP_FILTER_FLAG_TSYNC (1UL << 0)
@@ -280,12 +281,17 @@ SeccompProgram compile_seccomp(const Json& profile, const SeccompOptions& option
   if (!ctx) invalid(base + ".defaultAction", "libseccomp refused action " + quote(def_name));
 
   const Json& archs = array_member(profile, "architectures", base);
+  std::vector<uint32_t> arch_tokens;
   for (size_t i = 0; i < archs.size(); ++i) {
     std::string p = base + ".architectures[" + std::to_string(i) + "]";
     uint32_t token = seccomp_arch(get_string(archs[i], p), p);
     int rc = seccomp_arch_add(ctx.get(), token);
     if (rc < 0 && rc != -EEXIST) throw_errno(p + ": add the architecture", -rc);
+    arch_tokens.push_back(token);
   }
+  // Every syscall the profile names, whatever its action: the ENOSYS stub's line is above them.
+  const bool with_stub = wants_enosys_stub(default_action);
+  std::vector<std::string> named;
 
   const Json& syscalls = array_member(profile, "syscalls", base);
   for (size_t i = 0; i < syscalls.size(); ++i) {
@@ -307,12 +313,16 @@ SeccompProgram compile_seccomp(const Json& profile, const SeccompOptions& option
     const Json& names = array_member(sc, "names", p);
     if (names.empty()) invalid(p + ".names", "must contain at least one syscall name");
     ArgRule args = parse_args(array_member(sc, "args", p), p + ".args");
+    for (size_t j = 0; j < names.size(); ++j) {
+      const std::string& name = get_string(names[j], p + ".names[" + std::to_string(j) + "]");
+      if (with_stub) named.push_back(name);
+    }
     // libseccomp refuses a rule whose action is the default one; it would
     // change nothing anyway.
     if (action == default_action) continue;
     for (size_t j = 0; j < names.size(); ++j) {
       std::string np = p + ".names[" + std::to_string(j) + "]";
-      const std::string& name = get_string(names[j], np);
+      const std::string& name = names[j].get_ref<const std::string&>();
       int nr = seccomp_syscall_resolve_name(name.c_str());
       if (nr == __NR_SCMP_ERROR) {
         // Profiles list syscalls newer than the libseccomp they meet: runc
@@ -325,6 +335,10 @@ SeccompProgram compile_seccomp(const Json& profile, const SeccompOptions& option
     }
   }
   out.instructions = export_program(ctx.get());
+  if (with_stub) {
+    std::vector<sock_filter> stub = enosys_stub(newest_named_syscalls(named, arch_tokens));
+    out.instructions.insert(out.instructions.begin(), stub.begin(), stub.end());
+  }
   if (out.notify) {
     const Json* path = member(profile, "listenerPath");
     out.listener_path = path ? path->get<std::string>() : options.receiver;

@@ -54,7 +54,10 @@ unsigned seccomp_flags_of(const nlohmann::json& profile);
 
 // Compiles a linux.seccomp object into a BPF program. Throws Error naming the
 // JSON path of the first problem. Pure: no syscall besides libseccomp's
-// in-memory work (and a memfd to export the program).
+// in-memory work (and a memfd to export the program). Unless the default
+// action lets syscalls through or is ERRNO(ENOSYS), the program starts with
+// runc's ENOSYS stub (linux/seccomp_enosys.hpp): syscalls newer than every
+// one the profile names fail with ENOSYS.
 SeccompProgram compile_seccomp(const nlohmann::json& profile, const SeccompOptions& options = {});
 
 // The program a container's processes get, or nullopt when the config has no

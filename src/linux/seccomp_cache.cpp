@@ -20,7 +20,7 @@ namespace urun::linux {
 namespace {
 
 // Bump when the translation changes the program a profile compiles to.
-constexpr const char* kFormat = "urun-seccomp-cache 1";
+constexpr const char* kFormat = "urun-seccomp-cache 2";  // 2: the ENOSYS stub
 // More entries than this and the cache is emptied before the next store: a
 // host runs a handful of distinct profiles, a leak must not grow for ever.
 constexpr int kMaxEntries = 32;

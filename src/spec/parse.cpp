@@ -15,7 +15,7 @@
 #include <utility>
 
 #include "common/error.hpp"
-#include "common/fs.hpp"
+#include "spec/json_document.hpp"
 #include "spec/spec.hpp"
 
 namespace urun::spec {
@@ -77,8 +77,9 @@ class Path {
 
 [[noreturn]] void fail(const Path& path, std::string_view reason) {
   std::string where = path.str();
-  if (where.empty()) where = "config";
-  throw Error(where + ": " + std::string(reason));
+  // The document itself: the caller names it.
+  if (where.empty()) throw Error(std::string(reason), EINVAL);
+  throw Error(where + ": " + std::string(reason), EINVAL);
 }
 
 // J is `json` (we own the document and may move out of it) or `const json`.
@@ -451,47 +452,6 @@ Spec read_spec(J& j) {
   return s;
 }
 
-// nlohmann reports the byte offset of the last character it read (1-based;
-// size + 1 at end of input). Editors count lines and columns from 1.
-std::pair<size_t, size_t> line_and_column(std::string_view text, size_t byte) {
-  size_t offset = byte == 0 ? 0 : byte - 1;
-  if (offset > text.size()) offset = text.size();
-  size_t line = 1;
-  size_t line_start = 0;
-  for (size_t i = 0; i < offset; ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      line_start = i + 1;
-    }
-  }
-  return {line, offset - line_start + 1};
-}
-
-// nlohmann's what() is "[json.exception.parse_error.101] parse error at line
-// 1, column 2: syntax error while parsing ..."; keep only the part after the
-// position, since we print our own.
-std::string short_reason(const char* what) {
-  std::string_view w(what);
-  size_t start = w.find("parse error");
-  if (start != std::string_view::npos) {
-    size_t colon = w.find(": ", start);
-    if (colon != std::string_view::npos) return std::string(w.substr(colon + 2));
-  }
-  return std::string(w);
-}
-
-// Throws Error("malformed JSON at line L, column C: <reason>"); the caller
-// says which document it was.
-json parse_json(std::string_view text) {
-  try {
-    return json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    auto [line, column] = line_and_column(text, e.byte);
-    throw Error("malformed JSON at line " + std::to_string(line) + ", column " +
-                std::to_string(column) + ": " + short_reason(e.what()));
-  }
-}
-
 // ---- serialisation ----
 
 json id_mappings_to_json(const std::vector<IdMapping>& maps) {
@@ -558,28 +518,21 @@ json linux_to_json(const Linux& l) {
 
 }  // namespace
 
-Spec parse(std::string_view json_text) {
-  json j;
+Spec parse(std::string_view json_text, std::string_view name) {
   try {
-    j = parse_json(json_text);
+    json j = parse_document(json_text);
+    return read_spec(j);
   } catch (Error& e) {
-    e.prepend("config.json");
+    e.prepend(name);
     throw;
   }
-  return read_spec(j);
 }
 
 Spec parse_file(const std::string& path) {
-  // fs::read_file names the file in its own error.
-  const std::string text = fs::read_file(path);
-  try {
-    json j = parse_json(text);
-    return read_spec(j);
-  } catch (Error& e) {
-    // Same shape as crun's "load `path`: ..." so users see which file was at fault.
-    e.prepend("load " + quote(path));
-    throw;
-  }
+  // read_document_file names the file in its own errors.
+  const std::string text = read_document_file(path);
+  // Same shape as crun's "load `path`: ..." so users see which file was at fault.
+  return parse(text, "load " + quote(path));
 }
 
 Spec from_json(const nlohmann::json& j) { return read_spec(j); }

@@ -152,9 +152,11 @@ struct Spec {
 };
 
 // Parsing and serialising (parse.cpp). parse() throws urun::Error naming the
-// JSON path of the first problem ("process.args: must be a non-empty array")
-// or, for malformed JSON, the line and column.
-Spec parse(std::string_view json_text);
+// document (`name`) and the JSON path of the first problem ("config.json:
+// process.args: must be a non-empty array") or, for malformed JSON, the line
+// and column (spec/json_document.hpp). parse_file() reads the file as
+// read_document_file() does: a regular file of bounded size.
+Spec parse(std::string_view json_text, std::string_view name = "config.json");
 Spec parse_file(const std::string& path);
 Spec from_json(const nlohmann::json& j);
 nlohmann::json to_json(const Spec& spec);

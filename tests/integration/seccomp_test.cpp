@@ -423,6 +423,41 @@ TEST_P(Seccomp, PodmanDefaultProfileRunsAContainer) {
   }
 }
 
+// runc's ENOSYS stub: a syscall newer than every syscall the profile names fails with ENOSYS
+// (what a kernel without it says, so the C library falls back to an older call), while the
+// profile's own answers stand: its default EPERM below that line, its explicit rules. busybox
+// cannot make a syscall by number: a small static probe is copied into the rootfs.
+TEST_P(Seccomp, SyscallsNewerThanTheProfileGetEnosys) {
+#if !defined(__x86_64__)
+  GTEST_SKIP() << "the syscall numbers below are x86_64's";
+#else
+  Bundle b = make_bundle({.name = "enosys", .writable_rootfs = true});
+  host_sh("cp '" URUN_IT_SYSCALL_PROBE "' '" + b.rootfs + "/bin/syscall-probe' && chmod 0755 '" +
+          b.rootfs + "/bin/syscall-probe'");
+  std::vector<std::string> allowed = kAllowList;
+  Json profile = {
+      {"defaultAction", "SCMP_ACT_ERRNO"},
+      {"architectures", {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}},
+      {"syscalls",
+       {{{"names", allowed}, {"action", "SCMP_ACT_ALLOW"}},
+        // The newest syscall named (448), with an answer of its own.
+        {{"names", {"process_mrelease"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", EACCES}}}}};
+  for (bool nnp : {true, false}) {
+    SCOPED_TRACE(nnp ? "noNewPrivileges true" : "noNewPrivileges false");
+    b.config["linux"]["seccomp"] = profile;
+    b.config["process"]["noNewPrivileges"] = nnp;
+    // mkdir (83): older, not named: the default EPERM. 448: its rule. futex_waitv (449) and
+    // 1000: newer than the profile: ENOSYS.
+    b.set_args({"/bin/syscall-probe", "83", "448", "449", "1000"});
+    b.save();
+    Result r = run_container(b, nnp ? "e1" : "e0");
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_EQ(r.out, "83=" + std::to_string(EPERM) + "\n448=" + std::to_string(EACCES) + "\n449=" +
+                         std::to_string(ENOSYS) + "\n1000=" + std::to_string(ENOSYS) + "\n");
+  }
+#endif
+}
+
 TEST_P(Seccomp, NotifyHandsTheListenerToTheAgent) {
   std::string path = dir() + "/agent.sock";
   Agent agent(path);

@@ -351,6 +351,71 @@ TEST(SeccompLoad, KillActions) {
       100 + SIGSYS);
 }
 
+// runc's ENOSYS stub: a syscall numbered above every syscall the profile names is one the profile
+// cannot know about (newer than the profile), so it fails with ENOSYS, as on a kernel without it,
+// and the C library falls back to an older call; an EPERM there breaks the program. Syscalls in
+// the profile's range keep the profile's answers.
+#if defined(__x86_64__)
+TEST(SeccompLoad, SyscallsNewerThanTheProfileGetEnosys) {
+  // process_mrelease (448) is the newest syscall named, with its own errno; futex_waitv (449) and
+  // 1000 are above it; getppid (110) is below it and not named.
+  Json p = {
+      {"defaultAction", "SCMP_ACT_ERRNO"},
+      {"syscalls",
+       {{{"names", {"exit_group", "exit"}}, {"action", "SCMP_ACT_ALLOW"}},
+        {{"names", {"process_mrelease"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", EACCES}}}}};
+  auto answers = [](long nr) { return ::syscall(nr, 0, 0, 0, 0, 0, 0) == -1 ? errno : 0; };
+  auto check = [&](const Json& profile) {
+    return with_filter(compile_seccomp(profile), [&] {
+      if (answers(SYS_getppid) != EPERM) return 1;
+      if (answers(448) != EACCES) return 2;
+      if (answers(449) != ENOSYS) return 3;
+      if (answers(1000) != ENOSYS) return 4;
+      return 0;
+    });
+  };
+  EXPECT_EQ(check(p), 0);
+  // Also with several architectures (Podman lists x86_64, x86 and x32).
+  p["architectures"] = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"};
+  EXPECT_EQ(check(p), 0);
+  // x32 syscalls (bit 30 set) are judged against the x32 numbers the profile names.
+  EXPECT_EQ(with_filter(compile_seccomp(p),
+                        [&] {
+                          if (answers(0x40000000 | SYS_getppid) != EPERM) return 1;
+                          if (answers(0x40000000 | 1000) != ENOSYS) return 2;
+                          return 0;
+                        }),
+            0);
+
+  // A kill default: a new syscall is ENOSYS, not a dead process; an old unnamed one still kills.
+  Json kill = p;
+  kill["defaultAction"] = "SCMP_ACT_KILL_PROCESS";
+  EXPECT_EQ(with_filter(compile_seccomp(kill), [&] { return answers(1000) == ENOSYS ? 0 : 1; }), 0);
+  EXPECT_EQ(with_filter(compile_seccomp(kill), [&] { return answers(SYS_getppid) * 0 + 1; }),
+            100 + SIGSYS);
+
+  // A profile that names no syscall denies everything as it says (runc adds no stub either).
+  // Not even exit is allowed: the child reports by the signal it dies of (no syscall needed).
+  Json deny_all = {{"defaultAction", "SCMP_ACT_ERRNO"}};
+  EXPECT_EQ(with_filter(compile_seccomp(deny_all),
+                        [&] {
+                          if (answers(1000) != EPERM) __builtin_trap();  // SIGILL
+                          *static_cast<volatile int*>(nullptr) = 0;      // SIGSEGV
+                          return 0;
+                        }),
+            100 + SIGSEGV);
+  // ENOSYS already the default: nothing to add, the program is libseccomp's alone.
+  Json enosys = p;
+  enosys["defaultErrnoRet"] = ENOSYS;
+  Json eperm = p;
+  EXPECT_LT(compile_seccomp(enosys).instructions.size(),
+            compile_seccomp(eperm).instructions.size());
+  EXPECT_EQ(with_filter(compile_seccomp(enosys),
+                        [&] { return answers(1000) == ENOSYS && answers(110) == ENOSYS ? 0 : 1; }),
+            0);
+}
+#endif
+
 TEST(SeccompFor, SpecAndAnnotations) {
   spec::Spec spec;
   EXPECT_FALSE(seccomp_for(spec).has_value());

@@ -1,4 +1,7 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -6,6 +9,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "in_child.hpp"
 #include "spec/spec.hpp"
 
 namespace {
@@ -92,11 +96,15 @@ std::string error_of(std::string_view text) {
 
 // Parses a minimal valid document with `patch` merged in (RFC 7386, so a null
 // member removes a key).
+// The message without the "config.json: " every parse() error starts with.
 std::string error_with(const json& patch) {
   json j = {
       {"ociVersion", "1.0.0"}, {"process", {{"args", {"sh"}}}}, {"root", {{"path", "rootfs"}}}};
   j.merge_patch(patch);
-  return error_of(j.dump());
+  std::string msg = error_of(j.dump());
+  const std::string prefix = "config.json: ";
+  if (msg.rfind(prefix, 0) != 0) return "(no config.json prefix) " + msg;
+  return msg.substr(prefix.size());
 }
 
 TEST(SpecParse, FullConfigFieldsAreRead) {
@@ -236,7 +244,7 @@ TEST(SpecParse, MalformedJsonReportsLineAndColumn) {
 }
 
 TEST(SpecParse, WrongTypesNameThePath) {
-  EXPECT_EQ(error_of("[]"), "config: must be a JSON object");
+  EXPECT_EQ(error_of("[]"), "config.json: must be a JSON object");
   EXPECT_EQ(error_with({{"ociVersion", 1}}), "ociVersion: must be a string");
   EXPECT_EQ(error_with({{"process", {{"args", "sh"}}}}),
             "process.args: must be an array of strings");
@@ -287,6 +295,60 @@ TEST(SpecParse, WrongTypesNameThePath) {
       "linux.devices[0].fileMode: must be an unsigned 32-bit integer");
   EXPECT_EQ(error_with({{"linux", {{"seccomp", {1, 2}}}}}), "linux.seccomp: must be an object");
   EXPECT_EQ(error_with({{"linux", "x"}}), "linux: must be an object");
+}
+
+// A number JSON allows but no C type holds (1e400) is refused by the JSON parser itself: the
+// message still names the document and the path, never the library's own words.
+TEST(SpecParse, NumbersOutOfRangeNameThePath) {
+  std::string msg = error_of(R"({"process": {"user": {"uid": 1e400}}})");
+  EXPECT_EQ(msg.rfind("config.json: process.user.uid: number 1e400 is out of range", 0), 0u) << msg;
+  EXPECT_EQ(msg.find("json.exception"), std::string::npos) << msg;
+  msg = error_of(R"({"process": {"user": {"additionalGids": [1, -2e999]}}})");
+  EXPECT_EQ(
+      msg.rfind("config.json: process.user.additionalGids[1]: number -2e999 is out of range", 0),
+      0u)
+      << msg;
+  msg = error_of(R"({"linux": {"resources": {"memory": {"limit": 1E+500}}}})");
+  EXPECT_EQ(
+      msg.rfind("config.json: linux.resources.memory.limit: number 1E+500 is out of range", 0), 0u)
+      << msg;
+  // A key that is not a plain word is quoted, as the parser's own paths do.
+  msg = error_of(R"({"linux": {"sysctl": {"net.core.x": 1e400}}})");
+  EXPECT_EQ(msg.rfind("config.json: linux.sysctl[\"net.core.x\"]: number 1e400 is out of range", 0),
+            0u)
+      << msg;
+  // It says where in the text, too.
+  EXPECT_NE(error_of("{\n\"process\": {\"user\": {\"uid\": 1e400}}}").find("line 2"),
+            std::string::npos);
+
+  // Integers the parser holds but the field does not: the path, from the typed reader.
+  EXPECT_EQ(error_of(R"({"process": {"user": {"uid": 1099511627776}}})"),
+            "config.json: process.user.uid: must be an unsigned 32-bit integer");
+  EXPECT_EQ(error_of(R"({"process": {"user": {"uid": -1}}})"),
+            "config.json: process.user.uid: must be an unsigned 32-bit integer");
+  EXPECT_EQ(error_of(R"({"process": {"user": {"uid": 1.5}}})"),
+            "config.json: process.user.uid: must be an unsigned 32-bit integer");
+  EXPECT_EQ(error_of(R"({"process": {"user": {"uid": 100000000000000000000000}}})"),
+            "config.json: process.user.uid: must be an unsigned 32-bit integer");
+  EXPECT_EQ(error_of(R"({"process": {"rlimits": [{"type": "RLIMIT_CPU", "soft": 1,
+                                                   "hard": 18446744073709551616}]}})"),
+            "config.json: process.rlimits[0].hard: must be an unsigned 64-bit integer");
+}
+
+// Copying, printing or comparing a JSON value recurses once per level: a document nested
+// deeper than any config needs is refused while it is parsed, before anything walks it.
+TEST(SpecParse, DeepNestingIsRefused) {
+  const size_t depth = 100000;
+  std::string text = R"({"linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "x": )" +
+                     std::string(depth, '[') + std::string(depth, ']') + "}}}";
+  std::string msg = error_of(text);
+  EXPECT_EQ(msg.rfind("config.json: linux.seccomp.x[0][0]", 0), 0u) << msg.substr(0, 200);
+  EXPECT_NE(msg.find("nested deeper than"), std::string::npos) << msg.substr(0, 200);
+  EXPECT_LT(msg.size(), 200u) << "the path is shortened";
+  // Nesting a config really has (and some to spare) is fine.
+  std::string fine =
+      R"({"ociVersion": "1.0.0", "x": )" + std::string(30, '[') + std::string(30, ']') + "}";
+  EXPECT_EQ(error_of(fine), "<no error>");
 }
 
 TEST(SpecParse, ProcessFromJsonUsesThePrefix) {
@@ -350,6 +412,76 @@ TEST_F(SpecParseFile, ReadsAndNamesTheFileInErrors) {
   } catch (const urun::Error& e) {
     EXPECT_EQ(std::string(e.what()), "load `" + path + "`: process.cwd: must be a string");
   }
+}
+
+// A FIFO (or device, socket, directory) where the config should be is refused at once: a
+// FIFO nobody writes to would block the runtime for ever, a device could act on its open.
+TEST_F(SpecParseFile, NonRegularFilesAreRefusedWithoutBlocking) {
+  std::string fifo = dir_ + "/fifo.json";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  int rc = urun_test::in_child([&] {
+    ::alarm(5);  // the old code blocked here for ever
+    try {
+      urun::spec::parse_file(fifo);
+    } catch (const urun::Error& e) {
+      std::string msg = e.what();
+      if (msg.find(fifo) == std::string::npos || msg.find("FIFO") == std::string::npos ||
+          msg.find("not a regular file") == std::string::npos) {
+        std::fprintf(stderr, "message: %s\n", msg.c_str());
+        return 2;
+      }
+      return 0;
+    }
+    return 1;
+  });
+  EXPECT_EQ(rc, 0) << "100 + SIGALRM (114): parse_file blocked on the FIFO";
+  ::unlink(fifo.c_str());
+
+  for (const char* path : {"/dev/null", "/tmp"}) {
+    try {
+      urun::spec::parse_file(path);
+      ADD_FAILURE() << path << ": no error";
+    } catch (const urun::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("not a regular file"), std::string::npos) << e.what();
+    }
+  }
+}
+
+// A config bigger than the bound is refused before it is read: the old code read 100 MB into
+// memory (and more to parse it) before it found out.
+TEST_F(SpecParseFile, OversizedFileIsRefusedBeforeItIsRead) {
+  std::string path = dir_ + "/config.json";
+  {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::write(fd, "{\"ociVersion\": \"1.0.0\"}", 24), 24);
+    ASSERT_EQ(::ftruncate(fd, 100 << 20), 0);  // sparse: costs no disk
+    ::close(fd);
+  }
+  int rc = urun_test::in_child([&] {
+    rusage before{};
+    ::getrusage(RUSAGE_SELF, &before);
+    try {
+      urun::spec::parse_file(path);
+      return 1;
+    } catch (const urun::Error& e) {
+      std::string msg = e.what();
+      rusage after{};
+      ::getrusage(RUSAGE_SELF, &after);
+      if (msg.find(path) == std::string::npos || msg.find("4 MiB") == std::string::npos ||
+          e.code() != EFBIG) {
+        std::fprintf(stderr, "message: %s\n", msg.c_str());
+        return 2;
+      }
+      long grown_kib = after.ru_maxrss - before.ru_maxrss;
+      if (grown_kib > 8 * 1024) {
+        std::fprintf(stderr, "peak RSS grew by %ld KiB\n", grown_kib);
+        return 3;
+      }
+      return 0;
+    }
+  });
+  EXPECT_EQ(rc, 0);
 }
 
 TEST_F(SpecParseFile, MissingFileKeepsErrno) {
