@@ -100,6 +100,12 @@ std::string read_regular_file(const std::string& path, size_t max_bytes) {
   return read_fd_bounded(fd.get(), path, max_bytes, static_cast<size_t>(st.st_size));
 }
 
+std::string read_regular_file_or_pipe(const std::string& path, size_t max_bytes) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode)) return read_file_limited(path, max_bytes);
+  return read_regular_file(path, max_bytes);
+}
+
 std::string read_file_limited(const std::string& path, size_t max_bytes) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
   if (!fd) throw_errno("read " + quote(path));

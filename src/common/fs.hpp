@@ -15,6 +15,9 @@ std::string read_file(const std::string& path);
 // could wait for a writer or act on a device; a larger file before it is read. Throws
 // Error("read `path`: ..."), with EFBIG when it is too large.
 std::string read_regular_file(const std::string& path, size_t max_bytes);
+// The same, but a pipe or FIFO is read too (waiting for its writer): for input the caller names
+// on the command line (`exec --process <(...)`, /dev/stdin), as crun reads it.
+std::string read_regular_file_or_pipe(const std::string& path, size_t max_bytes);
 // A whole file of any kind (a pipe or FIFO too: it waits for the writer) of at most max_bytes.
 std::string read_file_limited(const std::string& path, size_t max_bytes);
 // What fd gives until end of file, refusing more than max_bytes; `what` names it in errors.

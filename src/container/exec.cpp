@@ -85,9 +85,10 @@ std::string capability_name(const std::string& text) {
   return name.starts_with("CAP_") ? name : "CAP_" + name;
 }
 
-// Read as config.json is: a regular file of bounded size.
+// Bounded like config.json, but a pipe is read too: the caller names this file on the command
+// line (crun takes `--process <(...)` and /dev/stdin). Directories, devices and sockets are refused.
 spec::Process read_process_file(const std::string& path) {
-  std::string text = spec::read_document_file(path);
+  std::string text = fs::read_regular_file_or_pipe(path, spec::kMaxDocumentBytes);
   try {
     nlohmann::json j = spec::parse_document(text);
     // The file holds the process object itself: its paths start inside it ("user.uid").
