@@ -119,10 +119,41 @@ std::string default_root() {
 
 StateStore::StateStore(std::string root) : root_(std::move(root)) {
   if (root_.empty()) throw Error("state root: empty path", EINVAL);
-  // An existing root keeps its mode: an administrator may have chosen it.
-  fs::mkdir_all(root_, 0700);
+  // O_PATH needs no permission on the directory itself, so the check below
+  // also names the problem of a root another user keeps private.
   root_fd_ = UniqueFd(::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root_fd_ && errno == ENOENT) {
+    // An existing root keeps its mode (the check below judges it).
+    fs::mkdir_all(root_, 0700);
+    root_fd_ = UniqueFd(::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  }
   if (!root_fd_) throw_errno("open state root " + quote(root_));
+  // The root as opened (a symlink to it is judged by its target), then its
+  // real parent: two fstats on every command.
+  const uid_t euid = ::geteuid();
+  struct stat st {};
+  struct stat parent_st {};
+  if (::fstat(root_fd_.get(), &st) < 0) throw_errno("stat state root " + quote(root_));
+  const DirOwnership root_own{st.st_uid, st.st_mode};
+  // Judged alone first: ".." of another user's private root is out of reach.
+  RootProblem problem = check_state_root(root_own, {euid, 0700}, euid);
+  DirOwnership parent_own;
+  if (problem == RootProblem::none) {
+    if (::fstatat(root_fd_.get(), "..", &parent_st, 0) < 0)
+      throw_errno("stat the parent of state root " + quote(root_));
+    parent_own = {parent_st.st_uid, parent_st.st_mode};
+    problem = check_state_root(root_own, parent_own, euid);
+  }
+  if (problem == RootProblem::none) return;
+  // Messages name the real paths (the parent is the one the root is in).
+  std::string path = root_;
+  try {
+    path = fs::real_path(root_);
+  } catch (const Error&) {
+  }
+  auto slash = path.rfind('/');
+  std::string parent = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+  throw Error(describe_root_problem(problem, root_, root_own, parent, parent_own, euid), EPERM);
 }
 
 LoadedRecord StateStore::peek(std::string_view id) const {

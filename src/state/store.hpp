@@ -1,9 +1,9 @@
 #pragma once
 // The state store: one directory per container under the root
-// (--root, else $XDG_RUNTIME_DIR/urun for non-root, else /run/urun), mode 0700.
-// Each container directory is guarded by an flock so concurrent commands on
-// one id cannot corrupt it, and holds (files written to a temp file and
-// renamed):
+// (--root, else $XDG_RUNTIME_DIR/urun for non-root, else /run/urun), mode 0700,
+// which must be the caller's (see check_state_root). Each container directory
+// is guarded by an flock so concurrent commands on one id cannot corrupt it,
+// and holds (files written to a temp file and renamed):
 //   identity.json  the record as create first writes it ("creating"), never
 //                  rewritten: what identifies the container's processes (its
 //                  cgroup, or without one its init by pid and start time), so
@@ -97,7 +97,9 @@ class ContainerDir;
 
 class StateStore {
  public:
-  // Creates the root (and missing parents) with mode 0700 when absent.
+  // Creates the root (and missing parents) with mode 0700 when absent, and
+  // refuses one another user could change (check_state_root) with a message
+  // that names the path and the fix.
   explicit StateStore(std::string root);
   const std::string& root() const { return root_; }
 
@@ -175,6 +177,39 @@ Record parse_record(std::string_view text, std::string_view id, const std::strin
 // follows a symlink, never blocks on a fifo, reads at most a few MiB.
 LoadedRecord load_record_file(int dir_fd, const char* name, std::string_view id,
                               const std::string& dir_path);
+
+// ---- state root ownership ------------------------------------------------
+// The state root is the directory that holds the containers' directories.
+// Another user who could write it could plant a container (whose record
+// `delete` would act on) or read the records; one who could rename it away
+// could put a directory of their own in its place. So, as runc and crun keep
+// their roots private (runc chmods its XDG root 0700, which fails unless the
+// caller owns it), urun refuses a root unless:
+//  1. the root is owned by the caller (euid, as the caller's user namespace
+//     sees it: for rootless Podman, root in its namespace, the mapped user's
+//     $XDG_RUNTIME_DIR/urun shows as owned by 0) and not writable by group
+//     or others (a sticky bit on the root itself does not stop others from
+//     creating entries);
+//  2. its parent, whose entry for the root could be renamed by the parent's
+//     owner (always) and by whoever may write it when it is not sticky, is
+//     owned by the caller or root and either not writable by group or others
+//     or sticky: a 1777 XDG_RUNTIME_DIR or /tmp is fine once urun/ in it is
+//     ours.
+// Directories above the parent are not checked: they are the system's
+// (/run, /run/user, /tmp), and in a user namespace the host's root shows as
+// the overflow uid, so a check up to / would refuse rootless Podman's
+// /run/user/<uid>/urun.
+struct DirOwnership {
+  uid_t uid = 0;
+  mode_t mode = 0;  // st_mode
+};
+enum class RootProblem { none, root_owner, root_writable, parent_owner, parent_writable };
+RootProblem check_state_root(DirOwnership root, DirOwnership parent, uid_t euid);
+// The one-line message for a problem: what is wrong and the fix, naming
+// root_path (and parent_path when the parent is the problem).
+std::string describe_root_problem(RootProblem problem, const std::string& root_path,
+                                  DirOwnership root, const std::string& parent_path,
+                                  DirOwnership parent, uid_t euid);
 
 // "2026-11-22T07:13:53.123456789Z": UTC with nanoseconds, for Record::created.
 std::string rfc3339_now();
