@@ -143,7 +143,7 @@ void recover_broken(const state::ContainerDir& dir, const state::LoadedRecord& b
       }
       if (!wait_stopped(rec, std::chrono::seconds(10)))
         throw Error(init + " did not stop after SIGKILL", EBUSY);
-      done = "killed " + init + " and its pid namespace";
+      done = "killed " + init + " and the rest of its pid namespace, if it has its own";
     } else if (state::process_alive(rec.pid, 0)) {
       done = init + " has exited; pid " + std::to_string(rec.pid) +
              " now belongs to another process (its start time differs), which was left alone";
