@@ -108,14 +108,16 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   rec.creator_pid = ::getpid();
   rec.creator_start_time = state::process_start_time(rec.creator_pid);
   // If this process is killed mid-create, `delete` must find what it left:
-  // the cgroup finds every process, so the record is written before the
-  // cgroup exists; without a cgroup the init's pid is the only handle, so the
-  // record is written once that is known (runtime_hooks below). One extra
-  // write either way (about 0.1 ms: it creates state.json, and the final
-  // write swaps it, see fs::write_file_atomic_at). An init whose runtime dies
-  // before that exits on its own: its end of the sync socket reads EOF.
+  // the cgroup finds every process, so the first record is written before
+  // the cgroup exists; without a cgroup the init's pid (with its start time)
+  // is the only handle, so it is written once that is known (runtime_hooks
+  // below). An init whose runtime dies before that exits on its own: its end
+  // of the sync socket reads EOF. That first record goes to identity.json and
+  // stays, so that `delete --force` can still find the processes when
+  // state.json is lost (store.hpp); the final write makes state.json. One
+  // write more than a single final one either way (about 0.1 ms).
   const bool has_cgroup = rec.cgroup_manager != "disabled";
-  if (has_cgroup) dir.write(rec);
+  if (has_cgroup) dir.write_identity(rec);
 
   ScopeExit destroy_cgroup([&cgroup] {
     try {
@@ -168,7 +170,7 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
     rec.pid = pid;
     rec.pid_start_time = state::process_start_time(pid);
     // Before the hooks, which may take long (see the first write above).
-    if (!has_cgroup) dir.write(rec);
+    if (!has_cgroup) dir.write_identity(rec);
     std::string json = oci_state_json(rec, "creating");
     const auto& hooks = bundle.spec.hooks;
     run_hooks("prestart", hooks.prestart, json, hook_output.io());

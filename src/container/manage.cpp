@@ -18,6 +18,7 @@
 #include "container/cgroup.hpp"
 #include "container/hooks.hpp"
 #include "container/processes.hpp"
+#include "container/recovery.hpp"
 #include "container/operations.hpp"
 #include "container/status.hpp"
 #include "spec/spec.hpp"
@@ -26,18 +27,11 @@
 namespace urun::container {
 namespace {
 
-// Reads a record without taking the lock: state.json is replaced by rename,
-// so a reader sees a whole record. A container still being created has none.
-std::optional<state::Record> peek_record(const std::string& root, const std::string& id) {
-  std::string path = root + "/" + id + "/state.json";
-  std::string text;
-  try {
-    text = fs::read_file(path);
-  } catch (const Error& e) {
-    if (e.code() == ENOENT) return std::nullopt;
-    throw;
-  }
-  return state::from_json_text(text, path);
+// What `state`, `kill` and `delete` say about a broken record, with the way out.
+[[noreturn]] void throw_broken(const state::LoadedRecord& loaded, const std::string& id) {
+  throw Error(
+      loaded.problem + "; `delete --force " + state::printable_id(id) + "` removes the container",
+      EUCLEAN);
 }
 
 struct SignalName {
@@ -126,6 +120,44 @@ void run_poststop_hooks(const state::ContainerDir& dir, const state::Record& rec
   }
 }
 
+// `delete --force` of a container whose record is broken: kills what
+// identity.json proves to be the container's (recovery.hpp) and says, in one
+// warning, what was wrong, what was done and what could not be.
+void recover_broken(const state::ContainerDir& dir, const state::LoadedRecord& broken) {
+  const state::LoadedRecord identity = dir.load_identity();
+  const RecoveryPlan plan = plan_recovery(identity);
+  const state::Record& rec = identity.record;
+  std::string done;
+  if (plan.kill_cgroup) {
+    auto cgroup = cgroup_of(rec);
+    cgroup->kill_all(SIGKILL);
+    cgroup->destroy();
+    done = "removed its cgroup " + quote(cgroup->path()) + " and the processes in it";
+  } else if (plan.kill_init) {
+    const std::string init = "its init (pid " + std::to_string(rec.pid) + ")";
+    if (state::process_alive(rec.pid, rec.pid_start_time)) {
+      try {
+        signal_processes(rec, SIGKILL, true);
+      } catch (const Error& e) {
+        log::debug(e.what());
+      }
+      if (!wait_stopped(rec, std::chrono::seconds(10)))
+        throw Error(init + " did not stop after SIGKILL", EBUSY);
+      done = "killed " + init + " and the rest of its pid namespace, if it has its own";
+    } else if (state::process_alive(rec.pid, 0)) {
+      done = init + " has exited; pid " + std::to_string(rec.pid) +
+             " now belongs to another process (its start time differs), which was left alone";
+    } else {
+      done = init + " has exited";
+    }
+  } else {
+    done = "could not identify its processes (" + plan.unproven +
+           "): any still running were left alone";
+  }
+  if (identity.ok()) run_poststop_hooks(dir, rec);
+  log::warning("delete " + quote(dir.id()) + ": " + broken.problem + "; " + done);
+}
+
 std::vector<std::string> matching_ids(const state::StateStore& store, const std::string& regex) {
   std::regex re;
   try {
@@ -176,32 +208,44 @@ int parse_signal(const std::string& signal) {
 
 std::string state(const GlobalOptions& global, const std::string& id) {
   state::validate_id(id);
-  std::string root = state_root(global.root);
-  state::StateStore store(root);
-  if (!store.exists(id)) throw Error("container " + quote(id) + " does not exist", ENOENT);
-  auto rec = peek_record(root, id);
-  if (!rec) {
+  state::StateStore store(state_root(global.root));
+  state::LoadedRecord loaded = store.peek(id);
+  if (loaded.broken()) throw_broken(loaded, id);
+  if (!loaded.ok()) {
     state::Record creating;
     creating.id = id;
     return oci_state_json(creating, "creating", true);
   }
-  return oci_state_json(*rec, current_status(*rec), true);
+  return oci_state_json(loaded.record, current_status(loaded.record), true);
 }
 
 std::string list(const GlobalOptions& global, ListFormat format) {
-  std::string root = state_root(global.root);
-  state::StateStore store(root);
+  state::StateStore store(state_root(global.root));
   std::vector<std::pair<state::Record, std::string>> rows;
   for (const auto& id : store.list_ids()) {
-    auto rec = peek_record(root, id);
-    if (!rec) {
+    state::LoadedRecord loaded;
+    try {
+      loaded = store.peek(id);
+    } catch (const Error& e) {
+      // ENOENT: deleted since it was listed, which is no news.
+      if (e.code() != ENOENT)
+        log::warning("list: container " + quote(id) + " skipped: " + e.what());
+      continue;
+    }
+    // As crun does: a bad container is a warning, the others are listed.
+    if (loaded.broken()) {
+      log::warning("list: container " + quote(id) + " skipped: " + loaded.problem +
+                   "; `delete --force " + id + "` removes it");
+      continue;
+    }
+    if (!loaded.ok()) {
       state::Record creating;
       creating.id = id;
       rows.emplace_back(creating, "creating");
       continue;
     }
-    std::string status = current_status(*rec);
-    rows.emplace_back(std::move(*rec), status);
+    std::string status = current_status(loaded.record);
+    rows.emplace_back(std::move(loaded.record), status);
   }
   std::ostringstream out;
   if (format == ListFormat::quiet) {
@@ -236,26 +280,29 @@ std::string list(const GlobalOptions& global, ListFormat format) {
 void kill(const GlobalOptions& global, const std::string& id, const std::string& signal, bool all) {
   int sig = parse_signal(signal);
   state::validate_id(id);
-  std::string root = state_root(global.root);
-  state::StateStore store(root);
-  if (!store.exists(id)) throw Error("container " + quote(id) + " does not exist", ENOENT);
-  auto rec = peek_record(root, id);
-  if (!rec) throw Error(kNotRunning, ESRCH);
-  kill_record(*rec, sig, all);
+  state::StateStore store(state_root(global.root));
+  state::LoadedRecord loaded = store.peek(id);
+  if (loaded.broken()) throw_broken(loaded, id);
+  if (!loaded.ok()) throw Error(kNotRunning, ESRCH);
+  kill_record(loaded.record, sig, all);
 }
 
 void kill_matching(const GlobalOptions& global, const std::string& regex,
                    const std::string& signal, bool all) {
   int sig = parse_signal(signal);
-  std::string root = state_root(global.root);
-  state::StateStore store(root);
+  state::StateStore store(state_root(global.root));
   for (const auto& id : matching_ids(store, regex)) {
-    auto rec = peek_record(root, id);
-    if (!rec) continue;
     try {
-      kill_record(*rec, sig, all);
+      state::LoadedRecord loaded = store.peek(id);
+      if (loaded.broken()) throw_broken(loaded, id);
+      if (!loaded.ok()) continue;
+      kill_record(loaded.record, sig, all);
     } catch (const Error& e) {
-      log::debug(e.what());  // stopped containers are skipped, as crun does
+      // Stopped containers are skipped, as crun does; a broken one is news.
+      if (e.code() == EUCLEAN)
+        log::warning(std::string("kill ") + quote(id) + ": " + e.what());
+      else
+        log::debug(e.what());
     }
   }
 }
@@ -267,12 +314,21 @@ void remove(const GlobalOptions& global, const std::string& id, bool force) {
   // the create left nothing behind.
   if (force && !store.exists(id)) return;
   state::ContainerDir dir = store.open(id);
-  if (!dir.has_record()) {
+  state::LoadedRecord loaded = dir.load();
+  if (loaded.kind == state::LoadedRecord::Kind::absent) {
     // A create that died before writing its record: nothing runs from it.
     dir.remove();
     return;
   }
-  state::Record rec = dir.read();
+  if (loaded.broken()) {
+    // Without --force the container stays: it may still run, and only
+    // --force may kill on the evidence recovery goes by.
+    if (!force) throw_broken(loaded, id);
+    recover_broken(dir, loaded);
+    dir.remove();
+    return;
+  }
+  state::Record& rec = loaded.record;
   std::string status = current_status(rec);
   // The creator holds the lock we now have until its record is final: a
   // record still "creating" means it was killed mid-create. Its cgroup and

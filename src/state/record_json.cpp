@@ -144,4 +144,23 @@ Record from_json_text(std::string_view text, const std::string& what) {
   return r;
 }
 
+Record parse_record(std::string_view text, std::string_view id, const std::string& what) {
+  if (text.empty()) throw Error(quote(what) + " is empty", EUCLEAN);
+  Record r;
+  try {
+    r = from_json_text(text, what);
+  } catch (const Error& e) {
+    // Records are written whole and renamed into place: text that does not
+    // parse was cut short (a full disk, a crash of the file system) or
+    // written by something else.
+    throw Error(e.message() + (e.message().ends_with("not valid JSON") ? " (truncated?)" : ""),
+                EUCLEAN);
+  }
+  if (r.id != id)
+    throw Error(quote(what) + " is the record of container " + quote(printable_id(r.id)) +
+                    ", not of " + quote(printable_id(id)),
+                EUCLEAN);
+  return r;
+}
+
 }  // namespace urun::state

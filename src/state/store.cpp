@@ -20,28 +20,17 @@ namespace {
 constexpr size_t kMaxIdLength = 255;  // NAME_MAX: the id is a directory name
 constexpr size_t kShownIdLength = 64;
 constexpr const char* kStateFile = "state.json";
+constexpr const char* kIdentityFile = "identity.json";
 
-// The id as it may be shown in a message: an id is user input and may hold
-// escape sequences or be huge, so bytes outside printable ASCII are escaped
-// and long ids are cut.
-std::string shown_id(std::string_view id) {
-  std::string out;
-  for (size_t i = 0; i < id.size() && i < kShownIdLength; ++i) {
-    auto c = static_cast<unsigned char>(id[i]);
-    if (c < 0x20 || c >= 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (id.size() > kShownIdLength) out += "...";
-  return out;
+// The record: state.json once create has finished, identity.json before.
+LoadedRecord load_record(int dir_fd, std::string_view id, const std::string& dir_path) {
+  LoadedRecord state = load_record_file(dir_fd, kStateFile, id, dir_path);
+  if (state.kind != LoadedRecord::Kind::absent) return state;
+  return load_record_file(dir_fd, kIdentityFile, id, dir_path);
 }
 
 [[noreturn]] void invalid_id(std::string_view id, const std::string& why) {
-  throw Error("invalid container id " + quote(shown_id(id)) + ": " + why, EINVAL);
+  throw Error("invalid container id " + quote(printable_id(id)) + ": " + why, EINVAL);
 }
 
 // Blocks until the lock is ours; a signal (e.g. SIGWINCH) must not turn a
@@ -61,6 +50,24 @@ bool is_unlinked(int fd, std::string_view id) {
 }
 
 }  // namespace
+
+std::string printable_id(std::string_view id) {
+  // An id is user input (or read from a file) and may hold escape sequences
+  // or be huge.
+  std::string out;
+  for (size_t i = 0; i < id.size() && i < kShownIdLength; ++i) {
+    auto c = static_cast<unsigned char>(id[i]);
+    if (c < 0x20 || c >= 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (id.size() > kShownIdLength) out += "...";
+  return out;
+}
 
 void validate_id(std::string_view id) {
   if (id.empty()) invalid_id(id, "must not be empty");
@@ -112,10 +119,53 @@ std::string default_root() {
 
 StateStore::StateStore(std::string root) : root_(std::move(root)) {
   if (root_.empty()) throw Error("state root: empty path", EINVAL);
-  // An existing root keeps its mode: an administrator may have chosen it.
-  fs::mkdir_all(root_, 0700);
+  // O_PATH needs no permission on the directory itself, so the check below
+  // also names the problem of a root another user keeps private.
   root_fd_ = UniqueFd(::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root_fd_ && errno == ENOENT) {
+    // An existing root keeps its mode (the check below judges it).
+    fs::mkdir_all(root_, 0700);
+    root_fd_ = UniqueFd(::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  }
   if (!root_fd_) throw_errno("open state root " + quote(root_));
+  // The root as opened (a symlink to it is judged by its target), then its
+  // real parent: two fstats on every command.
+  const uid_t euid = ::geteuid();
+  struct stat st {};
+  struct stat parent_st {};
+  if (::fstat(root_fd_.get(), &st) < 0) throw_errno("stat state root " + quote(root_));
+  const DirOwnership root_own{st.st_uid, st.st_mode};
+  // Judged alone first: ".." of another user's private root is out of reach.
+  RootProblem problem = check_state_root(root_own, {euid, 0700}, euid);
+  DirOwnership parent_own;
+  if (problem == RootProblem::none) {
+    if (::fstatat(root_fd_.get(), "..", &parent_st, 0) < 0)
+      throw_errno("stat the parent of state root " + quote(root_));
+    parent_own = {parent_st.st_uid, parent_st.st_mode};
+    problem = check_state_root(root_own, parent_own, euid);
+  }
+  if (problem == RootProblem::none) return;
+  // Messages name the real paths (the parent is the one the root is in).
+  std::string path = root_;
+  try {
+    path = fs::real_path(root_);
+  } catch (const Error&) {
+  }
+  auto slash = path.rfind('/');
+  std::string parent = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+  throw Error(describe_root_problem(problem, root_, root_own, parent, parent_own, euid), EPERM);
+}
+
+LoadedRecord StateStore::peek(std::string_view id) const {
+  validate_id(id);
+  std::string name(id);
+  UniqueFd dir(
+      ::openat(root_fd_.get(), name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dir) {
+    if (errno == ENOENT) throw Error("container " + quote(id) + " does not exist", ENOENT);
+    throw_errno("open container directory " + quote(root_ + "/" + name));
+  }
+  return load_record(dir.get(), id, root_ + "/" + name);
 }
 
 ContainerDir StateStore::create(std::string_view id) {
@@ -230,21 +280,34 @@ void ContainerDir::write(const Record& record) const {
   }
 }
 
-Record ContainerDir::read() const {
-  std::string what = path_ + "/" + kStateFile;
-  std::optional<std::string> text;
+void ContainerDir::write_identity(const Record& record) const {
   try {
-    text = fs::read_file_at(dir_fd_.get(), kStateFile);
+    fs::write_file_atomic_at(dir_fd_.get(), kIdentityFile, to_json_text(record), 0600);
   } catch (Error& e) {
-    throw Error("read " + quote(what) + ": " + e.message(), e.code());
+    throw e.prepend("save state of container " + quote(id_));
   }
-  if (!text) throw Error("read " + quote(what) + ": No such file or directory", ENOENT);
-  return from_json_text(*text, what);
+}
+
+LoadedRecord ContainerDir::load() const { return load_record(dir_fd_.get(), id_, path_); }
+
+LoadedRecord ContainerDir::load_identity() const {
+  return load_record_file(dir_fd_.get(), kIdentityFile, id_, path_);
+}
+
+Record ContainerDir::read() const {
+  LoadedRecord loaded = load();
+  if (loaded.ok()) return std::move(loaded.record);
+  if (loaded.broken())
+    throw Error(
+        loaded.problem + "; `delete --force " + printable_id(id_) + "` removes the container",
+        EUCLEAN);
+  throw Error("read " + quote(path_ + "/" + kStateFile) + ": No such file or directory", ENOENT);
 }
 
 bool ContainerDir::has_record() const {
   struct stat st {};
-  return ::fstatat(dir_fd_.get(), kStateFile, &st, AT_SYMLINK_NOFOLLOW) == 0;
+  return ::fstatat(dir_fd_.get(), kStateFile, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+         ::fstatat(dir_fd_.get(), kIdentityFile, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 void ContainerDir::unlock() const { ::flock(dir_fd_.get(), LOCK_UN); }

@@ -1,9 +1,17 @@
 #pragma once
 // The state store: one directory per container under the root
-// (--root, else $XDG_RUNTIME_DIR/urun for non-root, else /run/urun), mode 0700.
-// Each container directory holds state.json (written to a temp file and
-// renamed) and is guarded by an flock so concurrent commands on one id
-// cannot corrupt it.
+// (--root, else $XDG_RUNTIME_DIR/urun for non-root, else /run/urun), mode 0700,
+// which must be the caller's (see check_state_root). Each container directory
+// is guarded by an flock so concurrent commands on one id cannot corrupt it,
+// and holds (files written to a temp file and renamed):
+//   identity.json  the record as create first writes it ("creating"), never
+//                  rewritten: what identifies the container's processes (its
+//                  cgroup, or without one its init by pid and start time), so
+//                  that `delete --force` can still kill them when state.json
+//                  is lost. Until create's final write it is the record.
+//   state.json     the record from create's final write on.
+// Create writes each once, as it wrote state.json twice before: the second
+// file costs no extra write on the start path.
 #include <sys/types.h>
 
 #include <cstdint>
@@ -21,6 +29,9 @@ namespace urun::state {
 // Throws Error("invalid container id `x`: <why>") for "", ".", "..", ids with
 // '/', control or non-printable characters, or longer than 255 bytes.
 void validate_id(std::string_view id);
+// The id as a message may show it: bytes outside printable ASCII escaped
+// (\xNN), cut after 64 bytes. Ids read from a file may hold anything.
+std::string printable_id(std::string_view id);
 
 // The root directory to use when --root is absent, for the effective uid.
 // Non-root: $XDG_RUNTIME_DIR/urun; when unset, /run/user/<uid>/urun if
@@ -69,11 +80,26 @@ struct Record {
   std::map<std::string, std::string> annotations;
 };
 
+// What reading a record file found. A broken record (unreadable, not a
+// regular file, empty, not JSON, wrong types, another container's) is a
+// value, not an error: `list` goes on past it and `delete --force` recovers.
+struct LoadedRecord {
+  enum class Kind { ok, absent, broken };
+  Kind kind = Kind::absent;
+  Record record;        // Kind::ok
+  std::string file;     // the file read (the last one tried)
+  std::string problem;  // Kind::broken: "`/run/urun/x/state.json` is empty"
+  bool ok() const { return kind == Kind::ok; }
+  bool broken() const { return kind == Kind::broken; }
+};
+
 class ContainerDir;
 
 class StateStore {
  public:
-  // Creates the root (and missing parents) with mode 0700 when absent.
+  // Creates the root (and missing parents) with mode 0700 when absent, and
+  // refuses one another user could change (check_state_root) with a message
+  // that names the path and the fix.
   explicit StateStore(std::string root);
   const std::string& root() const { return root_; }
 
@@ -86,6 +112,10 @@ class StateStore {
   bool exists(std::string_view id) const;
   // Ids of all containers, sorted.
   std::vector<std::string> list_ids() const;
+  // The container's record read without its lock: records are replaced by
+  // rename, so a reader sees a whole one. Throws Error(ENOENT) when the
+  // container does not exist.
+  LoadedRecord peek(std::string_view id) const;
 
  private:
   std::string root_;
@@ -107,9 +137,16 @@ class ContainerDir {
 
   // state.json via a temp file + rename: readers never see half a record.
   void write(const Record& record) const;
-  // Throws Error naming the file when it is missing or corrupt.
+  // identity.json, once, by create (see the top of this file).
+  void write_identity(const Record& record) const;
+  // The record: state.json, else (create not finished) identity.json.
+  LoadedRecord load() const;
+  // identity.json alone: what recovery from a broken state.json goes by.
+  LoadedRecord load_identity() const;
+  // load() for callers that need a record: throws Error naming the file and
+  // what is wrong with it (ENOENT when there is none, EUCLEAN when broken).
   Record read() const;
-  // True once state.json has been written.
+  // True once a record (state.json or identity.json) has been written.
   bool has_record() const;
   // Removes the directory and everything in it. The lock is kept until the
   // ContainerDir is destroyed, so a command waiting on it then sees that the
@@ -132,6 +169,47 @@ class ContainerDir {
 // Record <-> JSON (the OCI state fields plus urun's own under their own keys).
 std::string to_json_text(const Record& record);
 Record from_json_text(std::string_view text, const std::string& what);
+// from_json_text for a record file of container `id`: also refuses an empty
+// text and a record of another container (a copied file: acting on it would
+// touch that container's processes). Messages name `what`.
+Record parse_record(std::string_view text, std::string_view id, const std::string& what);
+// The record file `name` in dir_fd (dir_path names it in messages). Never
+// follows a symlink, never blocks on a fifo, reads at most a few MiB.
+LoadedRecord load_record_file(int dir_fd, const char* name, std::string_view id,
+                              const std::string& dir_path);
+
+// ---- state root ownership ------------------------------------------------
+// The state root is the directory that holds the containers' directories.
+// Another user who could write it could plant a container (whose record
+// `delete` would act on) or read the records; one who could rename it away
+// could put a directory of their own in its place. So, as runc and crun keep
+// their roots private (runc chmods its XDG root 0700, which fails unless the
+// caller owns it), urun refuses a root unless:
+//  1. the root is owned by the caller (euid, as the caller's user namespace
+//     sees it: for rootless Podman, root in its namespace, the mapped user's
+//     $XDG_RUNTIME_DIR/urun shows as owned by 0) and not writable by group
+//     or others (a sticky bit on the root itself does not stop others from
+//     creating entries);
+//  2. its parent, whose entry for the root could be renamed by the parent's
+//     owner (always) and by whoever may write it when it is not sticky, is
+//     owned by the caller or root and either not writable by group or others
+//     or sticky: a 1777 XDG_RUNTIME_DIR or /tmp is fine once urun/ in it is
+//     ours.
+// Directories above the parent are not checked: they are the system's
+// (/run, /run/user, /tmp), and in a user namespace the host's root shows as
+// the overflow uid, so a check up to / would refuse rootless Podman's
+// /run/user/<uid>/urun.
+struct DirOwnership {
+  uid_t uid = 0;
+  mode_t mode = 0;  // st_mode
+};
+enum class RootProblem { none, root_owner, root_writable, parent_owner, parent_writable };
+RootProblem check_state_root(DirOwnership root, DirOwnership parent, uid_t euid);
+// The one-line message for a problem: what is wrong and the fix, naming
+// root_path (and parent_path when the parent is the problem).
+std::string describe_root_problem(RootProblem problem, const std::string& root_path,
+                                  DirOwnership root, const std::string& parent_path,
+                                  DirOwnership parent, uid_t euid);
 
 // "2026-11-22T07:13:53.123456789Z": UTC with nanoseconds, for Record::created.
 std::string rfc3339_now();

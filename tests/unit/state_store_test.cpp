@@ -426,8 +426,11 @@ TEST(StateRecord, WriteReadThroughContainerDirLeavesNoTemp) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 
   urun::fs::write_file(c.path() + "/state.json", "{garbage");
-  msg = error_of([&] { c.read(); });
-  EXPECT_EQ(msg, "parse `" + tmp.path() + "/web/state.json`: not valid JSON");
+  msg = error_of([&] { c.read(); }, &code);
+  EXPECT_EQ(msg, "parse `" + tmp.path() +
+                     "/web/state.json`: not valid JSON (truncated?); `delete --force web` removes "
+                     "the container");
+  EXPECT_EQ(code, EUCLEAN);
 }
 
 // ---- Concurrency --------------------------------------------------------
