@@ -16,12 +16,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <thread>
 
 #include "harness.hpp"
 
 namespace urun_it {
 namespace {
+
+using namespace std::chrono_literals;
 
 class CgroupV2Root : public IntegrationTest {
  protected:
@@ -408,6 +411,97 @@ TEST_P(CgroupV2Root, DeleteForceAfterAKilledCreate) {
   EXPECT_FALSE(path_exists(host_dir())) << "cgroup left behind";
   EXPECT_TRUE(rt().list_ids().empty());
   EXPECT_TRUE(wait_no_leftovers().empty());
+}
+
+// A second container given the first one's cgroup is refused with one line and leaves
+// nothing; the first keeps its processes and its cgroup (create and run alike).
+TEST_P(CgroupV2Root, SecondContainerOnTheSameCgroupIsRefusedAndTheFirstRunsOn) {
+  Bundle b = v2_bundle("sleep 1000 & exec sleep 1001");
+  ASSERT_RUN_OK(v2({"create", "--bundle", b.dir, "v2first"}));
+  ASSERT_RUN_OK(v2({"start", "v2first"}));
+  const std::vector<pid_t> first = wait_procs(2);
+  ASSERT_EQ(first.size(), 2u);
+  for (const char* command : {"create", "run"}) {
+    SCOPED_TRACE(command);
+    Result r = v2({command, "--bundle", b.dir, "v2second"});
+    EXPECT_NE(r.exit_code, 0) << r.describe();
+    EXPECT_NE(r.exit_code, -1) << r.describe();
+    ASSERT_EQ(r.err_lines().size(), 1u) << r.describe();
+    if (!is_runc()) {
+      EXPECT_NE(r.err.find("v2second"), std::string::npos) << r.describe();
+      EXPECT_NE(r.err.find(cgroup_ + "`"), std::string::npos) << r.describe();
+      EXPECT_NE(r.err.find("already has processes"), std::string::npos) << r.describe();
+    }
+    EXPECT_EQ(state_entries(), std::vector<std::string>{"v2first"});
+    EXPECT_EQ(procs(), first) << "the first container's cgroup changed";
+    for (pid_t pid : first) EXPECT_TRUE(pid_alive(pid)) << "process " << pid << " died";
+  }
+  EXPECT_EQ(v2_status("v2first"), "running");
+  ASSERT_RUN_OK(v2({"delete", "--force", "v2first"}));
+  EXPECT_FALSE(path_exists(host_dir())) << "cgroup left behind";
+  EXPECT_TRUE(wait_no_leftovers().empty());
+}
+
+// A frozen cgroup made before (cgroup.freeze 1): run fails at once instead of waiting for
+// an init that never runs, and leaves the cgroup frozen; the test thaws and removes it.
+TEST_P(CgroupV2Root, FrozenPreexistingCgroupIsAnErrorNotAHang) {
+  ASSERT_EQ(::mkdir(host_dir().c_str(), 0755), 0);
+  write_file(host_dir() + "/cgroup.freeze", "1");
+  ASSERT_EQ(event("frozen"), "1");
+  Bundle b = v2_bundle("echo ran");
+  Result r = v2({"run", "--bundle", b.dir, "v2frozen"}, RunOptions{.timeout = 8s});
+  ASSERT_NE(r.exit_code, -1) << "run hung on a frozen cgroup\n" << r.describe();
+  expect_clean_failure(r, "is frozen");
+  EXPECT_TRUE(r.out.empty()) << r.describe();
+  ASSERT_TRUE(path_exists(host_dir())) << "the frozen cgroup was removed";
+  EXPECT_EQ(trim(read_file(host_dir() + "/cgroup.freeze")), "1") << "it was thawed";
+  EXPECT_TRUE(procs().empty());
+  write_file(host_dir() + "/cgroup.freeze", "0");
+  EXPECT_EQ(::rmdir(host_dir().c_str()), 0) << std::strerror(errno);
+}
+
+// A new cgroup below a frozen one is frozen from its first moment: the same error, and
+// the new cgroup goes again.
+TEST_P(CgroupV2Root, FrozenParentCgroupIsAnErrorNotAHang) {
+  ASSERT_EQ(::mkdir(host_dir().c_str(), 0755), 0);
+  write_file(host_dir() + "/cgroup.freeze", "1");
+  Bundle b = v2_bundle("echo ran");
+  b.config["linux"]["cgroupsPath"] = cgroup_ + "/ct";
+  b.save();
+  Result r = v2({"run", "--bundle", b.dir, "v2frozen"}, RunOptions{.timeout = 8s});
+  ASSERT_NE(r.exit_code, -1) << "run hung on a frozen cgroup\n" << r.describe();
+  expect_clean_failure(r, "is frozen");
+  EXPECT_FALSE(path_exists(host_dir() + "/ct")) << "cgroup left behind";
+  EXPECT_EQ(trim(read_file(host_dir() + "/cgroup.freeze")), "1") << "the parent was thawed";
+  write_file(host_dir() + "/cgroup.freeze", "0");
+  EXPECT_EQ(::rmdir(host_dir().c_str()), 0) << std::strerror(errno);
+}
+
+// A create that fails after its init joined the cgroup (a createRuntime hook fails) removes
+// what it made and nothing else: a cgroup that existed survives (empty again), the
+// delegated sub-cgroup the create made in it goes; below an existing parent, the
+// directories the create made go and the parent stays.
+TEST_P(CgroupV2Root, PreexistingCgroupSurvivesAFailedCreate) {
+  if (is_runc()) GTEST_SKIP() << "runc removes the container's cgroup whoever made it";
+  ASSERT_EQ(::mkdir(host_dir().c_str(), 0755), 0);
+  Bundle b = v2_bundle("echo ran");
+  b.config["hooks"]["createRuntime"] =
+      Json::array({{{"path", "/bin/sh"}, {"args", {"sh", "-c", "exit 3"}}, {"env", {token()}}}});
+  b.config["annotations"]["run.oci.delegate-cgroup"] = "payload";
+  b.save();
+  for (const char* command : {"create", "run"}) {
+    SCOPED_TRACE(command);
+    expect_clean_failure(v2({command, "--bundle", b.dir, "v2fail"}), "createRuntime");
+    EXPECT_TRUE(path_exists(host_dir())) << "the cgroup that existed was removed";
+    EXPECT_FALSE(path_exists(host_dir() + "/payload")) << "left behind";
+    EXPECT_TRUE(procs().empty());
+  }
+  b.config["linux"]["cgroupsPath"] = cgroup_ + "/mid/ct";
+  b.config["annotations"].erase("run.oci.delegate-cgroup");
+  b.save();
+  expect_clean_failure(v2({"run", "--bundle", b.dir, "v2fail"}), "createRuntime");
+  EXPECT_FALSE(path_exists(host_dir() + "/mid")) << "left behind";
+  EXPECT_TRUE(path_exists(host_dir())) << "the parent that existed was removed";
 }
 
 URUN_IT_INSTANTIATE_ONLY(CgroupV2Root, root);
