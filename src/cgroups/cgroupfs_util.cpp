@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
+#include <cstring>
 #include <thread>
 
 #include "common/error.hpp"
@@ -29,18 +31,41 @@ FsType fs_type(const std::string& path) {
 
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
-void make_cgroup_dirs(const std::string& root, const std::string& path) {
-  std::string cur = root;
-  size_t pos = 1;
-  while (pos <= path.size()) {
-    size_t next = path.find('/', pos);
-    if (next == std::string::npos) next = path.size();
-    if (next > pos) {
-      cur += "/" + path.substr(pos, next - pos);
-      // 0755: the kernel ignores the mode on cgroupfs, test trees keep it readable.
-      if (::mkdir(cur.c_str(), 0755) < 0 && errno != EEXIST) throw_errno("mkdir " + quote(cur));
+std::vector<std::string> make_cgroup_dirs(const std::string& root, const std::string& path) {
+  std::vector<std::string> made;
+  // A parent vanishing between our mkdirs (ENOENT) is another create's clean-up removing
+  // the directory it made: start again from the top, a few times.
+  for (int attempt = 0;; ++attempt) {
+    std::string cur = root;
+    size_t pos = 1;
+    bool vanished = false;
+    while (pos <= path.size() && !vanished) {
+      size_t next = path.find('/', pos);
+      if (next == std::string::npos) next = path.size();
+      if (next > pos) {
+        cur += "/" + path.substr(pos, next - pos);
+        // 0755: the kernel ignores the mode on cgroupfs, test trees keep it readable.
+        if (::mkdir(cur.c_str(), 0755) == 0)
+          made.push_back(cur);
+        else if (errno == ENOENT && attempt < 3)
+          vanished = true;
+        else if (errno != EEXIST)
+          throw_errno("mkdir " + quote(cur));
+      }
+      pos = next + 1;
     }
-    pos = next + 1;
+    if (!vanished) return made;
+  }
+}
+
+void remove_made_dirs(const std::vector<std::string>& made,
+                      const std::vector<std::string>& leaves) {
+  for (auto it = made.rbegin(); it != made.rend(); ++it) {
+    if (std::find(leaves.begin(), leaves.end(), *it) != leaves.end()) {
+      remove_cgroup(*it);
+    } else if (::rmdir(it->c_str()) < 0 && errno != ENOENT) {
+      log::debug("cgroup: leave " + quote(*it) + ": " + std::strerror(errno));
+    }
   }
 }
 
@@ -120,6 +145,30 @@ void collect_procs(const std::string& dir, std::vector<pid_t>& out) {
     pos = end + 1;
   }
   for (const auto& sub : subdirs(dir)) collect_procs(dir + "/" + sub, out);
+}
+
+void refuse_processes(const std::string& dir) {
+  std::vector<pid_t> pids;
+  collect_procs(dir, pids);
+  if (!pids.empty())
+    throw Error("cgroup " + quote(dir) + " already has processes (" + std::to_string(pids.size()) +
+                    "): is another container using it?",
+                EBUSY);
+}
+
+void refuse_frozen(const std::string& dir) {
+  auto read = [&dir](const char* name) {
+    std::optional<std::string> text = fs::read_file_at(AT_FDCWD, dir + "/" + name);
+    while (text && !text->empty() && (text->back() == '\n' || text->back() == ' '))
+      text->pop_back();
+    return text;
+  };
+  bool frozen = false;
+  if (auto state = read("freezer.state")) frozen = *state == "FROZEN" || *state == "FREEZING";
+  if (auto freeze = read("cgroup.freeze")) frozen |= *freeze == "1";
+  if (auto events = read("cgroup.events")) frozen |= events->find("frozen 1") != std::string::npos;
+  if (frozen)
+    throw Error("cgroup " + quote(dir) + " is frozen: a container started in it would hang", EBUSY);
 }
 
 void remove_cgroup(const std::string& dir, std::chrono::milliseconds patience) {

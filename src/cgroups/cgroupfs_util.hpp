@@ -16,8 +16,17 @@ FsType fs_type(const std::string& path);
 
 bool exists(const std::string& path);
 
-// Creates every missing component of root + path (path starts with '/').
-void make_cgroup_dirs(const std::string& root, const std::string& path);
+// Creates every missing component of root + path (path starts with '/') and returns the
+// directories it made, outermost first: what a failed create may remove (the others
+// existed before and are not its own). A component removed meanwhile by someone else's
+// clean-up is made again.
+std::vector<std::string> make_cgroup_dirs(const std::string& root, const std::string& path);
+
+// Undoes make_cgroup_dirs: removes the directories in `made` innermost first. The leaf of
+// a path (one of `leaves`) goes with its sub-cgroups (whatever is below a directory this
+// create made is its own); any other is removed only while empty, as a parent this create
+// made may meanwhile hold another container's cgroup. Missing directories are skipped.
+void remove_made_dirs(const std::vector<std::string>& made, const std::vector<std::string>& leaves);
 
 // Writes one planned write into dir, following the fallback/optional rules of Write.
 // Errors name the file and, on ENOENT, say the controller is not available.
@@ -29,6 +38,15 @@ std::string read_knob(const std::string& path);  // trailing newline removed
 
 // cgroup.procs of dir and of every sub-cgroup below it; a missing dir gives nothing.
 void collect_procs(const std::string& dir, std::vector<pid_t>& out);
+
+// Manager::claim() for one directory: throws (EBUSY) when dir or a sub-cgroup of it holds
+// processes.
+void refuse_processes(const std::string& dir);
+// Manager::claim() for one directory: throws (EBUSY) when a process put in dir would be
+// frozen: v1 freezer.state FROZEN or FREEZING (itself or through an ancestor); v2
+// cgroup.freeze 1, or "frozen 1" in cgroup.events (set too when an ancestor is frozen). A
+// file that is absent (no freezer there) says nothing.
+void refuse_frozen(const std::string& dir);
 
 // Removes dir and its sub-cgroups bottom-up. rmdir is retried on EBUSY for up to
 // `patience` (exited tasks may linger until they are reaped). Missing dir: no-op.

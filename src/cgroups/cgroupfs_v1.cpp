@@ -3,9 +3,11 @@
 #include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "cgroups/cgroupfs_util.hpp"
 #include "common/error.hpp"
@@ -133,11 +135,43 @@ void CgroupfsV1::init_cpuset(const std::string& hierarchy_dir, const std::string
 void CgroupfsV1::create() {
   for (const auto& [name, path] : paths_) {
     const std::string hierarchy_dir = root_ + "/" + name;
-    detail::make_cgroup_dirs(hierarchy_dir, path);
+    made_[name] = detail::make_cgroup_dirs(hierarchy_dir, path);
     const auto controllers = controllers_of(name);
     if (std::find(controllers.begin(), controllers.end(), "cpuset") != controllers.end())
       init_cpuset(hierarchy_dir, path);
   }
+}
+
+void CgroupfsV1::claim() {
+  for (const auto& [name, path] : paths_) {
+    const std::string dir = join(root_, name, path);
+    // A directory create() made is empty; one it found may hold another container, in
+    // this hierarchy only (paths may differ per hierarchy).
+    const auto& made = made_[name];
+    if (std::find(made.begin(), made.end(), dir) == made.end()) detail::refuse_processes(dir);
+  }
+  // The v1 freezer and, on a hybrid host, the cgroup2 tree's cgroup.freeze both stop
+  // whatever joins the cgroup.
+  for (const char* freezer : {"freezer", "unified"}) {
+    const std::string dir = dir_for(freezer);
+    if (!dir.empty()) detail::refuse_frozen(dir);
+  }
+  claimed_ = true;
+}
+
+void CgroupfsV1::undo_create() {
+  if (claimed_ && !pids().empty()) kill_all(SIGKILL);
+  std::optional<Error> first;
+  for (const auto& [name, path] : paths_) {
+    try {
+      detail::remove_made_dirs(made_[name], {join(root_, name, path)});
+    } catch (const Error& e) {
+      if (!first) first = e;
+    }
+  }
+  made_.clear();
+  claimed_ = false;
+  if (first) throw *first;
 }
 
 void CgroupfsV1::add_process(pid_t pid) {
@@ -169,6 +203,14 @@ void CgroupfsV1::apply(const Resources& resources) {
     try {
       detail::write_planned(dir, w);
     } catch (const Error& e) {
+      // The devices controller takes rules from CAP_SYS_ADMIN only, even in a cgroup
+      // delegated to the user: rootless, the container's /dev (what the config lists, in a
+      // user namespace where mknod is refused) is the limit, as with v2's BPF program.
+      if (w.controller == "devices" && e.code() == EPERM && ::geteuid() != 0) {
+        log::debug(std::string("cgroup devices: ") + e.what() + ": device rules not applied");
+        while (i + 1 < plan.size() && plan[i + 1].controller == "devices") ++i;
+        continue;
+      }
       // memory <= memory+swap must hold after every write: when both grow, memsw has to
       // go first. The plan puts the limit first (right for a new cgroup and for shrinking).
       const bool memsw_next =

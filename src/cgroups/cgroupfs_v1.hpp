@@ -36,6 +36,8 @@ class CgroupfsV1 : public Manager {
   std::string path() const override;
   using Manager::create;  // create(pid)
   void create() override;
+  void claim() override;
+  void undo_create() override;
   void add_process(pid_t pid) override;
   void apply(const Resources& resources) override;
   void freeze() override;
@@ -58,6 +60,10 @@ class CgroupfsV1 : public Manager {
 
   std::string root_;
   std::map<std::string, std::string> paths_;
+  // Hierarchy -> the directories create() made there, outermost first (none: the
+  // container's cgroup existed before in that hierarchy).
+  std::map<std::string, std::vector<std::string>> made_;
+  bool claimed_ = false;
 };
 
 }  // namespace urun::cgroups

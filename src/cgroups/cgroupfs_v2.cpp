@@ -79,7 +79,7 @@ CgroupfsV2::CgroupfsV2(std::string root, std::string path, std::string delegate,
 }
 
 void CgroupfsV2::create() {
-  detail::make_cgroup_dirs(root_, path_);
+  made_ = detail::make_cgroup_dirs(root_, path_);
   // Each ancestor must hand its controllers down, or the leaf has no memory.max & co.
   std::string cur = root_;
   enable_controllers(cur);
@@ -92,7 +92,8 @@ void CgroupfsV2::create() {
   }
   if (!delegate_.empty()) {
     // The container cgroup holds no process itself, so it may delegate its controllers.
-    detail::make_cgroup_dirs(root_, path_ + "/" + delegate_);
+    for (auto& d : detail::make_cgroup_dirs(root_, path_ + "/" + delegate_))
+      made_.push_back(std::move(d));
     // Not while the init is to sit here first: a cgroup that hands controllers down
     // cannot hold processes (EBUSY). enter_delegate() does it.
     if (!delegate_later_) enable_controllers(dir());
@@ -100,6 +101,25 @@ void CgroupfsV2::create() {
   const std::string target = join_dir();
   dir_fd_.reset(::open(target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir_fd_) throw_errno("open cgroup " + quote(target));
+}
+
+void CgroupfsV2::claim() {
+  // A cgroup create() made is empty; one it found may hold another container.
+  if (std::find(made_.begin(), made_.end(), dir()) == made_.end())
+    detail::refuse_processes(dir());
+  // cgroup.events of the cgroup the init is cloned into also says whether an ancestor
+  // (the container's cgroup above a delegate, or further up) is frozen.
+  detail::refuse_frozen(join_dir());
+  if (join_dir() != dir()) detail::refuse_frozen(dir());
+  claimed_ = true;
+}
+
+void CgroupfsV2::undo_create() {
+  if (claimed_ && !pids().empty()) kill_all(SIGKILL);
+  dir_fd_.reset();
+  detail::remove_made_dirs(made_, {dir(), process_dir()});
+  made_.clear();
+  claimed_ = false;
 }
 
 void CgroupfsV2::add_process(pid_t pid) {

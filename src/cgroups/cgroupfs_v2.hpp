@@ -21,6 +21,8 @@ class CgroupfsV2 : public Manager {
   std::map<std::string, std::string> hierarchy_paths() const override { return {{"", path_}}; }
   using Manager::create;  // create(pid)
   void create() override;
+  void claim() override;
+  void undo_create() override;
   int dir_fd() const override { return dir_fd_.get(); }
   std::string cgroupfs_root() const override { return root_; }
   bool clones_into_cgroup() const override { return true; }
@@ -49,6 +51,8 @@ class CgroupfsV2 : public Manager {
   std::string delegate_;
   bool delegate_later_ = false;
   UniqueFd dir_fd_;
+  std::vector<std::string> made_;  // the directories create() made, outermost first
+  bool claimed_ = false;
 };
 
 // Enables in dir/cgroup.subtree_control every controller listed in dir/cgroup.controllers

@@ -32,8 +32,21 @@ class Manager {
   // The container's cgroup path as /proc/<pid>/cgroup shows it ("" when disabled); on
   // v1 the path in the pids hierarchy (paths may differ per hierarchy, see to_state).
   virtual std::string path() const = 0;
-  // Makes the directories (existing ones are reused). Throws urun::Error.
+  // Makes the directories (existing ones are reused, and remembered as not this
+  // create's: see undo_create). Throws urun::Error.
   virtual void create() = 0;
+  // After create(), before any process joins: takes the cgroup for this container, or
+  // throws an Error naming it, changing nothing, when it already has processes (another
+  // container's, most likely: runc refuses it too, as pausing, killing or deleting this
+  // container would reach them) or is frozen, itself or through an ancestor (the
+  // container would hang at its first step, where runc and crun refuse it too).
+  virtual void claim() = 0;
+  // Undoes a create that failed, touching nothing it did not make: kills what runs in the
+  // cgroup only once claim() has passed (the processes are then this create's), and
+  // removes only the directories create() made, deepest first, in every hierarchy; a
+  // directory that existed before is left where it was (without the processes this
+  // create put there, with the limits it wrote).
+  virtual void undo_create() = 0;
   // Directory fd of the cgroup a new process should start in (v2), for
   // clone3(CLONE_INTO_CGROUP); -1 when there is none (v1, disabled). Valid after create().
   virtual int dir_fd() const { return -1; }
@@ -90,6 +103,8 @@ class Disabled : public Manager {
   std::string path() const override { return ""; }
   using Manager::create;  // create(pid)
   void create() override {}
+  void claim() override {}
+  void undo_create() override {}
   void add_process(pid_t) override {}
   void apply(const Resources&) override {}
   void freeze() override;  // throws: pausing needs a freezer

@@ -125,8 +125,12 @@ void Systemd::start_scope(pid_t pid) {
   const Resources none;
   bus().start_transient_unit(config_.unit,
                              scope_properties(config_, pid, pending_ ? *pending_ : none));
+  started_ = true;
   scope_ = bus().control_group(config_.unit);
   log::debug("cgroup: systemd scope " + config_.unit + " at " + scope_);
+  // Known only now (systemd chose it): a scope frozen through its slice holds the init
+  // at its first step. On cgroup v2 the clean-up can still kill it there.
+  for (const auto& dir : freezer_dirs(scope_)) detail::refuse_frozen(dir);
   const std::string path = join(scope_, config_.subgroup);
   inner_ = cgroupfs_in(path);
   if (config_.layout == Layout::unified) {
@@ -142,6 +146,30 @@ void Systemd::start_scope(pid_t pid) {
   }
   if (pending_) inner_->apply(*pending_);
   pending_.reset();
+}
+
+std::vector<std::string> Systemd::freezer_dirs(const std::string& path) const {
+  if (config_.layout == Layout::unified) return {config_.root + path};
+  std::vector<std::string> out;
+  for (const char* h : {"freezer", "unified"})
+    if (detail::exists(config_.root + "/" + h)) out.push_back(config_.root + "/" + h + path);
+  return out;
+}
+
+void Systemd::claim() {
+  std::string slice;
+  try {
+    slice = systemd::expand_slice(config_.slice);
+  } catch (const Error&) {
+    return;  // systemd names the problem when the scope is started
+  }
+  for (const auto& dir : freezer_dirs(slice)) detail::refuse_frozen(dir);
+}
+
+void Systemd::undo_create() {
+  if (!started_) return;
+  destroy();
+  started_ = false;
 }
 
 void Systemd::add_process(pid_t pid) {

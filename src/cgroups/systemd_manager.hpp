@@ -56,6 +56,13 @@ class Systemd : public Manager {
   std::string path() const override;
   using Manager::create;  // create(pid)
   void create() override {}
+  // Before the scope exists: refuses a frozen slice (where systemd's system instance puts
+  // it; a user instance's slices are elsewhere and not checked). A scope of the same name
+  // that exists already is refused by systemd itself (UnitExists) in add_process().
+  void claim() override;
+  // Stops and removes the scope only if this manager started it: a unit systemd refused
+  // to start is another container's.
+  void undo_create() override;
   void add_process(pid_t pid) override;
   void enter_delegate(pid_t pid) override {
     if (inner_) inner_->enter_delegate(pid);
@@ -83,11 +90,14 @@ class Systemd : public Manager {
   systemd::Bus& bus();
   void start_scope(pid_t pid);
   std::unique_ptr<Manager> cgroupfs_in(const std::string& path) const;
+  // The directories whose freezer state stops a process in the cgroup at path.
+  std::vector<std::string> freezer_dirs(const std::string& path) const;
   Manager& inner(const char* what);
 
   SystemdConfig config_;
   std::unique_ptr<systemd::Bus> bus_;
   std::string scope_;
+  bool started_ = false;  // this manager started the unit (StartTransientUnit succeeded)
   std::unique_ptr<Manager> inner_;  // the cgroupfs manager of scope_[/subgroup]
   std::optional<Resources> pending_;
 };

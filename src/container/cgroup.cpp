@@ -105,17 +105,22 @@ std::unique_ptr<cgroups::Manager> choose_cgroup(const GlobalOptions& global,
 void setup_cgroup(cgroups::Manager& cgroup, const cgroups::Resources& resources) {
   if (cgroup.kind() == "disabled") return;
   cgroup.create();
-  // Never adopt a cgroup that runs something: destroying it later would kill
-  // another container's processes. Left as it is, not destroyed.
-  if (!cgroup.pids().empty())
-    throw Error("cgroup " + quote(cgroup.path()) +
-                    " already has processes: is another container using it?",
-                EBUSY);
   try {
+    // Never adopt a cgroup that runs something, or a frozen one; refused, it is left
+    // exactly as it was (undo_create removes only what create() made).
+    cgroup.claim();
     cgroup.apply(resources);
   } catch (...) {
-    cgroup.destroy();
+    undo_cgroup(cgroup);
     throw;
+  }
+}
+
+void undo_cgroup(cgroups::Manager& cgroup) noexcept {
+  try {
+    cgroup.undo_create();
+  } catch (const std::exception& e) {
+    log::warning("remove cgroup of failed create: " + std::string(e.what()));
   }
 }
 

@@ -32,9 +32,13 @@ std::unique_ptr<cgroups::Manager> choose_cgroup(const GlobalOptions& global,
                                                 const std::string& id,
                                                 const std::string& state_root, bool rootless);
 
-// Creates the chosen cgroup and applies the resources (nothing for
-// "disabled"). On failure nothing it made is left.
+// Creates the chosen cgroup, claims it (refusing one with processes or frozen,
+// see Manager::claim) and applies the resources (nothing for "disabled"). On
+// failure nothing it made is left, and nothing it did not make is touched.
 void setup_cgroup(cgroups::Manager& cgroup, const cgroups::Resources& resources);
+// The clean-up of a create that failed after setup_cgroup: Manager::undo_create,
+// whose failure is a warning (the create's own error is the one to report).
+void undo_cgroup(cgroups::Manager& cgroup) noexcept;
 
 // What the container's `cgroup` mount shows: its own cgroup per hierarchy, or
 // without one (disabled manager) the runtime's own cgroups, read from

@@ -107,26 +107,24 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   rec.annotations = bundle.spec.annotations;
   rec.creator_pid = ::getpid();
   rec.creator_start_time = state::process_start_time(rec.creator_pid);
+  // Made and claimed first (setup_cgroup refuses a cgroup another container
+  // runs in, changing nothing); from here a failure undoes what this create
+  // made, and nothing else.
+  setup_cgroup(*cgroup, resources);
+  ScopeExit undo_cgroup_on_failure([&cgroup] { undo_cgroup(*cgroup); });
   // If this process is killed mid-create, `delete` must find what it left:
-  // the cgroup finds every process, so the first record is written before
-  // the cgroup exists; without a cgroup the init's pid (with its start time)
-  // is the only handle, so it is written once that is known (runtime_hooks
-  // below). An init whose runtime dies before that exits on its own: its end
-  // of the sync socket reads EOF. That first record goes to identity.json and
-  // stays, so that `delete --force` can still find the processes when
-  // state.json is lost (store.hpp); the final write makes state.json. One
-  // write more than a single final one either way (about 0.1 ms).
+  // the cgroup finds every process, so the first record is written before any
+  // process exists, once the cgroup is this container's (written earlier, a
+  // `delete` would destroy a cgroup the create was about to refuse); without
+  // a cgroup the init's pid (with its start time) is the only handle, so it is
+  // written once that is known (runtime_hooks below). An init whose runtime
+  // dies before that exits on its own: its end of the sync socket reads EOF.
+  // That first record goes to identity.json and stays, so that `delete
+  // --force` can still find the processes when state.json is lost
+  // (store.hpp); the final write makes state.json. One write more than a
+  // single final one either way (about 0.1 ms).
   const bool has_cgroup = rec.cgroup_manager != "disabled";
   if (has_cgroup) dir.write_identity(rec);
-
-  ScopeExit destroy_cgroup([&cgroup] {
-    try {
-      cgroup->destroy();
-    } catch (const Error& e) {
-      log::warning("remove cgroup of failed create: " + std::string(e.what()));
-    }
-  });
-  setup_cgroup(*cgroup, resources);
 
   fs::write_file_atomic_at(dir.fd(), kConfigCopy, bundle.config_text);
   // Connected here, in our mount namespace where the path means what the
@@ -193,7 +191,7 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   write_pid_file(req.pid_file, init.pid);
   dir.write(rec);
   remove_dir.dismiss();
-  destroy_cgroup.dismiss();
+  undo_cgroup_on_failure.dismiss();
   return Creation{std::move(cgroup), std::move(dir), std::move(init), std::move(rec),
                   std::move(bundle)};
 }
@@ -238,7 +236,7 @@ int run(const GlobalOptions& global, const CreateRequest& request, bool detach) 
     c.init.channel.send(runtime::Msg::kStart);
   } catch (...) {
     c.init.guard.kill_and_reap();  // before the cgroup goes, so rmdir finds it empty
-    c.cgroup->destroy();
+    undo_cgroup(*c.cgroup);
     c.dir.remove();
     throw;
   }

@@ -268,6 +268,13 @@ int FakeHandlers::start_transient_unit(sd_bus_message* m, void* userdata, sd_bus
     children = self->children_;
   }
   if (!fail_name.empty()) return sd_bus_error_set(e, fail_name.c_str(), fail_message.c_str());
+  {
+    // As systemd: a transient unit's name must be free.
+    std::lock_guard<std::mutex> lock(self->mu_);
+    if (self->units_.count(name))
+      return sd_bus_error_setf(e, "org.freedesktop.systemd1.UnitExists",
+                               "Unit %s was already loaded or has a fragment file.", name);
+  }
   const std::string slice = call.properties.count("Slice") ? call.properties["Slice"] : "-.slice";
   const std::string cgroup = slice_cgroup(slice) + "/" + call.unit;
   for (const auto& h : self->hierarchies_) {

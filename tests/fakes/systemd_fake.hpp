@@ -4,7 +4,8 @@
 //
 // The fake implements what the manager calls on org.freedesktop.systemd1.Manager:
 // StartTransientUnit (records the unit and its properties, makes the scope's cgroup in a
-// fake cgroup tree, replies with a job and then emits JobRemoved), StopUnit (records it,
+// fake cgroup tree, replies with a job and then emits JobRemoved; refuses a unit that
+// exists, as systemd does), StopUnit (records it,
 // job + JobRemoved), GetUnit, ResetFailedUnit, SetUnitProperties, and the unit object's
 // org.freedesktop.systemd1.Scope.ControlGroup property. It runs its own sd-bus
 // connection on a thread of the test process.

@@ -9,19 +9,23 @@
 // mount inside the container. Limits do not (no controller is enabled in that tree), so
 // the configs carry none except where the error is the point.
 //
-// Root only: rootless would need the unified tree (or a part of it) delegated to the
-// test user, and it is root's here; an unprivileged urun then runs without a cgroup.
+// Root only, but for CgroupV2Delegated: rootless needs a part of the unified tree
+// delegated to the test user, which that suite does for the checks of a create meeting a
+// cgroup it did not make (a busy one, a frozen one, one that existed before).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <thread>
 
 #include "harness.hpp"
 
 namespace urun_it {
 namespace {
+
+using namespace std::chrono_literals;
 
 class CgroupV2Root : public IntegrationTest {
  protected:
@@ -48,17 +52,44 @@ class CgroupV2Root : public IntegrationTest {
     return v2({"--debug", "run", "--bundle", b.dir, id});
   }
 
-  // `urun --root STATE args...` with the unified tree bound over /sys/fs/cgroup.
+  // `urun --root STATE args...` with the unified tree bound over /sys/fs/cgroup. Rootless
+  // (CgroupV2Delegated): root makes the mount namespace and moves the process into the
+  // cgroup delegated to the user, then the runtime runs as the user (setpriv).
   Result v2(const std::vector<std::string>& args, RunOptions opts = {}) {
+    std::string as_user;
+    if (rootless()) {
+      const Identity& u = identity();
+      as_user = "setpriv --reuid=" + std::to_string(u.uid) + " --regid=" + std::to_string(u.gid) +
+                " --init-groups env HOME=" + u.home + " USER=" + u.name + " LOGNAME=" + u.name +
+                " XDG_RUNTIME_DIR=/run/user/" + std::to_string(u.uid) + " ";
+      opts.join_cgroups = {"/sys/fs/cgroup/unified" + delegated_ + "/runtime/cgroup.procs"};
+    }
     const std::string script =
-        "mount --bind /sys/fs/cgroup/unified /sys/fs/cgroup && r=$0 && exec \"$r\" \"$@\"";
+        "mount --bind /sys/fs/cgroup/unified /sys/fs/cgroup && r=$0 && exec " + as_user +
+        "\"$r\" \"$@\"";
     std::vector<std::string> argv = {"unshare", "-m",  "--propagation",   "private",
                                      "sh",      "-c",  script,            world().runtime(),
                                      "--root",  rt().state_root()};
     argv.insert(argv.end(), args.begin(), args.end());
     if (opts.cwd.empty()) opts.cwd = dir();
-    return run_as(identity(), argv, dir() + "/io", opts);
+    return run_as(Identity{}, argv, dir() + "/io", opts);
   }
+  // A cgroup the test makes below the container's place, the user's when rootless (as the
+  // directories a user makes in its delegated subtree are).
+  void make_cgroup(const std::string& host_path) {
+    ASSERT_EQ(::mkdir(host_path.c_str(), 0755), 0) << host_path;
+    if (!rootless()) return;
+    for (const char* f : {"", "/cgroup.procs", "/cgroup.threads", "/cgroup.subtree_control"})
+      ASSERT_EQ(::chown((host_path + f).c_str(), identity().uid, identity().gid), 0)
+          << host_path + f;
+  }
+
+  // The four checks of a create meeting a cgroup it did not make (below), shared by the
+  // root suite and the delegated rootless one.
+  void second_container_is_refused();
+  void frozen_cgroup_is_refused();
+  void frozen_parent_is_refused();
+  void preexisting_cgroup_survives_a_failed_create();
   std::string v2_status(const std::string& id) {
     Result r = v2({"state", id});
     if (r.exit_code != 0) return "";
@@ -98,6 +129,29 @@ class CgroupV2Root : public IntegrationTest {
   }
 
   std::string cgroup_;
+  std::string delegated_;  // CgroupV2Delegated: the subtree the user owns
+};
+
+// Rootless on the emulated unified host: the test delegates /urun-it-v2-<pid> of the
+// cgroup2 tree to the user (the directory, its cgroup.procs, cgroup.threads and
+// cgroup.subtree_control, as systemd delegates a user's subtree), and the runtime runs in
+// its `runtime` sub-cgroup, so that moving the init into the container's cgroup
+// (<that>/ct) needs write access to the user's own cgroup.procs only.
+class CgroupV2Delegated : public CgroupV2Root {
+ protected:
+  void SetUp() override {
+    CgroupV2Root::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    delegated_ = cgroup_;
+    cgroup_ = delegated_ + "/ct";
+    make_cgroup("/sys/fs/cgroup/unified" + delegated_);
+    // Root's: the runtime is moved in as root (RunOptions::join_cgroups).
+    ASSERT_EQ(::mkdir(("/sys/fs/cgroup/unified" + delegated_ + "/runtime").c_str(), 0755), 0);
+  }
+  void TearDown() override {
+    CgroupV2Root::TearDown();
+    if (!delegated_.empty()) remove_cgroup_trees({"/sys/fs/cgroup/unified" + delegated_});
+  }
 };
 
 std::string v2_line(const std::string& proc_cgroup) {
@@ -410,7 +464,120 @@ TEST_P(CgroupV2Root, DeleteForceAfterAKilledCreate) {
   EXPECT_TRUE(wait_no_leftovers().empty());
 }
 
+// A second container given the first one's cgroup is refused with one line and leaves
+// nothing; the first keeps its processes and its cgroup (create and run alike).
+void CgroupV2Root::second_container_is_refused() {
+  Bundle b = v2_bundle("sleep 1000 & exec sleep 1001");
+  ASSERT_RUN_OK(v2({"create", "--bundle", b.dir, "v2first"}));
+  ASSERT_RUN_OK(v2({"start", "v2first"}));
+  const std::vector<pid_t> first = wait_procs(2);
+  ASSERT_EQ(first.size(), 2u);
+  for (const char* command : {"create", "run"}) {
+    SCOPED_TRACE(command);
+    Result r = v2({command, "--bundle", b.dir, "v2second"});
+    EXPECT_NE(r.exit_code, 0) << r.describe();
+    EXPECT_NE(r.exit_code, -1) << r.describe();
+    ASSERT_EQ(r.err_lines().size(), 1u) << r.describe();
+    if (!is_runc()) {
+      EXPECT_NE(r.err.find("v2second"), std::string::npos) << r.describe();
+      EXPECT_NE(r.err.find(cgroup_ + "`"), std::string::npos) << r.describe();
+      EXPECT_NE(r.err.find("already has processes"), std::string::npos) << r.describe();
+    }
+    EXPECT_EQ(state_entries(), std::vector<std::string>{"v2first"});
+    EXPECT_EQ(procs(), first) << "the first container's cgroup changed";
+    for (pid_t pid : first) EXPECT_TRUE(pid_alive(pid)) << "process " << pid << " died";
+  }
+  EXPECT_EQ(v2_status("v2first"), "running");
+  ASSERT_RUN_OK(v2({"delete", "--force", "v2first"}));
+  EXPECT_FALSE(path_exists(host_dir())) << "cgroup left behind";
+  EXPECT_TRUE(wait_no_leftovers().empty());
+}
+
+// A frozen cgroup made before (cgroup.freeze 1): run fails at once instead of waiting for
+// an init that never runs, and leaves the cgroup frozen; the test thaws and removes it.
+void CgroupV2Root::frozen_cgroup_is_refused() {
+  make_cgroup(host_dir());
+  write_file(host_dir() + "/cgroup.freeze", "1");
+  ASSERT_EQ(event("frozen"), "1");
+  Bundle b = v2_bundle("echo ran");
+  Result r = v2({"run", "--bundle", b.dir, "v2frozen"}, RunOptions{.timeout = 8s});
+  ASSERT_NE(r.exit_code, -1) << "run hung on a frozen cgroup\n" << r.describe();
+  expect_clean_failure(r, "is frozen");
+  EXPECT_TRUE(r.out.empty()) << r.describe();
+  ASSERT_TRUE(path_exists(host_dir())) << "the frozen cgroup was removed";
+  EXPECT_EQ(trim(read_file(host_dir() + "/cgroup.freeze")), "1") << "it was thawed";
+  EXPECT_TRUE(procs().empty());
+  write_file(host_dir() + "/cgroup.freeze", "0");
+  EXPECT_EQ(::rmdir(host_dir().c_str()), 0) << std::strerror(errno);
+}
+
+// A new cgroup below a frozen one is frozen from its first moment: the same error, and
+// the new cgroup goes again.
+void CgroupV2Root::frozen_parent_is_refused() {
+  make_cgroup(host_dir());
+  write_file(host_dir() + "/cgroup.freeze", "1");
+  Bundle b = v2_bundle("echo ran");
+  b.config["linux"]["cgroupsPath"] = cgroup_ + "/ct";
+  b.save();
+  Result r = v2({"run", "--bundle", b.dir, "v2frozen"}, RunOptions{.timeout = 8s});
+  ASSERT_NE(r.exit_code, -1) << "run hung on a frozen cgroup\n" << r.describe();
+  expect_clean_failure(r, "is frozen");
+  EXPECT_FALSE(path_exists(host_dir() + "/ct")) << "cgroup left behind";
+  EXPECT_EQ(trim(read_file(host_dir() + "/cgroup.freeze")), "1") << "the parent was thawed";
+  write_file(host_dir() + "/cgroup.freeze", "0");
+  EXPECT_EQ(::rmdir(host_dir().c_str()), 0) << std::strerror(errno);
+}
+
+// A create that fails after its init joined the cgroup (a createRuntime hook fails) removes
+// what it made and nothing else: a cgroup that existed survives (empty again), the
+// delegated sub-cgroup the create made in it goes; below an existing parent, the
+// directories the create made go and the parent stays.
+void CgroupV2Root::preexisting_cgroup_survives_a_failed_create() {
+  make_cgroup(host_dir());
+  Bundle b = v2_bundle("echo ran");
+  b.config["hooks"]["createRuntime"] =
+      Json::array({{{"path", "/bin/sh"}, {"args", {"sh", "-c", "exit 3"}}, {"env", {token()}}}});
+  b.config["annotations"]["run.oci.delegate-cgroup"] = "payload";
+  b.save();
+  for (const char* command : {"create", "run"}) {
+    SCOPED_TRACE(command);
+    expect_clean_failure(v2({command, "--bundle", b.dir, "v2fail"}), "createRuntime");
+    EXPECT_TRUE(path_exists(host_dir())) << "the cgroup that existed was removed";
+    EXPECT_FALSE(path_exists(host_dir() + "/payload")) << "left behind";
+    EXPECT_TRUE(procs().empty());
+  }
+  b.config["linux"]["cgroupsPath"] = cgroup_ + "/mid/ct";
+  b.config["annotations"].erase("run.oci.delegate-cgroup");
+  b.save();
+  expect_clean_failure(v2({"run", "--bundle", b.dir, "v2fail"}), "createRuntime");
+  EXPECT_FALSE(path_exists(host_dir() + "/mid")) << "left behind";
+  EXPECT_TRUE(path_exists(host_dir())) << "the parent that existed was removed";
+}
+
+TEST_P(CgroupV2Root, SecondContainerOnTheSameCgroupIsRefusedAndTheFirstRunsOn) {
+  second_container_is_refused();
+}
+TEST_P(CgroupV2Root, FrozenPreexistingCgroupIsAnErrorNotAHang) { frozen_cgroup_is_refused(); }
+TEST_P(CgroupV2Root, FrozenParentCgroupIsAnErrorNotAHang) { frozen_parent_is_refused(); }
+TEST_P(CgroupV2Root, PreexistingCgroupSurvivesAFailedCreate) {
+  if (is_runc()) GTEST_SKIP() << "runc removes the container's cgroup whoever made it";
+  preexisting_cgroup_survives_a_failed_create();
+}
+
+TEST_P(CgroupV2Delegated, SecondContainerOnTheSameCgroupIsRefusedAndTheFirstRunsOn) {
+  second_container_is_refused();
+}
+TEST_P(CgroupV2Delegated, FrozenPreexistingCgroupIsAnErrorNotAHang) {
+  frozen_cgroup_is_refused();
+}
+TEST_P(CgroupV2Delegated, FrozenParentCgroupIsAnErrorNotAHang) { frozen_parent_is_refused(); }
+TEST_P(CgroupV2Delegated, PreexistingCgroupSurvivesAFailedCreate) {
+  if (is_runc()) GTEST_SKIP() << "runc removes the container's cgroup whoever made it";
+  preexisting_cgroup_survives_a_failed_create();
+}
+
 URUN_IT_INSTANTIATE_ONLY(CgroupV2Root, root);
+URUN_IT_INSTANTIATE_ONLY(CgroupV2Delegated, rootless);
 
 }  // namespace
 }  // namespace urun_it

@@ -316,6 +316,8 @@ Proc spawn_as(const Identity& id, const std::vector<std::string>& argv_in,
   for (auto& e : env) cenv.push_back(e.data());
   cenv.push_back(nullptr);
   std::string cwd = opts.cwd;
+  std::vector<const char*> join_cgroups;
+  for (const auto& f : opts.join_cgroups) join_cgroups.push_back(f.c_str());
 
   pid_t pid = ::fork();
   if (pid < 0) fail("fork");
@@ -326,6 +328,12 @@ Proc spawn_as(const Identity& id, const std::vector<std::string>& argv_in,
     ::dup2(out_fd, 1);
     ::dup2(err_fd, 2);
     if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) _exit(125);
+    for (const char* procs : join_cgroups) {
+      // "0": the writing process itself.
+      int fd = ::open(procs, O_WRONLY | O_CLOEXEC);
+      if (fd < 0 || ::write(fd, "0", 1) != 1) _exit(124);
+      ::close(fd);
+    }
     if (!id.is_root()) {
       if (::setgroups(id.groups.size(), id.groups.data()) != 0) _exit(126);
       if (::setresgid(id.gid, id.gid, id.gid) != 0) _exit(126);
@@ -356,6 +364,20 @@ std::string host_sh(const std::string& script) {
   Result r = run_as(Identity{}, {"/bin/sh", "-c", script}, io, RunOptions{.cwd = "/"});
   if (r.exit_code != 0) throw std::runtime_error("host command failed: " + r.describe());
   return r.out;
+}
+
+void remove_cgroup_trees(const std::vector<std::string>& dirs) {
+  std::string list;
+  for (const auto& d : dirs) list += " '" + d + "'";
+  host_sh("for d in" + list +
+          "; do [ -d \"$d\" ] || continue; for c in $(find \"$d\" -type d); do "
+          "[ ! -f $c/freezer.state ] || echo THAWED > $c/freezer.state; "
+          "[ ! -f $c/cgroup.freeze ] || echo 0 > $c/cgroup.freeze; "
+          "for p in $(cat $c/cgroup.procs); do kill -9 $p; done; done; done; "
+          "for i in $(seq 50); do left=; for d in" +
+          list +
+          "; do [ ! -d \"$d\" ] || find \"$d\" -depth -type d -exec rmdir {} + 2>/dev/null; "
+          "[ ! -d \"$d\" ] || left=1; done; [ -n \"$left\" ] || break; sleep 0.1; done; true");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -82,6 +82,9 @@ struct RunOptions {
   std::string cwd;  // default: the test dir
   std::chrono::milliseconds timeout{10000};
   std::vector<std::string> extra_env;  // NAME=value
+  // cgroup.procs files the spawned process moves itself into, as root before it takes the
+  // identity: the runtime then runs inside a cgroup the test delegated to the user.
+  std::vector<std::string> join_cgroups;
 };
 
 // A running command started by spawn().
@@ -111,6 +114,10 @@ Result run_as(const Identity& id, const std::vector<std::string>& argv, const st
               const RunOptions& opts = {});
 // Runs a shell command as root on the host, failing the test on non-zero exit.
 std::string host_sh(const std::string& script);
+// Removes cgroup directories with everything below them, whatever state a failed test left
+// them in: thawed (v1 freezer.state, v2 cgroup.freeze), processes killed, then removed
+// deepest first (retried while the killed processes are released). Missing ones are skipped.
+void remove_cgroup_trees(const std::vector<std::string>& dirs);
 
 class Runtime {
  public:

@@ -195,6 +195,77 @@ TEST_P(SystemdCgroupRoot, SystemdErrorFailsCleanly) {
   EXPECT_TRUE(r.out.empty()) << r.describe();
 }
 
+// Two containers given the same systemd cgroupsPath name the same scope: systemd refuses
+// the second (UnitExists), and its clean-up leaves the first's scope alone: no StopUnit,
+// which on a real host would have systemd kill the first container.
+TEST_P(SystemdCgroupRoot, SecondContainerOnTheSameScopeLeavesTheFirstAlone) {
+  if (is_runc()) GTEST_SKIP() << "runc asks systemd for its own properties and paths";
+  fake_ = std::make_unique<urun_test::FakeSystemd>(bus_->address(), kCgroupRoot,
+                                                   std::vector<std::string>{});
+  Bundle b = make_bundle();
+  b.config["linux"]["cgroupsPath"] = "system.slice:urunit:shared";
+  b.sh("sleep 1000");
+  b.save();
+  ASSERT_RUN_OK(rt().run({"--systemd-cgroup", "create", "--bundle", b.dir, "sd1"}, opts_));
+  const pid_t pid = rt().state("sd1").value("pid", 0);
+  ASSERT_GT(pid, 0);
+  const std::string scope = "/system.slice/urunit-shared.scope";
+  ASSERT_EQ(cgroup_line(read_file("/proc/" + std::to_string(pid) + "/cgroup"), "pids"), scope);
+
+  for (const char* command : {"create", "run"}) {
+    SCOPED_TRACE(command);
+    Result r = rt().run({"--systemd-cgroup", command, "--bundle", b.dir, "sd2"}, opts_);
+    EXPECT_NE(r.exit_code, 0) << r.describe();
+    ASSERT_EQ(r.err_lines().size(), 1u) << r.describe();
+    EXPECT_NE(r.err.find("already loaded"), std::string::npos) << r.describe();
+    EXPECT_TRUE(calls_named("StopUnit").empty()) << "the first container's scope was stopped";
+    EXPECT_EQ(state_entries(), std::vector<std::string>{"sd1"});
+    EXPECT_TRUE(pid_alive(pid));
+    for (const auto& h : hierarchies())
+      EXPECT_TRUE(path_exists(std::string(kCgroupRoot) + "/" + h + scope)) << h << " removed";
+  }
+  EXPECT_EQ(rt().status("sd1"), "created");
+  ASSERT_RUN_OK(rt().run({"delete", "--force", "sd1"}));
+  EXPECT_EQ(calls_named("StopUnit").size(), 1u);
+  EXPECT_TRUE(wait_no_leftovers().empty());
+}
+
+// A slice frozen before the container comes (v1 freezer): the create fails before systemd
+// is asked for a scope, instead of hanging with its init frozen in it.
+TEST_P(SystemdCgroupRoot, FrozenSliceIsAnErrorNotAHang) {
+  if (is_runc()) GTEST_SKIP() << "runc asks systemd for its own properties and paths";
+  const std::string slice = "urunitfrz" + std::to_string(::getpid()) + ".slice";
+  const std::string freezer = std::string(kCgroupRoot) + "/freezer/" + slice;
+  if (!path_exists(std::string(kCgroupRoot) + "/freezer/freezer.state") &&
+      !path_exists(std::string(kCgroupRoot) + "/freezer/cgroup.procs"))
+    GTEST_SKIP() << "no v1 freezer hierarchy";
+  // Whatever happens, the slice is thawed and goes with everything below it.
+  struct RemoveSlice {
+    std::string slice;
+    ~RemoveSlice() {
+      std::vector<std::string> dirs;
+      for (const auto& h : hierarchies())
+        dirs.push_back(std::string(kCgroupRoot) + "/" + h + "/" + slice);
+      remove_cgroup_trees(dirs);
+    }
+  } remove_slice{slice};
+  ASSERT_EQ(::mkdir(freezer.c_str(), 0755), 0);
+  write_file(freezer + "/freezer.state", "FROZEN");
+  fake_ = std::make_unique<urun_test::FakeSystemd>(bus_->address(), kCgroupRoot,
+                                                   std::vector<std::string>{});
+  Bundle b = make_bundle();
+  b.config["linux"]["cgroupsPath"] = slice + ":urunit:frozen";
+  b.sh("echo ran");
+  b.save();
+  RunOptions o = opts_;
+  o.timeout = std::chrono::seconds(8);
+  Result r = rt().run({"--systemd-cgroup", "run", "--bundle", b.dir, "sdf"}, o);
+  ASSERT_NE(r.exit_code, -1) << "run hung on a frozen slice\n" << r.describe();
+  expect_clean_failure(r, "is frozen");
+  EXPECT_TRUE(calls_named("StartTransientUnit").empty());
+  EXPECT_EQ(trim(read_file(freezer + "/freezer.state")), "FROZEN") << "the slice was thawed";
+}
+
 // urun loads libsystemd only when it talks to systemd (src/cgroups/systemd_library.cpp).
 // Without it (here: /dev/null bound over the library in a private mount namespace), the
 // explicit systemd manager fails with one line naming the loader's reason, before any
