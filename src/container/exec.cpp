@@ -84,6 +84,24 @@ std::string capability_name(const std::string& text) {
   return name.starts_with("CAP_") ? name : "CAP_" + name;
 }
 
+// Whether a path, read as written, climbs above "/" with "..": "/../etc" or
+// "/a/../../b". Harmless to the kernel (".." stops at the root), but nothing a
+// caller asks for in earnest, so exec refuses such a cwd rather than guess.
+bool climbs_above_root(std::string_view path) {
+  int depth = 0;
+  while (!path.empty()) {
+    size_t slash = path.find('/');
+    std::string_view part = path.substr(0, slash);
+    if (part == "..") {
+      if (--depth < 0) return true;
+    } else if (!part.empty() && part != ".") {
+      ++depth;
+    }
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+  }
+  return false;
+}
+
 spec::Process read_process_file(const std::string& path) {
   std::string text = fs::read_file(path);
   nlohmann::json j;
@@ -106,6 +124,10 @@ spec::Process make_process(const ExecRequest& req, const spec::Spec& spec) {
   if (!req.process_file.empty()) {
     if (!req.args.empty()) throw Error("a command cannot be given together with --process", EINVAL);
     proc = read_process_file(req.process_file);
+    if (climbs_above_root(proc.cwd))
+      throw Error("process file " + quote(req.process_file) + ": cwd " + quote(proc.cwd) +
+                      ": `..` leads above the container's root",
+                  EINVAL);
   } else {
     if (spec.process) proc = *spec.process;
     proc.args = req.args;
@@ -121,6 +143,9 @@ spec::Process make_process(const ExecRequest& req, const spec::Spec& spec) {
   if (!req.cwd.empty()) {
     if (!req.cwd.starts_with('/'))
       throw Error("invalid --cwd " + quote(req.cwd) + ": must be an absolute path", EINVAL);
+    if (climbs_above_root(req.cwd))
+      throw Error("invalid --cwd " + quote(req.cwd) + ": `..` leads above the container's root",
+                  EINVAL);
     proc.cwd = req.cwd;
   }
   if (!req.user.empty()) apply_user_option(req.user, proc.user);

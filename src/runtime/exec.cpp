@@ -134,7 +134,8 @@ void move_above(UniqueFd& fd, int min_fd) {
   const spec::Process& proc = *plan.process;
   const SyncChannel& channel = *plan.channel;
   linux::apply_rlimits(proc.rlimits);
-  if (::chdir(proc.cwd.c_str()) < 0) throw_errno("chdir to " + quote(proc.cwd));
+  // Every fd it was not given to keep is closed by now (exec_child).
+  enter_cwd(proc.cwd);
   // In the container's mount namespace and root: its /dev/ptmx, its devpts.
   if (proc.terminal) attach_terminal(proc, plan.console.release(), channel, false);
   for (int fd : plan.placeholder_fds) ::close(fd);
@@ -182,11 +183,25 @@ void enter_container(ChildPlan& plan) {
   plan.root.reset();
 }
 
+// What the children need of the parent's fds; everything else above the
+// preserved range goes before they enter the container.
+std::vector<int> fds_to_keep(const ChildPlan& plan) {
+  std::vector<int> keep{plan.channel->fd(), plan.root.get(), plan.console.get()};
+  for (const auto& joined : plan.join) keep.push_back(joined.second.get());
+  for (const auto& fd : plan.inner_users) keep.push_back(fd.get());
+  return keep;
+}
+
 [[noreturn]] void exec_child(ChildPlan& plan) noexcept {
   // As for the init (runtime/init.cpp, protect_urun_binary): entering a
   // container whose root is the host's root, stay non-dumpable until exec so
   // no container process can reach the urun binary through /proc/<pid>/exe.
   if (!plan.joins_user) ::prctl(PR_SET_DUMPABLE, 0);
+  // First of all, while still outside: a directory fd the caller leaked to us
+  // would be the process's way out through /proc/self/fd/N (CVE-2024-21626),
+  // and a copy of the parent's end of the sync socket would keep the process
+  // from seeing EOF when the parent dies.
+  close_fds_from(3 + plan.preserve_fds, fds_to_keep(plan));
   reset_signals();
   g_channel = plan.channel;
   log::set_sink(channel_sink);
