@@ -108,9 +108,17 @@ TEST_P(ExecPause, ExecRacingPauseCompletesOrIsRefused) {
 // someone else) makes exec give up with a clear line instead of waiting for ever; the process
 // is killed and goes once thawed.
 TEST_P(ExecPause, ProcessFrozenBeforeItExecsIsGivenUp) {
-  if (rootless()) GTEST_SKIP() << "no cgroup to freeze for the test user on this host";
   if (is_runc()) GTEST_SKIP() << "runc waits for a frozen process";
   ASSERT_NO_FATAL_FAILURE(start_sleeper("c1"));
+  if (rootless()) {
+    Result probe = rt().run({"pause", "c1"});
+    if (probe.exit_code != 0) {
+      GTEST_SKIP() << "the rootless container has no cgroup on this host (none is delegated to "
+                      "the test user), so there is no cgroup of it to freeze: "
+                   << trim(probe.err);
+    }
+    ASSERT_RUN_OK(rt().run({"resume", "c1"}));
+  }
   const pid_t init = rt().state("c1").value("pid", 0);
   std::string sub, state_file, frozen_value, thawed_value;
   for (const auto& line : split_lines(read_file("/proc/" + std::to_string(init) + "/cgroup"))) {
@@ -126,6 +134,22 @@ TEST_P(ExecPause, ProcessFrozenBeforeItExecsIsGivenUp) {
   }
   ASSERT_FALSE(sub.empty()) << "no freezer for the container's cgroup";
   ASSERT_EQ(::mkdir(sub.c_str(), 0755), 0) << sub;
+  // Thawed and removed however the test ends: delete removes only the container's own cgroup.
+  struct RemoveSub {
+    std::string dir, file, thawed;
+    ~RemoveSub() {
+      try {
+        write_file(dir + "/" + file, thawed);
+      } catch (const std::exception&) {
+      }
+      for (int i = 0; i < 300 && !trim(read_file(dir + "/cgroup.procs")).empty(); ++i)
+        std::this_thread::sleep_for(10ms);
+      ::rmdir(dir.c_str());
+    }
+  } remove_sub{sub, state_file, thawed_value};
+  // The rootless runtime moves its process in itself.
+  for (const std::string& path : {sub, sub + "/cgroup.procs"})
+    ASSERT_EQ(::chown(path.c_str(), identity().uid, identity().gid), 0) << path;
   write_file(sub + "/" + state_file, frozen_value);
 
   auto t0 = std::chrono::steady_clock::now();
@@ -135,7 +159,6 @@ TEST_P(ExecPause, ProcessFrozenBeforeItExecsIsGivenUp) {
   for (int i = 0; i < 300 && !trim(read_file(sub + "/cgroup.procs")).empty(); ++i)
     std::this_thread::sleep_for(10ms);
   std::string left = trim(read_file(sub + "/cgroup.procs"));
-  ::rmdir(sub.c_str());
 
   EXPECT_NE(r.exit_code, -1) << "exec waited for a frozen process\n" << r.describe();
   EXPECT_NE(r.exit_code, 0) << r.describe();
