@@ -45,13 +45,16 @@ std::vector<pid_t> children_of(pid_t parent) {
 TEST_P(ExecPause, ExecRacingPauseCompletesOrIsRefused) {
   ASSERT_NO_FATAL_FAILURE(start_sleeper("c1"));
   Result probe = rt().run({"pause", "c1"});
-  if (probe.exit_code != 0 && rootless()) {
-    GTEST_SKIP() << "pause cannot freeze a rootless container on this host (no cgroup is "
-                    "delegated to the test user), so exec cannot race it: "
-                 << trim(probe.err);
+  const bool can_pause = probe.exit_code == 0;
+  if (can_pause) {
+    ASSERT_RUN_OK(rt().run({"resume", "c1"}));
+  } else {
+    ASSERT_TRUE(rootless()) << probe.describe();
+    // Still worth racing: pause takes the container's lock before it finds no cgroup.
+    std::cout << "pause cannot freeze a rootless container on this host (no cgroup is delegated "
+                 "to the test user): only checking that exec completes against pause attempts ("
+              << trim(probe.err) << ")\n";
   }
-  ASSERT_EQ(probe.exit_code, 0) << probe.describe();
-  ASSERT_RUN_OK(rt().run({"resume", "c1"}));
 
   // The exec'd process before its execve still runs the runtime's binary.
   const std::string runtime_comm = world().runtime().substr(world().runtime().rfind('/') + 1);
@@ -90,6 +93,9 @@ TEST_P(ExecPause, ExecRacingPauseCompletesOrIsRefused) {
     }
     Result r = e.wait(10s);
     ASSERT_NE(r.exit_code, -1) << "exec hung against a concurrent pause\n" << r.describe();
+    if (!can_pause) {
+      ASSERT_EQ(r.exit_code, 0) << r.describe();
+    }
     if (r.exit_code == 0) {
       ++completed;
     } else {
