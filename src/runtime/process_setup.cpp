@@ -65,8 +65,10 @@ void enter_cwd(const std::string& cwd) {
     int err = errno;
     ::close(fd);
     if (rc < 0) throw_errno(what, err);
-  } else if (errno == ENOSYS) {
-    // Before Linux 5.6: a plain chdir, which the check below still holds to the root.
+  } else if (errno == ENOSYS || errno == EPERM) {
+    // No openat2: before Linux 5.6, or denied by a seccomp filter urun itself
+    // runs under (older engines' profiles answer unknown syscalls with EPERM).
+    // A plain chdir then, which the check below still holds to the root.
     if (::chdir(cwd.c_str()) < 0) throw_errno(what);
   } else if (errno == ELOOP) {
     throw Error(what + ": the path goes through a /proc magic link (such as /proc/self/fd/N) " +

@@ -4,10 +4,17 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <string>
 
 #include "common/error.hpp"
@@ -62,6 +69,44 @@ TEST(EnterCwd, RefusesAMagicLink) {
         if (e.code() != ELOOP) return 3;
         if (e.message().find(path) == std::string::npos) return 4;
       }
+    }
+    return 0;
+  });
+  EXPECT_EQ(code, 0);
+}
+
+// Without openat2 (old kernels, or a seccomp filter urun runs under) the path is followed by
+// chdir, and getcwd()'s "(unreachable)" is what stops a cwd outside the root. Root only: it
+// needs a chroot with a /proc, made in a private mount namespace of a child.
+TEST(EnterCwd, WithoutOpenat2ACwdOutsideTheRootIsRefused) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root for a mount namespace and chroot";
+  urun_test::TempDir tmp;
+  const std::string root = tmp.path() + "/root";
+  ASSERT_EQ(::mkdir(root.c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((root + "/proc").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((root + "/inside").c_str(), 0755), 0);
+  int code = in_child([&] {
+    if (::unshare(CLONE_NEWNS) < 0) return 1;
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) return 2;
+    if (::mount("/proc", (root + "/proc").c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
+      return 3;
+    int outside = ::open(tmp.path().c_str(), O_RDONLY | O_DIRECTORY);
+    if (outside < 0 || ::dup2(outside, 9) != 9) return 4;
+    if (::chroot(root.c_str()) < 0 || ::chdir("/") < 0) return 5;
+    sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    sock_fprog prog{static_cast<unsigned short>(std::size(filter)), filter};
+    if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0) return 6;
+    enter_cwd("/inside");  // the fallback still enters a directory inside
+    try {
+      enter_cwd("/proc/self/fd/9");
+      return 7;
+    } catch (const Error& e) {
+      if (e.message().find("outside the container's root") == std::string::npos) return 8;
     }
     return 0;
   });
