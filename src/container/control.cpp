@@ -20,19 +20,29 @@
 namespace urun::container {
 namespace {
 
-// The record of a container whose status is one of `allowed`, else an Error
-// saying what it is instead.
-state::Record record_in_status(const GlobalOptions& global, const std::string& id,
-                               std::initializer_list<const char*> allowed) {
+struct LockedRecord {
+  state::ContainerDir dir;  // holds the lock
+  state::Record record;
+};
+
+// The record of a container whose status is one of `allowed`, with the lock
+// still held, else an Error saying what it is instead.
+LockedRecord locked_record_in_status(const GlobalOptions& global, const std::string& id,
+                                     std::initializer_list<const char*> allowed, bool exclusive) {
   state::validate_id(id);
   state::StateStore store(state_root(global.root));
-  state::ContainerDir dir = store.open(id, false);
+  state::ContainerDir dir = store.open(id, exclusive);
   if (!dir.has_record()) throw Error("container " + quote(id) + " is still being created", EBUSY);
   state::Record rec = dir.read();
   std::string status = current_status(rec);
   for (const char* ok : allowed)
-    if (status == ok) return rec;
+    if (status == ok) return LockedRecord{std::move(dir), std::move(rec)};
   throw Error("container " + quote(id) + " is " + status, EINVAL);
+}
+
+state::Record record_in_status(const GlobalOptions& global, const std::string& id,
+                               std::initializer_list<const char*> allowed) {
+  return locked_record_in_status(global, id, allowed, false).record;
 }
 
 // The config the container was created with (the copy in its state dir).
@@ -47,7 +57,10 @@ std::optional<spec::Spec> config_at_create(const GlobalOptions& global, const st
 }  // namespace
 
 void pause(const GlobalOptions& global, const std::string& id) {
-  state::Record rec = record_in_status(global, id, {"running", "created"});
+  // Exclusive and held while freezing: an exec holds the lock shared until its
+  // process has exec'd, so no process is frozen half-started (see exec.cpp).
+  LockedRecord locked = locked_record_in_status(global, id, {"running", "created"}, true);
+  const state::Record& rec = locked.record;
   auto cgroup = cgroup_of(rec);
   if (cgroup->kind() == "disabled")
     throw Error("container " + quote(id) + " has no cgroup: pausing needs a freezer", ENOTSUP);

@@ -3,10 +3,12 @@
 // container, and waits; runtime/exec.cpp joins the namespaces and execs.
 #include "runtime/exec.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <charconv>
 #include <cstdint>
 #include <optional>
@@ -85,6 +87,24 @@ std::string capability_name(const std::string& text) {
   return name.starts_with("CAP_") ? name : "CAP_" + name;
 }
 
+// Whether a path, read as written, climbs above "/" with "..": "/../etc" or
+// "/a/../../b". Harmless to the kernel (".." stops at the root), but nothing a
+// caller asks for in earnest, so exec refuses such a cwd rather than guess.
+bool climbs_above_root(std::string_view path) {
+  int depth = 0;
+  while (!path.empty()) {
+    size_t slash = path.find('/');
+    std::string_view part = path.substr(0, slash);
+    if (part == "..") {
+      if (--depth < 0) return true;
+    } else if (!part.empty() && part != ".") {
+      ++depth;
+    }
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+  }
+  return false;
+}
+
 // Bounded like config.json, but a pipe is read too: the caller names this file on the command
 // line (crun takes `--process <(...)` and /dev/stdin). Directories, devices and sockets are refused.
 spec::Process read_process_file(const std::string& path) {
@@ -105,6 +125,10 @@ spec::Process make_process(const ExecRequest& req, const spec::Spec& spec) {
   if (!req.process_file.empty()) {
     if (!req.args.empty()) throw Error("a command cannot be given together with --process", EINVAL);
     proc = read_process_file(req.process_file);
+    if (climbs_above_root(proc.cwd))
+      throw Error("process file " + quote(req.process_file) + ": cwd " + quote(proc.cwd) +
+                      ": `..` leads above the container's root",
+                  EINVAL);
   } else {
     if (spec.process) proc = *spec.process;
     proc.args = req.args;
@@ -120,6 +144,9 @@ spec::Process make_process(const ExecRequest& req, const spec::Spec& spec) {
   if (!req.cwd.empty()) {
     if (!req.cwd.starts_with('/'))
       throw Error("invalid --cwd " + quote(req.cwd) + ": must be an absolute path", EINVAL);
+    if (climbs_above_root(req.cwd))
+      throw Error("invalid --cwd " + quote(req.cwd) + ": `..` leads above the container's root",
+                  EINVAL);
     proc.cwd = req.cwd;
   }
   if (!req.user.empty()) apply_user_option(req.user, proc.user);
@@ -185,24 +212,37 @@ std::vector<std::string> sub_cgroup_dirs(const cgroups::Manager& cgroup, pid_t i
   return dirs;
 }
 
+// A --cgroup sub-cgroup frozen in its own right (v1 freezer.state, v2
+// cgroup.freeze); the container's cgroup is asked through its manager.
+bool sub_cgroup_frozen(const std::string& dir) {
+  for (const auto& [file, thawed] :
+       {std::pair{"freezer.state", "THAWED"}, {"cgroup.freeze", "0"}}) {
+    auto text = fs::read_file_at(AT_FDCWD, dir + "/" + file);
+    if (!text) continue;
+    while (!text->empty() && std::isspace(static_cast<unsigned char>(text->back())))
+      text->pop_back();
+    return *text != thawed;
+  }
+  return false;
+}
+
 }  // namespace
 
 int exec(const GlobalOptions& global, const ExecRequest& req) {
   state::validate_id(req.id);
   // Before urun opens anything (see ReservedFds).
   ReservedFds reserved(req.preserve_fds);
-  state::Record rec;
-  spec::Spec spec;
-  {
-    // The lock is held only to read: a long exec must not block kill or delete.
-    state::StateStore store(state_root(global.root));
-    state::ContainerDir dir = store.open(req.id, false);
-    if (!dir.has_record()) throw Error("container " + quote(req.id) + " is not running", ESRCH);
-    rec = dir.read();
-    auto text = fs::read_file_at(dir.fd(), "config.json");
-    if (!text) throw Error("read the container's config.json: missing", ENOENT);
-    spec = spec::parse(*text);
-  }
+  // Shared, from the check of the status until the process has exec'd: `pause`
+  // takes the lock exclusively, so it cannot freeze a process that is still
+  // starting (frozen, it would never exec). Let go of before the wait for the
+  // process: a long exec must not block kill, delete or pause.
+  state::StateStore store(state_root(global.root));
+  state::ContainerDir dir = store.open(req.id, false);
+  if (!dir.has_record()) throw Error("container " + quote(req.id) + " is not running", ESRCH);
+  state::Record rec = dir.read();
+  auto text = fs::read_file_at(dir.fd(), "config.json");
+  if (!text) throw Error("read the container's config.json: missing", ENOENT);
+  spec::Spec spec = spec::parse(*text);
   spec::Process proc = make_process(req, spec);
   std::string status = current_status(rec);
   // A created container's init is alive and its namespaces exist: crun execs there too.
@@ -244,10 +284,25 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
     // Into the container's cgroup first: on v1 the hierarchies without the
     // sub-cgroup keep the process there, not in the caller's cgroups.
     cgroup->add_process(pid);
-    for (const auto& dir : sub_dirs) fs::write_existing(dir + "/cgroup.procs", std::to_string(pid));
+    for (const auto& sub : sub_dirs) fs::write_existing(sub + "/cgroup.procs", std::to_string(pid));
+  };
+  // The signals that end a foreground exec end a starting one too.
+  launch.abort_signals = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+  // `pause` waits for our lock; someone writing the freezer directly does not.
+  launch.process_frozen = [&] {
+    try {
+      if (cgroup->is_frozen()) return true;
+      for (const auto& sub : sub_dirs)
+        if (sub_cgroup_frozen(sub)) return true;
+    } catch (const Error&) {
+      // A cgroup gone meanwhile is no frozen one.
+    }
+    return false;
   };
   runtime::ExecedProcess process = runtime::exec_in_container(launch);
   attach_warmup.reset();  // reaped now, not after a foreground process ends
+  // For every copy of the fd (the warm-up writer's was one): it is one open file.
+  dir.unlock();
   console.reset();
   write_pid_file(req.pid_file, process.pid);
   process.guard.release();

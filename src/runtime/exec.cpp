@@ -2,14 +2,19 @@
 
 #include <fcntl.h>
 #include <linux/nsfs.h>
+#include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <utility>
 #include <vector>
@@ -134,7 +139,8 @@ void move_above(UniqueFd& fd, int min_fd) {
   const spec::Process& proc = *plan.process;
   const SyncChannel& channel = *plan.channel;
   linux::apply_rlimits(proc.rlimits);
-  if (::chdir(proc.cwd.c_str()) < 0) throw_errno("chdir to " + quote(proc.cwd));
+  // Every fd it was not given to keep is closed by now (exec_child).
+  enter_cwd(proc.cwd);
   // In the container's mount namespace and root: its /dev/ptmx, its devpts.
   if (proc.terminal) attach_terminal(proc, plan.console.release(), channel, false);
   for (int fd : plan.placeholder_fds) ::close(fd);
@@ -182,11 +188,25 @@ void enter_container(ChildPlan& plan) {
   plan.root.reset();
 }
 
+// What the children need of the parent's fds; everything else above the
+// preserved range goes before they enter the container.
+std::vector<int> fds_to_keep(const ChildPlan& plan) {
+  std::vector<int> keep{plan.channel->fd(), plan.root.get(), plan.console.get()};
+  for (const auto& joined : plan.join) keep.push_back(joined.second.get());
+  for (const auto& fd : plan.inner_users) keep.push_back(fd.get());
+  return keep;
+}
+
 [[noreturn]] void exec_child(ChildPlan& plan) noexcept {
   // As for the init (runtime/init.cpp, protect_urun_binary): entering a
   // container whose root is the host's root, stay non-dumpable until exec so
   // no container process can reach the urun binary through /proc/<pid>/exe.
   if (!plan.joins_user) ::prctl(PR_SET_DUMPABLE, 0);
+  // First of all, while still outside: a directory fd the caller leaked to us
+  // would be the process's way out through /proc/self/fd/N (CVE-2024-21626),
+  // and a copy of the parent's end of the sync socket would keep the process
+  // from seeing EOF when the parent dies.
+  close_fds_from(3 + plan.preserve_fds, fds_to_keep(plan));
   reset_signals();
   g_channel = plan.channel;
   log::set_sink(channel_sink);
@@ -219,6 +239,113 @@ void enter_container(ChildPlan& plan) {
   }
   ::_exit(127);
 }
+
+// How long the parent waits for a frame before it asks whether the process is
+// frozen, and how long it may stay frozen before the set-up is given up.
+constexpr std::chrono::milliseconds kWaitSlice{100};
+constexpr std::chrono::milliseconds kFrozenGrace{1000};
+
+const char* signal_name(int sig) {
+  switch (sig) {
+    case SIGINT:
+      return "SIGINT";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGHUP:
+      return "SIGHUP";
+    case SIGQUIT:
+      return "SIGQUIT";
+    default:
+      return "a signal";
+  }
+}
+
+// Bounds every wait of the parent on the sync socket (SyncChannel::set_waiter).
+// EOF already ends a wait when the children are gone: nobody else holds their
+// end (exec_child closes what it does not need). On top of that, one of the
+// caller's abort signals ends it, and so does a process that stays frozen (its
+// cgroup paused behind our back): frozen, it would never answer.
+class SetupWaiter {
+ public:
+  SetupWaiter(const std::vector<int>& abort_signals, std::function<bool()> frozen, int min_fd)
+      : frozen_(std::move(frozen)) {
+    if (abort_signals.empty()) return;
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : abort_signals) sigaddset(&set, sig);
+    signals_.reset(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+    if (!signals_) throw_errno("create a signalfd for the set-up of the process");
+    move_above(signals_, min_fd);
+  }
+
+  void wait(int fd) const {
+    bool frozen = false;  // at the last look
+    std::chrono::steady_clock::time_point frozen_since{};
+    for (;;) {
+      pollfd fds[2] = {{fd, POLLIN, 0}, {signals_.get(), POLLIN, 0}};
+      int ready = ::poll(fds, signals_ ? 2 : 1, static_cast<int>(kWaitSlice.count()));
+      if (ready < 0) {
+        if (errno == EINTR) continue;
+        throw_errno("wait on the sync socket");
+      }
+      // A frame (or EOF) first: a signal that comes as the process execs is
+      // left pending, for the foreground wait to forward to it.
+      if (fds[0].revents) return;
+      signalfd_siginfo info{};
+      if (signals_ && (fds[1].revents & POLLIN) &&
+          ::read(signals_.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+        // Exits as the process would have, killed by the signal: 128 + signal.
+        int sig = static_cast<int>(info.ssi_signo);
+        throw ExecFailure(
+            std::string("interrupted by ") + signal_name(sig) + " before the process started",
+            EINTR, 128 + sig);
+      }
+      if (ready > 0 || !frozen_) continue;
+      if (!frozen_()) {
+        frozen = false;
+        continue;
+      }
+      auto now = std::chrono::steady_clock::now();
+      if (!frozen) frozen_since = now;
+      frozen = true;
+      if (now - frozen_since >= kFrozenGrace)
+        throw Error(
+            "the process was frozen before it could exec (the container or its cgroup "
+            "was paused)",
+            EBUSY);
+    }
+  }
+
+ private:
+  UniqueFd signals_;
+  std::function<bool()> frozen_;
+};
+
+// The exec'd process until it has exec'd: killed on any failure, and reaped
+// without waiting for ever, since in a frozen cgroup v1 even SIGKILL waits for
+// the thaw (the process is then left to whoever inherits it, and dies there).
+class ProcessGuard {
+ public:
+  ProcessGuard() = default;
+  ProcessGuard(const ProcessGuard&) = delete;
+  ProcessGuard& operator=(const ProcessGuard&) = delete;
+  ~ProcessGuard() {
+    if (pid_ <= 0) return;
+    int saved = errno;
+    ::kill(pid_, SIGKILL);
+    for (int i = 0; i < 1000; ++i) {
+      pid_t r = ::waitpid(pid_, nullptr, WNOHANG);
+      if (r == pid_ || (r < 0 && errno != EINTR)) break;
+      ::usleep(1000);
+    }
+    errno = saved;
+  }
+  void reset(pid_t pid) { pid_ = pid; }
+  pid_t release() { return std::exchange(pid_, -1); }
+
+ private:
+  pid_t pid_ = -1;
+};
 
 bool setgroups_denied(pid_t init) {
   try {
@@ -275,9 +402,11 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
   bool denied = plan.joins_user && setgroups_denied(req.init_pid);
   plan.keep_groups = req.keep_original_groups || (denied && proc.user.additional_gids.empty());
 
+  const int min_fd = 3 + req.preserve_fds;
+  // Made before fork: the children close it with the other fds they do not need.
+  SetupWaiter waiter(req.abort_signals, req.process_frozen, min_fd);
   SyncChannel parent_end, child_end;
   SyncChannel::make_pair(parent_end, child_end);
-  const int min_fd = 3 + req.preserve_fds;
   move_above(parent_end.owned_fd(), min_fd);
   move_above(child_end.owned_fd(), min_fd);
   move_above(plan.root, min_fd);
@@ -303,15 +432,20 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
   plan.inner_users.clear();
   plan.root.reset();
   plan.console.reset();
+  parent_end.set_waiter([&waiter](int fd) { waiter.wait(fd); });
 
-  ExecedProcess out;
-  out.pid = static_cast<pid_t>(std::stol(parent_end.expect(Msg::kInitPid)));
-  out.guard.reset(out.pid);
+  ProcessGuard process;
+  const pid_t pid = static_cast<pid_t>(std::stol(parent_end.expect(Msg::kInitPid)));
+  process.reset(pid);
   // Reaped before anything else, so the process is already reparented to us.
+  // The intermediate exits right after kInitPid and is in no container cgroup.
   int status = 0;
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
   intermediate.release();
+
+  ExecedProcess out;
+  out.pid = pid;
 
   if (terminal && req.console_socket < 0)
     out.terminal = std::move(parent_end.expect_frame(Msg::kTerminal).fd);
@@ -326,6 +460,7 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
   if (req.join_cgroup) req.join_cgroup(out.pid);
   parent_end.send(Msg::kStart);
   wait_exec(parent_end);
+  out.guard.reset(process.release());
   return out;
 }
 

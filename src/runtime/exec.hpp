@@ -16,6 +16,9 @@
 //   P->C   kStart    -           placed: exec now
 //   C->P   kError    errno+text  set-up (before kStart) or the exec (after) failed
 //   (EOF)                        after kStart: the process was exec'd (close-on-exec)
+//
+// None of the parent's waits is unbounded: EOF ends them when the children are
+// gone, and so do the caller's abort signals and a process that stays frozen.
 #include <sys/types.h>
 
 #include <functional>
@@ -23,9 +26,9 @@
 
 #include "common/child_guard.hpp"
 #include "common/error.hpp"
+#include "common/unique_fd.hpp"
 #include "linux/lsm.hpp"
 #include "linux/seccomp.hpp"
-#include "common/unique_fd.hpp"
 #include "spec/spec.hpp"
 
 namespace urun::runtime {
@@ -48,6 +51,14 @@ struct ExecRequest {
   std::string state_json;  // the container's OCI state, for a seccomp agent
   // Places the new process in the container's cgroup before it execs.
   std::function<void(pid_t pid)> join_cgroup;
+  // Signals the caller has blocked that abort the set-up: the process is
+  // killed and exec_in_container throws ExecFailure("interrupted by SIGTERM
+  // ...") with status 128 + signal, as if the signal had killed the process.
+  std::vector<int> abort_signals;
+  // Whether the process's cgroup is frozen: asked only when the children have
+  // been silent for a while. Frozen for a second, the set-up is given up,
+  // since a frozen process would never exec. Empty: not asked.
+  std::function<bool()> process_frozen;
 };
 
 struct ExecedProcess {

@@ -140,14 +140,7 @@ void close_inherited_fds(const InitPlan& plan) {
   if (plan.start_fifo_fd >= 0) keep.push_back(plan.start_fifo_fd);
   if (plan.console_socket >= 0) keep.push_back(plan.console_socket);
   for (const auto& joined : plan.namespaces->join) keep.push_back(joined.second.get());
-  std::sort(keep.begin(), keep.end());
-  unsigned next = 3u + static_cast<unsigned>(plan.preserve_fds);
-  for (int fd : keep) {
-    if (fd < static_cast<int>(next)) continue;
-    if (static_cast<unsigned>(fd) > next) ::syscall(SYS_close_range, next, fd - 1, 0);
-    next = static_cast<unsigned>(fd) + 1;
-  }
-  ::syscall(SYS_close_range, next, ~0U, 0);
+  close_fds_from(3 + plan.preserve_fds, std::move(keep));
 }
 
 void wait_for_start(const InitPlan& plan) {
@@ -235,7 +228,8 @@ void wait_for_start(const InitPlan& plan) {
     plan.console_socket = -1;
   }
   linux::apply_rlimits(proc.rlimits);
-  if (::chdir(proc.cwd.c_str()) < 0) throw_errno("chdir to " + quote(proc.cwd));
+  // The fds it did not choose to keep were closed first (close_inherited_fds).
+  enter_cwd(proc.cwd);
 
   mark_fds_cloexec(plan.preserve_fds);
   clear_cloexec_on_preserved(plan.preserve_fds);

@@ -1,10 +1,14 @@
 #include "runtime/process_setup.hpp"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include "common/error.hpp"
 #include "linux/capabilities.hpp"
@@ -26,6 +30,58 @@ void apply_process_user(const spec::Process& proc, bool keep_groups) {
   linux::set_user(proc.user, keep_groups);
   if (proc.no_new_privileges) linux::set_no_new_privs();
   linux::apply_capabilities(proc.capabilities ? *proc.capabilities : spec::Capabilities{});
+}
+
+namespace {
+
+// [low, high]: close_range(2), or one close() at a time on kernels before 5.9.
+void close_between(unsigned low, unsigned high) {
+  if (::syscall(SYS_close_range, low, high, 0) == 0 || errno != ENOSYS) return;
+  unsigned last = std::min(high, 65535u);
+  for (unsigned fd = low; fd <= last; ++fd) ::close(static_cast<int>(fd));
+}
+
+}  // namespace
+
+void close_fds_from(int first, std::vector<int> keep) {
+  std::sort(keep.begin(), keep.end());
+  unsigned next = static_cast<unsigned>(first);
+  for (int fd : keep) {
+    if (fd < static_cast<int>(next)) continue;
+    if (static_cast<unsigned>(fd) > next) close_between(next, static_cast<unsigned>(fd) - 1);
+    next = static_cast<unsigned>(fd) + 1;
+  }
+  close_between(next, ~0U);
+}
+
+void enter_cwd(const std::string& cwd) {
+  const std::string what = "chdir to " + quote(cwd);
+  open_how how{};
+  how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_MAGICLINKS;
+  int fd = static_cast<int>(::syscall(SYS_openat2, AT_FDCWD, cwd.c_str(), &how, sizeof how));
+  if (fd >= 0) {
+    int rc = ::fchdir(fd);
+    int err = errno;
+    ::close(fd);
+    if (rc < 0) throw_errno(what, err);
+  } else if (errno == ENOSYS || errno == EPERM) {
+    // No openat2: before Linux 5.6, or denied by a seccomp filter urun itself
+    // runs under (older engines' profiles answer unknown syscalls with EPERM).
+    // A plain chdir then, which the check below still holds to the root.
+    if (::chdir(cwd.c_str()) < 0) throw_errno(what);
+  } else if (errno == ELOOP) {
+    throw Error(what + ": the path goes through a /proc magic link (such as /proc/self/fd/N) " +
+                    "or a symlink loop",
+                ELOOP);
+  } else {
+    throw_errno(what);
+  }
+  // The raw syscall: the kernel prefixes a directory the root cannot reach with
+  // "(unreachable)" (glibc would turn that into ENOENT).
+  char buf[PATH_MAX];
+  if (::syscall(SYS_getcwd, buf, sizeof buf) < 0) throw_errno(what + ": read back the cwd");
+  if (buf[0] != '/') throw Error(what + ": the directory is outside the container's root", EPERM);
 }
 
 void mark_fds_cloexec(int preserve_fds) {

@@ -23,10 +23,24 @@ void become_namespace_root();
 // supplementary groups alone (setgroups is denied, or the config asks for it).
 void apply_process_user(const spec::Process& proc, bool keep_groups);
 
+// Closes every fd from `first` up except those in `keep`: the first step of a
+// child that will enter the container, before it resolves a path in there. An
+// fd it did not choose to pass (a directory the caller leaked to urun, a copy
+// of the parent's end of the sync socket) would otherwise be reachable as
+// /proc/self/fd/N from inside until exec.
+void close_fds_from(int first, std::vector<int> keep);
+
 // Only 0-2 and the preserved fds reach the process: every other fd is marked
 // close-on-exec (not closed: a sync channel may still be needed until exec).
 void mark_fds_cloexec(int preserve_fds);
 void clear_cloexec_on_preserved(int preserve_fds);
+
+// chdir to the process's cwd once the process's root is the container's: the
+// path is resolved from that root and never through a /proc magic link
+// (/proc/self/fd/N, /proc/<pid>/cwd or root: each can name a directory outside
+// the container, the CVE-2024-21626 class), and afterwards getcwd() must show a
+// directory reachable from the root, as runc checks. Throws Error naming cwd.
+void enter_cwd(const std::string& cwd);
 
 // The parent blocks the signals it forwards and may ignore SIGPIPE; the
 // container's process must start with a clean slate (both survive execve).

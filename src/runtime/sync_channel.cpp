@@ -68,6 +68,7 @@ Frame SyncChannel::receive() const {
   msg.msg_iovlen = 1;
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
+  if (waiter_) waiter_(fd_.get());
   ssize_t n;
   do {
     n = ::recvmsg(fd_.get(), &msg, MSG_CMSG_CLOEXEC);
@@ -80,8 +81,9 @@ Frame SyncChannel::receive() const {
       passed.reset(received);
     }
   }
-  if (n < 0) throw_errno("read sync socket");
-  if (n == 0) throw Error("the container process exited during set-up", ECHILD);
+  // ECONNRESET: the peer is gone, leaving a message of ours unread.
+  if (n < 0 && errno != ECONNRESET) throw_errno("read sync socket");
+  if (n <= 0) throw Error("the container process exited during set-up", ECHILD);
   if (static_cast<size_t>(n) < sizeof(Header)) throw Error("short message on sync socket", EPROTO);
   Header h;
   std::memcpy(&h, buf.data(), sizeof h);

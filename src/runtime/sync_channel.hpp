@@ -28,8 +28,13 @@
 //
 // expect() returns the payload of the awaited type, forwards kLog lines to
 // urun's log as they arrive, and rethrows a kError as urun::Error carrying the
-// peer's errno and text. EOF while waiting is an Error too.
+// peer's errno and text. EOF while waiting is an Error too (ECHILD), as is the
+// peer's exit with a message of ours unread (ECONNRESET from the kernel).
+//
+// A waiter (set_waiter) bounds the waits of one end: it is called before each
+// receive and returns once the socket is readable, or throws to give up.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -84,6 +89,9 @@ class SyncChannel {
   }
   void send_log(log::Level level, std::string_view message) const noexcept;
 
+  // Called with fd() before each receive; returns once it is readable or throws.
+  void set_waiter(std::function<void(int fd)> waiter) { waiter_ = std::move(waiter); }
+
   // Next frame; throws Error("... closed") on EOF.
   Frame receive() const;
   // Waits for `type`, forwarding logs and rethrowing errors (see above).
@@ -93,6 +101,7 @@ class SyncChannel {
 
  private:
   UniqueFd fd_;
+  std::function<void(int fd)> waiter_;
 };
 
 }  // namespace urun::runtime
