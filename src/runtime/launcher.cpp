@@ -17,6 +17,8 @@
 #include "linux/lsm.hpp"
 #include "linux/seccomp.hpp"
 #include "linux/seccomp_notify.hpp"
+#include "linux/shared_mount_ns.hpp"
+#include "spec/host_isolation.hpp"
 #include "userns/holder.hpp"
 #include "userns/idmap_option.hpp"
 #include "linux/namespaces.hpp"
@@ -109,8 +111,15 @@ LaunchedInit launch(const LaunchRequest& req) {
   bool config_has_user = false;
   for (const auto& ns : namespaces) config_has_user |= ns.type == "user";
   linux::NamespacePlan ns = linux::plan_namespaces(namespaces, unprivileged && !config_has_user);
-  if (!(ns.clone_flags & CLONE_NEWNS) && !(ns.unshare_flags & CLONE_NEWNS))
-    throw Error("linux.namespaces: a mount namespace is required", EINVAL);
+  if (!ns.own_mount) {
+    // validate() saw a "mount" entry only when it named the runtime's own namespace.
+    if (ns.joined_runtime_mount) spec::check_without_mount_namespace(spec);
+    std::string unapplied = linux::unapplied_mount_settings(spec);
+    if (!unapplied.empty())
+      log::warning("no mount namespace of the container's own: it shares the host's mounts and "
+                   "is chrooted into its rootfs, without its " +
+                   unapplied + " (they would change the host's mount table)");
+  }
 
   // Compiled here, before clone: the init only loads it.
   std::optional<linux::SeccompProgram> seccomp = linux::seccomp_for(spec, req.seccomp_cache_dir);
@@ -197,7 +206,7 @@ LaunchedInit launch(const LaunchRequest& req) {
     if (log::enabled(log::Level::debug)) log::debug("id maps: " + result.describe());
     if (result.setgroups_denied) maps_reply = "deny";
   }
-  send_idmapped_mounts(spec, req.bundle, pid, maps, parent_end);
+  if (ns.own_mount) send_idmapped_mounts(spec, req.bundle, pid, maps, parent_end);
   parent_end.send(Msg::kIdMapsDone, maps_reply);
   if (join_cgroup && !join_before_release) join_cgroup(pid);
 
