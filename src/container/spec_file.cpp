@@ -11,7 +11,7 @@ namespace urun::container {
 
 void write_spec(const std::string& bundle, bool rootless) {
   std::string path = (bundle.empty() ? std::string(".") : bundle) + "/config.json";
-  std::string text = spec::default_spec(rootless, ::geteuid(), ::getegid()).dump(2) + "\n";
+  std::string text = spec::default_spec(rootless).dump(2) + "\n";
   // O_EXCL: never overwrite a config someone wrote, as crun and runc refuse too.
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!fd) {

@@ -5,6 +5,9 @@
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+
+#include <string>
 
 #include "common/error.hpp"
 
@@ -40,11 +43,25 @@ const char* namespace_proc_name(int flag) {
   return "?";
 }
 
+namespace {
+
+// Whether the namespace file open at `fd` is the one this process is in.
+bool is_own_namespace(int fd, const char* proc_name) {
+  struct stat joined {}, own {};
+  std::string own_path = std::string("/proc/self/ns/") + proc_name;
+  if (::fstat(fd, &joined) < 0) throw_errno("stat a namespace file");
+  if (::stat(own_path.c_str(), &own) < 0) throw_errno("stat " + quote(own_path));
+  return joined.st_dev == own.st_dev && joined.st_ino == own.st_ino;
+}
+
+}  // namespace
+
 NamespacePlan plan_namespaces(const std::vector<spec::Namespace>& namespaces,
                               bool add_user_namespace) {
   NamespacePlan plan;
   int new_flags = 0;
   bool join_user = false;
+  std::string joined_mount;
   for (const auto& ns : namespaces) {
     int flag = namespace_flag(ns.type);
     if (flag == 0) throw Error("unknown namespace type " + quote(ns.type));
@@ -64,9 +81,26 @@ NamespacePlan plan_namespaces(const std::vector<spec::Namespace>& namespaces,
                   EINVAL);
     if (flag == CLONE_NEWUSER) join_user = true;
     if (flag == CLONE_NEWPID) plan.needs_fork = true;
+    if (flag == CLONE_NEWNS) {
+      if (is_own_namespace(fd.get(), "mnt")) {
+        plan.joined_runtime_mount = true;
+        continue;
+      }
+      plan.own_mount = true;
+      joined_mount = ns.path;
+    }
     plan.join.emplace_back(flag, std::move(fd));
   }
   if (add_user_namespace && !join_user) new_flags |= CLONE_NEWUSER;
+  if (!joined_mount.empty() && (new_flags & CLONE_NEWUSER)) {
+    // setns() of a mount namespace needs CAP_SYS_ADMIN in the user namespace that owns it,
+    // and a user namespace made for the container owns nothing yet.
+    throw Error("join mount namespace " + quote(joined_mount) +
+                    ": the container's new user namespace has no rights over it; join the "
+                    "user namespace that owns it by path too",
+                EPERM);
+  }
+  if (new_flags & CLONE_NEWNS) plan.own_mount = true;
   // setns into the user namespace must come first.
   std::stable_partition(plan.join.begin(), plan.join.end(),
                         [](const auto& j) { return j.first == CLONE_NEWUSER; });

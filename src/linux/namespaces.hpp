@@ -29,12 +29,22 @@ struct NamespacePlan {
   bool needs_fork = false;
   bool new_net = false;
   bool new_cgroup = false;
+  // The container has a mount namespace of its own: a new one, or one joined by path that is
+  // not the runtime's. Without one it inherits the runtime's (runtime-spec: an absent type is
+  // shared with the runtime), whose mount table the init must never change: it makes no
+  // mounts and enters the rootfs by chroot (linux/shared_mount_ns.hpp).
+  bool own_mount = false;
+  // A "mount" entry named a path that is the runtime's own mount namespace: treated as
+  // absent (joining it would change nothing, and pivot_root there would move the root of
+  // every process that shares it).
+  bool joined_runtime_mount = false;
 };
 
 // Opens every namespace path (O_RDONLY|O_CLOEXEC), checks that it is a
 // namespace of the stated type, and splits the rest into clone/unshare flags.
 // add_user_namespace: rootless run without a user namespace in the config.
-// Throws Error naming the path.
+// Throws Error naming the path, also for a mount namespace joined by path while the
+// container creates a user namespace (which would have no rights over it).
 NamespacePlan plan_namespaces(const std::vector<spec::Namespace>& namespaces,
                               bool add_user_namespace);
 

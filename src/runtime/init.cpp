@@ -20,6 +20,7 @@
 #include "linux/lsm.hpp"
 #include "linux/process_attrs.hpp"
 #include "linux/procfs.hpp"
+#include "linux/shared_mount_ns.hpp"
 #include "runtime/console.hpp"
 #include "runtime/process_setup.hpp"
 
@@ -200,7 +201,10 @@ void wait_for_start(const InitPlan& plan) {
   linux::set_domainname(spec.domainname);
   // Relative bind sources are relative to the bundle, as in crun.
   if (::chdir(plan.bundle.c_str()) < 0) throw_errno("chdir to the bundle " + quote(plan.bundle));
-  linux::prepare_rootfs(spec, plan.rootfs);
+  // Without a mount namespace of its own the container makes no mounts at all: they would
+  // land in the host's mount table (linux/shared_mount_ns.hpp).
+  const bool own_mount_ns = plan.namespaces->own_mount;
+  if (own_mount_ns) linux::prepare_rootfs(spec, plan.rootfs);
   idmapped_trees.clear();
 
   // 3. prestart and createRuntime hooks run in the runtime namespace (the
@@ -211,7 +215,11 @@ void wait_for_start(const InitPlan& plan) {
   if (!spec.hooks.create_container.empty())
     container::run_hooks("createContainer", spec.hooks.create_container, state_json, {});
 
-  linux::enter_rootfs(plan.rootfs.rootfs, plan.no_pivot);
+  if (own_mount_ns) {
+    linux::enter_rootfs(plan.rootfs.rootfs, plan.no_pivot);
+  } else {
+    linux::enter_rootfs_by_chroot(plan.rootfs.rootfs);
+  }
   // Sysctls through the container's /proc, checked to be the root of a procfs (linux/procfs.hpp):
   // after pivot_root, so a fresh procfs whose /proc/sys is writable, but before readonlyPaths
   // turn /proc/sys read-only. A sysctl file shows the namespace of the process that opens it,
@@ -219,7 +227,11 @@ void wait_for_start(const InitPlan& plan) {
   // Each handle is closed after use: an fd still open when the preserved range loses
   // close-on-exec could have taken a number in it.
   if (!linux.sysctl.empty()) linux::apply_sysctl(open_procfs("set sysctls"), linux.sysctl);
-  linux::finish_rootfs(spec);
+  if (own_mount_ns) {
+    linux::finish_rootfs(spec);
+  } else {
+    linux::refuse_paths_to_hide(spec);
+  }
   // The console after pivot_root: /dev/ptmx is then the container's, so the
   // pty belongs to its devpts; before the switch to the process user, who
   // may not open it.

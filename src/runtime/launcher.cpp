@@ -17,60 +17,19 @@
 #include "linux/lsm.hpp"
 #include "linux/seccomp.hpp"
 #include "linux/seccomp_notify.hpp"
+#include "linux/shared_mount_ns.hpp"
+#include "spec/host_isolation.hpp"
 #include "userns/holder.hpp"
 #include "userns/idmap_option.hpp"
 #include "linux/namespaces.hpp"
 #include "runtime/clone_child.hpp"
+#include "runtime/id_maps.hpp"
 #include "runtime/init.hpp"
 #include "userns/map_writer.hpp"
 #include "userns/mapping.hpp"
-#include "userns/subid.hpp"
 
 namespace urun::runtime {
 namespace {
-
-std::vector<userns::Mapping> to_userns(const std::vector<spec::IdMapping>& in) {
-  std::vector<userns::Mapping> out;
-  out.reserve(in.size());
-  for (const auto& m : in) out.push_back({m.container_id, m.host_id, m.size});
-  return out;
-}
-
-struct IdMaps {
-  std::vector<userns::Mapping> uids, gids;
-  bool automatic = false;  // made by urun, not given by the config
-};
-
-// The config's mappings, or for a rootless run without a user namespace in
-// the config: the caller as root plus its subordinate ranges.
-IdMaps compute_id_maps(const spec::Spec& spec, bool automatic) {
-  IdMaps maps;
-  if (!automatic && spec.linux) {
-    maps.uids = to_userns(spec.linux->uid_mappings);
-    maps.gids = to_userns(spec.linux->gid_mappings);
-    userns::validate_mappings(maps.uids, "linux.uidMappings");
-    userns::validate_mappings(maps.gids, "linux.gidMappings");
-    if (::geteuid() != 0) {
-      // Checked here, before clone, so the error names the config field
-      // rather than newuidmap's refusal.
-      uid_t uid = ::geteuid();
-      auto name = userns::user_name(uid);
-      std::string user = name ? *name : std::string();
-      userns::check_available(maps.uids, uid,
-                              userns::read_subids(std::string(userns::kSubUidPath), user, uid),
-                              "linux.uidMappings");
-      userns::check_available(maps.gids, ::getegid(),
-                              userns::read_subids(std::string(userns::kSubGidPath), user, uid),
-                              "linux.gidMappings");
-    }
-    return maps;
-  }
-  maps.automatic = true;
-  auto defaults = userns::rootless_default_mappings(::geteuid(), ::getegid());
-  maps.uids = std::move(defaults.uids);
-  maps.gids = std::move(defaults.gids);
-  return maps;
-}
 
 // Checks names before clone so a typo fails fast with a clear message.
 void check_capability_names(const spec::Process& proc) {
@@ -86,7 +45,7 @@ void check_capability_names(const spec::Process& proc) {
 // mapping to root, with a process uid or gid other than 0.
 bool needs_intermediate_userns(const spec::Spec& spec, const linux::NamespacePlan& ns,
                                const IdMaps& maps) {
-  if (!ns.new_user || maps.automatic) return false;
+  if (!ns.new_user || maps.defaulted) return false;
   auto single_root = [](const std::vector<userns::Mapping>& m) {
     return m.size() == 1 && m[0].container_id == 0 && m[0].size == 1;
   };
@@ -152,14 +111,21 @@ LaunchedInit launch(const LaunchRequest& req) {
   bool config_has_user = false;
   for (const auto& ns : namespaces) config_has_user |= ns.type == "user";
   linux::NamespacePlan ns = linux::plan_namespaces(namespaces, unprivileged && !config_has_user);
-  if (!(ns.clone_flags & CLONE_NEWNS) && !(ns.unshare_flags & CLONE_NEWNS))
-    throw Error("linux.namespaces: a mount namespace is required", EINVAL);
+  if (!ns.own_mount) {
+    // validate() saw a "mount" entry only when it named the runtime's own namespace.
+    if (ns.joined_runtime_mount) spec::check_without_mount_namespace(spec);
+    std::string unapplied = linux::unapplied_mount_settings(spec);
+    if (!unapplied.empty())
+      log::warning("no mount namespace of the container's own: it shares the host's mounts and "
+                   "is chrooted into its rootfs, without its " +
+                   unapplied + " (they would change the host's mount table)");
+  }
 
   // Compiled here, before clone: the init only loads it.
   std::optional<linux::SeccompProgram> seccomp = linux::seccomp_for(spec, req.seccomp_cache_dir);
 
   IdMaps maps;
-  if (ns.new_user) maps = compute_id_maps(spec, unprivileged && !config_has_user);
+  if (ns.new_user) maps = plan_id_maps(spec, unprivileged && !config_has_user);
 
   SyncChannel parent_end, child_end;
   SyncChannel::make_pair(parent_end, child_end);
@@ -234,13 +200,13 @@ LaunchedInit launch(const LaunchRequest& req) {
   std::string maps_reply;
   if (ns.new_user) {
     userns::WriteOptions options;
-    options.allow_single_fallback = maps.automatic;
+    options.allow_single_fallback = maps.defaulted;
     userns::MapResult result = userns::write_id_maps(pid, maps.uids, maps.gids, options);
     if (!result.warning.empty()) log::warning(result.warning);
     if (log::enabled(log::Level::debug)) log::debug("id maps: " + result.describe());
     if (result.setgroups_denied) maps_reply = "deny";
   }
-  send_idmapped_mounts(spec, req.bundle, pid, maps, parent_end);
+  if (ns.own_mount) send_idmapped_mounts(spec, req.bundle, pid, maps, parent_end);
   parent_end.send(Msg::kIdMapsDone, maps_reply);
   if (join_cgroup && !join_before_release) join_cgroup(pid);
 

@@ -1,8 +1,9 @@
 // The config.json written by `urun spec [--rootless]`. It follows what
-// `crun spec` emits (crun's src/libcrun/spec.c), with our hostname; the
-// rootless variant additionally carries the explicit single-id mapping and the
-// /sys bind that runc's `spec --rootless` uses, so the bundle also runs
-// unchanged under runtimes that do not invent a mapping themselves.
+// `crun spec` emits (crun's src/libcrun/spec.c), with our hostname. The
+// rootless variant, like crun's, has a "user" namespace without uidMappings or
+// gidMappings: the runtime then maps the caller to 0 and its subordinate ids
+// from 1 (runtime/id_maps.hpp), so the container has the full range of ids.
+// It binds the host's /sys as runc's `spec --rootless` does.
 #include <linux/magic.h>
 #include <sys/statfs.h>
 
@@ -29,7 +30,7 @@ json mount(const char* destination, const char* type, const char* source, json o
 
 }  // namespace
 
-nlohmann::json default_spec(bool rootless, uint32_t uid, uint32_t gid) {
+nlohmann::json default_spec(bool rootless) {
   const bool cgroupns = host_cgroup_is_unified();
   // crun's default: the three capabilities a plain shell needs, in every set
   // but the inheritable one.
@@ -52,8 +53,9 @@ nlohmann::json default_spec(bool rootless, uint32_t uid, uint32_t gid) {
   };
 
   json devpts_options = {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"};
-  // gid=5 (tty) only exists in the container when a full id range is mapped;
-  // with the single-id rootless mapping the devpts mount would fail.
+  // gid=5 (tty) exists in the container only when subordinate ids are mapped;
+  // without them (a single-id fallback) the devpts mount would fail. crun's
+  // rootless spec leaves it out too.
   if (!rootless) devpts_options.push_back("gid=5");
 
   json mounts = json::array();
@@ -96,13 +98,6 @@ nlohmann::json default_spec(bool rootless, uint32_t uid, uint32_t gid) {
         "/proc/scsi"}},
       {"readonlyPaths", {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}},
   };
-  if (rootless) {
-    // The caller becomes root in the container; nothing else is mapped, so no
-    // setuid helper (newuidmap) is needed to write these maps.
-    linux["uidMappings"] = {{{"containerID", 0}, {"hostID", uid}, {"size", 1}}};
-    linux["gidMappings"] = {{{"containerID", 0}, {"hostID", gid}, {"size", 1}}};
-  }
-
   return {
       {"ociVersion", "1.0.0"},
       {"process", std::move(process)},

@@ -1,7 +1,8 @@
 // Which namespace isolates each kernel setting a config may ask for, and the refusal of those
-// the container has no namespace of its own for. The sysctl table follows the kernel (what
-// ipc/ipc_sysctl.c, ipc/mq_sysctl.c, kernel/utsname_sysctl.c, net/ and kernel/ucount.c
-// register per namespace) and agrees with runc and crun, which refuse the same configs.
+// the container has no namespace of its own for (the mount namespace's: root.readonly). The
+// sysctl table follows the kernel (what ipc/ipc_sysctl.c, ipc/mq_sysctl.c,
+// kernel/utsname_sysctl.c, net/ and kernel/ucount.c register per namespace) and agrees with runc
+// and crun, which refuse the same configs.
 #include "spec/host_isolation.hpp"
 
 #include <map>
@@ -141,11 +142,20 @@ std::string_view sysctl_namespace(std::string_view path) {
   return "";
 }
 
+void check_without_mount_namespace(const Spec& spec) {
+  if (spec.root.readonly)
+    fail("root.readonly",
+         "requires the container's own mount namespace (a \"mount\" entry in "
+         "linux.namespaces, new or joined by path, other than the runtime's); without one it "
+         "would make the host's mount of the rootfs read-only");
+}
+
 void check_host_isolation(const Spec& spec) {
   check_uts_name(spec, spec.hostname, "hostname");
   check_uts_name(spec, spec.domainname, "domainname");
   check_sysctls(spec);
   check_time_offsets(spec);
+  if (!has_own_namespace(spec, "mount")) check_without_mount_namespace(spec);
 }
 
 }  // namespace urun::spec

@@ -1,8 +1,8 @@
 #pragma once
 // What a config writes into kernel state that namespaces isolate (hostname, domainname,
-// sysctls, time offsets) must land in namespaces of the container's own: without one the
-// runtime would write into the namespace it shares with the host. Checked by validate(),
-// before anything is created; pure (no system calls).
+// sysctls, time offsets, a read-only root) must land in namespaces of the container's own:
+// without one the runtime would write into the namespace it shares with the host. Checked by
+// validate(), before anything is created; pure (no system calls).
 #include <string>
 #include <string_view>
 
@@ -28,8 +28,15 @@ std::string_view sysctl_namespace(std::string_view path);
 
 // Throws Error naming the field (`hostname`, `linux.sysctl["net.ipv4.ip_forward"]`...) when the
 // config sets something in a namespace it does not own, a sysctl no namespace isolates, a
-// sysctl that contradicts hostname/domainname, the same sysctl twice, or time offsets without
-// a time namespace it creates.
+// sysctl that contradicts hostname/domainname, the same sysctl twice, time offsets without
+// a time namespace it creates, or what check_without_mount_namespace refuses when it has no
+// mount namespace.
 void check_host_isolation(const Spec& spec);
+
+// For a container that shares the host's mount namespace (no "mount" entry, or one joined by
+// path that the runtime finds to be its own): refuses root.readonly, whose remount would
+// change the host's mount of the rootfs. The rest of what a shared mount namespace rules out
+// is skipped or checked in the init (linux/shared_mount_ns.hpp). Throws Error.
+void check_without_mount_namespace(const Spec& spec);
 
 }  // namespace urun::spec

@@ -170,8 +170,9 @@ nlohmann::json process_to_json(const Process& p);
 void validate(const Spec& spec);
 
 // The config `urun spec` writes (default_spec.cpp). Rootless: adds a user
-// namespace mapping uid/gid (the caller) to 0, drops the network namespace and
-// binds /sys instead of mounting sysfs, as crun does.
-nlohmann::json default_spec(bool rootless, uint32_t uid, uint32_t gid);
+// namespace without mappings, as crun does (the runtime maps the caller to 0
+// and its subordinate ids from 1), drops the network namespace and binds /sys
+// instead of mounting sysfs.
+nlohmann::json default_spec(bool rootless);
 
 }  // namespace urun::spec

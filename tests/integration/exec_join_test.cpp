@@ -48,11 +48,10 @@ class ExecJoin : public IntegrationTest {
 // land in that one.
 TEST_P(ExecJoin, IntermediateUserNamespace) {
   Bundle b = make_bundle();
-  if (!rootless()) {
-    b.add_namespace("user");
-    b.config["linux"]["uidMappings"] = {mapping(0, 3000000, 1)};
-    b.config["linux"]["gidMappings"] = {mapping(0, 3000000, 1)};
-  }
+  // Rootless: the caller's own ids (`spec --rootless` leaves the mappings to the runtime).
+  b.add_namespace("user");
+  b.config["linux"]["uidMappings"] = {mapping(0, rootless() ? identity().uid : 3000000, 1)};
+  b.config["linux"]["gidMappings"] = {mapping(0, rootless() ? identity().gid : 3000000, 1)};
   b.config["process"]["user"] = {{"uid", 1000}, {"gid", 1000}};
   // The init prints its ids and maps as it sees them (a reader outside the
   // namespace would see other ids); the exec'd process runs the same script.

@@ -36,7 +36,7 @@ TEST_P(Setup, ProcessUserRootAndIdMapping) {
   EXPECT_EQ(lines[0], "0");
   EXPECT_EQ(lines[1], "0");
   if (rootless()) {
-    // Only the caller is mapped, onto container root.
+    // The caller is container root (its subordinate ids follow from 1: Userns tests).
     std::istringstream uid_map(lines[2]);
     std::string inside, outside, count;
     uid_map >> inside >> outside >> count;

@@ -164,6 +164,32 @@ class Userns : public IntegrationTest {
   }
   static constexpr const char* kMapsScript =
       "cat /proc/self/uid_map; echo ==; cat /proc/self/gid_map; echo ==; ";
+  // Needs a writable rootfs and grant_id_capabilities: a file given to 1000:1000, then the
+  // ids of `user` (1000 in the test rootfs's /etc/passwd) under su.
+  static constexpr const char* kChownAndSu =
+      "touch /tmp/owned && chown 1000:1000 /tmp/owned && echo chowned; echo ==;"
+      " su -s /bin/sh user -c 'id -u; id -g'";
+  // The result of kMapsScript + kChownAndSu with the caller as 0 and the first subordinate
+  // range from 1: the chown landed on the host as subordinate id 999, su became 1000, and
+  // nothing was warned about.
+  void expect_full_range(const Result& r, const Bundle& b, uint32_t sub_uid, uint32_t uid_count,
+                         uint32_t sub_gid, uint32_t gid_count) {
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    auto s = sections(r.out);
+    ASSERT_EQ(s.size(), 4u) << r.describe();
+    EXPECT_EQ(norm_lines(s[0]),
+              (std::vector<std::string>{"0 " + uid() + " 1", triplet(1, sub_uid, uid_count)}))
+        << s[0];
+    EXPECT_EQ(norm_lines(s[1]),
+              (std::vector<std::string>{"0 " + gid() + " 1", triplet(1, sub_gid, gid_count)}))
+        << s[1];
+    EXPECT_EQ(trim(s[2]), "chowned") << r.describe();
+    EXPECT_EQ(owner_of(b.rootfs + "/tmp/owned"),
+              std::to_string(sub_uid + 999) + ":" + std::to_string(sub_gid + 999));
+    EXPECT_EQ(norm_lines(s[3]), (std::vector<std::string>{"1000", "1000"})) << r.describe();
+    EXPECT_TRUE(r.err_lines().empty()) << "no warning expected with newuidmap available\n"
+                                       << r.describe();
+  }
 
  private:
   int n_ = 0;
@@ -181,25 +207,8 @@ TEST_P(UsernsRootless, AutomaticUserNamespaceMapsSubordinateIds) {
   drop_user_namespace(b);
   grant_id_capabilities(b);
   ASSERT_FALSE(b.has_namespace("user"));
-  Result r =
-      run_sh(b, std::string(kMapsScript) +
-                    "touch /tmp/owned && chown 1000:1000 /tmp/owned && echo chowned; echo ==;"
-                    " su -s /bin/sh user -c 'id -u; id -g'");
-  ASSERT_EQ(r.exit_code, 0) << r.describe();
-  auto s = sections(r.out);
-  ASSERT_EQ(s.size(), 4u) << r.describe();
-  EXPECT_EQ(norm_lines(s[0]),
-            (std::vector<std::string>{"0 " + uid() + " 1", triplet(1, sub_uid, uid_count)}))
-      << s[0];
-  EXPECT_EQ(norm_lines(s[1]),
-            (std::vector<std::string>{"0 " + gid() + " 1", triplet(1, sub_gid, gid_count)}))
-      << s[1];
-  EXPECT_EQ(trim(s[2]), "chowned") << r.describe();
-  EXPECT_EQ(owner_of(b.rootfs + "/tmp/owned"),
-            std::to_string(sub_uid + 999) + ":" + std::to_string(sub_gid + 999));
-  EXPECT_EQ(norm_lines(s[3]), (std::vector<std::string>{"1000", "1000"})) << r.describe();
-  EXPECT_TRUE(r.err_lines().empty()) << "no warning expected with newuidmap available\n"
-                                     << r.describe();
+  Result r = run_sh(b, std::string(kMapsScript) + kChownAndSu);
+  expect_full_range(r, b, sub_uid, uid_count, sub_gid, gid_count);
 }
 
 TEST_P(UsernsRootless, AutomaticUserNamespaceProcessUser) {
@@ -212,6 +221,80 @@ TEST_P(UsernsRootless, AutomaticUserNamespaceProcessUser) {
   EXPECT_NE(r.out.find(" gid=1000("), std::string::npos) << r.out;
   EXPECT_EQ(status_field(r.out, "Uid"), "1000\t1000\t1000\t1000") << r.out;
   EXPECT_EQ(status_field(r.out, "Gid"), "1000\t1000\t1000\t1000") << r.out;
+}
+
+// `urun spec --rootless`, unchanged: a "user" namespace without mappings, which gets the caller
+// as 0 and the subordinate ids from 1, so ids other than root exist in the container.
+TEST_P(UsernsRootless, SpecRootlessMapsSubordinateIds) {
+  auto [sub_uid, uid_count] = world().subuid();
+  auto [sub_gid, gid_count] = world().subgid();
+  Bundle b = make_bundle({.writable_rootfs = true});
+  ASSERT_TRUE(b.has_namespace("user"));
+  EXPECT_FALSE(b.config["linux"].contains("uidMappings")) << b.config["linux"].dump();
+  EXPECT_FALSE(b.config["linux"].contains("gidMappings")) << b.config["linux"].dump();
+  grant_id_capabilities(b);
+  Result r = run_sh(b, std::string(kMapsScript) + kChownAndSu);
+  expect_full_range(r, b, sub_uid, uid_count, sub_gid, gid_count);
+}
+
+// The shape `crun spec --rootless` writes: a network namespace, sysfs, and a "user" namespace
+// without mappings (written here: the crun binary is not needed).
+TEST_P(UsernsRootless, CrunSpecRootlessConfig) {
+  auto [sub_uid, uid_count] = world().subuid();
+  auto [sub_gid, gid_count] = world().subgid();
+  Bundle b = make_bundle({.writable_rootfs = true});
+  Json caps = {"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"};
+  auto mount = [](const char* dest, const char* type, const char* source, Json options) {
+    return Json{{"destination", dest}, {"type", type}, {"source", source}, {"options", options}};
+  };
+  Json namespaces = Json::array({{{"type", "pid"}}, {{"type", "network"}}, {{"type", "ipc"}},
+                                 {{"type", "uts"}}, {{"type", "user"}}});
+  const bool unified = path_exists("/sys/fs/cgroup/cgroup.controllers");
+  if (unified) namespaces.push_back({{"type", "cgroup"}});
+  namespaces.push_back({{"type", "mount"}});
+  Json mounts = Json::array(
+      {mount("/proc", "proc", "proc", Json::array()),
+       mount("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}),
+       mount("/dev/pts", "devpts", "devpts",
+             {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}),
+       mount("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}),
+       mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}),
+       mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}),
+       mount("/sys/fs/cgroup", "cgroup", "cgroup",
+             {"nosuid", "noexec", "nodev", "relatime", "ro"})});
+  b.config = {
+      {"ociVersion", "1.0.0"},
+      {"process",
+       {{"terminal", false},
+        {"user", {{"uid", 0}, {"gid", 0}}},
+        {"args", {"sh"}},
+        {"env",
+         {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm",
+          token()}},
+        {"cwd", "/"},
+        {"capabilities",
+         {{"bounding", caps},
+          {"effective", caps},
+          {"inheritable", Json::array()},
+          {"permitted", caps},
+          {"ambient", caps}}},
+        {"rlimits", {{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 1024}}}},
+        {"noNewPrivileges", true}}},
+      {"root", {{"path", b.rootfs}, {"readonly", false}}},
+      {"hostname", "crun"},
+      {"mounts", mounts},
+      {"linux",
+       {{"resources", {{"devices", {{{"allow", false}, {"access", "rwm"}}}}}},
+        {"namespaces", namespaces},
+        {"maskedPaths",
+         {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+          "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
+          "/proc/scsi"}},
+        {"readonlyPaths",
+         {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}}};
+  grant_id_capabilities(b);
+  Result r = run_sh(b, std::string(kMapsScript) + kChownAndSu);
+  expect_full_range(r, b, sub_uid, uid_count, sub_gid, gid_count);
 }
 
 // --- 2. Fallback to a single mapping without newuidmap -----------------------------------------
@@ -233,6 +316,118 @@ TEST_P(UsernsRootless, AutomaticUserNamespaceWithoutNewuidmapFallsBack) {
               lines[0].find("PATH") != std::string::npos)
       << "the warning should say how to fix it\n"
       << r.describe();
+}
+
+// The same fallback for the config `spec --rootless` writes (a "user" namespace without
+// mappings), with the warning the manual promises.
+TEST_P(UsernsRootless, SpecRootlessWithoutNewuidmapFallsBack) {
+  Bundle b = make_bundle();
+  ASSERT_TRUE(b.has_namespace("user"));
+  Result r = run_sh_without_newidmap(b, std::string(kMapsScript) + "id -u");
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  auto s = sections(r.out);
+  ASSERT_EQ(s.size(), 3u) << r.describe();
+  EXPECT_EQ(norm_lines(s[0]), std::vector<std::string>{"0 " + uid() + " 1"}) << s[0];
+  EXPECT_EQ(norm_lines(s[1]), std::vector<std::string>{"0 " + gid() + " 1"}) << s[1];
+  EXPECT_EQ(trim(s[2]), "0");
+  auto lines = r.err_lines();
+  ASSERT_EQ(lines.size(), 1u) << "want one warning line\n" << r.describe();
+  EXPECT_NE(lines[0].find("newuidmap"), std::string::npos) << r.describe();
+  EXPECT_NE(lines[0].find("install"), std::string::npos)
+      << "the warning should name what to install\n"
+      << r.describe();
+}
+
+// A user without subordinate ids gets its own id alone, and a warning that says how to add
+// ranges. The runtime runs as the user in a private mount namespace where an empty file covers
+// /etc/subuid and /etc/subgid.
+TEST_P(UsernsRootless, SpecRootlessWithoutSubordinateIdsWarns) {
+  Bundle b = make_bundle();
+  b.sh(std::string(kMapsScript) + "id -u");
+  b.save();
+  const std::string empty = dir() + "/no-subids";
+  write_file(empty, "");
+  const Identity& user = identity();
+  const std::string script =
+      "mount --bind \"$0\" /etc/subuid && mount --bind \"$0\" /etc/subgid && exec setpriv"
+      " --reuid=" +
+      std::to_string(user.uid) + " --regid=" + std::to_string(user.gid) +
+      " --init-groups env HOME=" + user.home + " XDG_RUNTIME_DIR=/run/user/" +
+      std::to_string(user.uid) + " \"$@\"";
+  Result r = run_as(Identity{},
+                    {"unshare", "-m", "--propagation", "private", "sh", "-c", script, empty,
+                     world().runtime(), "--root", rt().state_root(), "run", "--bundle", b.dir,
+                     "nosubids"},
+                    dir() + "/io", RunOptions{.cwd = dir()});
+  rt().run({"delete", "--force", "nosubids"});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  auto s = sections(r.out);
+  ASSERT_EQ(s.size(), 3u) << r.describe();
+  EXPECT_EQ(norm_lines(s[0]), std::vector<std::string>{"0 " + uid() + " 1"}) << s[0];
+  EXPECT_EQ(norm_lines(s[1]), std::vector<std::string>{"0 " + gid() + " 1"}) << s[1];
+  EXPECT_EQ(trim(s[2]), "0");
+  auto lines = r.err_lines();
+  ASSERT_EQ(lines.size(), 1u) << "want one warning line\n" << r.describe();
+  for (const char* word : {"/etc/subuid", "/etc/subgid", "usermod"})
+    EXPECT_NE(lines[0].find(word), std::string::npos) << word << "\n" << r.describe();
+  EXPECT_TRUE(host_mounts_under("/etc").empty());
+}
+
+// As root, a "user" namespace without mappings gets what crun gives root: root as 0 ("0 0 1")
+// and root's own subordinate ranges of /etc/subuid and /etc/subgid from 1, written directly.
+// The runtime runs in a private mount namespace where test files cover /etc/subuid and
+// /etc/subgid, one without a line for root and one with.
+class UsernsRootOnly : public Userns {
+ protected:
+  Result run_with_subids(Bundle& b, const std::string& id, const std::string& subids) {
+    const std::string file = dir() + "/subids-" + id;
+    write_file(file, subids);
+    b.save();
+    const std::string script =
+        "mount --bind \"$0\" /etc/subuid && mount --bind \"$0\" /etc/subgid && exec \"$@\"";
+    Result r = run_as(identity(),
+                      {"unshare", "-m", "--propagation", "private", "sh", "-c", script, file,
+                       world().runtime(), "--root", rt().state_root(), "run", "--bundle", b.dir,
+                       id},
+                      dir() + "/io", RunOptions{.cwd = dir()});
+    rt().run({"delete", "--force", id});
+    return r;
+  }
+};
+
+TEST_P(UsernsRootOnly, UserNamespaceWithoutMappingsAsRoot) {
+  Bundle b = make_bundle({.writable_rootfs = true});
+  b.add_namespace("user");
+  ASSERT_FALSE(b.config["linux"].contains("uidMappings"));
+  grant_id_capabilities(b);
+  const std::string maps_and_groups = std::string(kMapsScript) + "cat /proc/self/setgroups; id -u";
+
+  // Root without subordinate ids: root alone, setgroups allowed.
+  b.sh(maps_and_groups);
+  Result r = run_with_subids(b, "nosub", "urun-test:100000:65536\n");
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  auto s = sections(r.out);
+  ASSERT_EQ(s.size(), 3u) << r.describe();
+  EXPECT_EQ(norm_lines(s[0]), std::vector<std::string>{"0 0 1"}) << s[0];
+  EXPECT_EQ(norm_lines(s[1]), std::vector<std::string>{"0 0 1"}) << s[1];
+  EXPECT_EQ(norm_lines(s[2]), (std::vector<std::string>{"allow", "0"})) << r.describe();
+  EXPECT_TRUE(r.err_lines().empty()) << r.describe();
+
+  // With root's ranges: they follow from 1, so 1000 exists.
+  b.sh(maps_and_groups + "; echo ==; " + kChownAndSu);
+  r = run_with_subids(b, "withsub", "urun-test:100000:65536\nroot:300000:65536\n");
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  s = sections(r.out);
+  ASSERT_EQ(s.size(), 5u) << r.describe();
+  EXPECT_EQ(norm_lines(s[0]), (std::vector<std::string>{"0 0 1", "1 300000 65536"})) << s[0];
+  EXPECT_EQ(norm_lines(s[1]), (std::vector<std::string>{"0 0 1", "1 300000 65536"})) << s[1];
+  EXPECT_EQ(norm_lines(s[2]), (std::vector<std::string>{"allow", "0"})) << r.describe();
+  EXPECT_EQ(trim(s[3]), "chowned") << r.describe();
+  EXPECT_EQ(owner_of(b.rootfs + "/tmp/owned"), "300999:300999");
+  EXPECT_EQ(norm_lines(s[4]), (std::vector<std::string>{"1000", "1000"})) << r.describe();
+  EXPECT_TRUE(r.err_lines().empty()) << r.describe();
+  // The bind mounts were the private namespace's only.
+  EXPECT_TRUE(host_mounts_under("/etc").empty());
 }
 
 // --- 3 and 7. Explicit mappings -------------------------------------------------------------
@@ -333,14 +528,15 @@ TEST_P(Userns, OverlappingMappingsFail) {
 
 // --- 4. Intermediate user namespace --------------------------------------------------------
 
-// A user namespace made of one mapping of root, with process.user 1000:1000.
-void single_root_mapping_with_user_1000(Bundle& b, bool rootless) {
-  if (!rootless) {
-    b.add_namespace("user");
-    b.config["linux"]["uidMappings"] = {mapping(0, 3000000, 1)};
-    b.config["linux"]["gidMappings"] = {mapping(0, 3000000, 1)};
-  }
-  // Rootless: `spec --rootless` maps the caller to 0 with size 1 already.
+// A user namespace made of one mapping of root, with process.user 1000:1000. Rootless: the
+// caller's own ids (the shape `spec --rootless` wrote before it left the mappings to the
+// runtime).
+void single_root_mapping_with_user_1000(Bundle& b, const Identity& caller) {
+  b.add_namespace("user");
+  const uint32_t host_uid = caller.is_root() ? 3000000 : caller.uid;
+  const uint32_t host_gid = caller.is_root() ? 3000000 : caller.gid;
+  b.config["linux"]["uidMappings"] = {mapping(0, host_uid, 1)};
+  b.config["linux"]["gidMappings"] = {mapping(0, host_gid, 1)};
   b.config["process"]["user"] = {{"uid", 1000}, {"gid", 1000}};
 }
 
@@ -355,7 +551,7 @@ void expect_intermediate_userns(const Result& r) {
 
 TEST_P(Userns, IntermediateUserNamespace) {
   Bundle b = make_bundle();
-  single_root_mapping_with_user_1000(b, rootless());
+  single_root_mapping_with_user_1000(b, identity());
   ASSERT_EQ(b.config["linux"]["uidMappings"].size(), 1u);
   Result r = run_sh(b, std::string(kMapsScript) + "id -u; id -g");
   expect_intermediate_userns(r);
@@ -364,7 +560,7 @@ TEST_P(Userns, IntermediateUserNamespace) {
 
 TEST_P(UsernsRootless, IntermediateUserNamespaceWithoutNewuidmap) {
   Bundle b = make_bundle();
-  single_root_mapping_with_user_1000(b, true);
+  single_root_mapping_with_user_1000(b, identity());
   Result r = run_sh_without_newidmap(b, std::string(kMapsScript) + "id -u; id -g");
   expect_intermediate_userns(r);
   // A single mapping of the caller needs no helper: nothing to warn about.
@@ -392,7 +588,8 @@ TEST_P(Userns, KeepOriginalGroups) {
     ASSERT_EQ(r.exit_code, 0) << r.describe();
     EXPECT_EQ(status_field(r.out, "Groups"), "7 8") << r.out;
   } else {
-    // Single mapping: setgroups is denied in the container, and the annotation skips it.
+    // The annotation keeps the runtime's own groups (the caller's group, container gid 0)
+    // instead of additionalGids.
     b.config["annotations"]["run.oci.keep_original_groups"] = "1";
     Result r = run_sh(b, script);
     ASSERT_EQ(r.exit_code, 0) << r.describe();
@@ -567,6 +764,7 @@ URUN_IT_INSTANTIATE(Userns);
 URUN_IT_INSTANTIATE(UsernsIdmap);
 URUN_IT_INSTANTIATE_ONLY(UsernsRootless, rootless);
 URUN_IT_INSTANTIATE_ONLY(UsernsIdmapRootOnly, root);
+URUN_IT_INSTANTIATE_ONLY(UsernsRootOnly, root);
 
 }  // namespace
 }  // namespace urun_it

@@ -36,7 +36,7 @@ std::vector<std::string> namespace_types(const Spec& s) {
 }
 
 TEST(SpecDefault, RootParsesAndValidates) {
-  json j = urun::spec::default_spec(false, 1000, 1000);
+  json j = urun::spec::default_spec(false);
   Spec s = urun::spec::from_json(j);
   EXPECT_NO_THROW(urun::spec::validate(s));
   // The document survives a round trip through the model unchanged.
@@ -46,7 +46,7 @@ TEST(SpecDefault, RootParsesAndValidates) {
 }
 
 TEST(SpecDefault, RootMatchesCrunSpec) {
-  Spec s = urun::spec::from_json(urun::spec::default_spec(false, 1000, 1000));
+  Spec s = urun::spec::from_json(urun::spec::default_spec(false));
   EXPECT_EQ(s.oci_version, "1.0.0");
   EXPECT_EQ(s.hostname, "urun");
   EXPECT_EQ(s.root.path, "rootfs");
@@ -101,17 +101,22 @@ TEST(SpecDefault, RootMatchesCrunSpec) {
 }
 
 TEST(SpecDefault, RootlessParsesAndValidates) {
-  json j = urun::spec::default_spec(true, 1234, 5678);
+  json j = urun::spec::default_spec(true);
   Spec s = urun::spec::from_json(j);
   EXPECT_NO_THROW(urun::spec::validate(s));
   EXPECT_EQ(urun::spec::to_json(s), j);
 }
 
-TEST(SpecDefault, RootlessMapsTheCallerAndDropsTheNetworkNamespace) {
-  Spec s = urun::spec::from_json(urun::spec::default_spec(true, 1234, 5678));
+// As `crun spec --rootless`: a user namespace without mappings, which the runtime fills with
+// the caller as 0 and its subordinate ids from 1.
+TEST(SpecDefault, RootlessHasAUserNamespaceWithoutMappingsAndNoNetworkNamespace) {
+  json j = urun::spec::default_spec(true);
+  EXPECT_FALSE(j["linux"].contains("uidMappings")) << j["linux"].dump();
+  EXPECT_FALSE(j["linux"].contains("gidMappings")) << j["linux"].dump();
+  Spec s = urun::spec::from_json(j);
   ASSERT_TRUE(s.linux.has_value());
-  EXPECT_EQ(s.linux->uid_mappings, (std::vector<urun::spec::IdMapping>{{0, 1234, 1}}));
-  EXPECT_EQ(s.linux->gid_mappings, (std::vector<urun::spec::IdMapping>{{0, 5678, 1}}));
+  EXPECT_TRUE(s.linux->uid_mappings.empty());
+  EXPECT_TRUE(s.linux->gid_mappings.empty());
   EXPECT_NE(s.linux->find_namespace("user"), nullptr);
   EXPECT_EQ(s.linux->find_namespace("network"), nullptr);
   EXPECT_NE(s.linux->find_namespace("mount"), nullptr);
@@ -134,9 +139,9 @@ TEST(SpecDefault, RootlessMapsTheCallerAndDropsTheNetworkNamespace) {
 }
 
 TEST(SpecDefault, OnlyTheRootlessVariantHasAUserNamespace) {
-  Spec root = urun::spec::from_json(urun::spec::default_spec(false, 0, 0));
+  Spec root = urun::spec::from_json(urun::spec::default_spec(false));
   EXPECT_EQ(root.linux->find_namespace("user"), nullptr);
-  Spec rootless = urun::spec::from_json(urun::spec::default_spec(true, 0, 0));
+  Spec rootless = urun::spec::from_json(urun::spec::default_spec(true));
   EXPECT_NE(rootless.linux->find_namespace("user"), nullptr);
 }
 

@@ -1,5 +1,6 @@
-// spec/host_isolation: hostname, domainname, sysctls and time offsets against the namespaces
-// the container owns, and the reading of sysctl keys. Pure: nothing here touches the system.
+// spec/host_isolation: hostname, domainname, sysctls, time offsets and a read-only root against
+// the namespaces the container owns, and the reading of sysctl keys. Pure: nothing here touches
+// the system.
 #include "spec/host_isolation.hpp"
 
 #include <gtest/gtest.h>
@@ -196,6 +197,23 @@ TEST(HostIsolation, TimeOffsetsNeedATimeNamespaceTheContainerCreates) {
             "linux.timeOffsets: cannot be set on a time namespace joined by path "
             "`/proc/1/ns/time`; only on one the container creates");
   EXPECT_EQ(error_of(config({"time"}, offsets)), "<valid>");
+}
+
+// Without a mount namespace of its own the container shares the host's mount table: a
+// read-only root would remount the host's mount of the rootfs.
+TEST(HostIsolation, ReadonlyRootNeedsAMountNamespace) {
+  json no_mount = config({"uts"}, {{"root", {{"readonly", true}}}});
+  no_mount["linux"]["namespaces"] = json::array({{{"type", "uts"}}});
+  EXPECT_EQ(error_of(no_mount),
+            "root.readonly: requires the container's own mount namespace (a \"mount\" entry in "
+            "linux.namespaces, new or joined by path, other than the runtime's); without one it "
+            "would make the host's mount of the rootfs read-only");
+  no_mount["root"]["readonly"] = false;
+  EXPECT_EQ(error_of(no_mount), "<valid>");
+  EXPECT_EQ(error_of(config({}, {{"root", {{"readonly", true}}}})), "<valid>");
+  json joined = config({}, {{"root", {{"readonly", true}}}});
+  joined["linux"]["namespaces"] = json::array({{{"type", "mount"}, {"path", "/proc/1/ns/mnt"}}});
+  EXPECT_EQ(error_of(joined), "<valid>");
 }
 
 }  // namespace

@@ -59,4 +59,29 @@ TEST(NamespacePlan, UnknownTypeIsRefused) {
   EXPECT_THROW(plan_namespaces({{"bogus", ""}}, false), urun::Error);
 }
 
+// runtime-spec: an absent type is the runtime's. The container has a mount namespace of its own
+// only when it creates one or joins another by path.
+TEST(NamespacePlan, MountNamespaceOfItsOwnOrNot) {
+  EXPECT_TRUE(plan_namespaces({{"mount", ""}}, false).own_mount);
+  EXPECT_TRUE(plan_namespaces({{"mount", ""}}, true).own_mount);
+  auto none = plan_namespaces({{"pid", ""}, {"uts", ""}}, false);
+  EXPECT_FALSE(none.own_mount);
+  EXPECT_FALSE(none.joined_runtime_mount);
+  EXPECT_EQ(none.clone_flags & CLONE_NEWNS, 0);
+  EXPECT_EQ(none.unshare_flags & CLONE_NEWNS, 0);
+}
+
+// Joining our own mount namespace is no namespace of the container's: the join is dropped (and
+// with it a pivot_root that would move every process of the namespace).
+TEST(NamespacePlan, JoiningTheRuntimesOwnMountNamespaceIsNoneOfItsOwn) {
+  auto plan = plan_namespaces({{"mount", "/proc/self/ns/mnt"}}, false);
+  EXPECT_FALSE(plan.own_mount);
+  EXPECT_TRUE(plan.joined_runtime_mount);
+  EXPECT_TRUE(plan.join.empty());
+  // With a new user namespace too: nothing is joined, so nothing is refused.
+  plan = plan_namespaces({{"mount", "/proc/self/ns/mnt"}, {"user", ""}}, false);
+  EXPECT_TRUE(plan.new_user);
+  EXPECT_FALSE(plan.own_mount);
+}
+
 }  // namespace
