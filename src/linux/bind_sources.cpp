@@ -47,18 +47,18 @@ std::string encode_indices(const std::vector<size_t>& indices) {
 
 std::vector<size_t> decode_indices(std::string_view text, size_t count) {
   std::vector<size_t> out;
-  while (!text.empty()) {
-    size_t comma = text.find(',');
-    std::string_view item = text.substr(0, comma);
+  if (text.empty()) return out;
+  for (;;) {
+    const size_t comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
     size_t value = 0;
     auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
-    if (ec != std::errc() || end != item.data() + item.size() || value >= count)
+    if (item.empty() || ec != std::errc() || end != item.data() + item.size() || value >= count)
       throw Error("bad mount index " + quote(item) + " from the container init", EPROTO);
     out.push_back(value);
-    if (comma == std::string_view::npos) break;
+    if (comma == std::string_view::npos) return out;
     text.remove_prefix(comma + 1);
   }
-  return out;
 }
 
 UniqueFd clone_bind_source(const spec::Mount& m, const std::string& bundle,
@@ -66,9 +66,9 @@ UniqueFd clone_bind_source(const spec::Mount& m, const std::string& bundle,
   const MountOptions opts = parse_mount_options(m.options);
   const std::string source = m.source.starts_with('/') ? m.source : bundle + "/" + m.source;
   const unsigned recursive = opts.rbind() ? AT_RECURSIVE : 0;
-  UniqueFd tree(static_cast<int>(::syscall(
-      SYS_open_tree, AT_FDCWD, source.c_str(),
-      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_NO_AUTOMOUNT | recursive)));
+  UniqueFd tree(static_cast<int>(
+      ::syscall(SYS_open_tree, AT_FDCWD, source.c_str(),
+                OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_NO_AUTOMOUNT | recursive)));
   if (!tree) throw_errno(what + ": clone the source");
   mount_attr attr{};
   attr.propagation = MS_SLAVE;

@@ -19,7 +19,8 @@ constexpr uint32_t kOverflowId = 65534;
 
 uint32_t host_id(const std::vector<spec::IdMapping>& mappings, uint32_t id) {
   for (const auto& m : mappings)
-    if (id >= m.container_id && id - m.container_id < m.size) return m.host_id + (id - m.container_id);
+    if (id >= m.container_id && id - m.container_id < m.size)
+      return m.host_id + (id - m.container_id);
   return kOverflowId;
 }
 

@@ -46,14 +46,16 @@ UniqueFd make_bind_target(const InRootEntry &entry, const std::string &what) {
 // the host's /dev may carry neither flag. mount_setattr only sets flags, so those the kernel
 // locked on a host mount stay.
 void restrict_device_bind(const InRootEntry &entry, const std::string &what) {
-  // The name now leads into the bind mount on top of the file.
-  UniqueFd mounted(::openat(entry.dir.get(), entry.name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
-  if (!mounted) throw_errno(what + ": open the bound device");
+  // The name now leads into the bind mount on top of the file (a lookup crosses into it; an fd
+  // of the file would still name the covered one).
   struct mount_attr attr = {};
   attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
-  if (::syscall(SYS_mount_setattr, mounted.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) == 0)
+  if (::syscall(SYS_mount_setattr, entry.dir.get(), entry.name.c_str(), AT_SYMLINK_NOFOLLOW, &attr,
+                sizeof attr) == 0)
     return;
   if (errno != ENOSYS) throw_errno(what + ": make the bound device nosuid,noexec");
+  UniqueFd mounted(::openat(entry.dir.get(), entry.name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!mounted) throw_errno(what + ": open the bound device");
   remount_bind(mounted.get(), MS_NOSUID | MS_NOEXEC | mount_flags_of(mounted.get()), true, what);
 }
 

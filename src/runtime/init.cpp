@@ -127,10 +127,11 @@ std::vector<UniqueFd> receive_prepared_mounts(const SyncChannel& channel, InitPl
       throw Error("unexpected message while waiting for the id maps", EPROTO);
     const bool device = f.type == Msg::kDeviceFd;
     const size_t count = device ? devices : spec.mounts.size();
-    size_t index = linux::decode_indices(f.payload, count).at(0);
+    std::vector<size_t> index = linux::decode_indices(f.payload, count);
+    if (index.size() != 1) throw Error("a prepared mount without its index", EPROTO);
     std::vector<int>& fds = device ? plan.rootfs.device_tree_fds : plan.rootfs.source_tree_fds;
     fds.resize(count, -1);
-    fds[index] = f.fd.get();
+    fds[index[0]] = f.fd.get();
     trees.push_back(std::move(f.fd));
   }
 }

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <cstring>
 #include <optional>
 #include <unistd.h>
 
@@ -171,7 +172,8 @@ class WorkingDirectory {
   void restore() {
     if (!saved_) return;
     // Whoever could open it may enter it again.
-    if (::fchdir(saved_.get()) < 0) log::warning("return to the working directory: failed");
+    if (::fchdir(saved_.get()) < 0)
+      log::warning(std::string("return to the working directory: ") + std::strerror(errno));
     saved_.reset();
   }
 
@@ -308,7 +310,8 @@ LaunchedInit launch(const LaunchRequest& req) {
   send_idmapped_mounts(spec, req.bundle, pid, maps, parent_end);
   if (!unprivileged) send_refused_sources(spec, req.bundle, refused_sources, parent_end);
   for (size_t i = 0; i < device_nodes.size(); ++i)
-    if (device_nodes[i]) parent_end.send_fd(Msg::kDeviceFd, device_nodes[i].get(), std::to_string(i));
+    if (device_nodes[i])
+      parent_end.send_fd(Msg::kDeviceFd, device_nodes[i].get(), std::to_string(i));
   device_nodes.clear();
   parent_end.send(Msg::kIdMapsDone, maps_reply);
   if (join_cgroup && !join_before_release) join_cgroup(pid);

@@ -110,18 +110,24 @@ TEST_P(HostPathsRootOnly, BundleAndSourceOnlyPrivilegeReaches) {
   b.add_mount({{"destination", "/mnt/a"},
                {"type", "bind"},
                {"source", priv + "/data"},
-               {"options", {"bind"}}});
+               {"options", {"bind", "ro", "nosuid"}}});
   b.add_mount({{"destination", "/etc/hostname"},
                {"type", "bind"},
                {"source", "hosts"},
                {"options", {"bind", "ro"}}});
-  b.sh("cat /mnt/a/f /etc/hostname");
+  // The clones get the mounts' flags like any bind.
+  b.sh("cat /mnt/a/f /etc/hostname; awk '$5 == \"/mnt/a\" {print $6}' /proc/self/mountinfo");
   b.save();
   make_private(b.dir, kOther, kOther);
   Result r = run_container(b, "other");
   rt().run({"delete", "--force", "other"});
   ASSERT_EQ(r.exit_code, 0) << r.describe();
-  EXPECT_EQ(r.out, "cloned-ok\n127.0.0.1 relative-ok\n");
+  auto lines = split_lines(r.out);
+  ASSERT_EQ(lines.size(), 3u) << r.describe();
+  EXPECT_EQ(lines[0], "cloned-ok");
+  EXPECT_EQ(lines[1], "127.0.0.1 relative-ok");
+  EXPECT_TRUE(lines[2].rfind("ro,", 0) == 0 && lines[2].find("nosuid") != std::string::npos)
+      << lines[2];
   EXPECT_TRUE(host_mounts_under(dir()).empty());
 }
 
@@ -145,10 +151,9 @@ TEST_P(Devices, DeviceMissingOnHost) {
                                                {"uid", 0},
                                                {"gid", 0}}});
   b.config["linux"]["resources"]["devices"] = Json::array({{{"allow", true}, {"access", "rwm"}}});
-  Result r = run_sh(b,
-                    "stat -c '%t,%T %a %u %g' " + path + "; echo x > " + path +
-                        " && echo written; awk '$5 == \"" + path + "\" {print $6}' " +
-                        "/proc/self/mountinfo");
+  Result r = run_sh(b, "stat -c '%t,%T %a %u %g' " + path + "; echo x > " + path +
+                           " && echo written; awk '$5 == \"" + path + "\" {print $6}' " +
+                           "/proc/self/mountinfo");
   if (rootless()) {
     expect_clean_failure(r, path);
     return;
@@ -168,11 +173,8 @@ TEST_P(Devices, DeviceMissingOnHost) {
 TEST_P(Devices, DeviceBindsAreNosuidNoexec) {
   Bundle b = make_bundle();
   map_root_elsewhere(b);
-  b.config["linux"]["devices"] = Json::array({{{"path", "/dev/kmsg"},
-                                               {"type", "c"},
-                                               {"major", 1},
-                                               {"minor", 11},
-                                               {"fileMode", 0644}}});
+  b.config["linux"]["devices"] = Json::array(
+      {{{"path", "/dev/kmsg"}, {"type", "c"}, {"major", 1}, {"minor", 11}, {"fileMode", 0644}}});
   Result r = run_sh(b,
                     "for d in /dev/null /dev/zero /dev/tty /dev/kmsg; do "
                     "awk -v d=$d '$5 == d {print d, $6}' /proc/self/mountinfo; done; "
