@@ -73,6 +73,19 @@ TEST_P(HostPaths, PrivateBundleWithMappedRoot) {
   EXPECT_TRUE(host_mounts_under(dir()).empty());
 }
 
+// The `urun spec` layout: the rootfs inside the bundle, which is 0700. The container's root can
+// use the rootfs (its directories are world-searchable) but could not look it up by path.
+TEST_P(HostPaths, RootfsInsidePrivateBundle) {
+  Bundle b = make_bundle(BundleOptions{.writable_rootfs = true});
+  map_root_elsewhere(b);
+  b.save();
+  make_private(b.dir, identity().uid, identity().gid);
+  Result r = run_sh(b, "cat /etc/hostname; id -u");
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_EQ(r.out, read_file(b.rootfs + "/etc/hostname") + "0\n");
+  EXPECT_TRUE(host_mounts_under(dir()).empty());
+}
+
 // A bind source below a directory only its owner may enter (root, or the unprivileged caller).
 TEST_P(HostPaths, BindSourceUnderPrivateDirectory) {
   std::string priv = make_host_dir("private", 0700);
