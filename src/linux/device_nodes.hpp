@@ -1,10 +1,12 @@
 #pragma once
 // linux.devices for a container whose root is root of a user namespace: it may not mknod a real
-// device, and binding the host's node needs one at the same path. crun's answer, followed here:
-// the runtime, root on the host, makes each node itself in a tmpfs of a mount namespace of its
-// own, and hands the init a detached bind mount of it (nosuid, noexec, private), which the init
-// moves onto the device's path (linux/devices.hpp). A runtime without privileges on the host can
-// make no node anywhere: its init binds the host's nodes, and a device the host lacks fails.
+// device, and binding the host's node needs one at the same path. What crun (1.8 to 1.2x) does
+// for an entry, and urun follows: without a user namespace the init mknods it in the rootfs; as
+// root with a user namespace the runtime makes every entry's node itself (prepare_and_send_dev_
+// mounts: a tmpfs in a mount namespace of its own, mknod, chown to the mapped owner, open_tree)
+// and the init moves that detached mount, nosuid and noexec, onto the path, so a node the host
+// lacks works; an unprivileged runtime can make no node anywhere, so its init binds the host's
+// node of the same path, and an entry the host lacks fails naming the device.
 #include <vector>
 
 #include "common/unique_fd.hpp"

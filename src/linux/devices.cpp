@@ -63,6 +63,8 @@ void restrict_device_bind(const InRootEntry &entry, const std::string &what) {
 // get a usable device without CAP_MKNOD over the host.
 void bind_host_device(const InRootEntry &entry, const std::string &path, const std::string &what) {
   UniqueFd host(::open(path.c_str(), O_PATH | O_CLOEXEC));
+  if (!host && errno == ENOENT)
+    throw_errno(what + ": no such device on the host to bind, and mknod is not permitted");
   if (!host) throw_errno(what + ": open the host device");
   struct stat st;
   if (::fstat(host.get(), &st) < 0) throw_errno(what);
