@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "common/error.hpp"
+#include "linux/bind_sources.hpp"
 #include "linux/cgroup_mount.hpp"
 #include "linux/path.hpp"
 #include "linux/procfs.hpp"
@@ -348,32 +349,37 @@ void mount_bind(const spec::Mount &m, const MountOptions &opts, const MountConte
   if (m.source.empty()) throw Error(what + ": a bind mount needs a source", EINVAL);
   // The source is opened once and mounted from its fd, so what was checked is
   // what is mounted.
-  int nofollow = opts.copy_symlink ? O_NOFOLLOW : 0;
-  UniqueFd src(::open(m.source.c_str(), O_PATH | O_CLOEXEC | nofollow));
-  if (!src) throw_errno(what);
+  UniqueFd opened;
+  int src = ctx.source_tree_fd >= 0 ? ctx.source_tree_fd : ctx.source_fd;
+  if (src < 0) {
+    opened = open_bind_source(m, opts);
+    if (!opened) throw_errno(what);
+    src = opened.get();
+  }
   struct stat st;
-  if (::fstat(src.get(), &st) < 0) throw_errno(what);
-  if (S_ISLNK(st.st_mode)) return mount_copy_symlink(m, src.get(), ctx, what);
+  if (::fstat(src, &st) < 0) throw_errno(what);
+  if (S_ISLNK(st.st_mode)) return mount_copy_symlink(m, src, ctx, what);
   const bool proc_or_sys = dest == "/proc" || dest == "/sys";
   Target target = prepare_target(ctx.root_fd, dest, S_ISDIR(st.st_mode), what, proc_or_sys);
   if (dest == "/proc" || target.covered.procfs) {
     // A bind gives a procfs only when its source is the root of one.
-    const bool procfs = procfs_kind(src.get(), quote(m.source)).root;
+    const bool procfs = procfs_kind(src, quote(m.source)).root;
     if (dest == "/proc" && !procfs) only_procfs_on_proc(what);
     check_proc_target(target, dest, procfs, what);
   }
-  if (opts.idmap) {
+  if (opts.idmap && ctx.source_tree_fd < 0) {
     // An id-mapped mount must be made by a process privileged over the source
-    // filesystem: the parent made it as a detached tree; move it into place.
-    if (ctx.idmapped_tree_fd < 0)
-      throw Error(what + ": idmap: no id-mapped tree was prepared", ENOTSUP);
+    // filesystem: the parent makes it as a detached tree.
+    throw Error(what + ": idmap: no id-mapped tree was prepared", ENOTSUP);
+  }
+  if (ctx.source_tree_fd >= 0) {
     // Both ends by fd: a "/proc/self/fd/N" target would not be followed.
-    if (::syscall(SYS_move_mount, ctx.idmapped_tree_fd, "", target.fd.get(), "",
+    if (::syscall(SYS_move_mount, ctx.source_tree_fd, "", target.fd.get(), "",
                   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-      throw_errno(what + ": move id-mapped mount into place");
+      throw_errno(what + (opts.idmap ? ": move id-mapped mount into place"
+                                     : ": move the source's clone into place"));
   } else {
-    do_mount(fd_path(src.get()), target.fd.get(), nullptr, MS_BIND | (opts.flags & MS_REC), "",
-             what);
+    do_mount(fd_path(src), target.fd.get(), nullptr, MS_BIND | (opts.flags & MS_REC), "", what);
   }
   UniqueFd mounted = target.mounted(what);
   // MS_BIND ignores every other flag: a second call applies them.

@@ -64,9 +64,12 @@ struct MountContext {
   // What a `cgroup` mount shows (linux/cgroup_mount.hpp); null: nothing known,
   // the runtime's own cgroups are shown.
   const CgroupMountPlan *cgroup = nullptr;
-  // For an `idmap` bind mount: the detached, id-mapped tree the parent made
-  // (linux/idmap_mount.hpp); -1 otherwise.
-  int idmapped_tree_fd = -1;
+  // For a bind mount, where its source comes from when it was not looked up here
+  // (linux/bind_sources.hpp): a detached tree the parent made, moved into place (an `idmap`
+  // mount's id-mapped tree, or a clone of a source the init was refused), or the source the init
+  // opened before it took its user namespace's ids. -1: the source is opened by path.
+  int source_tree_fd = -1;
+  int source_fd = -1;
   // run.oci.systemd.force_cgroup_v1: the destination that gets a name=systemd v1
   // hierarchy instead of its mount (linux/systemd_cgroup_v1_mount.hpp); "" for none.
   std::string systemd_cgroup_v1;

@@ -111,30 +111,84 @@ void make_readonly(int root_fd, const std::string &path) {
   ::syscall(SYS_mount_setattr, mounted.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
 }
 
+// Makes the mount holding the rootfs directory (the nearest mount root at or above it) private
+// in the container's mount namespace. Walks up from the directory: a propagation change is
+// refused (EINVAL) anywhere but on a mount's root, and "/" always is one.
+void make_parent_mount_private(const std::string &rootfs) {
+  const std::string what = "make the mount holding the rootfs " + quote(rootfs) + " private";
+  UniqueFd dir(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) throw_errno(what);
+  for (int depth = 0; depth < 4096; ++depth) {
+    if (::mount(nullptr, fd_path(dir.get()).c_str(), nullptr, MS_PRIVATE, nullptr) == 0) return;
+    if (errno != EINVAL) throw_errno(what);
+    UniqueFd up(::openat(dir.get(), "..", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!up) throw_errno(what);
+    dir = std::move(up);
+  }
+  throw Error(what + ": no mount root above it", ELOOP);
+}
+
+// Binds the rootfs on itself and returns an O_PATH fd of the new mount. From the fd the init
+// opened before it took its user namespace's ids when there is one: the path may lead through
+// directories the namespace's root may not enter. The clone is attached with move_mount, whose
+// detached source fd then names the new mount (an fd of the rootfs would still name the covered
+// directory).
+UniqueFd bind_rootfs_on_itself(const RootfsOptions &options) {
+  const std::string what = "bind the rootfs " + quote(options.rootfs) + " on itself";
+  if (options.rootfs_fd >= 0) {
+    UniqueFd tree(static_cast<int>(
+        ::syscall(SYS_open_tree, options.rootfs_fd, "",
+                  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH)));
+    if (tree) {
+      if (::syscall(SYS_move_mount, tree.get(), "", options.rootfs_fd, "",
+                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        throw_errno(what);
+      return tree;
+    }
+    if (errno != ENOSYS) throw_errno(what);
+  }
+  const char *rootfs = options.rootfs.c_str();
+  if (::mount(rootfs, rootfs, nullptr, MS_BIND | MS_REC, nullptr) < 0) throw_errno(what);
+  // Opened after the bind so the fd is on the new mount, not the one it covers.
+  UniqueFd root(::open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) throw_errno("open the rootfs " + quote(options.rootfs));
+  return root;
+}
+
 }  // namespace
 
-void prepare_rootfs(const spec::Spec &spec, const RootfsOptions &options) {
+UniqueFd prepare_rootfs(const spec::Spec &spec, const RootfsOptions &options) {
   const std::string &propagation = rootfs_propagation(spec);
-  // Nothing done from here on may reach the host's mount table. Slave (not
-  // private) when the config asks for shared or slave, so host mounts still
+  // Volumes keep the host's peer groups only if "/" is not made a slave first: with a shared
+  // rootfsPropagation "/" becomes rshared, so that a volume bound `rshared` from a shared host
+  // mount is a peer of it and mounts propagate both ways (runc and crun apply rootfsPropagation
+  // to "/" the same way). A mount namespace made with a user namespace holds the host's shared
+  // mounts as slaves whatever is done here, so there nothing is gained and the rule below keeps.
+  const bool host_peers = wants_shared(propagation) && !options.user_ns;
+  // Otherwise nothing done from here on may reach the host's mount table. Slave
+  // (not private) when the config asks for shared or slave, so host mounts still
   // propagate in; a shared "/" is made only after pivot_root (finish_rootfs),
   // because pivot_root refuses a shared new root.
   unsigned long root_flags = MS_REC | MS_PRIVATE;
-  if (wants_shared(propagation) || propagation == "slave" || propagation == "rslave") {
+  if (host_peers) {
+    root_flags = MS_REC | MS_SHARED;
+  } else if (wants_shared(propagation) || propagation == "slave" || propagation == "rslave") {
     root_flags = MS_REC | MS_SLAVE;
   }
   if (::mount(nullptr, "/", nullptr, root_flags, nullptr) < 0) {
     throw_errno("set the propagation of `/`");
   }
+  // With "/" shared, the bind below would show on the host's peers of the mount holding the
+  // rootfs, and pivot_root refuses a new root whose parent mount is shared.
+  if (host_peers) make_parent_mount_private(options.rootfs);
   // pivot_root needs the new root to be a mount point.
-  const char *rootfs = options.rootfs.c_str();
-  if (::mount(rootfs, rootfs, nullptr, MS_BIND | MS_REC, nullptr) < 0) {
-    throw_errno("bind the rootfs " + quote(options.rootfs) + " on itself");
-  }
-  // Opened after the bind so the fd is on the new mount, not the one it covers.
-  UniqueFd root(::open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!root) throw_errno("open the rootfs " + quote(options.rootfs));
-  if (!propagation.empty() && !wants_shared(propagation)) {
+  UniqueFd root = bind_rootfs_on_itself(options);
+  if (host_peers) {
+    // Submounts of the rootfs came as peers of the host's: the container's mounts on them
+    // must not show there. Only volumes, mounted next, stay peers.
+    if (::mount(nullptr, fd_path(root.get()).c_str(), nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
+      throw_errno("make the rootfs " + quote(options.rootfs) + " a private mount");
+  } else if (!propagation.empty() && !wants_shared(propagation)) {
     unsigned long flags = propagation_flags(propagation);
     if (flags == 0) {
       throw Error("linux.rootfsPropagation: unknown value " + quote(propagation), EINVAL);
@@ -153,30 +207,36 @@ void prepare_rootfs(const spec::Spec &spec, const RootfsOptions &options) {
   context.new_cgroup_ns = options.new_cgroup_ns;
   if (const auto *v1 = spec.annotation(kForceCgroupV1Annotation)) context.systemd_cgroup_v1 = *v1;
   context.cgroup = &options.cgroup;
+  auto fd_at = [](const std::vector<int> &fds, size_t i) { return i < fds.size() ? fds[i] : -1; };
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
-    context.idmapped_tree_fd =
-        i < options.idmapped_tree_fds.size() ? options.idmapped_tree_fds[i] : -1;
+    context.source_tree_fd = fd_at(options.source_tree_fds, i);
+    context.source_fd = fd_at(options.source_fds, i);
     mount_one(spec.mounts[i], context);
   }
 
   DeviceOptions devices;
   devices.bind_devices = options.rootless;
+  devices.device_tree_fds = &options.device_tree_fds;
   create_devices(root.get(), spec, devices);
+  // The volumes hold their peer groups now. The old root goes private: pivot_root refuses a
+  // shared one when it is the root of the namespace, and no_pivot's move of the rootfs onto it
+  // would show on the host.
+  if (host_peers && ::mount(nullptr, "/", nullptr, MS_PRIVATE, nullptr) < 0)
+    throw_errno("make `/` a private mount");
+  return root;
 }
 
-void enter_rootfs(const std::string &rootfs, bool no_pivot) {
-  UniqueFd new_root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!new_root) throw_errno("open the rootfs " + quote(rootfs));
+void enter_rootfs(int root_fd, const std::string &rootfs, bool no_pivot) {
   if (no_pivot) {
-    if (::fchdir(new_root.get()) < 0) throw_errno("chdir to the rootfs " + quote(rootfs));
-    if (::mount(rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) < 0) {
+    if (::fchdir(root_fd) < 0) throw_errno("chdir to the rootfs " + quote(rootfs));
+    if (::mount(fd_path(root_fd).c_str(), "/", nullptr, MS_MOVE, nullptr) < 0) {
       throw_errno("move the rootfs " + quote(rootfs) + " onto `/`");
     }
     if (::chroot(".") < 0) throw_errno("chroot into the rootfs " + quote(rootfs));
   } else {
     UniqueFd old_root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!old_root) throw_errno("open `/`");
-    if (::fchdir(new_root.get()) < 0) throw_errno("chdir to the rootfs " + quote(rootfs));
+    if (::fchdir(root_fd) < 0) throw_errno("chdir to the rootfs " + quote(rootfs));
     // pivot_root(".", ".") stacks the old root on top of the new one, so no
     // directory for it is needed inside the rootfs.
     if (::syscall(SYS_pivot_root, ".", ".") < 0) throw_errno("pivot_root to " + quote(rootfs));

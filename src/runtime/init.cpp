@@ -16,6 +16,7 @@
 #include "common/error.hpp"
 #include "common/fs.hpp"
 #include "container/hooks.hpp"
+#include "linux/bind_sources.hpp"
 #include "linux/capabilities.hpp"
 #include "linux/lsm.hpp"
 #include "linux/process_attrs.hpp"
@@ -105,12 +106,14 @@ void enter_intermediate_userns(const linux::ProcFs& proc, const spec::User& user
                   "write the intermediate gid map");
 }
 
-// Collects the parent's id-mapped trees (kMountFd, by mount index) and a late
-// cgroup mount plan (kCgroupMount) until kIdMapsDone, whose payload says whether
-// setgroups was denied.
-std::vector<UniqueFd> receive_idmapped_trees(const SyncChannel& channel, InitPlan& plan,
-                                             const spec::Spec& spec) {
+// Collects the parent's detached trees (kMountFd, by mount index: id-mapped, or clones of
+// sources the init was refused), device nodes (kDeviceFd, by linux.devices index) and a late
+// cgroup mount plan (kCgroupMount) until kIdMapsDone, whose payload says whether setgroups was
+// denied.
+std::vector<UniqueFd> receive_prepared_mounts(const SyncChannel& channel, InitPlan& plan,
+                                              const spec::Spec& spec) {
   std::vector<UniqueFd> trees;
+  const size_t devices = spec.linux ? spec.linux->devices.size() : 0;
   for (;;) {
     Frame f = channel.receive();
     if (f.type == Msg::kIdMapsDone) {
@@ -121,12 +124,15 @@ std::vector<UniqueFd> receive_idmapped_trees(const SyncChannel& channel, InitPla
       plan.rootfs.cgroup = linux::decode_cgroup_plan(f.payload);
       continue;
     }
-    if (f.type != Msg::kMountFd || !f.fd)
+    if ((f.type != Msg::kMountFd && f.type != Msg::kDeviceFd) || !f.fd)
       throw Error("unexpected message while waiting for the id maps", EPROTO);
-    size_t index = std::stoul(f.payload);
-    if (index >= spec.mounts.size()) throw Error("id-mapped mount index out of range", EPROTO);
-    plan.rootfs.idmapped_tree_fds.resize(spec.mounts.size(), -1);
-    plan.rootfs.idmapped_tree_fds[index] = f.fd.get();
+    const bool device = f.type == Msg::kDeviceFd;
+    const size_t count = device ? devices : spec.mounts.size();
+    std::vector<size_t> index = linux::decode_indices(f.payload, count);
+    if (index.size() != 1) throw Error("a prepared mount without its index", EPROTO);
+    std::vector<int>& fds = device ? plan.rootfs.device_tree_fds : plan.rootfs.source_tree_fds;
+    fds.resize(count, -1);
+    fds[index[0]] = f.fd.get();
     trees.push_back(std::move(f.fd));
   }
 }
@@ -168,10 +174,21 @@ void wait_for_start(const InitPlan& plan) {
   close_inherited_fds(plan);
   // 1. Namespaces: join by path (user first), unshare the rest, get id maps.
   join_and_unshare(plan);
+  // Relative bind sources are relative to the bundle, as in crun. Entered before the init takes
+  // its user namespace's ids, which may not be let in (Podman's bundle is 0700); a privileged
+  // runtime entered it before clone instead, for an init that has no privileges on the host.
+  if (plan.chdir_to_bundle && ::chdir(plan.bundle.c_str()) < 0)
+    throw_errno("chdir to the bundle " + quote(plan.bundle));
+  // Without a mount namespace of its own the container makes no mounts at all: they would
+  // land in the host's mount table (linux/shared_mount_ns.hpp).
+  const bool own_mount_ns = plan.namespaces->own_mount;
+  // Likewise the rootfs and bind sources (linux/bind_sources.hpp).
+  linux::HostPaths host_paths;
+  if (plan.rootfs.user_ns && own_mount_ns) host_paths = linux::open_host_paths(spec, plan.rootfs.rootfs);
   // The parent writes the id maps (and places us in the cgroup) even without
-  // a new user namespace, and sends any id-mapped mounts it prepared.
-  channel.send(Msg::kNeedIdMaps);
-  std::vector<UniqueFd> idmapped_trees = receive_idmapped_trees(channel, plan, spec);
+  // a new user namespace, and sends any mounts and device nodes it prepared.
+  channel.send(Msg::kNeedIdMaps, linux::encode_indices(host_paths.refused));
+  std::vector<UniqueFd> prepared = receive_prepared_mounts(channel, plan, spec);
   if (plan.namespaces->new_user) {
     become_namespace_root();
   } else {
@@ -199,13 +216,12 @@ void wait_for_start(const InitPlan& plan) {
   // container's own (spec/host_isolation.hpp).
   linux::set_hostname(spec.hostname);
   linux::set_domainname(spec.domainname);
-  // Relative bind sources are relative to the bundle, as in crun.
-  if (::chdir(plan.bundle.c_str()) < 0) throw_errno("chdir to the bundle " + quote(plan.bundle));
-  // Without a mount namespace of its own the container makes no mounts at all: they would
-  // land in the host's mount table (linux/shared_mount_ns.hpp).
-  const bool own_mount_ns = plan.namespaces->own_mount;
-  if (own_mount_ns) linux::prepare_rootfs(spec, plan.rootfs);
-  idmapped_trees.clear();
+  plan.rootfs.rootfs_fd = host_paths.rootfs.get();
+  for (const UniqueFd& fd : host_paths.bind_sources) plan.rootfs.source_fds.push_back(fd.get());
+  UniqueFd root;
+  if (own_mount_ns) root = linux::prepare_rootfs(spec, plan.rootfs);
+  prepared.clear();
+  host_paths = {};
 
   // 3. prestart and createRuntime hooks run in the runtime namespace (the
   // parent); createContainer hooks run here, in the container's namespaces,
@@ -216,7 +232,8 @@ void wait_for_start(const InitPlan& plan) {
     container::run_hooks("createContainer", spec.hooks.create_container, state_json, {});
 
   if (own_mount_ns) {
-    linux::enter_rootfs(plan.rootfs.rootfs, plan.no_pivot);
+    linux::enter_rootfs(root.get(), plan.rootfs.rootfs, plan.no_pivot);
+    root.reset();
   } else {
     linux::enter_rootfs_by_chroot(plan.rootfs.rootfs);
   }

@@ -19,6 +19,8 @@ struct InitPlan {
   const spec::Spec* spec = nullptr;
   std::string id;
   std::string bundle;  // the init works from here: relative bind sources
+  // false: the parent entered the bundle before clone, and the init inherited it.
+  bool chdir_to_bundle = true;
   linux::NamespacePlan* namespaces = nullptr;
   linux::RootfsOptions rootfs;
   const SyncChannel* channel = nullptr;  // the child's end

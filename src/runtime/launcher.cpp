@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <cstring>
 #include <optional>
 #include <unistd.h>
 
@@ -12,6 +13,8 @@
 #include "linux/process_attrs.hpp"
 #include "common/log.hpp"
 #include "linux/capabilities.hpp"
+#include "linux/bind_sources.hpp"
+#include "linux/device_nodes.hpp"
 #include "linux/idmap_mount.hpp"
 #include "linux/mounts.hpp"
 #include "linux/lsm.hpp"
@@ -93,7 +96,58 @@ void send_idmapped_mounts(const spec::Spec& spec, const std::string& bundle, pid
   }
 }
 
+// Clones the sources of the bind mounts the init could not open itself (their indices are the
+// payload of its kNeedIdMaps) and sends each as a detached tree. Only a runtime privileged over
+// its mount namespace can clone a mount; one that cannot, or fails, leaves the init to look the
+// source up again and report its own error, which names the mount.
+void send_refused_sources(const spec::Spec& spec, const std::string& bundle,
+                          const std::string& refused, const SyncChannel& channel) {
+  for (size_t i : linux::decode_indices(refused, spec.mounts.size())) {
+    const spec::Mount& m = spec.mounts[i];
+    try {
+      UniqueFd tree = linux::clone_bind_source(
+          m, bundle, "mount " + quote(m.source) + " on " + quote(m.destination));
+      channel.send_fd(Msg::kMountFd, tree.get(), std::to_string(i));
+    } catch (const Error& e) {
+      log::debug(e.message());
+    }
+  }
+}
+
+// Enters `dir` until destroyed, for the init to inherit as its working directory at clone (the
+// kernel moves it into the init's new mount namespace); false from entered() when the current
+// one cannot be kept to come back to (an unsearchable working directory) or `dir` cannot be
+// entered: the init then enters it itself.
+class WorkingDirectory {
+ public:
+  explicit WorkingDirectory(const std::string& dir) {
+    saved_.reset(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (saved_ && ::chdir(dir.c_str()) < 0) saved_.reset();
+  }
+  WorkingDirectory(const WorkingDirectory&) = delete;
+  WorkingDirectory& operator=(const WorkingDirectory&) = delete;
+  ~WorkingDirectory() { restore(); }
+  bool entered() const { return saved_.valid(); }
+  void restore() {
+    if (!saved_) return;
+    // Whoever could open it may enter it again.
+    if (::fchdir(saved_.get()) < 0)
+      log::warning(std::string("return to the working directory: ") + std::strerror(errno));
+    saved_.reset();
+  }
+
+ private:
+  UniqueFd saved_;
+};
+
 int clone_entry(void* arg) { container_init(*static_cast<InitPlan*>(arg)); }
+
+std::vector<spec::IdMapping> to_spec_mappings(const std::vector<userns::Mapping>& maps) {
+  std::vector<spec::IdMapping> out;
+  out.reserve(maps.size());
+  for (const auto& m : maps) out.push_back({m.container_id, m.host_id, m.size});
+  return out;
+}
 
 }  // namespace
 
@@ -126,6 +180,18 @@ LaunchedInit launch(const LaunchRequest& req) {
 
   IdMaps maps;
   if (ns.new_user) maps = plan_id_maps(spec, unprivileged && !config_has_user);
+  bool joins_user = false, joins_mount = false;
+  for (const auto& joined : ns.join) {
+    joins_user |= joined.first == CLONE_NEWUSER;
+    joins_mount |= joined.first == CLONE_NEWNS;
+  }
+  const bool user_ns = ns.new_user || joins_user;
+  // Root of a new user namespace may not mknod: root on the host makes the nodes for it, owned
+  // by the host ids the maps give the config's owners.
+  std::vector<UniqueFd> device_nodes;
+  if (!rootless && ns.new_user && ns.own_mount && spec.linux && !spec.linux->devices.empty())
+    device_nodes = linux::make_device_nodes(spec, to_spec_mappings(maps.uids),
+                                            to_spec_mappings(maps.gids));
 
   SyncChannel parent_end, child_end;
   SyncChannel::make_pair(parent_end, child_end);
@@ -148,6 +214,7 @@ LaunchedInit launch(const LaunchRequest& req) {
   plan.rootfs.rootfs = req.rootfs;
   plan.rootfs.rootless = rootless;
   plan.rootfs.new_user_ns = ns.new_user;
+  plan.rootfs.user_ns = user_ns;
   plan.rootfs.new_net_ns = ns.new_net;
   plan.rootfs.new_cgroup_ns = ns.new_cgroup;
   plan.rootfs.cgroup = req.cgroup_mount;
@@ -169,7 +236,15 @@ LaunchedInit launch(const LaunchRequest& req) {
     lsm = linux::lsm_labels(*spec.process, linux::detect_lsm_host());
   plan.lsm = lsm.empty() ? nullptr : &lsm;
 
+  // An init in a user namespace has no privileges on the host: a privileged runtime enters the
+  // bundle for it (a joined mount namespace would reset the working directory).
+  std::optional<WorkingDirectory> in_bundle;
+  if (!unprivileged && user_ns && !joins_mount) {
+    in_bundle.emplace(req.bundle);
+    plan.chdir_to_bundle = !in_bundle->entered();
+  }
   ClonedChild child = clone_child(clone_entry, &plan, ns.clone_flags, req.cgroup_fd);
+  in_bundle.reset();
   const pid_t pid = child.pid;
   std::function<void(pid_t)> join_cgroup = req.join_cgroup;
   if (child.in_cgroup) {
@@ -185,7 +260,7 @@ LaunchedInit launch(const LaunchRequest& req) {
   console.reset();  // the init has its own copy
 
   // Requests from the init, in the order it makes them.
-  parent_end.expect(Msg::kNeedIdMaps);
+  const std::string refused_sources = parent_end.expect(Msg::kNeedIdMaps);
   // Moving a task into a cgroup waits for an RCU grace period in the kernel
   // (milliseconds). The init must be placed before it unshares a cgroup
   // namespace or forks the real init; otherwise the move can overlap with its
@@ -206,7 +281,14 @@ LaunchedInit launch(const LaunchRequest& req) {
     if (log::enabled(log::Level::debug)) log::debug("id maps: " + result.describe());
     if (result.setgroups_denied) maps_reply = "deny";
   }
-  if (ns.own_mount) send_idmapped_mounts(spec, req.bundle, pid, maps, parent_end);
+  if (ns.own_mount) {
+    send_idmapped_mounts(spec, req.bundle, pid, maps, parent_end);
+    if (!unprivileged) send_refused_sources(spec, req.bundle, refused_sources, parent_end);
+    for (size_t i = 0; i < device_nodes.size(); ++i)
+      if (device_nodes[i])
+        parent_end.send_fd(Msg::kDeviceFd, device_nodes[i].get(), std::to_string(i));
+  }
+  device_nodes.clear();
   parent_end.send(Msg::kIdMapsDone, maps_reply);
   if (join_cgroup && !join_before_release) join_cgroup(pid);
 

@@ -6,9 +6,15 @@
 //
 //   dir    type           payload             meaning
 //   -----  -------------  ------------------  -------------------------------------------------
-//   C->P   kNeedIdMaps    -                   a new user namespace exists: write its id maps
-//   P->C   kMountFd       mount index + fd    an id-mapped mount the parent prepared (0..n
-//                                             of these come before kIdMapsDone)
+//   C->P   kNeedIdMaps    refused indices     a new user namespace exists: write its id maps.
+//                                             "1,4": bind mounts whose source the init could
+//                                             not open (linux/bind_sources.hpp)
+//   P->C   kMountFd       mount index + fd    a detached tree for a bind mount: id-mapped, or
+//                                             a refused source the parent cloned (0..n of
+//                                             these come before kIdMapsDone)
+//   P->C   kDeviceFd      device index + fd   a device node the parent made, as a detached
+//                                             mount (root with a user namespace; before
+//                                             kIdMapsDone)
 //   P->C   kCgroupMount   encoded plan        (systemd manager with a cgroup mount only) what
 //                                             /sys/fs/cgroup shows, known once the init
 //                                             joined its scope; comes before kIdMapsDone
@@ -57,6 +63,7 @@ enum class Msg : uint32_t {
   kSeccompListener,
   kTerminal,
   kCgroupMount,
+  kDeviceFd,
 };
 
 struct Frame {

@@ -141,6 +141,23 @@ case_userns() {
   fi
 }
 
+# Issue 10: with an id mapping the container's root is a host id of its own, which may enter
+# neither the bundle (Podman 5 makes it 0700) nor a directory above a volume. urun opens them
+# before the init takes that id.
+case_userns_private_source() {
+  local host map
+  host=$DIR/host/$(name v)
+  as_user mkdir -p "$host/data"
+  as_user sh -c "echo private-ok > '$host/data/f'"
+  chmod 0700 "$host"
+  # Rootless: ids 1... of Podman's user namespace are the user's subordinate ids.
+  if [ "$MODE" = root ]; then map=200000; else map=1; fi
+  expect_eq "a volume below a 0700 directory" "private-ok 0" \
+    "$(pm run --rm --uidmap 0:$map:65536 --gidmap 0:$map:65536 -v "$host/data:/data:ro" $IMAGE \
+      sh -c 'echo $(cat /data/f) $(id -u)')"
+  rm -rf "$host"
+}
+
 case_read_only() {
   expect_status "write to a --read-only root" 1 pm run --rm --read-only $IMAGE touch /x
   expect_match "read-only message" "Read-only file system" "$OUT"

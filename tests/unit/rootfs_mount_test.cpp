@@ -349,14 +349,21 @@ class MountRootfs : public ::testing::Test {
     urun::linux::RootfsOptions options;
     options.rootfs = rootfs_.string();
     options.new_user_ns = user_ns;
-    urun::linux::prepare_rootfs(spec, options);
+    options.user_ns = user_ns;
+    // In a user namespace the init hands over the rootfs it opened before taking its ids.
+    urun::UniqueFd rootfs_fd;
+    if (user_ns) {
+      rootfs_fd.reset(::open(options.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+      options.rootfs_fd = rootfs_fd.get();
+    }
+    urun::UniqueFd root = urun::linux::prepare_rootfs(spec, options);
     // Before pivot_root the host paths the links aimed at are still untouched.
     c.expect(!stdfs::exists(base_ / "outside" / "sub"), "a mount landed on the host's outside/");
     c.expect(!stdfs::exists("/urun-test-outside2"), "a mount destination landed on the host's /");
     c.expect(!stdfs::exists("/urun-test-outside3"), "a mount destination landed on the host's /");
     c.expect(!stdfs::exists(base_.parent_path() / "urun-test-outside3"),
              "a mount destination landed next to the rootfs");
-    urun::linux::enter_rootfs(options.rootfs, false);
+    urun::linux::enter_rootfs(root.get(), options.rootfs, false);
     urun::linux::finish_rootfs(spec);
     check_container(c, user_ns);
   }
@@ -392,8 +399,8 @@ TEST_F(MountRootfs, NoPivotChroots) {
     spec.mounts = {make_mount("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"})};
     urun::linux::RootfsOptions options;
     options.rootfs = rootfs_.string();
-    urun::linux::prepare_rootfs(spec, options);
-    urun::linux::enter_rootfs(options.rootfs, true);
+    urun::UniqueFd root = urun::linux::prepare_rootfs(spec, options);
+    urun::linux::enter_rootfs(root.get(), options.rootfs, true);
     urun::linux::finish_rootfs(spec);
     c.expect(read_text("/etc/hostname") == "urun\n", "not chrooted into the rootfs");
     c.expect(read_mountinfo().count("/proc") == 1, "no /proc inside");
