@@ -1,45 +1,24 @@
-// The clean-up calls a Kubernetes node's containerd shim makes, on this host's real v1 (hybrid)
-// hierarchies, as root and rootless:
+// The clean-up calls a Kubernetes node's containerd shim makes, as root and rootless:
 //   - `kill --all ID KILL` after every exit of the init, to reap what it left in the cgroup
 //     (processes that shared its pid namespace outlive it): signalled, and exit 0;
 //   - `delete ID` (no --force) of a container that was created and never started;
 //   - `delete --force ID` of a paused (frozen) container, which must return promptly, and
 //     `kill ID KILL` of one, which must stop it.
 //
-// Each test works below its own directory BASE (/urun-it-shim-<pid>) in every hierarchy, made
-// by the test and removed with everything in it at the end. Rootless, BASE is delegated to the
-// test user (the directories and their cgroup.procs are the user's, as a systemd user session's
-// are) and the runtime runs in BASE/runtime of the cgroup2 tree, so that the init can be moved
-// into BASE/ct there (see cgroup_reuse_test.cpp, which does the same).
-#include <dirent.h>
+// On this host's real v1 (hybrid) hierarchies, below a test-owned cgroup delegated to the test
+// user rootless (v1_base.hpp).
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <thread>
 
-#include "harness.hpp"
+#include "v1_base.hpp"
 
 namespace urun_it {
 namespace {
 
 using namespace std::chrono_literals;
-
-constexpr const char* kRoot = "/sys/fs/cgroup";
-constexpr const char* kUnified = "unified";
-
-std::vector<std::string> hierarchies() {
-  std::vector<std::string> out;
-  if (DIR* d = ::opendir(kRoot)) {
-    while (dirent* e = ::readdir(d))
-      if (e->d_type == DT_DIR && e->d_name[0] != '.' &&
-          path_exists(std::string(kRoot) + "/" + e->d_name + "/cgroup.procs"))
-        out.push_back(e->d_name);
-    ::closedir(d);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 std::vector<pid_t> procs_of(const std::string& dir) {
   std::vector<pid_t> out;
@@ -49,57 +28,16 @@ std::vector<pid_t> procs_of(const std::string& dir) {
   return out;
 }
 
-class ShimCleanup : public IntegrationTest {
+class ShimCleanup : public V1Base {
  protected:
   void SetUp() override {
-    IntegrationTest::SetUp();
+    V1Base::SetUp();
     if (IsSkipped()) return;
-    if (path_exists(std::string(kRoot) + "/cgroup.controllers"))
-      GTEST_SKIP() << "a unified host: these tests use the v1 hierarchies of a hybrid one";
-    hierarchies_ = hierarchies();
-    if (std::find(hierarchies_.begin(), hierarchies_.end(), "freezer") == hierarchies_.end())
-      GTEST_SKIP() << "no v1 freezer hierarchy under " << kRoot;
-    base_ = "/urun-it-shim-" + std::to_string(::getpid());
-    for (const auto& h : hierarchies_) make_cgroup(h, base_);
-    if (rootless() && has(kUnified)) {
-      ASSERT_EQ(::mkdir(dir(kUnified, "/runtime").c_str(), 0755), 0);
-    }
-  }
-  void TearDown() override {
-    IntegrationTest::TearDown();
-    if (base_.empty()) return;
-    std::vector<std::string> dirs;
-    for (const auto& h : hierarchies_) dirs.push_back(dir(h));
-    remove_cgroup_trees(dirs);
+    ASSERT_NO_FATAL_FAILURE(set_up_base("shim"));
+    if (IsSkipped()) return;
+    if (!has("freezer")) GTEST_SKIP() << "no v1 freezer hierarchy under " << kCgroupRoot;
   }
 
-  bool has(const std::string& h) const {
-    return std::find(hierarchies_.begin(), hierarchies_.end(), h) != hierarchies_.end();
-  }
-  std::string dir(const std::string& h, const std::string& sub = "") const {
-    return std::string(kRoot) + "/" + h + base_ + sub;
-  }
-  // kRoot/h/path as a host would have it: with its parent's cpus and memory nodes, and the
-  // user's when rootless.
-  void make_cgroup(const std::string& h, const std::string& path) {
-    const std::string d = std::string(kRoot) + "/" + h + path;
-    ASSERT_EQ(::mkdir(d.c_str(), 0755), 0) << d;
-    const std::string parent = d.substr(0, d.rfind('/'));
-    for (const char* f : {"cpuset.cpus", "cpuset.mems"})
-      if (path_exists(d + "/" + f)) write_file(d + "/" + f, read_file(parent + "/" + f));
-    if (!rootless()) return;
-    for (const char* f :
-         {"", "/cgroup.procs", "/cgroup.threads", "/cgroup.subtree_control", "/tasks"}) {
-      const std::string p = d + f;
-      if (!path_exists(p)) continue;
-      ASSERT_EQ(::chown(p.c_str(), identity().uid, identity().gid), 0) << p;
-    }
-  }
-  // A runtime call; rootless from inside the cgroup delegated to the user.
-  Result urun(const std::vector<std::string>& args, RunOptions opts = {}) {
-    if (rootless() && has(kUnified)) opts.join_cgroups = {dir(kUnified, "/runtime/cgroup.procs")};
-    return rt().run(args, opts);
-  }
   // A bundle whose container goes to BASE/ct, running `script`; without a pid namespace of its
   // own when shared_pids (rootless, /proc is then the host's, bound: a user namespace may not
   // mount a procfs of a pid namespace it does not own).
@@ -152,9 +90,6 @@ class ShimCleanup : public IntegrationTest {
     EXPECT_EQ(st.is_object() ? st.value("status", "") : "", "stopped")
         << "the poststop hook did not run: " << read_file(b.path("poststop"));
   }
-
-  std::vector<std::string> hierarchies_;
-  std::string base_;
 };
 
 // The init exits and leaves a daemonised child in the cgroup (no pid namespace of its own, so
