@@ -218,7 +218,7 @@ void run_poststart(const spec::Spec& spec, state::ContainerDir& dir, const state
   try {
     HookOutput out = open_hook_output(spec, rec.bundle);
     run_hooks("poststart", spec.hooks.poststart, oci_state_json(rec, "running"), out.io());
-  } catch (const Error& e) {
+  } catch (const Error&) {
     try {
       destroy_container(dir, rec, true, &spec, context);
     } catch (const Error& cleanup) {

@@ -2,7 +2,6 @@
 #include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -10,13 +9,10 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
-#include <thread>
 
 #include "common/error.hpp"
-#include "common/fs.hpp"
 #include "common/log.hpp"
 #include "container/cgroup.hpp"
-#include "container/hooks.hpp"
 #include "container/operations.hpp"
 #include "container/processes.hpp"
 #include "container/recovery.hpp"
