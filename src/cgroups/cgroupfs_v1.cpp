@@ -7,9 +7,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <optional>
 
 #include "cgroups/cgroupfs_util.hpp"
+#include "cgroups/rt_budget.hpp"
 #include "common/error.hpp"
 #include "common/fs.hpp"
 #include "common/log.hpp"
@@ -171,6 +173,28 @@ void CgroupfsV1::undo_create() {
   }
   made_.clear();
   claimed_ = false;
+  // Innermost first: a parent goes back below its children's share only once they have. A
+  // removed cgroup gives its share back only when the kernel releases it (after an RCU grace
+  // period), so the first attempts may fail (EINVAL); this is the failure path, it may wait.
+  for (auto it = rt_raised_.rbegin(); it != rt_raised_.rend(); ++it) {
+    if (!exists(it->first)) continue;  // made by this create, and removed above
+    const auto deadline = std::chrono::steady_clock::now() + 500ms;
+    for (;;) {
+      try {
+        write_knob(it->first + "/cpu.rt_runtime_us", std::to_string(it->second));
+        break;
+      } catch (const Error& e) {
+        if (e.code() == EINVAL && std::chrono::steady_clock::now() < deadline) {
+          detail::sleep_ms(5);
+          continue;
+        }
+        // Another container took the room meanwhile: it stays raised.
+        log::debug(std::string("cgroup: leave the realtime runtime raised: ") + e.what());
+        break;
+      }
+    }
+  }
+  rt_raised_.clear();
   if (first) throw *first;
 }
 
@@ -191,6 +215,8 @@ void CgroupfsV1::apply(const Resources& resources) {
                       " is below the current usage " + std::to_string(usage),
                   EBUSY);
   }
+  if (resources.cpu && resources.cpu->realtime_runtime && *resources.cpu->realtime_runtime > 0)
+    make_realtime_room(*resources.cpu);
   for (size_t i = 0; i < plan.size(); ++i) {
     const Write& w = plan[i];
     const std::string dir = dir_for(w.controller);
@@ -213,13 +239,32 @@ void CgroupfsV1::apply(const Resources& resources) {
       }
       // memory <= memory+swap must hold after every write: when both grow, memsw has to
       // go first. The plan puts the limit first (right for a new cgroup and for shrinking).
-      const bool memsw_next =
-          i + 1 < plan.size() && plan[i + 1].file == "memory.memsw.limit_in_bytes";
-      if (e.code() != EINVAL || w.file != "memory.limit_in_bytes" || !memsw_next) throw;
+      // Likewise the realtime runtime must fit in its period: the plan sets the period
+      // first, which fails when an update shortens it below the current runtime.
+      const char* const pairs[][2] = {{"memory.limit_in_bytes", "memory.memsw.limit_in_bytes"},
+                                      {"cpu.rt_period_us", "cpu.rt_runtime_us"}};
+      const bool swap = e.code() == EINVAL && i + 1 < plan.size() &&
+                        std::any_of(std::begin(pairs), std::end(pairs), [&](const auto& p) {
+                          return w.file == p[0] && plan[i + 1].file == p[1];
+                        });
+      if (!swap) throw;
       detail::write_planned(dir, plan[i + 1]);
       detail::write_planned(dir, w);
       ++i;
     }
+  }
+}
+
+void CgroupfsV1::make_realtime_room(const CpuResources& cpu) {
+  for (const auto& [name, path] : paths_) {
+    const auto controllers = controllers_of(name);
+    if (std::find(controllers.begin(), controllers.end(), "cpu") == controllers.end()) continue;
+    const std::string hierarchy_dir = root_ + "/" + name;
+    const std::string own_period = join(root_, name, path) + "/cpu.rt_period_us";
+    uint64_t period = cpu.realtime_period.value_or(0);
+    if (period == 0 && exists(own_period)) period = std::stoull(read_knob(own_period));
+    if (period != 0) make_rt_room(hierarchy_dir, path, period, *cpu.realtime_runtime, rt_raised_);
+    return;
   }
 }
 

@@ -2,8 +2,10 @@
 // cgroup v1 (legacy) and hybrid hosts through the file system: one directory per mounted
 // hierarchy (memory, pids, "cpu,cpuacct", name=systemd...) and, on hybrid hosts, one in
 // the cgroup2 tree at root/unified, which offers cgroup.kill and cgroup.freeze.
+#include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cgroups/manager.hpp"
@@ -56,6 +58,8 @@ class CgroupfsV1 : public Manager {
 
  private:
   void init_cpuset(const std::string& hierarchy_dir, const std::string& path);
+  // Raises the realtime budget of the cpu cgroup's ancestors where it lacks (rt_budget.hpp).
+  void make_realtime_room(const CpuResources& cpu);
   void set_frozen(bool frozen);
 
   std::string root_;
@@ -64,6 +68,9 @@ class CgroupfsV1 : public Manager {
   // container's cgroup existed before in that hierarchy).
   std::map<std::string, std::vector<std::string>> made_;
   bool claimed_ = false;
+  // The ancestors make_realtime_room raised, with their runtime before, outermost first:
+  // undo_create puts back those it does not remove.
+  std::vector<std::pair<std::string, int64_t>> rt_raised_;
 };
 
 }  // namespace urun::cgroups

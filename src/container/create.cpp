@@ -20,6 +20,7 @@
 #include "container/operations.hpp"
 #include "container/process_io.hpp"
 #include "container/status.hpp"
+#include "container/teardown.hpp"
 #include "linux/process_attrs.hpp"
 #include "linux/seccomp_cache.hpp"
 #include "linux/terminal.hpp"
@@ -66,6 +67,14 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   // ones' place, as crun does (LISTEN_FDS adds to the preserved count).
   const int listen_fds = runtime::parse_listen_fds(::getenv("LISTEN_FDS"));
   ReservedFds reserved(req.preserve_fds + listen_fds);
+  // From the prestart hooks on, a failure continues the lifecycle at its step 12
+  // (runtime-spec 1.3): the container is destroyed (by the guards declared below, which
+  // run first) and then the poststop hooks run, with the state set when the hooks began.
+  std::string poststop_state;
+  ScopeExit poststop_after_failure([&] {
+    if (!poststop_state.empty())
+      run_poststop_hooks(bundle.spec, bundle.dir, poststop_state, "create " + quote(req.id));
+  });
   cgroups::Resources resources = container_resources(bundle.spec);
   // Root in a user namespace (rootless Podman's) cannot use the host's cgroups either.
   const bool rootless = ::geteuid() != 0 || !linux::in_initial_user_namespace();
@@ -169,8 +178,11 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
     rec.pid_start_time = state::process_start_time(pid);
     // Before the hooks, which may take long (see the first write above).
     if (!has_cgroup) dir.write_identity(rec);
-    std::string json = oci_state_json(rec, "creating");
     const auto& hooks = bundle.spec.hooks;
+    if (!hooks.poststop.empty()) poststop_state = oci_state_json(rec, "stopped");
+    // "created" (runtime-spec 1.3, as crun): the environment is made, the process has not
+    // run. createContainer and startContainer hooks get this state too.
+    std::string json = oci_state_json(rec, "created");
     run_hooks("prestart", hooks.prestart, json, hook_output.io());
     run_hooks("createRuntime", hooks.create_runtime, json, hook_output.io());
     return json;
@@ -192,29 +204,27 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   dir.write(rec);
   remove_dir.dismiss();
   undo_cgroup_on_failure.dismiss();
+  poststop_after_failure.dismiss();
   return Creation{std::move(cgroup), std::move(dir), std::move(init), std::move(rec),
                   std::move(bundle)};
 }
 
-void run_poststart(const Creation& c) {
-  if (c.bundle.spec.hooks.poststart.empty()) return;
-  HookOutput out = open_hook_output(c.bundle.spec, c.bundle.dir);
+// The poststart hooks of a started container. One that fails fails the command
+// (runtime-spec 1.3, crun 1.27): the container is killed and deleted, its poststop hooks
+// run, and the hook's error is thrown.
+void run_poststart(const spec::Spec& spec, state::ContainerDir& dir, const state::Record& rec,
+                   const std::string& context) {
+  if (spec.hooks.poststart.empty()) return;
   try {
-    run_hooks("poststart", c.bundle.spec.hooks.poststart, oci_state_json(c.record, "running"),
-              out.io());
-  } catch (const Error& e) {
-    // The spec: a failing poststart hook is a warning; the container goes on.
-    log::warning(e.what());
-  }
-}
-
-void run_poststop(const spec::Spec& spec, const std::string& bundle, const std::string& json) {
-  if (spec.hooks.poststop.empty()) return;
-  try {
-    HookOutput out = open_hook_output(spec, bundle);
-    run_hooks("poststop", spec.hooks.poststop, json, out.io());
-  } catch (const Error& e) {
-    log::warning(e.what());  // the spec: poststop failures are warnings
+    HookOutput out = open_hook_output(spec, rec.bundle);
+    run_hooks("poststart", spec.hooks.poststart, oci_state_json(rec, "running"), out.io());
+  } catch (const Error&) {
+    try {
+      destroy_container(dir, rec, true, &spec, context);
+    } catch (const Error& cleanup) {
+      log::warning(context + ": " + cleanup.what());
+    }
+    throw;
   }
 }
 
@@ -238,10 +248,19 @@ int run(const GlobalOptions& global, const CreateRequest& request, bool detach) 
     c.init.guard.kill_and_reap();  // before the cgroup goes, so rmdir finds it empty
     undo_cgroup(*c.cgroup);
     c.dir.remove();
+    run_poststop_hooks(c.bundle.spec, c.bundle.dir, oci_state_json(c.record, "stopped"),
+                       "run " + quote(request.id));
     throw;
   }
   c.init.guard.release();
-  run_poststart(c);
+  try {
+    run_poststart(c.bundle.spec, c.dir, c.record, "run " + quote(request.id));
+  } catch (...) {
+    // Killed by run_poststart; reaped here when it is our child (ECHILD otherwise).
+    while (::waitpid(c.record.pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    throw;
+  }
   if (detach) {
     ::sigprocmask(SIG_SETMASK, &old, nullptr);
     return 0;
@@ -271,7 +290,8 @@ int run(const GlobalOptions& global, const CreateRequest& request, bool detach) 
   } catch (const Error& e) {
     log::warning("remove cgroup: " + std::string(e.what()));
   }
-  run_poststop(c.bundle.spec, c.bundle.dir, oci_state_json(c.record, "stopped"));
+  run_poststop_hooks(c.bundle.spec, c.bundle.dir, oci_state_json(c.record, "stopped"),
+                     "run " + quote(request.id));
   c.dir.remove();
   return status;
 }
@@ -298,14 +318,7 @@ void start(const GlobalOptions& global, const std::string& id) {
   if (!rec.poststart_hooks) return;
   auto text = fs::read_file_at(dir.fd(), kConfigCopy);
   if (!text) return;
-  spec::Spec spec = spec::parse(*text);
-  if (spec.hooks.poststart.empty()) return;
-  HookOutput out = open_hook_output(spec, rec.bundle);
-  try {
-    run_hooks("poststart", spec.hooks.poststart, oci_state_json(rec, "running"), out.io());
-  } catch (const Error& e) {
-    log::warning(e.what());
-  }
+  run_poststart(spec::parse(*text), dir, rec, "start " + quote(id));
 }
 
 }  // namespace urun::container

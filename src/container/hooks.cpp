@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "common/error.hpp"
+#include "common/log.hpp"
 #include "common/scope_exit.hpp"
 
 namespace urun::container {
@@ -239,17 +240,44 @@ void run_hook(const spec::Hook& hook, const std::string& state_json, const HookI
   }
 }
 
+// run_hook with the error naming the hook: "<kind> hook `path`: <why>".
+void run_named_hook(std::string_view kind, const spec::Hook& hook, const std::string& state_json,
+                    const HookIo& io) {
+  try {
+    run_hook(hook, state_json, io);
+  } catch (Error& e) {
+    e.prepend(std::string(kind) + " hook " + quote(hook.path));
+    throw;
+  }
+}
+
 }  // namespace
 
 void run_hooks(std::string_view kind, const std::vector<spec::Hook>& hooks,
                const std::string& state_json, const HookIo& io) {
-  for (const auto& hook : hooks) {
+  for (const auto& hook : hooks) run_named_hook(kind, hook, state_json, io);
+}
+
+void run_poststop_hooks(const spec::Spec& spec, const std::string& bundle,
+                        const std::string& state_json, const std::string& context) noexcept {
+  if (spec.hooks.poststop.empty()) return;
+  try {
+    HookOutput out;
     try {
-      run_hook(hook, state_json, io);
-    } catch (Error& e) {
-      e.prepend(std::string(kind) + " hook " + quote(hook.path));
-      throw;
+      out = open_hook_output(spec, bundle);
+    } catch (const Error& e) {
+      // The hooks still run, their output where it goes without the annotations.
+      log::warning(context + ": poststop hooks: " + e.what());
     }
+    for (const auto& hook : spec.hooks.poststop) {
+      try {
+        run_named_hook("poststop", hook, state_json, out.io());
+      } catch (const Error& e) {
+        log::warning(context + ": " + e.what());
+      }
+    }
+  } catch (const std::exception& e) {
+    log::warning(context + ": poststop hooks: " + e.what());
   }
 }
 

@@ -1,6 +1,17 @@
 #pragma once
 // OCI hooks: each runs with the container state JSON on stdin, its own args
 // and env (nothing inherited), and an optional timeout in seconds.
+//
+// What each kind sees and what its failure does (runtime-spec 1.3, runtime.md
+// "Lifecycle"; crun agrees):
+//   prestart, createRuntime, createContainer  status "created"; failure fails create (or run)
+//   startContainer                            status "created"; failure stops the container
+//   poststart                                 status "running"; failure fails start (or run),
+//                                             and the container is killed and deleted
+//   poststop                                  status "stopped"; failure is a warning and the
+//                                             next poststop hook still runs
+// Every failure from prestart on continues the lifecycle at its step 12: the container is
+// destroyed and the poststop hooks run.
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +31,13 @@ struct HookIo {
 // kind is the spec's name: "prestart", "createRuntime", "poststop", ...
 void run_hooks(std::string_view kind, const std::vector<spec::Hook>& hooks,
                const std::string& state_json, const HookIo& io);
+
+// The poststop hooks of spec, in order, with the output files of its
+// run.oci.hooks.* annotations (bundle: the bundle directory). A hook that fails
+// is a warning ("<context>: poststop hook `path`: <why>", context names the
+// operation and container) and the next one runs all the same; nothing throws.
+void run_poststop_hooks(const spec::Spec& spec, const std::string& bundle,
+                        const std::string& state_json, const std::string& context) noexcept;
 
 // The files named by the run.oci.hooks.stdout / run.oci.hooks.stderr
 // annotations, opened (created, append mode; relative paths from the bundle).

@@ -2,7 +2,6 @@
 #include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -10,17 +9,15 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
-#include <thread>
 
 #include "common/error.hpp"
-#include "common/fs.hpp"
 #include "common/log.hpp"
 #include "container/cgroup.hpp"
-#include "container/hooks.hpp"
+#include "container/operations.hpp"
 #include "container/processes.hpp"
 #include "container/recovery.hpp"
-#include "container/operations.hpp"
 #include "container/status.hpp"
+#include "container/teardown.hpp"
 #include "spec/spec.hpp"
 #include "state/store.hpp"
 
@@ -51,73 +48,22 @@ constexpr SignalName kSignals[] = {
     {"PWR", SIGPWR},     {"SYS", SIGSYS},
 };
 
-// runc's words: containerd's shim recognises a kill of an exited container by them (and
-// then deletes it), any other text fails `ctr task delete --force`. The caller's context names
-// the container: "kill `id`: container not running".
-constexpr const char* kNotRunning = "container not running";
-
-// Signals the container's init through a pidfd after checking its start time,
-// so a pid the kernel has since reused is never signalled.
-void signal_init(const state::Record& rec, int sig) {
-  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, rec.pid, 0));
-  UniqueFd fd(pidfd);
-  if (!fd || !state::process_alive(rec.pid, rec.pid_start_time))
-    throw Error(kNotRunning, ESRCH);
-  if (::syscall(SYS_pidfd_send_signal, fd.get(), sig, nullptr, 0) < 0)
-    throw_errno("kill container " + quote(rec.id));
-}
-
-// Signals the container's processes without looking at its status (kill and
-// delete check it first).
-void signal_processes(const state::Record& rec, int sig, bool all) {
-  if (!all) {
-    signal_init(rec, sig);
-    return;
-  }
-  // The cgroup knows every process, also those that left the pid namespace's
-  // view; without one, the pid namespace is the container.
-  auto cgroup = cgroup_of(rec);
-  if (cgroup->kind() != "disabled") {
-    cgroup->kill_all(sig);
-    return;
-  }
-  for (pid_t pid : container_pids(rec)) {
-    if (pid == rec.pid)
-      signal_init(rec, sig);
-    else
-      ::kill(pid, sig);
-  }
-}
-
 void kill_record(const state::Record& rec, int sig, bool all) {
-  std::string status = current_status(rec);
-  if (status == "stopped" || status == "creating")
-    throw Error(kNotRunning, ESRCH);
+  const std::string status = current_status(rec);
+  if (status == "creating") throw Error(kNotRunning, ESRCH);
+  if (status == "stopped") {
+    if (!all) throw Error(kNotRunning, ESRCH);
+    // containerd's shim runs `kill --all ID KILL` after every exit to reap what the init
+    // left: processes that shared its pid namespace outlive it. Only the cgroup still names
+    // them; without one nothing is proven to be the container's and nothing is signalled.
+    // Either way --all succeeds, as runc's and crun's do.
+    cgroup_of(rec)->kill_all(sig);
+    return;
+  }
   signal_processes(rec, sig, all);
-}
-
-bool wait_stopped(const state::Record& rec, std::chrono::milliseconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  auto pause = std::chrono::microseconds(200);
-  while (state::process_alive(rec.pid, rec.pid_start_time)) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(pause);
-    pause = std::min<std::chrono::microseconds>(pause * 2, std::chrono::milliseconds(20));
-  }
-  return true;
-}
-
-void run_poststop_hooks(const state::ContainerDir& dir, const state::Record& rec) {
-  auto text = fs::read_file_at(dir.fd(), "config.json");
-  if (!text) return;
-  try {
-    spec::Spec spec = spec::parse(*text);
-    if (spec.hooks.poststop.empty()) return;
-    HookOutput out = open_hook_output(spec, rec.bundle);
-    run_hooks("poststop", spec.hooks.poststop, oci_state_json(rec, "stopped"), out.io());
-  } catch (const Error& e) {
-    log::warning(e.what());  // the spec: poststop failures are warnings
-  }
+  // A SIGKILL reaches a process frozen by the v1 freezer only once it thaws (kill_all thaws
+  // on its own), as runc does: a killed container must not stay paused.
+  if (status == "paused" && sig == SIGKILL && !all) cgroup_of(rec)->thaw();
 }
 
 // `delete --force` of a container whose record is broken: kills what
@@ -154,8 +100,9 @@ void recover_broken(const state::ContainerDir& dir, const state::LoadedRecord& b
     done = "could not identify its processes (" + plan.unproven +
            "): any still running were left alone";
   }
-  if (identity.ok()) run_poststop_hooks(dir, rec);
-  log::warning("delete " + quote(dir.id()) + ": " + broken.problem + "; " + done);
+  const std::string context = "delete " + quote(dir.id());
+  if (identity.ok()) run_container_poststop(dir, rec, nullptr, context);
+  log::warning(context + ": " + broken.problem + "; " + done);
 }
 
 std::vector<std::string> matching_ids(const state::StateStore& store, const std::string& regex) {
@@ -340,22 +287,12 @@ void remove(const GlobalOptions& global, const std::string& id, bool force) {
                       ": stop it first or use --force",
                   EBUSY);
   }
-  if (aborted || status != "stopped") {
-    try {
-      if (aborted && rec.pid > 0 && !state::process_alive(rec.pid, rec.pid_start_time)) {
-        // Only the cgroup can hold what is left; destroy() below kills it.
-      } else {
-        signal_processes(rec, SIGKILL, true);
-      }
-    } catch (const Error& e) {
-      log::debug(e.what());
-    }
-    if (!wait_stopped(rec, std::chrono::seconds(10)))
-      throw Error("container " + quote(id) + " did not stop after SIGKILL", EBUSY);
-  }
-  cgroup_of(rec)->destroy();
-  run_poststop_hooks(dir, rec);
-  dir.remove();
+  // An aborted create's init that has exited leaves only the cgroup to hold what is left,
+  // and destroying the cgroup kills that.
+  const bool init_gone =
+      aborted && rec.pid > 0 && !state::process_alive(rec.pid, rec.pid_start_time);
+  destroy_container(dir, rec, (aborted || status != "stopped") && !init_gone, nullptr,
+                    "delete " + quote(id));
 }
 
 void remove_matching(const GlobalOptions& global, const std::string& regex, bool force) {

@@ -1,11 +1,17 @@
 #include "container/processes.hpp"
 
 #include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
+#include <thread>
 
+#include "common/error.hpp"
+#include "common/unique_fd.hpp"
 #include "container/cgroup.hpp"
 
 namespace urun::container {
@@ -43,6 +49,42 @@ std::vector<pid_t> container_pids(const state::Record& rec) {
   std::vector<pid_t> pids = pid_namespace_members(rec);
   std::sort(pids.begin(), pids.end());
   return pids;
+}
+
+void signal_init(const state::Record& rec, int sig) {
+  UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, rec.pid, 0)));
+  if (!fd || !state::process_alive(rec.pid, rec.pid_start_time)) throw Error(kNotRunning, ESRCH);
+  if (::syscall(SYS_pidfd_send_signal, fd.get(), sig, nullptr, 0) < 0)
+    throw_errno("kill container " + quote(rec.id));
+}
+
+void signal_processes(const state::Record& rec, int sig, bool all) {
+  if (!all) {
+    signal_init(rec, sig);
+    return;
+  }
+  auto cgroup = cgroup_of(rec);
+  if (cgroup->kind() != "disabled") {
+    cgroup->kill_all(sig);
+    return;
+  }
+  for (pid_t pid : container_pids(rec)) {
+    if (pid == rec.pid)
+      signal_init(rec, sig);
+    else
+      ::kill(pid, sig);
+  }
+}
+
+bool wait_stopped(const state::Record& rec, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  auto pause = std::chrono::microseconds(200);
+  while (state::process_alive(rec.pid, rec.pid_start_time)) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(pause);
+    pause = std::min<std::chrono::microseconds>(pause * 2, std::chrono::milliseconds(20));
+  }
+  return true;
 }
 
 }  // namespace urun::container

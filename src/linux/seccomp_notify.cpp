@@ -15,13 +15,14 @@
 namespace urun::linux {
 
 std::string seccomp_process_state(pid_t pid, const std::string& metadata,
-                                  const std::string& state_json) {
+                                  const std::string& state_json, const char* status) {
   nlohmann::ordered_json j;
   j["ociVersion"] = kOciVersion;
   j["fds"] = {"seccompFd"};
   j["pid"] = pid;
   if (!metadata.empty()) j["metadata"] = metadata;
   j["state"] = nlohmann::ordered_json::parse(state_json.empty() ? "{}" : state_json);
+  if (status != nullptr) j["state"]["status"] = status;
   return j.dump();
 }
 

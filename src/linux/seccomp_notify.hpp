@@ -10,9 +10,10 @@
 namespace urun::linux {
 
 // The container process state: fds ["seccompFd"], pid, metadata (when not
-// empty) and the container's state (`state_json`, the OCI state object).
+// empty) and the container's state (`state_json`, the OCI state object, with
+// its status replaced by `status` when that is given).
 std::string seccomp_process_state(pid_t pid, const std::string& metadata,
-                                  const std::string& state_json);
+                                  const std::string& state_json, const char* status = nullptr);
 
 // Connects to `listener_path`, sends `process_state` with `listener_fd` and
 // closes the connection. Throws Error naming the path.

@@ -313,9 +313,11 @@ LaunchedInit launch(const LaunchRequest& req) {
   if (seccomp && seccomp->notify) {
     Frame f = parent_end.expect_frame(Msg::kSeccompListener);
     if (!f.fd) throw Error("seccomp listener missing on the sync socket", EPROTO);
+    // The hooks' state says "created" (runtime-spec 1.3); the agent gets the listener
+    // while the container is still being created, and is told so, as by runc and crun.
     linux::send_seccomp_listener(
         seccomp->listener_path, f.fd.get(),
-        linux::seccomp_process_state(out.pid, seccomp->listener_metadata, state_json));
+        linux::seccomp_process_state(out.pid, seccomp->listener_metadata, state_json, "creating"));
   }
   parent_end.expect(Msg::kReady);
   out.channel = std::move(parent_end);

@@ -33,6 +33,24 @@ TEST_P(RuntimeClients, KillOfExitedContainerSaysContainerNotRunning) {
   EXPECT_TRUE(state_entries().empty());
 }
 
+// ... and after every exit it calls `kill --all ID KILL` to reap what the init left: that succeeds
+// whether or not anything is left (here nothing: the init had its own pid namespace), with or
+// without a cgroup (rootless on a host that delegates none), as runc's does.
+TEST_P(RuntimeClients, KillAllOfExitedContainerSucceeds) {
+  Bundle b = make_bundle();
+  b.set_args({"true"});
+  b.save();
+  ASSERT_RUN_OK(create(b, "exited"));
+  ASSERT_RUN_OK(rt().run({"start", "exited"}));
+  ASSERT_EQ(rt().wait_status("exited", "stopped"), "stopped");
+  Result k = rt().run({"kill", "--all", "exited", "KILL"});
+  EXPECT_EQ(k.exit_code, 0) << k.describe();
+  EXPECT_TRUE(k.err.empty()) << k.describe();
+  EXPECT_EQ(rt().status("exited"), "stopped");
+  EXPECT_RUN_OK(rt().run({"delete", "exited"}));
+  EXPECT_TRUE(state_entries().empty());
+}
+
 // Podman asks `checkpoint --help` whether checkpointing works (exit status 0 means yes). This
 // build cannot checkpoint, so the probe must fail.
 TEST_P(RuntimeClients, CheckpointHelpProbeFails) {

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "common/log.hpp"
 
 namespace {
 
@@ -182,6 +183,29 @@ TEST_F(Hooks, RunInOrderAndFirstFailureStopsTheRest) {
     EXPECT_EQ(std::string(e.what()), "startContainer hook `" + b + "`: exited with status 1");
   }
   EXPECT_EQ(slurp(log), "a\nb\n");
+}
+
+// Poststop (runtime-spec 1.3): a failure is a warning and the later hooks still run.
+TEST_F(Hooks, EveryPoststopHookRunsAndFailuresAreWarnings) {
+  std::string log = file("order.log");
+  std::string warnings = file("warnings.log");
+  urun::spec::Spec spec;
+  spec.hooks.poststop = {hook(script("a", "echo a >> '" + log + "'\nexit 2\n")),
+                         hook(script("b", "echo b >> '" + log + "'\n")),
+                         hook(script("c", "echo c >> '" + log + "'\nkill -TERM $$\n")),
+                         hook(script("d", "cat >> '" + log + "'\n"))};
+  urun::log::configure("file:" + warnings, urun::log::Format::text, urun::log::Level::warning);
+  urun::container::run_poststop_hooks(spec, dir_, "{\"status\":\"stopped\"}", "delete `c1`");
+  urun::log::configure("", urun::log::Format::text, urun::log::Level::warning);
+  EXPECT_EQ(slurp(log), "a\nb\nc\n{\"status\":\"stopped\"}");
+  const std::string text = slurp(warnings);
+  EXPECT_NE(text.find("delete `c1`: poststop hook `" + file("a") + "`: exited with status 2"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("delete `c1`: poststop hook `" + file("c") + "`: killed by signal 15"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find(file("b")), std::string::npos) << text;
 }
 
 TEST_F(Hooks, StdoutDefaultsToDevNullAndStderrGoesToTheGivenFd) {
