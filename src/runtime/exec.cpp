@@ -138,6 +138,7 @@ void move_above(UniqueFd& fd, int min_fd) {
 [[noreturn]] void run_process(ChildPlan& plan) {
   const spec::Process& proc = *plan.process;
   const SyncChannel& channel = *plan.channel;
+  start_new_session();
   linux::apply_rlimits(proc.rlimits);
   // Every fd it was not given to keep is closed by now (exec_child).
   enter_cwd(proc.cwd);

@@ -186,6 +186,8 @@ void wait_for_start(const InitPlan& plan) {
   };
   if (plan.namespaces->unshare_flags & CLONE_NEWTIME) write_time_offsets(runtime_procfs(), linux);
   if (plan.namespaces->needs_fork) fork_real_init(channel);
+  // The real init, once forked: it leads the session.
+  start_new_session();
   if (plan.namespaces->unshare_flags & CLONE_NEWCGROUP) {
     if (::unshare(CLONE_NEWCGROUP) < 0) throw_errno("unshare cgroup namespace");
   }

@@ -84,6 +84,10 @@ void enter_cwd(const std::string& cwd) {
   if (buf[0] != '/') throw Error(what + ": the directory is outside the container's root", EPERM);
 }
 
+void start_new_session() {
+  if (::setsid() < 0) throw_errno("create a new session for the process");
+}
+
 void mark_fds_cloexec(int preserve_fds) {
   unsigned first = 3u + static_cast<unsigned>(preserve_fds);
   if (::syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;

@@ -42,6 +42,11 @@ void clear_cloexec_on_preserved(int preserve_fds);
 // directory reachable from the root, as runc checks. Throws Error naming cwd.
 void enter_cwd(const std::string& cwd);
 
+// Every process leads a session of its own, terminal or not, as with crun and
+// runc: the caller's job control (its terminal's signals, its process group)
+// stays out of the container.
+void start_new_session();
+
 // The parent blocks the signals it forwards and may ignore SIGPIPE; the
 // container's process must start with a clean slate (both survive execve).
 void reset_signals();

@@ -1,0 +1,84 @@
+// What every container process gets without asking, as with crun and runc: HOME from the
+// container's /etc/passwd, a cwd that exists, stdio it may reopen, a session of its own, and a
+// loopback interface that is up in a network namespace of its own. Checked from inside, for the
+// init and for exec'd processes alike.
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "harness.hpp"
+
+namespace urun_it {
+namespace {
+
+class ProcessDefaults : public IntegrationTest {
+ protected:
+  // Runs `script` under sh in a fresh container of bundle `b` and returns the result.
+  Result run_sh(Bundle& b, const std::string& script) {
+    b.sh(script);
+    b.save();
+    std::string id = "p" + std::to_string(++n_);
+    Result r = run_container(b, id);
+    rt().run({"delete", "--force", id});
+    return r;
+  }
+  // A started container `id` running `sleep 1000`, whose ids from 1 up are mapped (rootless).
+  void start_sleeper(Bundle& b, const std::string& id) {
+    map_subordinate_ids(b);
+    b.set_args({"sleep", "1000"});
+    b.save();
+    Result c = create(b, id);
+    ASSERT_EQ(c.exit_code, 0) << c.describe();
+    ASSERT_RUN_OK(rt().run({"start", id}));
+  }
+  Result exec(std::vector<std::string> args) {
+    args.insert(args.begin(), "exec");
+    return rt().run(args);
+  }
+  // `sh -c '<runtime> --root <state> ARGS REDIRECTIONS'` as the mode's identity: the runtime's
+  // stdio is then whatever the shell makes of `redirections` (a pipe, a file).
+  Result runtime_through_shell(const std::vector<std::string>& args,
+                               const std::string& redirections) {
+    std::string cmd = "'" + world().runtime() + "' --root '" + rt().state_root() + "'";
+    for (const auto& a : args) cmd += " '" + a + "'";
+    return run_as(identity(), {"sh", "-c", cmd + " " + redirections}, dir() + "/io");
+  }
+  // The config's env without any HOME=.
+  static void drop_home(Bundle& b) {
+    Json env = Json::array();
+    for (const auto& e : b.config["process"]["env"])
+      if (!e.get<std::string>().starts_with("HOME=")) env.push_back(e);
+    b.config["process"]["env"] = env;
+  }
+
+ private:
+  int n_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// session
+
+// Field 6 of /proc/PID/stat is the session id: a session leader's is its own pid.
+TEST_P(ProcessDefaults, ProcessIsASessionLeader) {
+  Bundle b = make_bundle();
+  Result r = run_sh(b, "set -- $(cat /proc/$$/stat); echo $1 $6");
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  auto fields = split_lines(r.out);
+  ASSERT_EQ(fields.size(), 1u) << r.out;
+  EXPECT_EQ(fields[0], "1 1") << "pid and session id of the init";
+}
+
+TEST_P(ProcessDefaults, ExecProcessIsASessionLeader) {
+  Bundle b = make_bundle();
+  start_sleeper(b, "c1");
+  Result r = exec({"c1", "sh", "-c", "set -- $(cat /proc/$$/stat); echo $1; echo $6"});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  auto fields = split_lines(r.out);
+  ASSERT_EQ(fields.size(), 2u) << r.out;
+  EXPECT_EQ(fields[0], fields[1]) << "pid and session id of the exec'd process";
+}
+
+URUN_IT_INSTANTIATE(ProcessDefaults);
+
+}  // namespace
+}  // namespace urun_it
