@@ -17,6 +17,7 @@
 #include "common/fs.hpp"
 #include "container/hooks.hpp"
 #include "linux/capabilities.hpp"
+#include "linux/loopback.hpp"
 #include "linux/lsm.hpp"
 #include "linux/process_attrs.hpp"
 #include "linux/procfs.hpp"
@@ -191,6 +192,8 @@ void wait_for_start(const InitPlan& plan) {
   if (plan.namespaces->unshare_flags & CLONE_NEWCGROUP) {
     if (::unshare(CLONE_NEWCGROUP) < 0) throw_errno("unshare cgroup namespace");
   }
+  // Before the hooks, which may configure the namespace further.
+  if (plan.namespaces->new_net) linux::bring_up_loopback();
 
   if (proc.oom_score_adj) linux::set_oom_score_adj(runtime_procfs(), *proc.oom_score_adj);
   runtime_proc.reset();

@@ -78,6 +78,50 @@ TEST_P(ProcessDefaults, ExecProcessIsASessionLeader) {
   EXPECT_EQ(fields[0], fields[1]) << "pid and session id of the exec'd process";
 }
 
+// ---------------------------------------------------------------------------------------------
+// loopback
+
+TEST_P(ProcessDefaults, LoopbackIsUpInANewNetworkNamespace) {
+  Bundle b = make_bundle();
+  b.add_namespace("network");
+  Result r = run_sh(b, "ip -o link show lo");
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_NE(r.out.find("<LOOPBACK,UP"), std::string::npos) << r.out;
+}
+
+// A joined network namespace is someone else's: its loopback is left as it is.
+TEST_P(ProcessDefaults, JoinedNetworkNamespaceIsLeftAlone) {
+  Bundle a = make_bundle({.name = "a"});
+  a.add_namespace("network");
+  for (auto& [set, caps] : a.config["process"]["capabilities"].items())
+    caps.push_back("CAP_NET_ADMIN");
+  a.sh("ip link set lo down && echo down && exec sleep 1000");
+  a.save();
+  Result ca = create(a, "neta");
+  ASSERT_EQ(ca.exit_code, 0) << ca.describe();
+  ASSERT_RUN_OK(rt().run({"start", "neta"}));
+  wait_file_contains(ca.out_path, "down");
+  const std::string ns = "/proc/" + std::to_string(rt().state("neta").value("pid", 0)) + "/ns/";
+
+  Bundle b = make_bundle({.name = "b"});
+  Json namespaces = Json::array();
+  for (const auto& n : b.config["linux"]["namespaces"]) {
+    std::string type = n.value("type", "");
+    if (type != "network" && type != "user") namespaces.push_back(n);
+  }
+  namespaces.push_back({{"type", "network"}, {"path", ns + "net"}});
+  if (rootless()) {
+    // The network namespace belongs to A's user namespace.
+    namespaces.push_back({{"type", "user"}, {"path", ns + "user"}});
+    b.config["linux"].erase("uidMappings");
+    b.config["linux"].erase("gidMappings");
+  }
+  b.config["linux"]["namespaces"] = namespaces;
+  Result r = run_sh(b, "ip -o link show lo");
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_NE(r.out.find("<LOOPBACK>"), std::string::npos) << r.out;
+}
+
 URUN_IT_INSTANTIATE(ProcessDefaults);
 
 }  // namespace
