@@ -224,6 +224,8 @@ void wait_for_start(const InitPlan& plan) {
   // Each handle is closed after use: an fd still open when the preserved range loses
   // close-on-exec could have taken a number in it.
   if (!linux.sysctl.empty()) linux::apply_sysctl(open_procfs("set sysctls"), linux.sysctl);
+  // While the rootfs is still writable; entered only after the masks (enter_cwd below).
+  create_missing_cwd(proc.cwd);
   linux::finish_rootfs(spec);
   // The console after pivot_root: /dev/ptmx is then the container's, so the
   // pty belongs to its devpts; before the switch to the process user, who

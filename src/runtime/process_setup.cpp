@@ -11,7 +11,9 @@
 #include <algorithm>
 
 #include "common/error.hpp"
+#include "common/log.hpp"
 #include "linux/capabilities.hpp"
+#include "linux/path.hpp"
 #include "linux/process_attrs.hpp"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -82,6 +84,20 @@ void enter_cwd(const std::string& cwd) {
   char buf[PATH_MAX];
   if (::syscall(SYS_getcwd, buf, sizeof buf) < 0) throw_errno(what + ": read back the cwd");
   if (buf[0] != '/') throw Error(what + ": the directory is outside the container's root", EPERM);
+}
+
+void create_missing_cwd(const std::string& cwd) {
+  if (cwd == "/") return;
+  UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return;  // enter_cwd() will say what is wrong
+  // A non-root process user must be able to enter it, whatever umask urun was given.
+  mode_t old_umask = ::umask(0);
+  try {
+    linux::mkdir_all_in_root(root.get(), cwd, 0755);
+  } catch (const Error& e) {
+    log::debug("create the cwd: " + e.message());
+  }
+  ::umask(old_umask);
 }
 
 void start_new_session() {

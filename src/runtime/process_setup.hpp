@@ -42,6 +42,13 @@ void clear_cloexec_on_preserved(int preserve_fds);
 // directory reachable from the root, as runc checks. Throws Error naming cwd.
 void enter_cwd(const std::string& cwd);
 
+// Before the rootfs turns read-only (crun does the same): makes a missing cwd
+// and its missing parents, mode 0755 whatever the caller's umask, owned by
+// whoever we are (the container's root). Resolved inside the process's root,
+// which must be the container's by now. Best effort: a cwd that cannot be made
+// fails enter_cwd() later, with its reason. Nothing to do for "/".
+void create_missing_cwd(const std::string& cwd);
+
 // Every process leads a session of its own, terminal or not, as with crun and
 // runc: the caller's job control (its terminal's signals, its process group)
 // stays out of the container.

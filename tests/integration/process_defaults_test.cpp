@@ -56,6 +56,42 @@ class ProcessDefaults : public IntegrationTest {
 };
 
 // ---------------------------------------------------------------------------------------------
+// cwd
+
+// crun makes a missing cwd (mode 0755, owned by the container's root) before the rootfs turns
+// read-only.
+TEST_P(ProcessDefaults, MissingCwdIsCreated) {
+  for (bool readonly : {false, true}) {
+    SCOPED_TRACE(readonly ? "read-only rootfs" : "writable rootfs");
+    Bundle b = make_bundle({.name = readonly ? "ro" : "rw", .writable_rootfs = true});
+    map_subordinate_ids(b);
+    b.config["root"]["readonly"] = readonly;
+    b.config["process"]["cwd"] = "/new/deep/cwd";
+    b.config["process"]["user"] = {{"uid", 1000}, {"gid", 1000}};
+    Result r = run_sh(b, "pwd; ls -a");
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_EQ(r.out, "/new/deep/cwd\n.\n..\n");
+    for (const std::string rel : {"/new", "/new/deep", "/new/deep/cwd"}) {
+      struct stat st {};
+      ASSERT_EQ(::lstat((b.rootfs + rel).c_str(), &st), 0) << rel;
+      EXPECT_TRUE(S_ISDIR(st.st_mode)) << rel;
+      EXPECT_EQ(st.st_mode & 07777, 0755u) << rel;
+      EXPECT_EQ(st.st_uid, identity().uid) << rel << ": owned by the container's root";
+    }
+  }
+}
+
+// As in crun, exec does not make its cwd: a missing one fails the exec.
+TEST_P(ProcessDefaults, ExecDoesNotCreateItsCwd) {
+  Bundle b = make_bundle({.writable_rootfs = true});
+  start_sleeper(b, "c1");
+  Result r = exec({"--cwd", "/not/there", "c1", "pwd"});
+  EXPECT_NE(r.exit_code, 0) << r.describe();
+  EXPECT_NE(r.err.find("/not/there"), std::string::npos) << r.describe();
+  EXPECT_FALSE(path_exists(b.rootfs + "/not"));
+}
+
+// ---------------------------------------------------------------------------------------------
 // session
 
 // Field 6 of /proc/PID/stat is the session id: a session leader's is its own pid.
