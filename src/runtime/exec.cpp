@@ -143,7 +143,10 @@ void move_above(UniqueFd& fd, int min_fd) {
   // Every fd it was not given to keep is closed by now (exec_child).
   enter_cwd(proc.cwd);
   // In the container's mount namespace and root: its /dev/ptmx, its devpts.
-  if (proc.terminal) attach_terminal(proc, plan.console.release(), channel, false);
+  if (proc.terminal)
+    attach_terminal(proc, plan.console.release(), channel, false);
+  else
+    hand_stdio_to(proc.user);
   for (int fd : plan.placeholder_fds) ::close(fd);
   mark_fds_cloexec(plan.preserve_fds);
   clear_cloexec_on_preserved(plan.preserve_fds);

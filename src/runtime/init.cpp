@@ -233,6 +233,9 @@ void wait_for_start(const InitPlan& plan) {
   if (proc.terminal) {
     attach_terminal(proc, plan.console_socket, channel, true);
     plan.console_socket = -1;
+  } else {
+    // Before the intermediate user namespace, in which the process user may be the only id.
+    hand_stdio_to(proc.user);
   }
   linux::apply_rlimits(proc.rlimits);
   // The fds it did not choose to keep were closed first (close_inherited_fds).

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "common/error.hpp"
 #include "common/log.hpp"
@@ -102,6 +103,22 @@ void create_missing_cwd(const std::string& cwd) {
 
 void start_new_session() {
   if (::setsid() < 0) throw_errno("create a new session for the process");
+}
+
+void hand_stdio_to(const spec::User& user) {
+  // Only what the caller owns is handed over: nothing to do when the process
+  // user is the caller (the container's root, usually).
+  const uid_t caller = ::geteuid();
+  if (user.uid == caller) return;
+  for (int fd = 0; fd < 3; ++fd) {
+    struct stat st {};
+    if (::fstat(fd, &st) < 0) continue;  // closed
+    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) continue;
+    if (st.st_uid != caller) continue;
+    if (::fchown(fd, user.uid, user.gid) < 0)
+      log::debug("hand stdio fd " + std::to_string(fd) +
+                 " to the process user: " + std::strerror(errno));
+  }
 }
 
 void mark_fds_cloexec(int preserve_fds) {

@@ -54,6 +54,15 @@ void create_missing_cwd(const std::string& cwd);
 // stays out of the container.
 void start_new_session();
 
+// Hands stdio the caller gave us (a pipe, a file, a socket) to the process
+// user, so that it can reopen /dev/stdout, as crun and runc do. Only what the
+// caller owns (our own euid, which also leaves out what the user namespace
+// does not map) and never a device (a terminal, /dev/null: shared with others).
+// Call it as the container's root, before the switch to the process user.
+// Best effort, as in crun: an id the namespace does not map, or a read-only
+// filesystem, leaves the fd as it is.
+void hand_stdio_to(const spec::User& user);
+
 // The parent blocks the signals it forwards and may ignore SIGPIPE; the
 // container's process must start with a clean slate (both survive execve).
 void reset_signals();

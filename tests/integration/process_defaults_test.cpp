@@ -92,6 +92,55 @@ TEST_P(ProcessDefaults, ExecDoesNotCreateItsCwd) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// stdio
+
+// A pipe made by the caller belongs to the caller: the process user could not reopen it through
+// /dev/stdout (a pipe's mode is 0600) unless it is handed over to that user.
+TEST_P(ProcessDefaults, NonRootProcessCanReopenStdioPipes) {
+  Bundle b = make_bundle();
+  map_subordinate_ids(b);
+  b.config["process"]["user"] = {{"uid", 1000}, {"gid", 1000}};
+  b.sh("echo out > /dev/stdout && echo err > /dev/stderr && echo done");
+  b.save();
+  Result r = runtime_through_shell({"run", "--bundle", b.dir, "pipe1"}, "2>&1 | cat");
+  rt().run({"delete", "--force", "pipe1"});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_EQ(r.out, "out\nerr\ndone\n") << r.describe();
+}
+
+TEST_P(ProcessDefaults, ExecNonRootProcessCanReopenStdioPipes) {
+  Bundle b = make_bundle();
+  start_sleeper(b, "c1");
+  Result r =
+      runtime_through_shell({"exec", "--user", "1000:1000", "c1", "sh", "-c",
+                             "echo out > /dev/stdout && echo err > /dev/stderr && echo done"},
+                            "2>&1 | cat");
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_EQ(r.out, "out\nerr\ndone\n") << r.describe();
+}
+
+// Only what belongs to the caller is handed over: a file of another user that the caller passes
+// as stdout keeps its owner.
+TEST_P(ProcessDefaults, StdioOfAnotherOwnerIsLeftAlone) {
+  Bundle b = make_bundle();
+  map_subordinate_ids(b);
+  b.config["process"]["user"] = {{"uid", 1000}, {"gid", 1000}};
+  b.sh("echo written");
+  b.save();
+  const std::string out = dir() + "/others.out";
+  write_file(out, "", 0666);
+  ASSERT_EQ(::chown(out.c_str(), 65534, 65534), 0);
+  Result r = runtime_through_shell({"run", "--bundle", b.dir, "other1"}, ">> '" + out + "'");
+  rt().run({"delete", "--force", "other1"});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_EQ(read_file(out), "written\n");
+  struct stat st {};
+  ASSERT_EQ(::stat(out.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
+  EXPECT_EQ(st.st_gid, 65534u);
+}
+
+// ---------------------------------------------------------------------------------------------
 // session
 
 // Field 6 of /proc/PID/stat is the session id: a session leader's is its own pid.
