@@ -139,6 +139,9 @@ void move_above(UniqueFd& fd, int min_fd) {
   const spec::Process& proc = *plan.process;
   const SyncChannel& channel = *plan.channel;
   start_new_session();
+  // In the container's root and still its root user: its /etc/passwd.
+  std::vector<std::string> env = proc.env;
+  add_home_env(env, proc.user.uid);
   linux::apply_rlimits(proc.rlimits);
   // Every fd it was not given to keep is closed by now (exec_child).
   enter_cwd(proc.cwd);
@@ -166,7 +169,7 @@ void move_above(UniqueFd& fd, int min_fd) {
   if (proc.user.umask) ::umask(*proc.user.umask);
   lsm_attr.write();
   if (seccomp && !seccomp->notify && proc.no_new_privileges) linux::load_seccomp(*seccomp);
-  exec_process(program, proc);
+  exec_process(program, proc.args, env);
 }
 
 void enter_container(ChildPlan& plan) {

@@ -227,6 +227,9 @@ void wait_for_start(const InitPlan& plan) {
   // While the rootfs is still writable; entered only after the masks (enter_cwd below).
   create_missing_cwd(proc.cwd);
   linux::finish_rootfs(spec);
+  // The container's /etc/passwd as the container sees it, read while still root.
+  std::vector<std::string> env = proc.env;
+  add_home_env(env, proc.user.uid);
   // The console after pivot_root: /dev/ptmx is then the container's, so the
   // pty belongs to its devpts; before the switch to the process user, who
   // may not open it.
@@ -269,13 +272,9 @@ void wait_for_start(const InitPlan& plan) {
 
   // After the hooks: each execve resets the exec attribute.
   lsm_attr.write();
-  if (plan.listen_fds > 0) {
-    // LISTEN_PID is the process's pid as it sees it: 1 in a new pid namespace.
-    spec::Process activated = proc;
-    add_listen_env(activated.env, plan.listen_fds, static_cast<int>(::getpid()));
-    exec_process(program, activated);
-  }
-  exec_process(program, proc);
+  // LISTEN_PID is the process's pid as it sees it: 1 in a new pid namespace.
+  if (plan.listen_fds > 0) add_listen_env(env, plan.listen_fds, static_cast<int>(::getpid()));
+  exec_process(program, proc.args, env);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "linux/capabilities.hpp"
+#include "linux/passwd.hpp"
 #include "linux/path.hpp"
 #include "linux/process_attrs.hpp"
 
@@ -105,6 +106,12 @@ void start_new_session() {
   if (::setsid() < 0) throw_errno("create a new session for the process");
 }
 
+void add_home_env(std::vector<std::string>& env, uid_t uid) {
+  for (const auto& e : env)
+    if (e.starts_with("HOME=")) return;
+  env.push_back("HOME=" + linux::container_home(uid).value_or("/"));
+}
+
 void hand_stdio_to(const spec::User& user) {
   // Only what the caller owns is handed over: nothing to do when the process
   // user is the caller (the container's root, usually).
@@ -183,14 +190,15 @@ void apply_seccomp(const linux::SeccompProgram& program, const SyncChannel& chan
   if (listener) channel.send_fd(Msg::kSeccompListener, listener.get());
 }
 
-void exec_process(const std::string& program, const spec::Process& proc) {
+void exec_process(const std::string& program, const std::vector<std::string>& args,
+                  const std::vector<std::string>& env) {
   std::vector<char*> argv, envp;
-  for (const auto& a : proc.args) argv.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  for (const auto& e : proc.env) envp.push_back(const_cast<char*>(e.c_str()));
+  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
   ::execve(program.c_str(), argv.data(), envp.data());
-  throw_errno("exec " + quote(proc.args[0]));
+  throw_errno("exec " + quote(args[0]));
 }
 
 }  // namespace urun::runtime

@@ -3,6 +3,8 @@
 // root of a user namespace, switching to the process user with its
 // capabilities, keeping only the fds the process may see, and finding the
 // program. They run in a forked child between fork and execve.
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -54,6 +56,11 @@ void create_missing_cwd(const std::string& cwd);
 // stays out of the container.
 void start_new_session();
 
+// A HOME for a process whose env has none (not even an empty one): its user's
+// entry in the container's /etc/passwd, else "/" (linux/passwd.hpp). Call it
+// with the container's root as the process's root, while still privileged.
+void add_home_env(std::vector<std::string>& env, uid_t uid);
+
 // Hands stdio the caller gave us (a pipe, a file, a socket) to the process
 // user, so that it can reopen /dev/stdout, as crun and runc do. Only what the
 // caller owns (our own euid, which also leaves out what the user namespace
@@ -76,7 +83,8 @@ std::string find_executable(const std::string& program, const std::vector<std::s
 // (kSeccompListener), which hands it to the agent.
 void apply_seccomp(const linux::SeccompProgram& program, const SyncChannel& channel);
 
-// execve(program, proc.args, proc.env); throws Error when it returns.
-[[noreturn]] void exec_process(const std::string& program, const spec::Process& proc);
+// execve(program, args, env); throws Error when it returns.
+[[noreturn]] void exec_process(const std::string& program, const std::vector<std::string>& args,
+                               const std::vector<std::string>& env);
 
 }  // namespace urun::runtime

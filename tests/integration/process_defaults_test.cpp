@@ -11,6 +11,9 @@
 namespace urun_it {
 namespace {
 
+// A uid with no entry in the test rootfs's /etc/passwd (root, user 1000 and nobody).
+constexpr int kUnlistedUid = 4242;
+
 class ProcessDefaults : public IntegrationTest {
  protected:
   // Runs `script` under sh in a fresh container of bundle `b` and returns the result.
@@ -54,6 +57,80 @@ class ProcessDefaults : public IntegrationTest {
  private:
   int n_ = 0;
 };
+
+// ---------------------------------------------------------------------------------------------
+// HOME
+
+TEST_P(ProcessDefaults, HomeComesFromTheContainersPasswd) {
+  Bundle b = make_bundle();
+  map_subordinate_ids(b);
+  drop_home(b);
+  const std::string script = "echo \"$HOME\"; env | grep -c '^HOME='";
+  struct Case {
+    int uid;
+    std::string want;
+  };
+  for (const Case& c : {Case{0, "/root"}, Case{1000, "/home/user"}, Case{kUnlistedUid, "/"}}) {
+    SCOPED_TRACE("uid " + std::to_string(c.uid));
+    b.config["process"]["user"] = {{"uid", c.uid}, {"gid", c.uid}};
+    Result r = run_sh(b, script);
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_EQ(r.out, c.want + "\n1\n");
+  }
+}
+
+TEST_P(ProcessDefaults, HomeSetByTheConfigIsKept) {
+  Bundle b = make_bundle();
+  map_subordinate_ids(b);
+  drop_home(b);
+  b.add_env("HOME=/custom");
+  b.config["process"]["user"] = {{"uid", 1000}, {"gid", 1000}};
+  Result r = run_sh(b, "echo \"$HOME\"; env | grep -c '^HOME='");
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_EQ(r.out, "/custom\n1\n");
+}
+
+// /etc/passwd is the image's: a FIFO would block a reader for ever, a device could be read
+// without end. Neither holds the container up; HOME falls back to "/".
+TEST_P(ProcessDefaults, HostilePasswdFallsBackToRoot) {
+  Bundle b = make_bundle({.writable_rootfs = true});
+  drop_home(b);
+  const std::string passwd = b.rootfs + "/etc/passwd";
+  ASSERT_EQ(::unlink(passwd.c_str()), 0);
+  ASSERT_EQ(::mkfifo(passwd.c_str(), 0644), 0);
+  ::lchown(passwd.c_str(), identity().uid, identity().gid);
+  Result fifo = run_sh(b, "echo \"$HOME\"");
+  ASSERT_EQ(fifo.exit_code, 0) << fifo.describe();
+  EXPECT_EQ(fifo.out, "/\n");
+
+  ASSERT_EQ(::unlink(passwd.c_str()), 0);
+  ASSERT_EQ(::symlink("/dev/zero", passwd.c_str()), 0);
+  ::lchown(passwd.c_str(), identity().uid, identity().gid);
+  Result zero = run_sh(b, "echo \"$HOME\"");
+  ASSERT_EQ(zero.exit_code, 0) << zero.describe();
+  EXPECT_EQ(zero.out, "/\n");
+}
+
+TEST_P(ProcessDefaults, ExecGetsHomeFromTheContainersPasswd) {
+  Bundle b = make_bundle();
+  drop_home(b);
+  start_sleeper(b, "c1");
+  const std::string script = "echo \"$HOME\"; env | grep -c '^HOME='";
+  struct Case {
+    std::string user;
+    std::string want;
+  };
+  for (const Case& c : {Case{"0:0", "/root"}, Case{"1000:1000", "/home/user"},
+                        Case{std::to_string(kUnlistedUid), "/"}}) {
+    SCOPED_TRACE("--user " + c.user);
+    Result r = exec({"--user", c.user, "c1", "sh", "-c", script});
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_EQ(r.out, c.want + "\n1\n");
+  }
+  Result set = exec({"--env", "HOME=/custom", "--user", "1000", "c1", "sh", "-c", script});
+  ASSERT_EQ(set.exit_code, 0) << set.describe();
+  EXPECT_EQ(set.out, "/custom\n1\n");
+}
 
 // ---------------------------------------------------------------------------------------------
 // cwd
