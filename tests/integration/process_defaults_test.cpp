@@ -217,6 +217,37 @@ TEST_P(ProcessDefaults, StdioOfAnotherOwnerIsLeftAlone) {
   EXPECT_EQ(st.st_gid, 65534u);
 }
 
+// A single mapping of root with process user 1000 puts the process in an intermediate user
+// namespace (1000 -> the container's root): HOME is still its user's, and a pipe of the caller
+// (the container's root) is the process user's there. As root the caller is not mapped into the
+// container at all: its pipe stays out of reach, as with crun, so only HOME is checked.
+TEST_P(ProcessDefaults, IntermediateUserNamespaceGetsHomeAndStdio) {
+  Bundle b = make_bundle();
+  drop_home(b);
+  if (!rootless()) {
+    b.add_namespace("user");
+    b.config["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 3000000}, {"size", 1}}};
+    b.config["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 3000000}, {"size", 1}}};
+  }
+  ASSERT_EQ(b.config["linux"]["uidMappings"].size(), 1u);
+  b.config["process"]["user"] = {{"uid", 1000}, {"gid", 1000}};
+  std::string script = "cat /proc/self/uid_map; echo \"$HOME\"";
+  if (rootless()) script += "; echo out > /dev/stdout && echo err > /dev/stderr";
+  b.sh(script);
+  b.save();
+  Result r = runtime_through_shell({"run", "--bundle", b.dir, "inter1"}, "2>&1 | cat");
+  rt().run({"delete", "--force", "inter1"});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  auto lines = split_lines(r.out);
+  ASSERT_GE(lines.size(), 2u) << r.describe();
+  EXPECT_EQ(trim(lines[0]).substr(0, 4), "1000") << "not in the intermediate namespace\n"
+                                                 << r.describe();
+  EXPECT_EQ(lines[1], "/home/user") << r.describe();
+  if (rootless()) {
+    EXPECT_EQ(r.out.substr(r.out.find("/home/user\n") + 11), "out\nerr\n") << r.describe();
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // session
 
