@@ -6,6 +6,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "harness.hpp"
 
 namespace urun_it {
@@ -45,6 +47,13 @@ class ProcessDefaults : public IntegrationTest {
     std::string cmd = "'" + world().runtime() + "' --root '" + rt().state_root() + "'";
     for (const auto& a : args) cmd += " '" + a + "'";
     return run_as(identity(), {"sh", "-c", cmd + " " + redirections}, dir() + "/io");
+  }
+  // The lines of `text`, sorted: stdout and stderr may reach a shared pipe in either order when a
+  // runtime relays them.
+  static std::vector<std::string> sorted_lines(const std::string& text) {
+    auto lines = split_lines(text);
+    std::sort(lines.begin(), lines.end());
+    return lines;
   }
   // The config's env without any HOME=.
   static void drop_home(Bundle& b) {
@@ -182,7 +191,7 @@ TEST_P(ProcessDefaults, NonRootProcessCanReopenStdioPipes) {
   Result r = runtime_through_shell({"run", "--bundle", b.dir, "pipe1"}, "2>&1 | cat");
   rt().run({"delete", "--force", "pipe1"});
   ASSERT_EQ(r.exit_code, 0) << r.describe();
-  EXPECT_EQ(r.out, "out\nerr\ndone\n") << r.describe();
+  EXPECT_EQ(sorted_lines(r.out), (std::vector<std::string>{"done", "err", "out"})) << r.describe();
 }
 
 TEST_P(ProcessDefaults, ExecNonRootProcessCanReopenStdioPipes) {
@@ -193,7 +202,7 @@ TEST_P(ProcessDefaults, ExecNonRootProcessCanReopenStdioPipes) {
                              "echo out > /dev/stdout && echo err > /dev/stderr && echo done"},
                             "2>&1 | cat");
   ASSERT_EQ(r.exit_code, 0) << r.describe();
-  EXPECT_EQ(r.out, "out\nerr\ndone\n") << r.describe();
+  EXPECT_EQ(sorted_lines(r.out), (std::vector<std::string>{"done", "err", "out"})) << r.describe();
 }
 
 // Only what belongs to the caller is handed over: a file of another user that the caller passes
@@ -244,7 +253,9 @@ TEST_P(ProcessDefaults, IntermediateUserNamespaceGetsHomeAndStdio) {
                                                  << r.describe();
   EXPECT_EQ(lines[1], "/home/user") << r.describe();
   if (rootless()) {
-    EXPECT_EQ(r.out.substr(r.out.find("/home/user\n") + 11), "out\nerr\n") << r.describe();
+    EXPECT_EQ(sorted_lines(r.out.substr(r.out.find("/home/user\n") + 11)),
+              (std::vector<std::string>{"err", "out"}))
+        << r.describe();
   }
 }
 
@@ -311,6 +322,10 @@ TEST_P(ProcessDefaults, JoinedNetworkNamespaceIsLeftAlone) {
   }
   b.config["linux"]["namespaces"] = namespaces;
   Result r = run_sh(b, "ip -o link show lo");
+  if (is_runc() && rootless() && r.exit_code != 0 && r.err.find("mapping") != std::string::npos) {
+    GTEST_SKIP() << "runc " << world().runtime_version()
+                 << " wants uid/gid mappings even when joining a user namespace: " << r.err;
+  }
   ASSERT_EQ(r.exit_code, 0) << r.describe();
   EXPECT_NE(r.out.find("<LOOPBACK>"), std::string::npos) << r.out;
 }
