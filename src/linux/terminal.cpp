@@ -83,8 +83,8 @@ std::optional<WindowSize> window_size(int fd) {
 }
 
 void make_controlling_terminal(int slave) {
-  // A session leader without a terminal acquires one with TIOCSCTTY.
-  if (::setsid() < 0) throw_errno("create a new session for the terminal");
+  // A session leader without a terminal acquires one with TIOCSCTTY: every
+  // container process leads its own session (runtime::start_new_session).
   for (int fd = 0; fd < 3; ++fd)
     if (::dup2(slave, fd) < 0) throw_errno("make the terminal fd " + std::to_string(fd));
   if (::ioctl(0, TIOCSCTTY, 0) < 0) throw_errno("make the terminal the controlling terminal");

@@ -41,8 +41,9 @@ void set_window_size(int fd, WindowSize size);
 // TIOCGWINSZ of `fd` when it is a terminal.
 std::optional<WindowSize> window_size(int fd);
 
-// A new session whose controlling terminal is `slave`, which becomes fds 0, 1
-// and 2. `slave` itself stays open (the caller closes it).
+// Makes `slave` the controlling terminal of the caller's session (the caller
+// must lead a session without one) and fds 0, 1 and 2. `slave` itself stays
+// open (the caller closes it).
 void make_controlling_terminal(int slave);
 
 // Connects to the console socket (a unix stream socket; the path is the

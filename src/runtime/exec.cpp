@@ -138,11 +138,18 @@ void move_above(UniqueFd& fd, int min_fd) {
 [[noreturn]] void run_process(ChildPlan& plan) {
   const spec::Process& proc = *plan.process;
   const SyncChannel& channel = *plan.channel;
+  start_new_session();
+  // In the container's root and still its root user: its /etc/passwd.
+  std::vector<std::string> env = proc.env;
+  add_home_env(env, proc.user.uid);
   linux::apply_rlimits(proc.rlimits);
   // Every fd it was not given to keep is closed by now (exec_child).
   enter_cwd(proc.cwd);
   // In the container's mount namespace and root: its /dev/ptmx, its devpts.
-  if (proc.terminal) attach_terminal(proc, plan.console.release(), channel, false);
+  if (proc.terminal)
+    attach_terminal(proc, plan.console.release(), channel, false);
+  else
+    hand_stdio_to(proc.user);
   for (int fd : plan.placeholder_fds) ::close(fd);
   mark_fds_cloexec(plan.preserve_fds);
   clear_cloexec_on_preserved(plan.preserve_fds);
@@ -162,7 +169,7 @@ void move_above(UniqueFd& fd, int min_fd) {
   if (proc.user.umask) ::umask(*proc.user.umask);
   lsm_attr.write();
   if (seccomp && !seccomp->notify && proc.no_new_privileges) linux::load_seccomp(*seccomp);
-  exec_process(program, proc);
+  exec_process(program, proc.args, env);
 }
 
 void enter_container(ChildPlan& plan) {

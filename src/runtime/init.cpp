@@ -18,6 +18,7 @@
 #include "container/hooks.hpp"
 #include "linux/bind_sources.hpp"
 #include "linux/capabilities.hpp"
+#include "linux/loopback.hpp"
 #include "linux/lsm.hpp"
 #include "linux/process_attrs.hpp"
 #include "linux/procfs.hpp"
@@ -204,9 +205,13 @@ void wait_for_start(const InitPlan& plan) {
   };
   if (plan.namespaces->unshare_flags & CLONE_NEWTIME) write_time_offsets(runtime_procfs(), linux);
   if (plan.namespaces->needs_fork) fork_real_init(channel);
+  // The real init, once forked: it leads the session.
+  start_new_session();
   if (plan.namespaces->unshare_flags & CLONE_NEWCGROUP) {
     if (::unshare(CLONE_NEWCGROUP) < 0) throw_errno("unshare cgroup namespace");
   }
+  // Before the hooks, which may configure the namespace further.
+  if (plan.namespaces->new_net) linux::bring_up_loopback();
 
   if (proc.oom_score_adj) linux::set_oom_score_adj(runtime_procfs(), *proc.oom_score_adj);
   runtime_proc.reset();
@@ -244,17 +249,25 @@ void wait_for_start(const InitPlan& plan) {
   // Each handle is closed after use: an fd still open when the preserved range loses
   // close-on-exec could have taken a number in it.
   if (!linux.sysctl.empty()) linux::apply_sysctl(open_procfs("set sysctls"), linux.sysctl);
+  // While the rootfs is still writable; entered only after the masks (enter_cwd below).
+  create_missing_cwd(proc.cwd);
   if (own_mount_ns) {
     linux::finish_rootfs(spec);
   } else {
     linux::refuse_paths_to_hide(spec);
   }
+  // The container's /etc/passwd as the container sees it, read while still root.
+  std::vector<std::string> env = proc.env;
+  add_home_env(env, proc.user.uid);
   // The console after pivot_root: /dev/ptmx is then the container's, so the
   // pty belongs to its devpts; before the switch to the process user, who
   // may not open it.
   if (proc.terminal) {
     attach_terminal(proc, plan.console_socket, channel, true);
     plan.console_socket = -1;
+  } else {
+    // Before the intermediate user namespace, in which the process user may be the only id.
+    hand_stdio_to(proc.user);
   }
   linux::apply_rlimits(proc.rlimits);
   // The fds it did not choose to keep were closed first (close_inherited_fds).
@@ -288,13 +301,9 @@ void wait_for_start(const InitPlan& plan) {
 
   // After the hooks: each execve resets the exec attribute.
   lsm_attr.write();
-  if (plan.listen_fds > 0) {
-    // LISTEN_PID is the process's pid as it sees it: 1 in a new pid namespace.
-    spec::Process activated = proc;
-    add_listen_env(activated.env, plan.listen_fds, static_cast<int>(::getpid()));
-    exec_process(program, activated);
-  }
-  exec_process(program, proc);
+  // LISTEN_PID is the process's pid as it sees it: 1 in a new pid namespace.
+  if (plan.listen_fds > 0) add_listen_env(env, plan.listen_fds, static_cast<int>(::getpid()));
+  exec_process(program, proc.args, env);
 }
 
 }  // namespace

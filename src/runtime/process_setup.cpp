@@ -9,9 +9,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "common/error.hpp"
+#include "common/log.hpp"
 #include "linux/capabilities.hpp"
+#include "linux/passwd.hpp"
+#include "linux/path.hpp"
 #include "linux/process_attrs.hpp"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -84,6 +88,46 @@ void enter_cwd(const std::string& cwd) {
   if (buf[0] != '/') throw Error(what + ": the directory is outside the container's root", EPERM);
 }
 
+void create_missing_cwd(const std::string& cwd) {
+  if (cwd == "/") return;
+  UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return;  // enter_cwd() will say what is wrong
+  // A non-root process user must be able to enter it, whatever umask urun was given.
+  mode_t old_umask = ::umask(0);
+  try {
+    linux::mkdir_all_in_root(root.get(), cwd, 0755);
+  } catch (const Error& e) {
+    log::debug("create the cwd: " + e.message());
+  }
+  ::umask(old_umask);
+}
+
+void start_new_session() {
+  if (::setsid() < 0) throw_errno("create a new session for the process");
+}
+
+void add_home_env(std::vector<std::string>& env, uid_t uid) {
+  for (const auto& e : env)
+    if (e.starts_with("HOME=")) return;
+  env.push_back("HOME=" + linux::container_home(uid).value_or("/"));
+}
+
+void hand_stdio_to(const spec::User& user) {
+  // Only what the caller owns is handed over: nothing to do when the process
+  // user is the caller (the container's root, usually).
+  const uid_t caller = ::geteuid();
+  if (user.uid == caller) return;
+  for (int fd = 0; fd < 3; ++fd) {
+    struct stat st {};
+    if (::fstat(fd, &st) < 0) continue;  // closed
+    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) continue;
+    if (st.st_uid != caller) continue;
+    if (::fchown(fd, user.uid, user.gid) < 0)
+      log::debug("hand stdio fd " + std::to_string(fd) +
+                 " to the process user: " + std::strerror(errno));
+  }
+}
+
 void mark_fds_cloexec(int preserve_fds) {
   unsigned first = 3u + static_cast<unsigned>(preserve_fds);
   if (::syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
@@ -146,14 +190,15 @@ void apply_seccomp(const linux::SeccompProgram& program, const SyncChannel& chan
   if (listener) channel.send_fd(Msg::kSeccompListener, listener.get());
 }
 
-void exec_process(const std::string& program, const spec::Process& proc) {
+void exec_process(const std::string& program, const std::vector<std::string>& args,
+                  const std::vector<std::string>& env) {
   std::vector<char*> argv, envp;
-  for (const auto& a : proc.args) argv.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  for (const auto& e : proc.env) envp.push_back(const_cast<char*>(e.c_str()));
+  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
   ::execve(program.c_str(), argv.data(), envp.data());
-  throw_errno("exec " + quote(proc.args[0]));
+  throw_errno("exec " + quote(args[0]));
 }
 
 }  // namespace urun::runtime

@@ -3,6 +3,8 @@
 // root of a user namespace, switching to the process user with its
 // capabilities, keeping only the fds the process may see, and finding the
 // program. They run in a forked child between fork and execve.
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -42,6 +44,32 @@ void clear_cloexec_on_preserved(int preserve_fds);
 // directory reachable from the root, as runc checks. Throws Error naming cwd.
 void enter_cwd(const std::string& cwd);
 
+// Before the rootfs turns read-only (crun does the same): makes a missing cwd
+// and its missing parents, mode 0755 whatever the caller's umask, owned by
+// whoever we are (the container's root). Resolved inside the process's root,
+// which must be the container's by now. Best effort: a cwd that cannot be made
+// fails enter_cwd() later, with its reason. Nothing to do for "/".
+void create_missing_cwd(const std::string& cwd);
+
+// Every process leads a session of its own, terminal or not, as with crun and
+// runc: the caller's job control (its terminal's signals, its process group)
+// stays out of the container.
+void start_new_session();
+
+// A HOME for a process whose env has none (not even an empty one): its user's
+// entry in the container's /etc/passwd, else "/" (linux/passwd.hpp). Call it
+// with the container's root as the process's root, while still privileged.
+void add_home_env(std::vector<std::string>& env, uid_t uid);
+
+// Hands stdio the caller gave us (a pipe, a file, a socket) to the process
+// user, so that it can reopen /dev/stdout, as crun and runc do. Only what the
+// caller owns (our own euid, which also leaves out what the user namespace
+// does not map) and never a device (a terminal, /dev/null: shared with others).
+// Call it as the container's root, before the switch to the process user.
+// Best effort, as in crun: an id the namespace does not map, or a read-only
+// filesystem, leaves the fd as it is.
+void hand_stdio_to(const spec::User& user);
+
 // The parent blocks the signals it forwards and may ignore SIGPIPE; the
 // container's process must start with a clean slate (both survive execve).
 void reset_signals();
@@ -55,7 +83,8 @@ std::string find_executable(const std::string& program, const std::vector<std::s
 // (kSeccompListener), which hands it to the agent.
 void apply_seccomp(const linux::SeccompProgram& program, const SyncChannel& channel);
 
-// execve(program, proc.args, proc.env); throws Error when it returns.
-[[noreturn]] void exec_process(const std::string& program, const spec::Process& proc);
+// execve(program, args, env); throws Error when it returns.
+[[noreturn]] void exec_process(const std::string& program, const std::vector<std::string>& args,
+                               const std::vector<std::string>& env);
 
 }  // namespace urun::runtime
