@@ -233,11 +233,12 @@ TEST_P(ProcessDefaults, StdioOfAnotherOwnerIsLeftAlone) {
 TEST_P(ProcessDefaults, IntermediateUserNamespaceGetsHomeAndStdio) {
   Bundle b = make_bundle();
   drop_home(b);
-  if (!rootless()) {
-    b.add_namespace("user");
-    b.config["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 3000000}, {"size", 1}}};
-    b.config["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 3000000}, {"size", 1}}};
-  }
+  // Rootless: the caller's own ids, one of each (`spec --rootless` leaves the maps to the runtime).
+  if (!b.has_namespace("user")) b.add_namespace("user");
+  const uint32_t host_uid = rootless() ? identity().uid : 3000000;
+  const uint32_t host_gid = rootless() ? identity().gid : 3000000;
+  b.config["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", host_uid}, {"size", 1}}};
+  b.config["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", host_gid}, {"size", 1}}};
   ASSERT_EQ(b.config["linux"]["uidMappings"].size(), 1u);
   b.config["process"]["user"] = {{"uid", 1000}, {"gid", 1000}};
   std::string script = "cat /proc/self/uid_map; echo \"$HOME\"";
