@@ -175,7 +175,20 @@ void check_priority(const Scheduler& s, const std::string& path) {
   }
 }
 
+template <size_t N>
+std::vector<std::string> name_list(const NameTable<N>& table) {
+  std::vector<std::string> out;
+  for (const auto& entry : table) out.emplace_back(entry.first);
+  return out;
+}
+
 }  // namespace
+
+std::vector<std::string> memory_policy_mode_names() { return name_list(kMpolModes); }
+std::vector<std::string> memory_policy_flag_names() { return name_list(kMpolFlags); }
+std::vector<std::string> scheduler_policy_names() { return name_list(kPolicies); }
+std::vector<std::string> scheduler_flag_names() { return name_list(kSchedFlags); }
+std::vector<std::string> io_priority_class_names() { return name_list(kIoClasses); }
 
 std::vector<uint64_t> parse_id_list(std::string_view text, uint32_t max_id) {
   std::vector<uint64_t> mask;

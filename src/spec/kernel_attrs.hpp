@@ -33,6 +33,14 @@ ExecCpuAffinity read_exec_cpu_affinity(const nlohmann::json& j, const std::strin
 Personality read_personality(const nlohmann::json& j, const std::string& path);
 MemoryPolicy read_memory_policy(const nlohmann::json& j, const std::string& path);
 
+// The names the readers accept, in the spec's order: for `features` (linux.memoryPolicy's
+// modes and flags), generated from the tables the parser uses.
+std::vector<std::string> memory_policy_mode_names();
+std::vector<std::string> memory_policy_flag_names();
+std::vector<std::string> scheduler_policy_names();
+std::vector<std::string> scheduler_flag_names();
+std::vector<std::string> io_priority_class_names();
+
 nlohmann::json to_json(const Scheduler& s);
 nlohmann::json to_json(const IoPriority& p);
 nlohmann::json to_json(const ExecCpuAffinity& a);

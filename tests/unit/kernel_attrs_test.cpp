@@ -292,3 +292,31 @@ TEST(KernelAttrs, ParserPathsAndRoundTrip) {
 }
 
 }  // namespace
+
+namespace {
+
+// `features` lists these: every name the spec defines for memoryPolicy, and only what the parser
+// takes.
+TEST(KernelAttrs, NameListsForFeatures) {
+  EXPECT_EQ(urun::spec::memory_policy_mode_names(),
+            (std::vector<std::string>{"MPOL_DEFAULT", "MPOL_PREFERRED", "MPOL_BIND",
+                                      "MPOL_INTERLEAVE", "MPOL_LOCAL", "MPOL_PREFERRED_MANY",
+                                      "MPOL_WEIGHTED_INTERLEAVE"}));
+  EXPECT_EQ(urun::spec::memory_policy_flag_names(),
+            (std::vector<std::string>{"MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES",
+                                      "MPOL_F_STATIC_NODES"}));
+  for (const auto& mode : urun::spec::memory_policy_mode_names()) {
+    json j = {{"mode", mode}};
+    if (mode != "MPOL_DEFAULT" && mode != "MPOL_LOCAL") j["nodes"] = "0";
+    EXPECT_NO_THROW(urun::spec::read_memory_policy(j, "p")) << mode;
+  }
+  for (const auto& policy : urun::spec::scheduler_policy_names()) {
+    json j = {{"policy", policy}, {"flags", {"SCHED_FLAG_KEEP_PARAMS"}}};
+    EXPECT_NO_THROW(urun::spec::read_scheduler(j, "p")) << policy;
+  }
+  EXPECT_EQ(urun::spec::scheduler_flag_names().size(), 7u);
+  for (const auto& c : urun::spec::io_priority_class_names())
+    EXPECT_NO_THROW(urun::spec::read_io_priority({{"class", c}, {"priority", 0}}, "p")) << c;
+}
+
+}  // namespace
