@@ -128,8 +128,8 @@ TEST(Scheduler, DeadlineNeedsOrderedParametersWithinTheKernelsBounds) {
   EXPECT_EQ(scheduler_error({{"policy", "SCHED_DEADLINE"}, {"runtime", 2000}}),
             "process.scheduler.deadline: SCHED_DEADLINE needs a deadline greater than 0");
   EXPECT_EQ(
-      scheduler_error({{"policy", "SCHED_DEADLINE"}, {"runtime", 2000}, {"deadline", 1000}}),
-      "process.scheduler: SCHED_DEADLINE runtime 2000 must not exceed deadline 1000");
+      scheduler_error({{"policy", "SCHED_DEADLINE"}, {"runtime", 3000}, {"deadline", 2000}}),
+      "process.scheduler: SCHED_DEADLINE runtime 3000 must not exceed deadline 2000");
   EXPECT_EQ(scheduler_error({{"policy", "SCHED_DEADLINE"},
                              {"runtime", 2000},
                              {"deadline", 3000},
