@@ -49,12 +49,13 @@ std::string read_sysctl(const char* name) {
 // What the kernel's bare errno means for this scheduler, as a suffix of the error.
 std::string scheduler_hint(const spec::Scheduler& s, int err) {
   const bool realtime = s.policy_value == kSchedFifo || s.policy_value == kSchedRr;
-  if (err == EPERM && (realtime || s.policy_value == kSchedDeadline))
+  if (err == EPERM && realtime)
     return " (" + s.policy +
            " needs CAP_SYS_NICE on the host or a large enough RLIMIT_RTPRIO, and where the "
            "kernel has realtime group scheduling a realtime budget in the container's cgroup: "
-           "linux.resources.cpu.realtimeRuntime; SCHED_DEADLINE also needs every CPU in the "
-           "affinity)";
+           "linux.resources.cpu.realtimeRuntime)";
+  if (err == EPERM && s.policy_value == kSchedDeadline)
+    return " (SCHED_DEADLINE needs CAP_SYS_NICE on the host and an affinity of every CPU)";
   if (err == EPERM && s.nice.value_or(0) < 0)
     return " (a negative nice needs CAP_SYS_NICE on the host or a large enough RLIMIT_NICE)";
   if (err == EINVAL && s.policy_value == kSchedDeadline)
