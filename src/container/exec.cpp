@@ -276,6 +276,9 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
   launch.placeholder_fds = reserved.fds();
   launch.keep_original_groups = spec.annotation("run.oci.keep_original_groups") != nullptr;
   launch.seccomp = seccomp ? &*seccomp : nullptr;
+  // The container's, for every process of it (as crun and runc apply them to exec).
+  if (spec.linux && spec.linux->personality) launch.personality = &*spec.linux->personality;
+  if (spec.linux && spec.linux->memory_policy) launch.memory_policy = &*spec.linux->memory_policy;
   // The host's /sys is read only when a label is asked for.
   if (proc.apparmor_profile || proc.selinux_label)
     launch.lsm = linux::lsm_labels(proc, linux::detect_lsm_host());

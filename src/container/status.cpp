@@ -4,6 +4,7 @@
 
 #include "common/error.hpp"
 #include "container/cgroup.hpp"
+#include "version.hpp"
 
 namespace urun::container {
 
@@ -30,7 +31,9 @@ std::string current_status(const state::Record& record) {
 
 std::string oci_state_json(const state::Record& record, const std::string& status, bool pretty) {
   nlohmann::ordered_json j;
-  j["ociVersion"] = record.oci_version;
+  // The runtime-spec version this state complies with (runtime-spec's state.md), not the
+  // config's: a config of 1.0.2 still gets a 1.3 state, with its 1.3 fields.
+  j["ociVersion"] = kOciVersion;
   j["id"] = record.id;
   j["pid"] = status == "stopped" ? 0 : record.pid;
   j["status"] = status;

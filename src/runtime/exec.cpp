@@ -23,6 +23,7 @@
 #include "common/log.hpp"
 #include "linux/namespaces.hpp"
 #include "linux/process_attrs.hpp"
+#include "linux/sched_attrs.hpp"
 #include "linux/seccomp_notify.hpp"
 #include "runtime/console.hpp"
 #include "runtime/process_setup.hpp"
@@ -53,6 +54,11 @@ struct ChildPlan {
   bool keep_groups = false;
   const linux::SeccompProgram* seccomp = nullptr;
   const linux::LsmLabels* lsm = nullptr;
+  const spec::Personality* personality = nullptr;
+  const spec::MemoryPolicy* memory_policy = nullptr;
+  // An unprivileged parent could not set the scheduler and I/O priority of a process that
+  // switched to another user: the process sets its own before it does.
+  bool sched_in_child = false;
   const SyncChannel* channel = nullptr;  // the child's end
 };
 
@@ -156,6 +162,11 @@ void move_above(UniqueFd& fd, int min_fd) {
   // Opened while privileged and before seccomp; written just before execve.
   linux::LsmExecAttr lsm_attr(*plan.lsm);
   lsm_attr.open();
+  // Before seccomp, which may filter them, and before the switch to the process user.
+  if (plan.memory_policy) linux::set_memory_policy(*plan.memory_policy);
+  if (plan.personality) linux::set_personality(*plan.personality);
+  if (plan.sched_in_child && proc.scheduler) linux::set_scheduler(0, *proc.scheduler);
+  if (plan.sched_in_child && proc.io_priority) linux::set_io_priority(0, *proc.io_priority);
   // Seccomp timing: see load_seccomp() in linux/seccomp.hpp.
   const linux::SeccompProgram* seccomp = plan.seccomp;
   if (seccomp && !proc.no_new_privileges) apply_seccomp(*seccomp, channel);
@@ -167,6 +178,10 @@ void move_above(UniqueFd& fd, int min_fd) {
   // command's (exit status 126/127), not the runtime's.
   std::string program = find_executable(proc.args[0], proc.env);
   if (proc.user.umask) ::umask(*proc.user.umask);
+  // In its cgroup by now (kStart), whose cpuset join reset the affinity.
+  if (proc.exec_cpu_affinity)
+    linux::set_cpu_affinity(0, proc.exec_cpu_affinity->final_mask, proc.exec_cpu_affinity->final,
+                            "final");
   lsm_attr.write();
   if (seccomp && !seccomp->notify && proc.no_new_privileges) linux::load_seccomp(*seccomp);
   exec_process(program, proc.args, env);
@@ -218,6 +233,10 @@ std::vector<int> fds_to_keep(const ChildPlan& plan) {
   g_channel = plan.channel;
   log::set_sink(channel_sink);
   try {
+    // Where the runtime's work in the container runs (runtime-spec's execCPUAffinity.initial);
+    // the process inherits it.
+    if (const auto& affinity = plan.process->exec_cpu_affinity)
+      linux::set_cpu_affinity(0, affinity->initial_mask, affinity->initial, "initial");
     enter_container(plan);
     // The process's first message must come after our kInitPid: it waits
     // for EOF on this pipe, which comes when we exit.
@@ -399,6 +418,9 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
   plan.preserve_fds = req.preserve_fds;
   plan.seccomp = req.seccomp;
   plan.lsm = &req.lsm;
+  plan.personality = req.personality;
+  plan.memory_policy = req.memory_policy;
+  plan.sched_in_child = ::geteuid() != 0;
   plan.placeholder_fds = req.placeholder_fds;
   open_namespaces(req.init_pid, plan);
   std::string root_path = "/proc/" + std::to_string(req.init_pid) + "/root";
@@ -465,6 +487,9 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
   }
   parent_end.expect(Msg::kReady);
   if (req.join_cgroup) req.join_cgroup(out.pid);
+  // Right after the cgroup join, whose realtime budget a realtime policy needs (crun's order).
+  if (!plan.sched_in_child && proc.scheduler) linux::set_scheduler(out.pid, *proc.scheduler);
+  if (!plan.sched_in_child && proc.io_priority) linux::set_io_priority(out.pid, *proc.io_priority);
   parent_end.send(Msg::kStart);
   wait_exec(parent_end);
   out.guard.reset(process.release());

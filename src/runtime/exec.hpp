@@ -48,6 +48,10 @@ struct ExecRequest {
   const linux::SeccompProgram* seccomp = nullptr;
   // AppArmor profile / SELinux label the host applies (linux/lsm.hpp).
   linux::LsmLabels lsm;
+  // The container's linux.personality and linux.memoryPolicy; nullptr: none. The process's own
+  // scheduler, I/O priority and execCPUAffinity come with `process` (linux/sched_attrs.hpp).
+  const spec::Personality* personality = nullptr;
+  const spec::MemoryPolicy* memory_policy = nullptr;
   std::string state_json;  // the container's OCI state, for a seccomp agent
   // Places the new process in the container's cgroup before it execs.
   std::function<void(pid_t pid)> join_cgroup;

@@ -22,6 +22,7 @@
 #include "linux/lsm.hpp"
 #include "linux/process_attrs.hpp"
 #include "linux/procfs.hpp"
+#include "linux/sched_attrs.hpp"
 #include "linux/shared_mount_ns.hpp"
 #include "runtime/console.hpp"
 #include "runtime/process_setup.hpp"
@@ -190,6 +191,9 @@ void wait_for_start(const InitPlan& plan) {
   // a new user namespace, and sends any mounts and device nodes it prepared.
   channel.send(Msg::kNeedIdMaps, linux::encode_indices(host_paths.refused));
   std::vector<UniqueFd> prepared = receive_prepared_mounts(channel, plan, spec);
+  // The init's own, inherited by the real init and kept across execve; the parent set the
+  // scheduler and I/O priority by now (linux/sched_attrs.hpp).
+  if (linux.memory_policy) linux::set_memory_policy(*linux.memory_policy);
   if (plan.namespaces->new_user) {
     become_namespace_root();
   } else {
@@ -283,6 +287,8 @@ void wait_for_start(const InitPlan& plan) {
   const linux::LsmLabels no_labels;
   linux::LsmExecAttr lsm_attr(plan.lsm ? *plan.lsm : no_labels);
   lsm_attr.open();
+  // Before seccomp, which may filter personality(2); it lasts across execve.
+  if (linux.personality) linux::set_personality(*linux.personality);
   // Seccomp timing: see load_seccomp() in linux/seccomp.hpp.
   const linux::SeccompProgram* seccomp = plan.seccomp;
   if (seccomp && !proc.no_new_privileges) apply_seccomp(*seccomp, channel);

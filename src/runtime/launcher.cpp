@@ -11,6 +11,7 @@
 
 #include "common/error.hpp"
 #include "linux/process_attrs.hpp"
+#include "linux/sched_attrs.hpp"
 #include "common/log.hpp"
 #include "linux/capabilities.hpp"
 #include "linux/bind_sources.hpp"
@@ -267,9 +268,15 @@ LaunchedInit launch(const LaunchRequest& req) {
   // mount work: it is done before the init's next request is read, so before
   // it reports ready and execs.
   // A cgroup mount plan that waits for the join must reach the init before its mounts.
+  // The scheduler and I/O priority too: set once the init is in its cgroup (whose realtime
+  // budget a realtime policy needs) and before it may fork or switch users (linux/sched_attrs.hpp).
+  const spec::Process& proc = *spec.process;
+  const bool sched_attrs = proc.scheduler || proc.io_priority;
   const bool join_before_release = (ns.unshare_flags & CLONE_NEWCGROUP) != 0 ||
-                                   ns.needs_fork || req.cgroup_mount_after_join;
+                                   ns.needs_fork || req.cgroup_mount_after_join || sched_attrs;
   if (join_cgroup && join_before_release) join_cgroup(pid);
+  if (proc.scheduler) linux::set_scheduler(pid, *proc.scheduler);
+  if (proc.io_priority) linux::set_io_priority(pid, *proc.io_priority);
   if (req.cgroup_mount_after_join)
     parent_end.send(Msg::kCgroupMount, linux::encode_cgroup_plan(req.cgroup_mount_after_join()));
   std::string maps_reply;

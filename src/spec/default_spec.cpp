@@ -8,6 +8,7 @@
 #include <sys/statfs.h>
 
 #include "spec/spec.hpp"
+#include "version.hpp"
 
 namespace urun::spec {
 namespace {
@@ -99,7 +100,7 @@ nlohmann::json default_spec(bool rootless) {
       {"readonlyPaths", {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}},
   };
   return {
-      {"ociVersion", "1.0.0"},
+      {"ociVersion", kOciVersion},
       {"process", std::move(process)},
       {"root", {{"path", "rootfs"}, {"readonly", true}}},
       {"hostname", "urun"},

@@ -16,6 +16,7 @@
 
 #include "common/error.hpp"
 #include "spec/json_document.hpp"
+#include "spec/kernel_attrs.hpp"
 #include "spec/spec.hpp"
 
 namespace urun::spec {
@@ -296,10 +297,14 @@ Process read_process(J& j, const Path& path) {
                  [&](auto& v, const Path& p) { proc.selinux_label = get_string(v, p); });
   optional_field(j, path, "oomScoreAdj",
                  [&](auto& v, const Path& p) { proc.oom_score_adj = get_int(v, p); });
+  // Checked and resolved to the syscalls' numbers as they are read (spec/kernel_attrs.hpp).
   optional_field(j, path, "scheduler",
-                 [&](auto& v, const Path& p) { proc.scheduler = get_raw_object(v, p); });
+                 [&](auto& v, const Path& p) { proc.scheduler = read_scheduler(v, p.str()); });
   optional_field(j, path, "ioPriority",
-                 [&](auto& v, const Path& p) { proc.io_priority = get_raw_object(v, p); });
+                 [&](auto& v, const Path& p) { proc.io_priority = read_io_priority(v, p.str()); });
+  optional_field(j, path, "execCPUAffinity", [&](auto& v, const Path& p) {
+    proc.exec_cpu_affinity = read_exec_cpu_affinity(v, p.str());
+  });
   return proc;
 }
 
@@ -413,7 +418,10 @@ Linux read_linux(J& j, const Path& path) {
   optional_field(j, path, "seccomp",
                  [&](auto& v, const Path& p) { l.seccomp = get_raw_object(v, p); });
   optional_field(j, path, "personality",
-                 [&](auto& v, const Path& p) { l.personality = get_raw_object(v, p); });
+                 [&](auto& v, const Path& p) { l.personality = read_personality(v, p.str()); });
+  optional_field(j, path, "memoryPolicy", [&](auto& v, const Path& p) {
+    l.memory_policy = read_memory_policy(v, p.str());
+  });
   optional_field(j, path, "intelRdt",
                  [&](auto& v, const Path& p) { l.intel_rdt = get_raw_object(v, p); });
   return l;
@@ -511,7 +519,8 @@ json linux_to_json(const Linux& l) {
   if (!l.sysctl.empty()) out["sysctl"] = l.sysctl;
   if (!l.mount_label.empty()) out["mountLabel"] = l.mount_label;
   if (!l.seccomp.is_null()) out["seccomp"] = l.seccomp;
-  if (!l.personality.is_null()) out["personality"] = l.personality;
+  if (l.personality) out["personality"] = to_json(*l.personality);
+  if (l.memory_policy) out["memoryPolicy"] = to_json(*l.memory_policy);
   if (!l.intel_rdt.is_null()) out["intelRdt"] = l.intel_rdt;
   return out;
 }
@@ -572,8 +581,9 @@ nlohmann::json process_to_json(const Process& p) {
   if (p.apparmor_profile) out["apparmorProfile"] = *p.apparmor_profile;
   if (p.selinux_label) out["selinuxLabel"] = *p.selinux_label;
   if (p.oom_score_adj) out["oomScoreAdj"] = *p.oom_score_adj;
-  if (!p.scheduler.is_null()) out["scheduler"] = p.scheduler;
-  if (!p.io_priority.is_null()) out["ioPriority"] = p.io_priority;
+  if (p.scheduler) out["scheduler"] = to_json(*p.scheduler);
+  if (p.io_priority) out["ioPriority"] = to_json(*p.io_priority);
+  if (p.exec_cpu_affinity) out["execCPUAffinity"] = to_json(*p.exec_cpu_affinity);
   return out;
 }
 

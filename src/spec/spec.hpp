@@ -1,5 +1,5 @@
 #pragma once
-// config.json (OCI runtime-spec 1.2) as plain structs. Absent optional fields
+// config.json (OCI runtime-spec 1.3) as plain structs. Absent optional fields
 // are std::optional / empty containers; parse.cpp fills them, validate.cpp
 // checks them and names the JSON path of each problem.
 #include <cstdint>
@@ -42,6 +42,31 @@ struct ConsoleSize {
   uint32_t width = 0;
 };
 
+// process.scheduler: the names as given; the numbers sched_setattr takes, resolved and checked
+// by the parser (spec/kernel_attrs.hpp).
+struct Scheduler {
+  std::string policy;  // SCHED_OTHER ...
+  std::vector<std::string> flags;
+  std::optional<int32_t> nice;
+  std::optional<int32_t> priority;
+  std::optional<uint64_t> runtime, deadline, period;  // nanoseconds (SCHED_DEADLINE)
+  uint32_t policy_value = 0;
+  uint64_t flags_value = 0;
+};
+
+// process.ioPriority.
+struct IoPriority {
+  std::string io_class;  // IOPRIO_CLASS_RT, _BE or _IDLE
+  int32_t priority = 0;  // 0-7
+  int class_value = 0;
+};
+
+// process.execCPUAffinity (exec only: runtime-spec says it does not apply to the init).
+struct ExecCpuAffinity {
+  std::string initial, final;  // "0-3,7"; "" = leave it as it is
+  std::vector<uint64_t> initial_mask, final_mask;  // bit i of word i/64 = CPU i
+};
+
 struct Process {
   bool terminal = false;
   std::optional<ConsoleSize> console_size;
@@ -55,8 +80,9 @@ struct Process {
   std::optional<std::string> apparmor_profile;
   std::optional<std::string> selinux_label;
   std::optional<int> oom_score_adj;
-  nlohmann::json scheduler;      // null when absent (not applied yet)
-  nlohmann::json io_priority;    // null when absent (not applied yet)
+  std::optional<Scheduler> scheduler;
+  std::optional<IoPriority> io_priority;
+  std::optional<ExecCpuAffinity> exec_cpu_affinity;
 };
 
 struct Root {
@@ -109,6 +135,22 @@ struct TimeOffset {
   uint32_t nanosecs = 0;
 };
 
+// linux.personality.
+struct Personality {
+  std::string domain;  // LINUX or LINUX32
+  std::vector<std::string> flags;  // runtime-spec 1.3 defines none: any is refused
+  unsigned long value = 0;  // PER_LINUX / PER_LINUX32
+};
+
+// linux.memoryPolicy (set_mempolicy).
+struct MemoryPolicy {
+  std::string mode;  // MPOL_BIND ...
+  std::string nodes;  // "0-3,7"
+  std::vector<std::string> flags;
+  int mode_value = 0;  // the mode with the flags or'ed in
+  std::vector<uint64_t> node_mask;  // bit i of word i/64 = node i; empty = no nodes
+};
+
 struct Linux {
   std::vector<Namespace> namespaces;
   std::vector<IdMapping> uid_mappings;
@@ -123,7 +165,8 @@ struct Linux {
   std::map<std::string, std::string> sysctl;
   std::string mount_label;
   nlohmann::json seccomp;  // null when absent; compiled by the seccomp module
-  nlohmann::json personality;
+  std::optional<Personality> personality;
+  std::optional<MemoryPolicy> memory_policy;
   nlohmann::json intel_rdt;
 
   const Namespace* find_namespace(std::string_view type) const {
@@ -164,7 +207,7 @@ nlohmann::json to_json(const Spec& spec);
 Process process_from_json(const nlohmann::json& j, const std::string& path_prefix = "process");
 nlohmann::json process_to_json(const Process& p);
 
-// Semantic checks beyond types (validate.cpp): ociVersion 1.0.x-1.2.x,
+// Semantic checks beyond types (validate.cpp): ociVersion 1.x.y (above 1.3 with a debug note),
 // required fields, namespace types, duplicate namespaces, absolute mount
 // destinations, hook paths absolute, known rlimit and capability names.
 void validate(const Spec& spec);

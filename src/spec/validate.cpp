@@ -9,11 +9,14 @@
 #include <string_view>
 
 #include "common/error.hpp"
+#include "common/log.hpp"
 #include "spec/host_isolation.hpp"
 #include "spec/spec.hpp"
 
 namespace urun::spec {
 namespace {
+
+constexpr unsigned kImplementedOciMinor = 3;
 
 [[noreturn]] void fail(const std::string& path, std::string_view reason) {
   throw Error(path + ": " + std::string(reason));
@@ -50,25 +53,31 @@ bool is_semver_suffix(std::string_view s) {
   return !previous_dot;
 }
 
-// 1.0.x, 1.1.x or 1.2.x with optional "-prerelease" and "+build": the runtime
-// implements runtime-spec 1.2 and the 1.x line is backward compatible.
-bool supported_oci_version(std::string_view v) {
-  if (v.size() < 5 || v[0] != '1' || v[1] != '.' || v[3] != '.') return false;
-  if (v[2] < '0' || v[2] > '2') return false;
-  std::string_view rest = v.substr(4);
+// 1.MINOR.PATCH with optional "-prerelease" and "+build"; 0 when the text is no such version,
+// else MINOR + 1. The 1.x line is backward compatible, so a config written for a newer minor
+// than the runtime-spec 1.3 we implement is accepted, as crun does (with a debug note).
+unsigned supported_oci_minor(std::string_view v) {
+  if (v.size() < 5 || v[0] != '1' || v[1] != '.') return 0;
+  std::string_view rest = v.substr(2);
+  size_t dot = rest.find('.');
+  if (dot == std::string_view::npos) return 0;
+  std::string_view minor = rest.substr(0, dot);
+  if (!is_digits(minor) || (minor.size() > 1 && minor[0] == '0') || minor.size() > 6) return 0;
+  rest = rest.substr(dot + 1);
   size_t end = rest.find_first_of("-+");
   std::string_view patch = rest.substr(0, end);
-  if (!is_digits(patch) || (patch.size() > 1 && patch[0] == '0')) return false;
-  if (end == std::string_view::npos) return true;
+  if (!is_digits(patch) || (patch.size() > 1 && patch[0] == '0')) return 0;
+  const unsigned minor_plus_one = static_cast<unsigned>(std::stoul(std::string(minor))) + 1;
+  if (end == std::string_view::npos) return minor_plus_one;
   rest = rest.substr(end);
   if (rest[0] == '-') {
     size_t plus = rest.find('+');
     if (!is_semver_suffix(rest.substr(1, plus == std::string_view::npos ? plus : plus - 1)))
-      return false;
-    if (plus == std::string_view::npos) return true;
+      return 0;
+    if (plus == std::string_view::npos) return minor_plus_one;
     rest = rest.substr(plus);
   }
-  return is_semver_suffix(rest.substr(1));
+  return is_semver_suffix(rest.substr(1)) ? minor_plus_one : 0;
 }
 
 void check_id_mappings(const std::vector<IdMapping>& maps, const std::string& base) {
@@ -153,9 +162,13 @@ void check_linux(const Linux& l) {
 
 void validate(const Spec& spec) {
   if (spec.oci_version.empty()) fail("ociVersion", "is required");
-  if (!supported_oci_version(spec.oci_version))
-    fail("ociVersion",
-         "unsupported version " + quote(spec.oci_version) + " (want 1.0.x, 1.1.x or 1.2.x)");
+  const unsigned minor = supported_oci_minor(spec.oci_version);
+  if (minor == 0)
+    fail("ociVersion", "unsupported version " + quote(spec.oci_version) + " (want 1.x.y)");
+  if (minor - 1 > kImplementedOciMinor)
+    log::debug("config ociVersion " + spec.oci_version +
+               " is newer than the runtime-spec 1.3 urun implements; going on (1.x is backward "
+               "compatible)");
 
   if (!spec.process) fail("process", "is required");
   check_process(*spec.process);

@@ -47,7 +47,7 @@ TEST(SpecDefault, RootParsesAndValidates) {
 
 TEST(SpecDefault, RootMatchesCrunSpec) {
   Spec s = urun::spec::from_json(urun::spec::default_spec(false));
-  EXPECT_EQ(s.oci_version, "1.0.0");
+  EXPECT_EQ(s.oci_version, "1.3.0");
   EXPECT_EQ(s.hostname, "urun");
   EXPECT_EQ(s.root.path, "rootfs");
   EXPECT_TRUE(s.root.readonly);

@@ -130,8 +130,10 @@ TEST(SpecParse, FullConfigFieldsAreRead) {
   EXPECT_EQ(p.rlimits[0].soft, 1024u);
   EXPECT_TRUE(p.no_new_privileges);
   EXPECT_EQ(p.oom_score_adj, -500);
-  EXPECT_EQ(p.scheduler["nice"], 5);
-  EXPECT_EQ(p.io_priority["class"], "IOPRIO_CLASS_BE");
+  ASSERT_TRUE(p.scheduler.has_value());
+  EXPECT_EQ(p.scheduler->nice, 5);
+  ASSERT_TRUE(p.io_priority.has_value());
+  EXPECT_EQ(p.io_priority->io_class, "IOPRIO_CLASS_BE");
   EXPECT_EQ(s.root.path, "/var/lib/bundle/rootfs");
   EXPECT_TRUE(s.root.readonly);
   EXPECT_EQ(s.hostname, "box");
@@ -165,7 +167,8 @@ TEST(SpecParse, FullConfigFieldsAreRead) {
   EXPECT_EQ(l.rootfs_propagation, "rslave");
   EXPECT_EQ(l.sysctl.at("net.ipv4.ip_forward"), "1");
   EXPECT_EQ(l.seccomp["defaultAction"], "SCMP_ACT_ALLOW");
-  EXPECT_EQ(l.personality["domain"], "LINUX32");
+  ASSERT_TRUE(l.personality.has_value());
+  EXPECT_EQ(l.personality->domain, "LINUX32");
   EXPECT_EQ(l.intel_rdt["closID"], "guaranteed_group");
 }
 
@@ -191,7 +194,9 @@ TEST(SpecParse, MinimalConfigLeavesOptionalFieldsEmpty) {
   EXPECT_FALSE(s.process->capabilities.has_value());
   EXPECT_FALSE(s.process->console_size.has_value());
   EXPECT_FALSE(s.process->oom_score_adj.has_value());
-  EXPECT_TRUE(s.process->scheduler.is_null());
+  EXPECT_FALSE(s.process->scheduler.has_value());
+  EXPECT_FALSE(s.process->io_priority.has_value());
+  EXPECT_FALSE(s.process->exec_cpu_affinity.has_value());
   EXPECT_EQ(s.process->cwd, "/");
   EXPECT_FALSE(s.linux.has_value());
   EXPECT_TRUE(s.mounts.empty());
@@ -212,7 +217,7 @@ TEST(SpecParse, UnknownFieldsAreIgnored) {
   Spec s = urun::spec::parse(R"({
     "ociVersion": "1.0.0", "platform": {"os": "linux"}, "windows": 7,
     "process": {"args": ["sh"], "commandLine": 3, "user": {"uid": 1, "gid": 2, "sid": []}},
-    "linux": {"memoryPolicy": {"mode": "MPOL_BIND"}, "netDevices": {}},
+    "linux": {"futureField": {"mode": 1}, "netDevices": {}},
     "mounts": [{"destination": "/x", "future": true}]
   })");
   EXPECT_EQ(s.process->user.uid, 1u);
