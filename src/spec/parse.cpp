@@ -416,6 +416,8 @@ Linux read_linux(J& j, const Path& path) {
                  [&](auto& v, const Path& p) { l.personality = get_raw_object(v, p); });
   optional_field(j, path, "intelRdt",
                  [&](auto& v, const Path& p) { l.intel_rdt = get_raw_object(v, p); });
+  optional_field(j, path, "netDevices",
+                 [&](auto& v, const Path& p) { l.net_devices = get_raw_object(v, p); });
   return l;
 }
 
@@ -513,6 +515,7 @@ json linux_to_json(const Linux& l) {
   if (!l.seccomp.is_null()) out["seccomp"] = l.seccomp;
   if (!l.personality.is_null()) out["personality"] = l.personality;
   if (!l.intel_rdt.is_null()) out["intelRdt"] = l.intel_rdt;
+  if (!l.net_devices.is_null()) out["netDevices"] = l.net_devices;
   return out;
 }
 

@@ -125,6 +125,7 @@ struct Linux {
   nlohmann::json seccomp;  // null when absent; compiled by the seccomp module
   nlohmann::json personality;
   nlohmann::json intel_rdt;
+  nlohmann::json net_devices;  // null when absent; typed by linux/net_devices.hpp
 
   const Namespace* find_namespace(std::string_view type) const {
     for (const auto& ns : namespaces)
