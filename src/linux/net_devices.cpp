@@ -42,7 +42,7 @@ std::vector<NetDevice> parse_net_devices(const spec::Spec& spec) {
   if (!j.is_object()) fail(kField, "must be an object");
   std::set<std::string> names;
   for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string field = std::string(kField) + "[" + quote(it.key()) + "]";
+    const std::string field = std::string(kField) + "[\"" + it.key() + "\"]";
     NetDevice d;
     d.host_name = it.key();
     if (!valid_ifname(d.host_name) || d.host_name.find('%') != std::string::npos)
