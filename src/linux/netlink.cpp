@@ -229,7 +229,7 @@ void RouteSocket::move_link(int index, int netns_fd, const std::string& new_name
   uint32_t fd = static_cast<uint32_t>(netns_fd);
   add_attr(msg, IFLA_NET_NS_FD, &fd, sizeof fd);
   add_attr(msg, IFLA_IFNAME, new_name.c_str(), new_name.size() + 1);
-  transact(msg, "move network device " + std::to_string(index), [](const nlmsghdr*) {});
+  transact(msg, "move the link", [](const nlmsghdr*) {});
 }
 
 void RouteSocket::add_address(int index, const Address& address) {
@@ -249,7 +249,7 @@ void RouteSocket::set_up(int index) {
   ifi.ifi_flags = IFF_UP;
   ifi.ifi_change = IFF_UP;
   std::vector<char> msg = message(RTM_NEWLINK, NLM_F_ACK, ifi);
-  transact(msg, "set network device " + std::to_string(index) + " up", [](const nlmsghdr*) {});
+  transact(msg, "set the link up", [](const nlmsghdr*) {});
 }
 
 }  // namespace urun::linux::netlink
