@@ -4,6 +4,7 @@
 #include <net/if.h>
 #include <sys/stat.h>
 
+#include <optional>
 #include <set>
 
 #include "common/error.hpp"
@@ -87,7 +88,9 @@ void move_net_devices(const std::vector<NetDevice>& devices, pid_t pid) {
   UniqueFd netns(::open(ns_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!netns) throw_errno("open the container's network namespace " + quote(ns_path));
   netlink::RouteSocket host;
-  netlink::RouteSocket container = netlink::RouteSocket::in_namespace(netns.get());
+  // Made once the first device has moved, so that the error of a move the kernel refuses names
+  // the device rather than the way in.
+  std::optional<netlink::RouteSocket> in_container;
   for (const auto& d : devices) {
     const std::string what = "move network device " + quote(d.host_name) + " into the container" +
                              (d.name == d.host_name ? "" : " as " + quote(d.name));
@@ -96,6 +99,8 @@ void move_net_devices(const std::vector<NetDevice>& devices, pid_t pid) {
       if (index < 0) throw Error("it does not exist in the runtime's network namespace", ENODEV);
       std::vector<netlink::Address> addresses = host.permanent_global_addresses(index);
       host.move_link(index, netns.get(), d.name);
+      if (!in_container) in_container.emplace(netlink::RouteSocket::in_namespace(netns.get()));
+      netlink::RouteSocket& container = *in_container;
       // A template's name is the kernel's choice; the kernel keeps the index when it is free
       // in the new namespace, as it is in a new one.
       const bool templated = d.name.find('%') != std::string::npos;
