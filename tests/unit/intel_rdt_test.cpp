@@ -190,6 +190,7 @@ TEST_F(FakeResctrl, GroupGetsSchemataTasksAndMonitoring) {
   EXPECT_NE(::stat((group + "/mon_groups/c1").c_str(), &st), 0);
   EXPECT_EQ(slurp(group + "/schemata"), "L3:0=f0\nMB:0=30\n");
   // Without monitoring it all succeeds.
+  put(group + "/schemata", "");  // a kernel file has no old content to overwrite
   plan = urun::linux::plan_resctrl(parse_intel_rdt({{"schemata", {"L3:0=f"}}}), "c1", root);
   made = urun::linux::apply_resctrl(plan, 4242);
   EXPECT_TRUE(made.empty()) << "a group that existed is not the container's to remove";
