@@ -107,14 +107,26 @@ void add_cgroup_commands(CLI::App& app, Context& ctx) {
         "--" + name, [name](const std::string& value) { update.values[name] = value; },
         "See the manual");
   }
+  // Intel RDT (resctrl), not cgroup resources: applied on their own after those.
+  static std::optional<std::string> l3_cache_schema, mem_bw_schema;
+  up->add_option_function<std::string>(
+      "--l3-cache-schema", [](const std::string& v) { l3_cache_schema = v; },
+      "Intel RDT/CAT L3 cache schema (resctrl)");
+  up->add_option_function<std::string>(
+      "--mem-bw-schema", [](const std::string& v) { mem_bw_schema = v; },
+      "Intel RDT/MBA memory bandwidth schema (resctrl)");
   up->add_option("container", update.id, "Container id")->required();
   up->callback([&ctx] {
     ctx.action = [&ctx] {
       in_context("update", update.id, [&] {
-        std::string json = !update.resources_file.empty()
-                               ? read_resources(update.resources_file)
-                               : resources_from_flags(update.values).dump();
-        container::update(ctx.global, update.id, json);
+        const bool rdt = l3_cache_schema || mem_bw_schema;
+        if (!rdt || !update.resources_file.empty() || !update.values.empty()) {
+          std::string json = !update.resources_file.empty()
+                                 ? read_resources(update.resources_file)
+                                 : resources_from_flags(update.values).dump();
+          container::update(ctx.global, update.id, json);
+        }
+        if (rdt) container::update_intel_rdt(ctx.global, update.id, l3_cache_schema, mem_bw_schema);
       });
       return 0;
     };

@@ -29,6 +29,8 @@ void add_exec_command(CLI::App& app, Context& ctx) {
   cmd->add_option("-p,--process", req.process_file, "Process JSON file (instead of a command)");
   cmd->add_option("--process-label", req.process_label, "SELinux label for the process");
   cmd->add_option("--pid-file", req.pid_file, "File to write the process's pid to");
+  cmd->add_option("--pidfd-socket", req.pidfd_socket,
+                  "UNIX socket that receives a pidfd of the process");
   cmd->add_flag("-t,--tty", req.tty, "Allocate a pseudo-TTY");
   cmd->add_option("-u,--user", req.user, "UID[:GID] to run the process as");
   cmd->add_option("container", req.id, "Container id")->required();

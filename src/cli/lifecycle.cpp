@@ -10,6 +10,8 @@ void add_create_options(CLI::App* cmd, container::CreateRequest& req) {
   cmd->add_option("--pid-file", req.pid_file, "File to write the container process pid to");
   cmd->add_option("--console-socket", req.console_socket,
                   "UNIX socket that receives the pty master of the container");
+  cmd->add_option("--pidfd-socket", req.pidfd_socket,
+                  "UNIX socket that receives a pidfd of the container's init");
   cmd->add_flag("--no-pivot", req.no_pivot, "Use chroot instead of pivot_root (unsafe)");
   cmd->add_flag("--no-new-keyring", req.no_new_keyring, "Keep the caller's session keyring");
   cmd->add_option("--preserve-fds", req.preserve_fds, "Additional fds to pass into the container")

@@ -13,6 +13,7 @@
 #include "container/operations.hpp"
 #include "container/processes.hpp"
 #include "container/status.hpp"
+#include "linux/resctrl.hpp"
 #include "spec/json_document.hpp"
 #include "spec/spec.hpp"
 #include "state/store.hpp"
@@ -106,6 +107,29 @@ void update(const GlobalOptions& global, const std::string& id, const std::strin
     add_default_devices(resources, spec ? &*spec : nullptr);
   }
   cgroup->apply(resources);
+}
+
+void update_intel_rdt(const GlobalOptions& global, const std::string& id,
+                      const std::optional<std::string>& l3, const std::optional<std::string>& mb) {
+  if (l3) linux::check_schema_flag(*l3, "L3", "--l3-cache-schema");
+  if (mb) linux::check_schema_flag(*mb, "MB:", "--mem-bw-schema");
+  state::Record rec = record_in_status(global, id, {"running", "created", "paused"});
+  const std::string flags = l3 && mb ? "--l3-cache-schema, --mem-bw-schema"
+                                     : (l3 ? "--l3-cache-schema" : "--mem-bw-schema");
+  std::optional<std::string> root = linux::find_resctrl();
+  if (!root)
+    throw Error(flags + ": the resctrl file system is not mounted (not at " +
+                    quote(linux::kResctrlMount) + " nor anywhere in /proc/self/mountinfo): "
+                    "Intel RDT is not available", ENOTSUP);
+  std::optional<spec::Spec> spec = config_at_create(global, id);
+  // Its group is the one create made or joined; without one there is none to update.
+  if (!spec || !spec->linux || spec->linux->intel_rdt.is_null())
+    throw Error(flags + ": the container was created without linux.intelRdt", EINVAL);
+  linux::IntelRdt rdt = linux::parse_intel_rdt(spec->linux->intel_rdt);
+  rdt.l3_cache_schema = l3;
+  rdt.mem_bw_schema = mb;
+  rdt.schemata.clear();
+  linux::update_resctrl_schemata(linux::plan_resctrl(rdt, id, *root), l3, mb);
 }
 
 int64_t parse_size(const std::string& text, const std::string& what) {

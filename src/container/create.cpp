@@ -13,6 +13,7 @@
 #include "common/error.hpp"
 #include "common/fs.hpp"
 #include "common/log.hpp"
+#include "common/pidfd.hpp"
 #include "common/scope_exit.hpp"
 #include "container/bundle.hpp"
 #include "container/cgroup.hpp"
@@ -21,7 +22,9 @@
 #include "container/process_io.hpp"
 #include "container/status.hpp"
 #include "container/teardown.hpp"
+#include "linux/net_devices.hpp"
 #include "linux/process_attrs.hpp"
+#include "linux/resctrl.hpp"
 #include "linux/seccomp_cache.hpp"
 #include "linux/terminal.hpp"
 #include "runtime/console.hpp"
@@ -67,6 +70,12 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   // ones' place, as crun does (LISTEN_FDS adds to the preserved count).
   const int listen_fds = runtime::parse_listen_fds(::getenv("LISTEN_FDS"));
   ReservedFds reserved(req.preserve_fds + listen_fds);
+  // Connected before anything is made: a wrong path fails create with nothing to undo.
+  const int min_fd = 3 + req.preserve_fds + listen_fds;
+  PidfdReceiver pidfd_socket, pidfd_receiver;
+  if (!req.pidfd_socket.empty()) pidfd_socket = PidfdReceiver(req.pidfd_socket, "--pidfd-socket", min_fd);
+  if (const std::string* path = bundle.spec.annotation(kPidfdReceiverAnnotation))
+    pidfd_receiver = PidfdReceiver(*path, std::string("the ") + kPidfdReceiverAnnotation + " socket", min_fd);
   // From the prestart hooks on, a failure continues the lifecycle at its step 12
   // (runtime-spec 1.3): the container is destroyed (by the guards declared below, which
   // run first) and then the poststop hooks run, with the state set when the hooks began.
@@ -76,6 +85,12 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
       run_poststop_hooks(bundle.spec, bundle.dir, poststop_state, "create " + quote(req.id));
   });
   cgroups::Resources resources = container_resources(bundle.spec);
+  // Where resctrl is missing, or lacks what the config asks, create fails here.
+  std::optional<linux::ResctrlPlan> resctrl;
+  if (bundle.spec.linux && !bundle.spec.linux->intel_rdt.is_null())
+    resctrl = linux::plan_resctrl(linux::parse_intel_rdt(bundle.spec.linux->intel_rdt), req.id);
+  const std::vector<linux::NetDevice> net_devices = linux::parse_net_devices(bundle.spec);
+  linux::check_net_devices_exist(net_devices);
   // Root in a user namespace (rootless Podman's) cannot use the host's cgroups either.
   const bool rootless = ::geteuid() != 0 || !linux::in_initial_user_namespace();
   const std::string root = state_root(global.root);
@@ -166,6 +181,7 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   launch.console_socket = console.get();
   launch.foreground = foreground;
   launch.start_fifo_fd = fifo.get();
+  launch.net_devices = &net_devices;
   launch.seccomp_cache_dir = linux::seccomp_cache_dir(root);
   launch.join_cgroup = [&cgroup](pid_t pid) { cgroup->add_process(pid); };
   launch.after_cgroup_namespace = [&cgroup](pid_t pid) { cgroup->enter_delegate(pid); };
@@ -173,9 +189,12 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   launch.cgroup_mount = cgroup_mount_plan(*cgroup, bundle.spec);
   if (cgroup_mount_plan_after_join(*cgroup, bundle.spec))
     launch.cgroup_mount_after_join = [&] { return cgroup_mount_plan(*cgroup, bundle.spec); };
+  ScopeExit undo_resctrl_on_failure([&rec] { linux::remove_resctrl_dirs(rec.resctrl_dirs); });
   launch.runtime_hooks = [&](pid_t pid) {
     rec.pid = pid;
     rec.pid_start_time = state::process_start_time(pid);
+    // Before the hooks, as the cgroup: the container's processes are forked from this one.
+    if (resctrl) rec.resctrl_dirs = linux::apply_resctrl(*resctrl, pid);
     // Before the hooks, which may take long (see the first write above).
     if (!has_cgroup) dir.write_identity(rec);
     const auto& hooks = bundle.spec.hooks;
@@ -197,6 +216,8 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
     rec.pid = init.pid;
     rec.pid_start_time = state::process_start_time(init.pid);
   }
+  pidfd_socket.send(init.pid, "standard");
+  pidfd_receiver.send(init.pid, "standard");
   // The final record is written while failure still removes the state dir
   // and cgroup: a run's container is "running" from here (it starts next).
   rec.status = foreground ? "running" : "created";
@@ -204,6 +225,7 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   dir.write(rec);
   remove_dir.dismiss();
   undo_cgroup_on_failure.dismiss();
+  undo_resctrl_on_failure.dismiss();
   poststop_after_failure.dismiss();
   return Creation{std::move(cgroup), std::move(dir), std::move(init), std::move(rec),
                   std::move(bundle)};
@@ -247,6 +269,7 @@ int run(const GlobalOptions& global, const CreateRequest& request, bool detach) 
   } catch (...) {
     c.init.guard.kill_and_reap();  // before the cgroup goes, so rmdir finds it empty
     undo_cgroup(*c.cgroup);
+    linux::remove_resctrl_dirs(c.record.resctrl_dirs);
     c.dir.remove();
     run_poststop_hooks(c.bundle.spec, c.bundle.dir, oci_state_json(c.record, "stopped"),
                        "run " + quote(request.id));
@@ -290,6 +313,7 @@ int run(const GlobalOptions& global, const CreateRequest& request, bool detach) 
   } catch (const Error& e) {
     log::warning("remove cgroup: " + std::string(e.what()));
   }
+  linux::remove_resctrl_dirs(c.record.resctrl_dirs);
   run_poststop_hooks(c.bundle.spec, c.bundle.dir, oci_state_json(c.record, "stopped"),
                      "run " + quote(request.id));
   c.dir.remove();

@@ -20,11 +20,13 @@
 #include "common/error.hpp"
 #include "common/fs.hpp"
 #include "common/log.hpp"
+#include "common/pidfd.hpp"
 #include "container/cgroup.hpp"
 #include "container/operations.hpp"
 #include "container/process_io.hpp"
 #include "container/status.hpp"
 #include "linux/capabilities.hpp"
+#include "linux/resctrl.hpp"
 #include "linux/seccomp.hpp"
 #include "linux/seccomp_cache.hpp"
 #include "linux/terminal.hpp"
@@ -253,6 +255,10 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
   // The new process is moved in with a cgroup.procs write (see attach_warmup.hpp).
   std::optional<cgroups::AttachWarmup> attach_warmup;
   if (!cgroup->cgroupfs_root().empty()) attach_warmup.emplace(cgroup->cgroupfs_root());
+  // The exec'd process joins the container's resctrl groups as it joins its cgroup.
+  std::optional<linux::ResctrlPlan> resctrl;
+  if (spec.linux && !spec.linux->intel_rdt.is_null())
+    resctrl = linux::plan_resctrl(linux::parse_intel_rdt(spec.linux->intel_rdt), req.id);
   std::vector<std::string> sub_dirs = req.cgroup.empty()
                                           ? std::vector<std::string>{}
                                           : sub_cgroup_dirs(*cgroup, rec.pid, req.cgroup);
@@ -265,6 +271,9 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
   UniqueFd console;
   if (proc.terminal && !req.console_socket.empty())
     console = linux::connect_console_socket(req.console_socket, 3 + req.preserve_fds);
+  PidfdReceiver pidfd_socket;
+  if (!req.pidfd_socket.empty())
+    pidfd_socket = PidfdReceiver(req.pidfd_socket, "--pidfd-socket", 3 + req.preserve_fds);
 
   sigset_t set = forwarded_signals(), old;
   ::sigprocmask(SIG_BLOCK, &set, &old);
@@ -288,6 +297,7 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
     // sub-cgroup keep the process there, not in the caller's cgroups.
     cgroup->add_process(pid);
     for (const auto& sub : sub_dirs) fs::write_existing(sub + "/cgroup.procs", std::to_string(pid));
+    if (resctrl) linux::add_resctrl_task(*resctrl, pid);
   };
   // The signals that end a foreground exec end a starting one too.
   launch.abort_signals = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
@@ -307,6 +317,8 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
   // For every copy of the fd (the warm-up writer's was one): it is one open file.
   dir.unlock();
   console.reset();
+  // Still our unreaped child here, so its pidfd can be had even if it has already exited.
+  pidfd_socket.send(process.pid, "setns");
   write_pid_file(req.pid_file, process.pid);
   process.guard.release();
   if (req.detach) {

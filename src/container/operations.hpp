@@ -24,6 +24,7 @@ struct CreateRequest {
   bool no_pivot = false;
   bool no_new_keyring = false;
   int preserve_fds = 0;
+  std::string pidfd_socket;  // receives a pidfd of the init (common/pidfd.hpp)
 };
 
 // create: the container waits in "created" until start.
@@ -61,6 +62,11 @@ std::string ps(const GlobalOptions& global, const std::string& id, const std::st
 // the command's flags or read from -r FILE.
 void update(const GlobalOptions& global, const std::string& id, const std::string& resources_json);
 
+// update --l3-cache-schema / --mem-bw-schema: rewrites those lines of the schemata of the
+// container's resctrl group (linux.intelRdt). Nullopt: not given.
+void update_intel_rdt(const GlobalOptions& global, const std::string& id,
+                      const std::optional<std::string>& l3, const std::optional<std::string>& mb);
+
 // "64m" -> 67108864 (k, m, g, t with base 1024; b or nothing: bytes); "-1" is
 // -1 (unlimited). Throws Error naming `what` on anything else.
 int64_t parse_size(const std::string& text, const std::string& what);
@@ -82,6 +88,7 @@ struct ExecRequest {
   std::string cgroup;  // a sub-cgroup of the container's that must exist
   std::string apparmor;
   std::string process_label;
+  std::string pidfd_socket;  // receives a pidfd of the process (common/pidfd.hpp)
 };
 
 // exec: runs a process in a running (or created) container. Returns the exit

@@ -12,6 +12,7 @@
 #include "container/hooks.hpp"
 #include "container/processes.hpp"
 #include "container/status.hpp"
+#include "linux/resctrl.hpp"
 
 namespace urun::container {
 
@@ -44,6 +45,7 @@ void destroy_container(state::ContainerDir& dir, const state::Record& rec, bool 
       throw Error("container " + quote(rec.id) + " did not stop after SIGKILL", EBUSY);
   }
   cgroup_of(rec)->destroy();
+  linux::remove_resctrl_dirs(rec.resctrl_dirs);
   run_container_poststop(dir, rec, spec, context);
   dir.remove();
 }

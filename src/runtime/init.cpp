@@ -41,13 +41,6 @@ void channel_sink(log::Level level, std::string_view message) {
   if (g_channel) g_channel->send_log(level, message);
 }
 
-void write_time_offsets(const linux::ProcFs& proc, const spec::Linux& linux) {
-  std::string text;
-  for (const auto& [clock, off] : linux.time_offsets)
-    text += clock + " " + std::to_string(off.secs) + " " + std::to_string(off.nanosecs) + "\n";
-  if (!text.empty()) proc.write_file("self/timens_offsets", text, "set the time offsets");
-}
-
 void join_and_unshare(InitPlan& plan) {
   auto& ns = *plan.namespaces;
   for (auto& [flag, fd] : ns.join) {
@@ -207,7 +200,9 @@ void wait_for_start(const InitPlan& plan) {
     if (!runtime_proc) runtime_proc.emplace(open_procfs("write the runtime's /proc"));
     return *runtime_proc;
   };
-  if (plan.namespaces->unshare_flags & CLONE_NEWTIME) write_time_offsets(runtime_procfs(), linux);
+  // Before the fork below: the kernel takes offsets only until a process enters the namespace.
+  if ((plan.namespaces->unshare_flags & CLONE_NEWTIME) && !plan.timens_offsets.empty())
+    runtime_procfs().write_file("self/timens_offsets", plan.timens_offsets, "set the time offsets");
   if (plan.namespaces->needs_fork) fork_real_init(channel);
   // The real init, once forked: it leads the session.
   start_new_session();

@@ -45,6 +45,9 @@ struct InitPlan {
   int listen_fds = 0;  // socket activation: LISTEN_FDS/LISTEN_PID for the process
   // Fds of the preserved range that only hold the place: closed first.
   std::vector<int> placeholder_fds;
+  // A new time namespace's /proc/self/timens_offsets text (linux.timeOffsets and the
+  // run.oci.timens_offset annotation); "" writes nothing.
+  std::string timens_offsets;
 };
 
 // The clone() entry point. Never returns and never throws: any failure is sent

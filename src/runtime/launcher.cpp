@@ -23,6 +23,7 @@
 #include "linux/seccomp_notify.hpp"
 #include "linux/shared_mount_ns.hpp"
 #include "spec/host_isolation.hpp"
+#include "spec/time_offsets.hpp"
 #include "userns/holder.hpp"
 #include "userns/idmap_option.hpp"
 #include "linux/namespaces.hpp"
@@ -31,6 +32,10 @@
 #include "runtime/init.hpp"
 #include "userns/map_writer.hpp"
 #include "userns/mapping.hpp"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
 
 namespace urun::runtime {
 namespace {
@@ -229,6 +234,8 @@ LaunchedInit launch(const LaunchRequest& req) {
   plan.console_socket = console.get();
   plan.listen_fds = req.listen_fds;
   plan.placeholder_fds = req.placeholder_fds;
+  if (ns.unshare_flags & CLONE_NEWTIME)
+    plan.timens_offsets = spec::timens_offsets_text(spec::effective_time_offsets(spec));
   plan.intermediate_userns = needs_intermediate_userns(spec, ns, maps);
   plan.seccomp = seccomp ? &*seccomp : nullptr;
   // The host's /sys is read only when the config asks for a label.
@@ -296,6 +303,8 @@ LaunchedInit launch(const LaunchRequest& req) {
         parent_end.send_fd(Msg::kDeviceFd, device_nodes[i].get(), std::to_string(i));
   }
   device_nodes.clear();
+  // The init has made or joined its network namespace by now, and waits for this reply.
+  if (req.net_devices) linux::move_net_devices(*req.net_devices, pid);
   parent_end.send(Msg::kIdMapsDone, maps_reply);
   if (join_cgroup && !join_before_release) join_cgroup(pid);
 

@@ -10,6 +10,7 @@
 
 #include "common/child_guard.hpp"
 #include "linux/cgroup_mount.hpp"
+#include "linux/net_devices.hpp"
 #include "runtime/sync_channel.hpp"
 #include "spec/spec.hpp"
 
@@ -50,6 +51,9 @@ struct LaunchRequest {
   // Called once the init has made its cgroup namespace, if any (before the runtime
   // hooks): moves it on to its delegated cgroup (Manager::enter_delegate).
   std::function<void(pid_t pid)> after_cgroup_namespace;
+  // linux.netDevices, parsed and checked by the caller: moved into the init's network
+  // namespace before it may go on. nullptr or empty: none.
+  const std::vector<linux::NetDevice>* net_devices = nullptr;
   // Runs prestart + createRuntime hooks for the init `pid`; returns the
   // state JSON handed to createContainer/startContainer hooks.
   std::function<std::string(pid_t pid)> runtime_hooks;

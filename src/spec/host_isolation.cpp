@@ -8,6 +8,7 @@
 #include <map>
 
 #include "common/error.hpp"
+#include "spec/time_offsets.hpp"
 
 namespace urun::spec {
 namespace {
@@ -81,16 +82,21 @@ void check_sysctls(const Spec& spec) {
 }
 
 void check_time_offsets(const Spec& spec) {
-  if (!spec.linux || spec.linux->time_offsets.empty()) return;
-  const Namespace* ns = spec.linux->find_namespace("time");
+  // Parsed here so that a bad run.oci.timens_offset fails before anything is made.
+  const bool annotation = spec.annotation(kTimensOffsetAnnotation) != nullptr;
+  if (effective_time_offsets(spec).empty()) return;
+  const std::string field = annotation && (!spec.linux || spec.linux->time_offsets.empty())
+                                ? std::string("annotation ") + kTimensOffsetAnnotation
+                                : std::string("linux.timeOffsets");
+  const Namespace* ns = spec.linux ? spec.linux->find_namespace("time") : nullptr;
   if (!ns)
-    fail("linux.timeOffsets",
+    fail(field,
          "requires a time namespace (a \"time\" entry in linux.namespaces); without one "
          "the offsets would be ignored");
   // The kernel takes offsets only before a process enters the namespace.
   if (!ns->path.empty())
-    fail("linux.timeOffsets", "cannot be set on a time namespace joined by path " +
-                                  quote(ns->path) + "; only on one the container creates");
+    fail(field, "cannot be set on a time namespace joined by path " + quote(ns->path) +
+                    "; only on one the container creates");
 }
 
 }  // namespace

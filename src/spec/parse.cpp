@@ -424,6 +424,8 @@ Linux read_linux(J& j, const Path& path) {
   });
   optional_field(j, path, "intelRdt",
                  [&](auto& v, const Path& p) { l.intel_rdt = get_raw_object(v, p); });
+  optional_field(j, path, "netDevices",
+                 [&](auto& v, const Path& p) { l.net_devices = get_raw_object(v, p); });
   return l;
 }
 
@@ -522,6 +524,7 @@ json linux_to_json(const Linux& l) {
   if (l.personality) out["personality"] = to_json(*l.personality);
   if (l.memory_policy) out["memoryPolicy"] = to_json(*l.memory_policy);
   if (!l.intel_rdt.is_null()) out["intelRdt"] = l.intel_rdt;
+  if (!l.net_devices.is_null()) out["netDevices"] = l.net_devices;
   return out;
 }
 

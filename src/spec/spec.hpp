@@ -168,6 +168,7 @@ struct Linux {
   std::optional<Personality> personality;
   std::optional<MemoryPolicy> memory_policy;
   nlohmann::json intel_rdt;
+  nlohmann::json net_devices;  // null when absent; typed by linux/net_devices.hpp
 
   const Namespace* find_namespace(std::string_view type) const {
     for (const auto& ns : namespaces)

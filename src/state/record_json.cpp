@@ -106,6 +106,7 @@ std::string to_json_text(const Record& r) {
   // The OCI state marks annotations optional; leave the key out when empty.
   if (!r.annotations.empty()) j["annotations"] = r.annotations;
   if (r.cgroup.is_object()) j["cgroup"] = r.cgroup;
+  if (!r.resctrl_dirs.empty()) j["resctrlDirs"] = r.resctrl_dirs;
   // Replace invalid UTF-8 (an annotation or path is not guaranteed to be
   // UTF-8) instead of throwing in the middle of a state change.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -141,6 +142,9 @@ Record from_json_text(std::string_view text, const std::string& what) {
   in.integer("creatorPid", r.creator_pid);
   in.integer("creatorStartTime", r.creator_start_time);
   if (auto it = j.find("cgroup"); it != j.end() && it->is_object()) r.cgroup = *it;
+  if (auto it = j.find("resctrlDirs"); it != j.end() && it->is_array())
+    for (const auto& d : *it)
+      if (d.is_string()) r.resctrl_dirs.push_back(d.get<std::string>());
   return r;
 }
 

@@ -78,6 +78,8 @@ struct Record {
   // the config copy only when it must. True (look) in records without the key.
   bool poststart_hooks = true;
   std::map<std::string, std::string> annotations;
+  // resctrl groups (linux.intelRdt) this container made, removed when it is deleted.
+  std::vector<std::string> resctrl_dirs;
 };
 
 // What reading a record file found. A broken record (unreadable, not a
