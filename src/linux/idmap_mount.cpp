@@ -10,8 +10,9 @@
 namespace urun::linux {
 
 UniqueFd make_idmapped_tree(const std::string& source, int userns_fd, bool recursive,
-                            const std::string& what) {
-  unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
+                            bool nofollow, const std::string& what) {
+  unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_NO_AUTOMOUNT |
+                   (recursive ? AT_RECURSIVE : 0) | (nofollow ? AT_SYMLINK_NOFOLLOW : 0);
   UniqueFd tree(static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, source.c_str(), flags)));
   if (!tree) throw_errno(what + ": open_tree " + quote(source));
   mount_attr attr{};
@@ -23,6 +24,12 @@ UniqueFd make_idmapped_tree(const std::string& source, int userns_fd, bool recur
     if (err == EINVAL || err == ENOTSUP || err == EOPNOTSUPP)
       throw_errno(what + ": the kernel or the filesystem of " + quote(source) +
                       " cannot make id-mapped mounts",
+                  err);
+    if (err == EPERM && ::geteuid() != 0)
+      // The kernel id-maps a mount only for a caller with CAP_SYS_ADMIN in the user namespace
+      // that owns the filesystem: the host's, for any filesystem an unprivileged user can name.
+      throw_errno(what + ": id-map " + quote(source) +
+                      ": only root on the host may id-map a mount of a host filesystem",
                   err);
     throw_errno(what + ": id-map " + quote(source), err);
   }
