@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -85,6 +86,12 @@ Live open_container(const GlobalOptions& global, const std::string& id) {
   live.pid = rec.pid;
   live.root = open_proc(rec.pid, "root", O_PATH | O_DIRECTORY);
   live.mount_ns = open_proc(rec.pid, "ns/mnt", O_RDONLY);
+  // Never the host's: a container without a mount namespace of its own gets no mounts here.
+  struct stat theirs {}, ours {};
+  if (::fstat(live.mount_ns.get(), &theirs) < 0 || ::stat("/proc/self/ns/mnt", &ours) < 0)
+    throw_errno("stat the container's mount namespace");
+  if (theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev)
+    throw Error("container " + quote(id) + " shares the runtime's mount namespace", EINVAL);
   live.user_ns = runtime::own_user_namespace_of(rec.pid);
   if (live.user_ns) {
     live.uids = userns::parse_id_map(fs::read_file("/proc/" + std::to_string(rec.pid) + "/uid_map"));

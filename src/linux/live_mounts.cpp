@@ -146,8 +146,11 @@ void place_tree(int root_fd, int tree_fd, const std::string &dest, bool dest_nof
   }
   UniqueFd target(::openat(entry.dir.get(), name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
   if (!target) throw_errno(what);
-  // A destination that led into a procfs (a symlink in the rootfs) is refused as at create.
-  if (procfs_kind(target.get(), quote(dest)).procfs)
+  // A destination that led into a procfs (a symlink in the rootfs) is refused as at create;
+  // only the files lxcfs emulates may be covered, and only by their own names.
+  const std::string clean = clean_path(dest);
+  if (procfs_kind(target.get(), quote(dest)).procfs &&
+      !(clean.starts_with("/proc/") && proc_file_may_be_covered(clean)))
     throw Error(what + ": the destination leads inside a procfs mount", EPERM);
   if (::syscall(SYS_move_mount, tree_fd, "", target.get(), "",
                 MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
