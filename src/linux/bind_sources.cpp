@@ -15,7 +15,7 @@ bool is_bind_mount(const spec::Mount& m, const MountOptions& opts) {
 }
 
 UniqueFd open_bind_source(const spec::Mount& m, const MountOptions& opts) {
-  const int nofollow = opts.copy_symlink ? O_NOFOLLOW : 0;
+  const int nofollow = opts.copy_symlink || opts.src_nofollow ? O_NOFOLLOW : 0;
   return UniqueFd(::open(m.source.c_str(), O_PATH | O_CLOEXEC | nofollow));
 }
 
@@ -27,7 +27,7 @@ HostPaths open_host_paths(const spec::Spec& spec, const std::string& rootfs) {
     const spec::Mount& m = spec.mounts[i];
     const MountOptions opts = parse_mount_options(m.options);
     // An id-mapped mount's tree always comes from the runtime.
-    if (!is_bind_mount(m, opts) || opts.idmap || m.source.empty()) continue;
+    if (!is_bind_mount(m, opts) || is_idmapped(m, opts) || m.source.empty()) continue;
     out.bind_sources[i] = open_bind_source(m, opts);
     // A clone would follow a copy-symlink source: the init reports those itself.
     if (!out.bind_sources[i] && (errno == EACCES || errno == EPERM) && !opts.copy_symlink)
@@ -66,9 +66,10 @@ UniqueFd clone_bind_source(const spec::Mount& m, const std::string& bundle,
   const MountOptions opts = parse_mount_options(m.options);
   const std::string source = m.source.starts_with('/') ? m.source : bundle + "/" + m.source;
   const unsigned recursive = opts.rbind() ? AT_RECURSIVE : 0;
+  const unsigned nofollow = opts.src_nofollow ? AT_SYMLINK_NOFOLLOW : 0;
   UniqueFd tree(static_cast<int>(
       ::syscall(SYS_open_tree, AT_FDCWD, source.c_str(),
-                OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_NO_AUTOMOUNT | recursive)));
+                OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_NO_AUTOMOUNT | recursive | nofollow)));
   if (!tree) throw_errno(what + ": clone the source");
   mount_attr attr{};
   attr.propagation = MS_SLAVE;

@@ -10,9 +10,10 @@
 namespace urun::linux {
 
 // A detached copy of `source` (recursive for rbind) whose ids are mapped
-// through the user namespace `userns_fd`. `what` names the mount in errors,
-// which say when the kernel or the filesystem cannot id-map.
+// through the user namespace `userns_fd`; `nofollow` (src-nofollow): a symlink
+// source is copied itself. `what` names the mount in errors, which say when the
+// kernel or the filesystem cannot id-map, or the caller may not.
 UniqueFd make_idmapped_tree(const std::string& source, int userns_fd, bool recursive,
-                            const std::string& what);
+                            bool nofollow, const std::string& what);
 
 }  // namespace urun::linux

@@ -183,11 +183,12 @@ struct Target {
 // `ordinary_dir`: procfs and sysfs, and whatever goes on /proc or /sys, are mounted only on a
 // directory of the rootfs, never through a symlink there (runc's rule): a /proc that is a link
 // would put the container's procfs (and its masked paths) somewhere else.
+// `follow_last` false (dest-nofollow): a symlink at the destination is itself covered.
 Target prepare_target(int root_fd, const std::string &dest, bool is_dir, const std::string &what,
-                      bool ordinary_dir = false) {
+                      bool ordinary_dir = false, bool follow_last = true) {
   Target t;
   try {
-    t.entry = resolve_in_root(root_fd, dest, true, !ordinary_dir);
+    t.entry = resolve_in_root(root_fd, dest, true, follow_last && !ordinary_dir);
   } catch (Error &e) {
     throw e.prepend(what);
   }
@@ -358,16 +359,20 @@ void mount_bind(const spec::Mount &m, const MountOptions &opts, const MountConte
   }
   struct stat st;
   if (::fstat(src, &st) < 0) throw_errno(what);
-  if (S_ISLNK(st.st_mode)) return mount_copy_symlink(m, src, ctx, what);
+  // Only copy-symlink and src-nofollow open a symlink source as itself; the second binds it.
+  if (S_ISLNK(st.st_mode) && opts.copy_symlink) return mount_copy_symlink(m, src, ctx, what);
   const bool proc_or_sys = dest == "/proc" || dest == "/sys";
-  Target target = prepare_target(ctx.root_fd, dest, S_ISDIR(st.st_mode), what, proc_or_sys);
+  // A mount on /proc/self/fd/N of an O_PATH|O_NOFOLLOW symlink fd covers the link itself: the
+  // kernel does not follow a magic link's target further, which is what dest-nofollow needs.
+  Target target = prepare_target(ctx.root_fd, dest, S_ISDIR(st.st_mode), what, proc_or_sys,
+                                 !opts.dest_nofollow);
   if (dest == "/proc" || target.covered.procfs) {
     // A bind gives a procfs only when its source is the root of one.
     const bool procfs = procfs_kind(src, quote(m.source)).root;
     if (dest == "/proc" && !procfs) only_procfs_on_proc(what);
     check_proc_target(target, dest, procfs, what);
   }
-  if (opts.idmap && ctx.source_tree_fd < 0) {
+  if (is_idmapped(m, opts) && ctx.source_tree_fd < 0) {
     // An id-mapped mount must be made by a process privileged over the source
     // filesystem: the parent makes it as a detached tree.
     throw Error(what + ": idmap: no id-mapped tree was prepared", ENOTSUP);
@@ -376,7 +381,7 @@ void mount_bind(const spec::Mount &m, const MountOptions &opts, const MountConte
     // Both ends by fd: a "/proc/self/fd/N" target would not be followed.
     if (::syscall(SYS_move_mount, ctx.source_tree_fd, "", target.fd.get(), "",
                   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-      throw_errno(what + (opts.idmap ? ": move id-mapped mount into place"
+      throw_errno(what + (is_idmapped(m, opts) ? ": move id-mapped mount into place"
                                      : ": move the source's clone into place"));
   } else {
     do_mount(fd_path(src), target.fd.get(), nullptr, MS_BIND | (opts.flags & MS_REC), "", what);
@@ -533,6 +538,10 @@ unsigned long propagation_flags(std::string_view name) {
   return 0;
 }
 
+bool is_idmapped(const spec::Mount &m, const MountOptions &opts) {
+  return opts.idmap || !m.uid_mappings.empty() || !m.gid_mappings.empty();
+}
+
 MountOptions parse_mount_options(const std::vector<std::string> &options) {
   MountOptions out;
   for (const std::string &opt : options) {
@@ -584,6 +593,10 @@ MountOptions parse_mount_options(const std::vector<std::string> &options) {
       out.tmpcopyup = false;
     } else if (opt == "copy-symlink") {
       out.copy_symlink = true;
+    } else if (opt == "src-nofollow") {
+      out.src_nofollow = true;
+    } else if (opt == "dest-nofollow") {
+      out.dest_nofollow = true;
     } else if (opt == "idmap" || opt == "ridmap") {
       out.idmap = true;
       out.idmap_recursive = opt == "ridmap";

@@ -34,10 +34,20 @@ struct MountOptions {
   bool idmap_recursive = false;  // "ridmap": the same for every submount
   std::string idmap_spec;        // raw text after "idmap=", e.g.
                                  // "uids=0-1-10#10-11-10;gids=0-100-10"
+  // crun's nofollow pair: a symlink source is bound itself, not its target (src-nofollow); a
+  // symlink destination is covered itself instead of being followed inside the rootfs
+  // (dest-nofollow).
+  bool src_nofollow = false;
+  bool dest_nofollow = false;
 
   bool bind() const { return (flags & MS_BIND) != 0; }
   bool rbind() const { return (flags & (MS_BIND | MS_REC)) == (MS_BIND | MS_REC); }
 };
+
+// Whether spec mount `m` is an id-mapped bind mount: the `idmap`/`ridmap` option, or mappings of
+// its own (runtime-spec: with uidMappings/gidMappings the runtime MUST make an idmapped mount).
+// Its tree always comes from the runtime (runtime/idmapped_mounts.hpp).
+bool is_idmapped(const spec::Mount &m, const MountOptions &opts);
 
 // Parses a spec mount's option list. Unknown options go to `data` unchanged
 // (the filesystem decides); never throws.

@@ -16,7 +16,6 @@
 #include "linux/capabilities.hpp"
 #include "linux/bind_sources.hpp"
 #include "linux/device_nodes.hpp"
-#include "linux/idmap_mount.hpp"
 #include "linux/mounts.hpp"
 #include "linux/lsm.hpp"
 #include "linux/seccomp.hpp"
@@ -25,10 +24,10 @@
 #include "spec/host_isolation.hpp"
 #include "spec/time_offsets.hpp"
 #include "userns/holder.hpp"
-#include "userns/idmap_option.hpp"
 #include "linux/namespaces.hpp"
 #include "runtime/clone_child.hpp"
 #include "runtime/id_maps.hpp"
+#include "runtime/idmapped_mounts.hpp"
 #include "runtime/init.hpp"
 #include "userns/map_writer.hpp"
 #include "userns/mapping.hpp"
@@ -70,34 +69,20 @@ void move_above(UniqueFd& fd, int min_fd) {
   fd.reset(moved);
 }
 
-// Makes the detached id-mapped tree of every `idmap` bind mount and sends each
-// to the init. A bare `idmap` maps through the container's own user
-// namespace; `idmap=uids=...;gids=...` through a holder namespace of its own.
+// Makes the detached id-mapped tree of every id-mapped bind mount (runtime/idmapped_mounts.hpp)
+// and sends each to the init.
 void send_idmapped_mounts(const spec::Spec& spec, const std::string& bundle, pid_t init,
                           const IdMaps& maps, const SyncChannel& channel) {
+  IdmapContext ctx{bundle, -1, maps.uids, maps.gids};
+  std::optional<UniqueFd> container_userns;  // looked up once, for the first id-mapped mount
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
     const spec::Mount& m = spec.mounts[i];
-    linux::MountOptions opts = linux::parse_mount_options(m.options);
-    if (!opts.idmap) continue;
-    std::string what = "mount " + quote(m.source) + " on " + quote(m.destination);
-    if (!opts.bind() && m.type != "bind")
-      throw Error(what + ": idmap is supported on bind mounts only", EINVAL);
-    std::string source = m.source.starts_with('/') ? m.source : bundle + "/" + m.source;
-    std::optional<userns::UsernsHolder> holder;
-    UniqueFd own_ns;
-    int ns_fd;
-    userns::IdmapSpec idmap = userns::parse_idmap_option(
-        opts.idmap_spec.empty() ? "idmap" : "idmap=" + opts.idmap_spec, maps.uids, maps.gids);
-    if (idmap.has_custom) {
-      holder.emplace(idmap.uids, idmap.gids);
-      ns_fd = holder->ns_fd();
-    } else {
-      std::string path = "/proc/" + std::to_string(init) + "/ns/user";
-      own_ns.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-      if (!own_ns) throw_errno(what + ": open the container's user namespace");
-      ns_fd = own_ns.get();
+    if (!linux::is_idmapped(m, linux::parse_mount_options(m.options))) continue;
+    if (!container_userns) {
+      container_userns = own_user_namespace_of(init);
+      ctx.container_userns = *container_userns ? container_userns->get() : -1;
     }
-    UniqueFd tree = linux::make_idmapped_tree(source, ns_fd, opts.idmap_recursive || opts.rbind(), what);
+    UniqueFd tree = make_mount_idmapped_tree(m, ctx);
     channel.send_fd(Msg::kMountFd, tree.get(), std::to_string(i));
   }
 }

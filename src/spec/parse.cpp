@@ -17,6 +17,7 @@
 #include "common/error.hpp"
 #include "spec/json_document.hpp"
 #include "spec/kernel_attrs.hpp"
+#include "spec/mount_checks.hpp"
 #include "spec/spec.hpp"
 
 namespace urun::spec {
@@ -551,6 +552,15 @@ Spec from_json(const nlohmann::json& j) { return read_spec(j); }
 
 Process process_from_json(const nlohmann::json& j, const std::string& path_prefix) {
   return read_process(j, Path(path_prefix));
+}
+
+std::vector<Mount> mounts_from_json(const nlohmann::json& j) {
+  if (!j.is_array()) throw Error("must be an array of mounts (the config's `mounts` format)", EINVAL);
+  std::vector<Mount> out;
+  out.reserve(j.size());
+  for_each_element(j, Path("mounts"),
+                   [&](auto& e, const Path& ep) { out.push_back(read_mount(e, ep)); });
+  return out;
 }
 
 nlohmann::json process_to_json(const Process& p) {

@@ -11,6 +11,7 @@
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "spec/host_isolation.hpp"
+#include "spec/mount_checks.hpp"
 #include "spec/spec.hpp"
 
 namespace urun::spec {
@@ -176,13 +177,7 @@ void validate(const Spec& spec) {
   if (spec.root.path.empty()) fail("root.path", "must not be empty");
 
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
-    const Mount& m = spec.mounts[i];
-    const std::string base = indexed("mounts", i);
-    // runtime-spec 1.2: on Linux a relative destination is deprecated but
-    // allowed and means relative to "/", so only an empty one is an error.
-    if (m.destination.empty()) fail(base + ".destination", "must not be empty");
-    check_id_mappings(m.uid_mappings, base + ".uidMappings");
-    check_id_mappings(m.gid_mappings, base + ".gidMappings");
+    check_mount(spec.mounts[i], indexed("mounts", i));
   }
 
   check_hooks(spec.hooks.prestart, "prestart");

@@ -18,7 +18,8 @@ json valid_config() {
     "root": {"path": "rootfs"},
     "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"},
                {"destination": "/data", "source": "/srv", "options": ["rbind"],
-                "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}],
+                "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+                "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}],
     "hooks": {"prestart": [{"path": "/bin/true", "timeout": 1}],
               "poststop": [{"path": "/bin/true"}]},
     "linux": {
@@ -133,7 +134,7 @@ TEST(SpecValidate, MountDestinations) {
   EXPECT_EQ(validate_error({{"mounts", mounts}}), "<valid>");
   mounts[1]["uidMappings"][0]["size"] = 0;
   EXPECT_EQ(validate_error({{"mounts", mounts}}),
-            "mounts[1].uidMappings[0].size: must not be zero");
+            "mounts[1].uidMappings[0]: size must not be 0");
 }
 
 TEST(SpecValidate, Hooks) {
