@@ -24,6 +24,9 @@ struct CreateRequest {
   bool no_pivot = false;
   bool no_new_keyring = false;
   int preserve_fds = 0;
+  // run --keep (crun, runc 1.2): the container is not deleted when its process exits; it
+  // stays "stopped" until `delete` (which then removes the cgroup and runs poststop).
+  bool keep = false;
 };
 
 // create: the container waits in "created" until start.
@@ -82,6 +85,11 @@ struct ExecRequest {
   std::string cgroup;  // a sub-cgroup of the container's that must exist
   std::string apparmor;
   std::string process_label;
+  // -g/--additional-gids (runc): appended to the process's user.additionalGids.
+  std::vector<uint32_t> additional_gids;
+  // --ignore-paused (runc): exec into a paused container; the process starts when the
+  // container is resumed (it is frozen as soon as it joins the cgroup).
+  bool ignore_paused = false;
 };
 
 // exec: runs a process in a running (or created) container. Returns the exit
