@@ -8,6 +8,7 @@
 #include "cli/cli.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "container/features.hpp"
 #include "runtime/sealed_binary.hpp"
 #include "version.hpp"
 
@@ -15,7 +16,8 @@ namespace {
 
 std::string version_text() {
   std::string out = std::string("urun version ") + urun::kVersion + "\ncommit: " +
-                    urun::kGitCommit + "\nspec: " + urun::kOciVersion + "\n+CAP +USERNS\n";
+                    urun::kGitCommit + "\nspec: " + urun::kOciVersion + "\n" +
+                    urun::container::version_tags() + "\n";
   return out;
 }
 
@@ -33,6 +35,8 @@ int main(int argc, char** argv) {
   CLI::App app{"urun - a rootless-first OCI container runtime", "urun"};
   app.require_subcommand(1);
   app.set_version_flag("-v,-V,--version", version_text);
+  // crun's (argp's) -? and --usage print the usage too; subcommands inherit the names.
+  app.set_help_flag("-h,-?,--help,--usage", "Print this help message and exit");
   urun::cli::Context ctx;
   std::string log_dest, log_format = "text", log_level;
   bool debug = false;
@@ -47,6 +51,11 @@ int main(int argc, char** argv) {
   app.add_option("--cgroup-manager", ctx.global.cgroup_manager,
                  "Cgroup manager: cgroupfs, systemd or disabled")
       ->check(CLI::IsMember({"cgroupfs", "systemd", "disabled"}));
+  // runc's global option; crun accepts and ignores it so that a runc command line works.
+  // urun already detects an unprivileged caller and tolerates what it may not do to cgroups.
+  std::string rootless = "auto";
+  app.add_option("--rootless", rootless, "Accepted for runc compatibility: true, false or auto")
+      ->check(CLI::IsMember({"true", "false", "auto"}));
 
   urun::cli::add_lifecycle_commands(app, ctx);
   urun::cli::add_query_commands(app, ctx);

@@ -99,7 +99,8 @@ void write_planned(const std::string& dir, const Write& w) {
       log::debug("cgroup: skip " + w.file + " (not supported by this kernel)");
       return;
     }
-    std::string why = w.controller.empty() ? "file not present"
+    std::string why = !w.missing_reason.empty() ? w.missing_reason
+                      : w.controller.empty()      ? "file not present"
                                            : "controller " + quote(w.controller) +
                                                  " is not available in this cgroup";
     throw Error("write " + quote(path) + ": " + why, ENOENT);

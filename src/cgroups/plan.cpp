@@ -22,6 +22,15 @@ Write optional_write(std::string controller, std::string file, std::string value
   return out;
 }
 
+// A knob newer kernels have: absent, the write fails saying so (a limit asked for is never
+// dropped in silence).
+Write kernel_write(std::string controller, std::string file, std::string value,
+                   std::string reason) {
+  Write out = w(std::move(controller), std::move(file), std::move(value));
+  out.missing_reason = std::move(reason);
+  return out;
+}
+
 Write with_fallback(std::string controller, std::string file, std::string value,
                     std::string fallback_file, std::string fallback_value) {
   Write out = w(std::move(controller), std::move(file), std::move(value));
@@ -135,8 +144,12 @@ std::vector<Write> plan_v2(const Resources& r) {
       std::string quota = has_quota && *c->quota > 0 ? std::to_string(*c->quota) : "max";
       out.push_back(w("cpu", "cpu.max", quota + " " + std::to_string(period)));
     }
-    if (c->burst) out.push_back(w("cpu", "cpu.max.burst", std::to_string(*c->burst)));
-    if (c->idle) out.push_back(w("cpu", "cpu.idle", std::to_string(*c->idle)));
+    if (c->burst)
+      out.push_back(kernel_write("cpu", "cpu.max.burst", std::to_string(*c->burst),
+                                 "CPU burst needs Linux 5.14 and the cpu controller"));
+    if (c->idle)
+      out.push_back(kernel_write("cpu", "cpu.idle", std::to_string(*c->idle),
+                                 "cgroup SCHED_IDLE needs Linux 5.15 and the cpu controller"));
     if ((c->realtime_runtime && *c->realtime_runtime != 0) ||
         (c->realtime_period && *c->realtime_period != 0))
       throw Error(
@@ -225,13 +238,16 @@ std::vector<Write> plan_v1(const Resources& r) {
     if (c->quota && *c->quota != 0)
       out.push_back(w("cpu", "cpu.cfs_quota_us", std::to_string(*c->quota < 0 ? -1 : *c->quota)));
     if (c->burst)
-      out.push_back(optional_write("cpu", "cpu.cfs_burst_us", std::to_string(*c->burst)));
+      out.push_back(kernel_write("cpu", "cpu.cfs_burst_us", std::to_string(*c->burst),
+                                 "this kernel has no CPU burst (Linux 5.14)"));
     // The runtime must fit in the period: set the period first.
     if (c->realtime_period && *c->realtime_period != 0)
       out.push_back(w("cpu", "cpu.rt_period_us", std::to_string(*c->realtime_period)));
     if (c->realtime_runtime && *c->realtime_runtime != 0)
       out.push_back(w("cpu", "cpu.rt_runtime_us", std::to_string(*c->realtime_runtime)));
-    if (c->idle) out.push_back(optional_write("cpu", "cpu.idle", std::to_string(*c->idle)));
+    if (c->idle)
+      out.push_back(kernel_write("cpu", "cpu.idle", std::to_string(*c->idle),
+                                 "this kernel has no cgroup SCHED_IDLE (Linux 5.15)"));
   }
   if (const auto& b = r.block_io) {
     // CFQ's blkio.weight is gone from kernels >= 5.0; BFQ offers blkio.bfq.weight.

@@ -121,6 +121,8 @@ struct Write {
   std::string fallback_file;
   std::string fallback_value;
   bool optional = false;
+  // Why file may be absent (a kernel too old), for the error when it is.
+  std::string missing_reason;
 
   bool operator==(const Write&) const = default;
 };

@@ -42,6 +42,9 @@ nlohmann::json resources_from_flags(const std::map<std::string, std::string>& v)
   if (has("cpu-share")) r["cpu"]["shares"] = num("cpu-share");
   if (has("cpu-quota")) r["cpu"]["quota"] = num("cpu-quota");
   if (has("cpu-period")) r["cpu"]["period"] = num("cpu-period");
+  // runc's: cpu.max.burst / cpu.cfs_burst_us (µs) and cpu.idle (0 or 1: SCHED_IDLE).
+  if (has("cpu-burst")) r["cpu"]["burst"] = num("cpu-burst");
+  if (has("cpu-idle")) r["cpu"]["idle"] = num("cpu-idle");
   if (has("cpu-rt-runtime")) r["cpu"]["realtimeRuntime"] = num("cpu-rt-runtime");
   if (has("cpu-rt-period")) r["cpu"]["realtimePeriod"] = num("cpu-rt-period");
   if (has("cpuset-cpus")) r["cpu"]["cpus"] = v.at("cpuset-cpus");
@@ -99,7 +102,8 @@ void add_cgroup_commands(CLI::App& app, Context& ctx) {
   up->add_option("-r,--resources", update.resources_file,
                  "File with the resources to update (runtime-spec JSON; - for stdin)");
   for (const char* flag :
-       {"blkio-weight", "cpu-period", "cpu-quota", "cpu-rt-period", "cpu-rt-runtime", "cpu-share",
+       {"blkio-weight", "cpu-burst", "cpu-idle", "cpu-period", "cpu-quota", "cpu-rt-period",
+        "cpu-rt-runtime", "cpu-share",
         "cpuset-cpus", "cpuset-mems", "kernel-memory", "kernel-memory-tcp", "memory",
         "memory-reservation", "memory-swap", "pids-limit"}) {
     std::string name = flag;

@@ -33,12 +33,23 @@ void add_exec_command(CLI::App& app, Context& ctx) {
                   "UNIX socket that receives a pidfd of the process");
   cmd->add_flag("-t,--tty", req.tty, "Allocate a pseudo-TTY");
   cmd->add_option("-u,--user", req.user, "UID[:GID] to run the process as");
+  // runc's: more supplementary groups, repeatable or comma separated ("-g 10,20").
+  cmd->add_option("-g,--additional-gids", req.additional_gids,
+                  "Additional group for the process (repeatable)")
+      ->delimiter(',')
+      ->allow_extra_args(false);
+  cmd->add_flag("--ignore-paused", req.ignore_paused,
+                "Allow exec into a paused container (the process starts at resume)");
+  static bool no_subreaper = false;
+  cmd->add_flag("--no-subreaper", no_subreaper, "Accepted for compatibility; ignored (as crun)");
   cmd->add_option("container", req.id, "Container id")->required();
-  // Everything after the container id is the command and its arguments,
-  // options included: `exec c1 sh -c 'echo x'` passes -c to sh.
-  cmd->prefix_command();
-  cmd->callback([&ctx, cmd] {
-    req.args = cmd->remaining();
+  cmd->add_option("command", req.args, "Command and its arguments");
+  // exec's options are recognised anywhere before the container id, and an unknown one is
+  // an error (never run as the command: `exec --bogus c true`). From the id on, everything
+  // is the command and its arguments, options included: `exec c1 sh -c 'echo x'` passes -c
+  // to sh.
+  cmd->positionals_at_end(true);
+  cmd->callback([&ctx] {
     if (!req.args.empty() && req.args.front() == "--") req.args.erase(req.args.begin());
     ctx.action = [&ctx] {
       try {

@@ -16,6 +16,9 @@ void add_create_options(CLI::App* cmd, container::CreateRequest& req) {
   cmd->add_flag("--no-new-keyring", req.no_new_keyring, "Keep the caller's session keyring");
   cmd->add_option("--preserve-fds", req.preserve_fds, "Additional fds to pass into the container")
       ->check(CLI::NonNegativeNumber);
+  // crun: "do not create a subreaper process (ignored)". urun needs none of its own.
+  static bool no_subreaper = false;
+  cmd->add_flag("--no-subreaper", no_subreaper, "Accepted for compatibility; ignored (as crun)");
   cmd->add_option("container", req.id, "Container id")->required();
 }
 
@@ -38,6 +41,7 @@ void add_lifecycle_commands(CLI::App& app, Context& ctx) {
   auto* run = app.add_subcommand("run", "Create and start a container");
   add_create_options(run, run_req);
   run->add_flag("-d,--detach", detach, "Detach from the container's process");
+  run->add_flag("--keep", run_req.keep, "Do not delete the container after it exits");
   run->callback([&ctx] {
     ctx.action = [&ctx] {
       return in_context("run", run_req.id, [&] { return container::run(ctx.global, run_req, detach); });

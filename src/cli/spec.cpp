@@ -5,38 +5,9 @@
 
 #include "cli/cli.hpp"
 #include "common/fs.hpp"
-#include "linux/seccomp.hpp"
-#include "version.hpp"
+#include "container/features.hpp"
 
 namespace urun::cli {
-namespace {
-
-// runtime-spec features.md: what this build supports, for higher-level tools.
-std::string features_json() {
-  nlohmann::ordered_json j;
-  j["ociVersionMin"] = "1.0.0";
-  j["ociVersionMax"] = kOciVersion;
-  j["hooks"] = {"prestart", "createRuntime", "createContainer", "startContainer", "poststart",
-                "poststop"};
-  j["mountOptions"] = {"ro",       "rw",         "suid",        "nosuid",     "dev",
-                       "nodev",    "exec",       "noexec",      "sync",       "async",
-                       "dirsync",  "remount",    "mand",        "nomand",     "atime",
-                       "noatime",  "diratime",   "nodiratime",  "relatime",   "norelatime",
-                       "strictatime", "nostrictatime", "nosymfollow", "bind",  "rbind",
-                       "private",  "rprivate",   "shared",      "rshared",    "slave",
-                       "rslave",   "unbindable", "runbindable", "tmpcopyup",  "idmap"};
-  j["linux"]["namespaces"] = {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"};
-  j["linux"]["capabilities"] = nlohmann::ordered_json::array();
-  j["linux"]["cgroup"] = {{"v1", false}, {"v2", false}, {"systemd", false}, {"systemdUser", false}};
-  j["linux"]["seccomp"] = linux::seccomp_features();
-  j["linux"]["apparmor"] = {{"enabled", false}};
-  j["linux"]["selinux"] = {{"enabled", false}};
-  j["linux"]["mountExtensions"] = {{"idmap", {{"enabled", false}}}};
-  j["annotations"] = {{"io.github.urun.version", kVersion}, {"io.github.urun.commit", kGitCommit}};
-  return j.dump(2) + "\n";
-}
-
-}  // namespace
 
 void add_spec_commands(CLI::App& app, Context& ctx) {
   static std::string bundle = ".";
@@ -55,7 +26,7 @@ void add_spec_commands(CLI::App& app, Context& ctx) {
   auto* features = app.add_subcommand("features", "Show the features this build supports");
   features->callback([&ctx] {
     ctx.action = [] {
-      fs::write_all(STDOUT_FILENO, features_json());
+      fs::write_all(STDOUT_FILENO, container::features().dump(2) + "\n");
       return 0;
     };
   });

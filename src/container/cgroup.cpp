@@ -49,17 +49,42 @@ bool has_cgroup_mount(const spec::Spec& spec) {
 
 }  // namespace
 
+std::vector<cgroups::DeviceRule> default_device_rules() {
+  // runc's and crun's (1.20+) list, in their order, appended after the config's rules so
+  // that a "deny all" there leaves them allowed. mknod of any node ("c *:* m", "b *:* m")
+  // lets an image's own tooling create nodes it cannot then open; the rest are the nodes
+  // every container has (null, random, full, tty, zero, urandom, console, pts/*, ptmx) and
+  // /dev/net/tun, which container networking (slirp4netns, VPNs) opens inside.
+  struct Rule {
+    char type;
+    int64_t major, minor;  // -1: any
+    const char* access;
+  };
+  static constexpr Rule kRules[] = {
+      {'c', -1, -1, "m"},    {'b', -1, -1, "m"},  {'c', 1, 3, "rwm"},   {'c', 1, 8, "rwm"},
+      {'c', 1, 7, "rwm"},    {'c', 5, 0, "rwm"},  {'c', 1, 5, "rwm"},   {'c', 1, 9, "rwm"},
+      {'c', 5, 1, "rwm"},    {'c', 136, -1, "rwm"}, {'c', 5, 2, "rwm"}, {'c', 10, 200, "rwm"},
+  };
+  std::vector<cgroups::DeviceRule> out;
+  for (const Rule& r : kRules) {
+    cgroups::DeviceRule rule;
+    rule.allow = true;
+    rule.type = std::string(1, r.type);
+    if (r.major >= 0) rule.major = r.major;
+    if (r.minor >= 0) rule.minor = r.minor;
+    rule.access = r.access;
+    out.push_back(std::move(rule));
+  }
+  return out;
+}
+
 void add_default_devices(cgroups::Resources& r, const spec::Spec* spec) {
-  // The devices every container gets (linux/devices.cpp creates them), as runc
-  // and crun allow them: null, zero, full, random, urandom, tty, ptmx, pts/*.
-  for (int64_t minor : {3, 5, 7, 8, 9}) allow_device(r, "c", 1, minor);
-  allow_device(r, "c", 5, 0);
-  allow_device(r, "c", 5, 2);
-  allow_device(r, "c", 136, std::nullopt);
+  // The config's linux.devices are created in the container: they must be usable too.
   if (spec && spec->linux) {
     for (const auto& d : spec->linux->devices)
       if (d.type != "p") allow_device(r, d.type == "u" ? "c" : d.type, d.major, d.minor);
   }
+  for (auto& rule : default_device_rules()) r.devices.push_back(std::move(rule));
 }
 
 cgroups::Resources container_resources(const spec::Spec& spec) {

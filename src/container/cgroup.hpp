@@ -19,7 +19,11 @@ namespace urun::container {
 // every container needs after the config's usual "deny all": the default
 // devices and the config's linux.devices.
 cgroups::Resources container_resources(const spec::Spec& spec);
-// Appends those allow rules (the config's linux.devices only when spec is given).
+// The allow rules of runc and crun 1.20+: mknod of any char or block device, the standard
+// /dev nodes, the console, ptys and /dev/net/tun.
+std::vector<cgroups::DeviceRule> default_device_rules();
+// Appends those allow rules (the config's linux.devices only when spec is given),
+// the defaults last: whatever the config denies, they stay allowed, as in runc and crun.
 void add_default_devices(cgroups::Resources& resources, const spec::Spec* spec);
 
 // Chooses the manager (warning or failing when none is usable, see above);

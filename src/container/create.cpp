@@ -307,6 +307,8 @@ int run(const GlobalOptions& global, const CreateRequest& request, bool detach) 
   }
   // A `delete` from elsewhere already removed the cgroup and ran poststop.
   if (!c.dir.relock()) return status;
+  // --keep: the container stays, stopped, for `delete` to remove with its cgroup.
+  if (request.keep) return status;
   // Whatever the init left running in its cgroup goes with it.
   try {
     c.cgroup->destroy();

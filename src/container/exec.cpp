@@ -161,6 +161,7 @@ spec::Process make_process(const ExecRequest& req, const spec::Spec& spec) {
         add_capability(*set, name);
     }
   }
+  for (uint32_t gid : req.additional_gids) proc.user.additional_gids.push_back(gid);
   if (req.no_new_privs) proc.no_new_privileges = true;
   // Applied like the init's when the host runs the module (linux/lsm.hpp).
   for (const auto* label : {&req.apparmor, &req.process_label})
@@ -248,8 +249,9 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
   spec::Process proc = make_process(req, spec);
   std::string status = current_status(rec);
   // A created container's init is alive and its namespaces exist: crun execs there too.
-  if (status == "paused") throw Error("container " + quote(req.id) + " is paused", EBUSY);
-  if (status != "running" && status != "created")
+  if (status == "paused" && !req.ignore_paused)
+    throw Error("container " + quote(req.id) + " is paused", EBUSY);
+  if (status != "running" && status != "created" && status != "paused")
     throw Error("container " + quote(req.id) + " is not running", ESRCH);
   std::unique_ptr<cgroups::Manager> cgroup = cgroup_of(rec);
   // The new process is moved in with a cgroup.procs write (see attach_warmup.hpp).
@@ -301,17 +303,20 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
   };
   // The signals that end a foreground exec end a starting one too.
   launch.abort_signals = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-  // `pause` waits for our lock; someone writing the freezer directly does not.
-  launch.process_frozen = [&] {
-    try {
-      if (cgroup->is_frozen()) return true;
-      for (const auto& sub : sub_dirs)
-        if (sub_cgroup_frozen(sub)) return true;
-    } catch (const Error&) {
-      // A cgroup gone meanwhile is no frozen one.
-    }
-    return false;
-  };
+  // `pause` waits for our lock; someone writing the freezer directly does not. With
+  // --ignore-paused the process waits, frozen, for `resume` instead.
+  if (!req.ignore_paused) {
+    launch.process_frozen = [&] {
+      try {
+        if (cgroup->is_frozen()) return true;
+        for (const auto& sub : sub_dirs)
+          if (sub_cgroup_frozen(sub)) return true;
+      } catch (const Error&) {
+        // A cgroup gone meanwhile is no frozen one.
+      }
+      return false;
+    };
+  }
   runtime::ExecedProcess process = runtime::exec_in_container(launch);
   attach_warmup.reset();  // reaped now, not after a foreground process ends
   // For every copy of the fd (the warm-up writer's was one): it is one open file.

@@ -25,6 +25,9 @@ struct CreateRequest {
   bool no_new_keyring = false;
   int preserve_fds = 0;
   std::string pidfd_socket;  // receives a pidfd of the init (common/pidfd.hpp)
+  // run --keep (crun, runc 1.2): the container is not deleted when its process exits; it
+  // stays "stopped" until `delete` (which then removes the cgroup and runs poststop).
+  bool keep = false;
 };
 
 // create: the container waits in "created" until start.
@@ -89,6 +92,11 @@ struct ExecRequest {
   std::string apparmor;
   std::string process_label;
   std::string pidfd_socket;  // receives a pidfd of the process (common/pidfd.hpp)
+  // -g/--additional-gids (runc): appended to the process's user.additionalGids.
+  std::vector<uint32_t> additional_gids;
+  // --ignore-paused (runc): exec into a paused container; the process starts when the
+  // container is resumed (it is frozen as soon as it joins the cgroup).
+  bool ignore_paused = false;
 };
 
 // exec: runs a process in a running (or created) container. Returns the exit

@@ -238,3 +238,23 @@ void apply_capabilities(const spec::Capabilities& caps) {
 }
 
 }  // namespace urun::linux
+
+namespace urun::linux {
+
+std::vector<std::string> known_capability_names() {
+  // libcap's own table (the names it was built with), whatever the running kernel has:
+  // `features` tells what urun understands; a capability the kernel lacks is left out
+  // with a debug message when applied (see apply_capabilities).
+  std::vector<std::string> out;
+  for (cap_value_t v = 0; v < 64; ++v) {
+    std::unique_ptr<char, CapFree> name(cap_to_name(v));
+    if (!name || !std::isalpha(static_cast<unsigned char>(name.get()[0]))) continue;
+    std::string upper;
+    for (const char* p = name.get(); *p; ++p)
+      upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(*p))));
+    out.push_back(std::move(upper));
+  }
+  return out;
+}
+
+}  // namespace urun::linux

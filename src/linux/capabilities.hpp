@@ -2,7 +2,9 @@
 // Capabilities through libcap. Names are "CAP_CHOWN" style (case-insensitive,
 // the "CAP_" prefix optional on input).
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "spec/spec.hpp"
 
@@ -18,6 +20,10 @@ int capability_from_name(std::string_view name, int last_cap);
 // The highest capability number of the running kernel
 // (/proc/sys/kernel/cap_last_cap, probed through libcap when /proc is absent).
 int last_capability();
+
+// Every capability name libcap knows ("CAP_CHOWN", ...), in number order: what
+// `features` lists.
+std::vector<std::string> known_capability_names();
 
 // Drops every capability not in caps.bounding from the bounding set. Needs
 // CAP_SETPCAP, so it runs before the user is switched.

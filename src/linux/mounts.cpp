@@ -669,3 +669,27 @@ void mount_one(const spec::Mount &m, const MountContext &ctx) {
 }
 
 }  // namespace urun::linux
+
+namespace urun::linux {
+
+std::vector<std::string> known_mount_options() {
+  // From the tables parse_mount_options consumes, so `features` cannot list an option urun
+  // does not apply, nor miss one it does. The r$FLAG no-ops are left out: accepted, not
+  // applied. The extensions are the branches at the end of parse_mount_options.
+  std::vector<std::string> out;
+  for (const auto &f : kFlagOptions)
+    if (f.name != "defaults") out.emplace_back(f.name);
+  for (const auto &p : kPropagationOptions) out.emplace_back(p.name);
+  for (const auto &r : kRecursiveOptions) out.emplace_back(r.name);
+  for (const char *ext : {"tmpcopyup", "notmpcopyup", "copy-symlink", "idmap", "ridmap"})
+    out.emplace_back(ext);
+  return out;
+}
+
+bool is_ignored_mount_option(std::string_view name) {
+  for (auto n : kRecursiveNoOps)
+    if (n == name) return true;
+  return false;
+}
+
+}  // namespace urun::linux

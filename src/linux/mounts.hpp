@@ -53,6 +53,12 @@ bool is_idmapped(const spec::Mount &m, const MountOptions &opts);
 // (the filesystem decides); never throws.
 MountOptions parse_mount_options(const std::vector<std::string> &options);
 
+// Every option parse_mount_options applies (flags, propagation, r$FLAG, tmpcopyup,
+// copy-symlink, idmap, ridmap): what `features` lists under mountOptions.
+std::vector<std::string> known_mount_options();
+// The options accepted and ignored (crun's r$FLAG words without a mount attribute).
+bool is_ignored_mount_option(std::string_view name);
+
 // The MS_* propagation value of "private", "rshared", ...; 0 when `name` is not
 // one.
 unsigned long propagation_flags(std::string_view name);

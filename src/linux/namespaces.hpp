@@ -13,6 +13,8 @@ namespace urun::linux {
 // CLONE_NEW* for "pid", "network", "mount", "ipc", "uts", "user", "cgroup",
 // "time"; 0 when unknown.
 int namespace_flag(std::string_view type);
+// Every type urun creates and joins: what `features` lists.
+std::vector<std::string_view> namespace_types();
 // "/proc/self/ns/<name>" file name for a flag ("net" for network).
 const char* namespace_proc_name(int flag);
 

@@ -26,8 +26,9 @@
 
 namespace urun::state {
 
-// Throws Error("invalid container id `x`: <why>") for "", ".", "..", ids with
-// '/', control or non-printable characters, or longer than 255 bytes.
+// Restricts ids as crun 1.28 does, with its messages: "empty container ID", "invalid container
+// ID `.x`" (a leading `.`), "invalid character `/` in the container ID `a/b`" (anything but
+// [A-Za-z0-9_+.-]); also longer than 255 bytes (a directory name).
 void validate_id(std::string_view id);
 // The id as a message may show it: bytes outside printable ASCII escaped
 // (\xNN), cut after 64 bytes. Ids read from a file may hold anything.

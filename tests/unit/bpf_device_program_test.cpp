@@ -11,6 +11,7 @@
 #include <set>
 
 #include "common/error.hpp"
+#include "container/cgroup.hpp"
 
 namespace {
 
@@ -295,6 +296,26 @@ TEST(BpfDeviceProgram, MatchesTheSemanticsOnRandomRules) {
                 << " access " << access;
           }
   }
+}
+
+// The defaults of runc and crun 1.20+ (container/cgroup.hpp) after a config's "deny all":
+// mknod of any node, read/write of the standard nodes, ptys and tun only.
+TEST(DeviceProgram, DefaultRulesAfterDenyAll) {
+  urun::cgroups::Resources r;
+  r.devices.push_back(deny("a", {}, {}));
+  urun::container::add_default_devices(r, nullptr);
+  EXPECT_TRUE(allowed(r.devices, {kChar, 10, 237, M}));   // c *:* m
+  EXPECT_TRUE(allowed(r.devices, {kBlock, 7, 0, M}));     // b *:* m
+  EXPECT_FALSE(allowed(r.devices, {kChar, 10, 237, R}));  // loop-control
+  EXPECT_FALSE(allowed(r.devices, {kBlock, 7, 0, R | W}));
+  EXPECT_TRUE(allowed(r.devices, {kChar, 10, 200, R | W}));  // /dev/net/tun
+  EXPECT_TRUE(allowed(r.devices, {kChar, 5, 2, R | W}));     // /dev/ptmx
+  EXPECT_TRUE(allowed(r.devices, {kChar, 136, 7, R | W}));   // /dev/pts/7
+  EXPECT_TRUE(allowed(r.devices, {kChar, 5, 1, R | W}));     // /dev/console
+  for (uint32_t minor : {3u, 5u, 7u, 8u, 9u})
+    EXPECT_TRUE(allowed(r.devices, {kChar, 1, minor, R | W}));
+  EXPECT_TRUE(allowed(r.devices, {kChar, 5, 0, R | W}));  // /dev/tty
+  EXPECT_EQ(urun::container::default_device_rules().size(), 12u);
 }
 
 }  // namespace

@@ -70,43 +70,48 @@ int wait_exit_code(pid_t pid) {
 // ---- validate_id --------------------------------------------------------
 
 TEST(StateId, AcceptsUsualIds) {
-  for (const char* id : {"a", "foo", "my-container_1.2+x", "0123456789abcdef", ".hidden", "-x",
-                         "a..b", "ABC:def@host"}) {
+  for (const char* id : {"a", "foo", "my-container_1.2+x", "0123456789abcdef", "-x", "a..b",
+                         "ABC-def", "k8s.io_pod+1"}) {
     EXPECT_NO_THROW(urun::state::validate_id(id)) << id;
   }
   EXPECT_NO_THROW(urun::state::validate_id(std::string(255, 'x')));
 }
 
-TEST(StateId, RejectsPathTricks) {
-  EXPECT_EQ(error_of([] { urun::state::validate_id("a/b"); }),
-            "invalid container id `a/b`: must not contain `/`");
-  EXPECT_EQ(error_of([] { urun::state::validate_id("../x"); }),
-            "invalid container id `../x`: must not contain `/`");
-  EXPECT_EQ(error_of([] { urun::state::validate_id("."); }),
-            "invalid container id `.`: must not be `.` or `..`");
-  EXPECT_EQ(error_of([] { urun::state::validate_id(".."); }),
-            "invalid container id `..`: must not be `.` or `..`");
+// crun 1.28's rule (letters, digits, _ + . -, no leading dot) and its messages, word for word.
+TEST(StateId, RejectsAsCrunDoesWithItsMessages) {
   int code = 0;
-  EXPECT_EQ(error_of([] { urun::state::validate_id(""); }, &code),
-            "invalid container id ``: must not be empty");
+  EXPECT_EQ(error_of([] { urun::state::validate_id(""); }, &code), "empty container ID");
   EXPECT_EQ(code, EINVAL);
+  EXPECT_EQ(error_of([] { urun::state::validate_id(".hidden"); }),
+            "invalid container ID `.hidden`");
+  EXPECT_EQ(error_of([] { urun::state::validate_id("."); }), "invalid container ID `.`");
+  EXPECT_EQ(error_of([] { urun::state::validate_id(".."); }), "invalid container ID `..`");
+  EXPECT_EQ(error_of([] { urun::state::validate_id(".cache"); }), "invalid container ID `.cache`");
+  EXPECT_EQ(error_of([] { urun::state::validate_id("a/b"); }),
+            "invalid character `/` in the container ID `a/b`");
+  EXPECT_EQ(error_of([] { urun::state::validate_id("../x"); }),
+            "invalid container ID `../x`");
+  EXPECT_EQ(error_of([] { urun::state::validate_id("x/../y"); }),
+            "invalid character `/` in the container ID `x/../y`");
+  for (const char* id : {"a:b", "a@b", "a b", "a*", "a=b", "a,b", "a~b", "a%b"})
+    EXPECT_NE(error_of([&] { urun::state::validate_id(id); }).find("invalid character"),
+              std::string::npos)
+        << id;
 }
 
 TEST(StateId, LongIdIsRejectedAndTruncatedInMessage) {
   std::string id(300, 'a');
   std::string msg = error_of([&] { urun::state::validate_id(id); });
-  EXPECT_NE(msg.find("longer than 255 bytes (300)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("longer than 255 bytes"), std::string::npos) << msg;
   EXPECT_EQ(msg.find(std::string(100, 'a')), std::string::npos) << "whole id dumped: " << msg;
   EXPECT_NE(msg.find(std::string(64, 'a') + "..."), std::string::npos) << msg;
   EXPECT_NE(error_of([] { urun::state::validate_id(std::string(256, 'b')); }), "");
 }
 
-TEST(StateId, RejectsSpacesControlAndNonAscii) {
-  EXPECT_EQ(error_of([] { urun::state::validate_id("a b"); }),
-            "invalid container id `a b`: byte 0x20 at offset 1 is not printable ASCII");
-  // The control byte is escaped in the message, not echoed to the terminal.
+TEST(StateId, RejectsControlAndNonAsciiWithoutEchoingThem) {
+  // The control bytes are escaped in the message, not echoed to the terminal.
   EXPECT_EQ(error_of([] { urun::state::validate_id("x\n\x1b[31m"); }),
-            "invalid container id `x\\x0a\\x1b[31m`: byte 0x0a at offset 1 is not printable ASCII");
+            "invalid character `\\x0a` in the container ID `x\\x0a\\x1b[31m`");
   EXPECT_NE(error_of([] { urun::state::validate_id("tab\there"); }), "");
   EXPECT_NE(error_of([] { urun::state::validate_id("del\x7f"); }), "");
   EXPECT_NE(error_of([] { urun::state::validate_id("caf\xc3\xa9"); }), "");
