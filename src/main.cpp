@@ -8,6 +8,7 @@
 #include "cli/cli.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "criu/criu.hpp"
 #include "runtime/sealed_binary.hpp"
 #include "version.hpp"
 
@@ -15,7 +16,8 @@ namespace {
 
 std::string version_text() {
   std::string out = std::string("urun version ") + urun::kVersion + "\ncommit: " +
-                    urun::kGitCommit + "\nspec: " + urun::kOciVersion + "\n+CAP +USERNS\n";
+                    urun::kGitCommit + "\nspec: " + urun::kOciVersion + "\n+CAP +USERNS" +
+                    (urun::criu::criu_available() ? " +CRIU" : "") + "\n";
   return out;
 }
 
@@ -54,7 +56,7 @@ int main(int argc, char** argv) {
   urun::cli::add_spec_commands(app, ctx);
   urun::cli::add_cgroup_commands(app, ctx);
   urun::cli::add_exec_command(app, ctx);
-  urun::cli::add_unimplemented_commands(app, ctx);
+  urun::cli::add_checkpoint_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.hpp"
+#include "criu/criu.hpp"
 #include "common/fs.hpp"
 #include "linux/seccomp.hpp"
 #include "version.hpp"
@@ -33,6 +34,8 @@ std::string features_json() {
   j["linux"]["selinux"] = {{"enabled", false}};
   j["linux"]["mountExtensions"] = {{"idmap", {{"enabled", false}}}};
   j["annotations"] = {{"io.github.urun.version", kVersion}, {"io.github.urun.commit", kGitCommit}};
+  // As crun says it: checkpoint/restore work only with a usable CRIU installed.
+  if (criu::criu_available()) j["annotations"]["run.oci.crun.checkpoint.enabled"] = "true";
   return j.dump(2) + "\n";
 }
 

@@ -1,0 +1,60 @@
+#pragma once
+// Running CRIU through its command line: finding the binary, running one
+// action (dump, pre-dump, restore) with its log in the work directory, and
+// turning a failure into one line that names the step and points at the log.
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace urun::criu {
+
+// The oldest CRIU urun drives: 3.11 has every option used here (--external
+// mnt[]/net[], --inherit-fd, --manage-cgroups=MODE, --lsm-profile); Podman asks
+// for the same.
+constexpr int kMinVersion = 31100;  // major * 10000 + minor * 100 + sublevel
+
+// The `criu` found in $PATH (then /usr/local/sbin, /usr/sbin, /sbin), or
+// nullopt. Only looks at files: nothing is run.
+std::optional<std::string> find_binary();
+
+// "Version: 4.1.1" (criu --version) -> 40101; 0 when the text has no version.
+int parse_version(const std::string& version_output);
+
+// Whether a CRIU of at least kMinVersion is installed and runs (it is run once
+// with --version). For `--version` (+CRIU) and `features`.
+bool criu_available();
+
+// One CRIU invocation. args follow the action ("dump", "restore", ...);
+// fds_to_pass stay open (not close-on-exec) in CRIU, at the same numbers
+// (--inherit-fd names them). CRIU's stdin, stdout and stderr are ours.
+struct Invocation {
+  std::string binary;
+  std::string action;
+  std::vector<std::string> args;
+  std::vector<int> fds_to_pass;
+  std::string work_dir;  // CRIU's -W, where the log goes
+  std::string log_name;  // e.g. "dump.log"
+  std::string step;      // what the caller calls it in errors: "checkpoint (CRIU dump)"
+  // Run in a private mount namespace (the restore's bind of the rootfs stays
+  // there and vanishes with it): the bind of mount_source on mount_target is
+  // made after unshare, before CRIU is exec'd.
+  std::string private_bind_source;
+  std::string private_bind_target;
+};
+
+// Runs CRIU and waits for it. Throws Error("<step> failed: <CRIU's first error
+// line>; see the CRIU log `<work_dir>/<log_name>`") when it does not exit 0.
+void run(const Invocation& invocation);
+
+// The most telling error of a CRIU log: its first "Error" line, without the
+// timestamp and source prefix, leaving out errors CRIU goes on from (it cannot raise RLIMIT_NOFILE without
+// CAP_SYS_RESOURCE). "" when there is none.
+std::string log_error(const std::string& log_text);
+
+// The arguments that describe CRIU's cgroup handling: "--manage-cgroups=MODE".
+// Throws Error(EINVAL) for a mode other than soft, ignore, full or strict.
+std::string manage_cgroups_arg(const std::string& mode);
+
+}  // namespace urun::criu
