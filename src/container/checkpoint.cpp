@@ -27,8 +27,7 @@ namespace {
 // they are declared external) and otherwise the link ("/dev/pts/0"). A
 // restore hands its own fds in for the first two kinds (Podman's conmon makes
 // new pipes for the restored container's output).
-std::vector<std::string> stdio_descriptors(pid_t pid, const std::vector<criu::MountEntry>& mounts,
-                                           const std::string& mountinfo) {
+std::vector<std::string> stdio_descriptors(pid_t pid, const std::string& mountinfo) {
   std::vector<std::string> out;
   for (int fd = 0; fd < 3; ++fd) {
     const std::string base = "/proc/" + std::to_string(pid);
@@ -53,7 +52,6 @@ std::vector<std::string> stdio_descriptors(pid_t pid, const std::vector<criu::Mo
     // The container's own mounts are in its mountinfo, by id at the start of a line.
     bool inside = mnt_id.empty() || mountinfo.rfind(mnt_id + " ", 0) == 0 ||
                   mountinfo.find("\n" + mnt_id + " ") != std::string::npos;
-    (void)mounts;
     if (inside) {
       out.push_back(target);
       continue;
@@ -81,14 +79,16 @@ std::string freezer_path(const state::Record& rec) {
 
 std::vector<std::string> dump_args(const CheckpointRequest& req, const state::Record& rec,
                                    const spec::Spec& spec, const std::string& image_dir,
-                                   const criu::Externals& externals) {
+                                   const criu::Externals& externals, bool track_mem) {
   std::vector<std::string> args{"--tree", std::to_string(rec.pid), "--images-dir", image_dir,
                                 "--root", rec.rootfs, criu::manage_cgroups_arg(req.manage_cgroups_mode)};
   if (!req.parent_path.empty()) {
     // Relative to the image directory, as CRIU resolves it.
     args.insert(args.end(), {"--prev-images-dir", req.parent_path});
   }
-  if (req.pre_dump || !req.parent_path.empty()) args.push_back("--track-mem");
+  // Only a kernel with soft-dirty bits tells CRIU which pages changed since
+  // the pre-dump; without them every dump copies all memory (still correct).
+  if ((req.pre_dump || !req.parent_path.empty()) && track_mem) args.push_back("--track-mem");
   if (req.pre_dump) return args;  // memory only: the rest belongs to the final dump
   auto mounts = criu::dump_mount_args(spec, externals);
   args.insert(args.end(), mounts.begin(), mounts.end());
@@ -140,13 +140,17 @@ void checkpoint(const GlobalOptions& global, const CheckpointRequest& req) {
   auto config = fs::read_file_at(dir.fd(), "config.json");
   if (!config) throw Error("the container's config copy is missing", ENOENT);
   spec::Spec spec = spec::parse(*config);
+  // CRIU's command line cannot take the pty master's place (that needs its
+  // RPC mode's orphan-pts-master), so it cannot dump the container's pty.
+  if (spec.process && spec.process->terminal && !req.shell_job)
+    throw Error("checkpointing a container with a terminal is not supported by this build", ENOTSUP);
 
   CheckpointDirs dirs = prepare_checkpoint_dirs(req.image_path, req.work_path, true);
   const std::string pid_dir = "/proc/" + std::to_string(rec.pid);
   const std::string mountinfo = fs::read_file(pid_dir + "/mountinfo");
   const auto mounts = criu::parse_mountinfo(mountinfo);
   criu::Externals externals = criu::host_backed_mounts(spec, mounts);
-  const auto stdio = stdio_descriptors(rec.pid, mounts, mountinfo);
+  const auto stdio = stdio_descriptors(rec.pid, mountinfo);
   if (!req.pre_dump) {
     fs::write_file(dirs.image + "/" + criu::kExternalsFile, criu::externals_to_json(externals),
                    0600);
@@ -157,7 +161,9 @@ void checkpoint(const GlobalOptions& global, const CheckpointRequest& req) {
   criu::Invocation inv;
   inv.binary = criu_binary;
   inv.action = req.pre_dump ? "pre-dump" : "dump";
-  inv.args = dump_args(req, rec, spec, dirs.image, externals);
+  const bool track_mem = (req.pre_dump || !req.parent_path.empty()) &&
+                         criu::has_feature(criu_binary, "mem_dirty_track");
+  inv.args = dump_args(req, rec, spec, dirs.image, externals, track_mem);
   for (const auto& fd : stdio)
     if (!req.pre_dump && fd.rfind("file[", 0) == 0) inv.args.insert(inv.args.end(), {"--external", fd});
   inv.work_dir = dirs.work;

@@ -101,6 +101,25 @@ bool criu_available() {
   return WIFEXITED(status) && WEXITSTATUS(status) == 0 && parse_version(out) >= kMinVersion;
 }
 
+bool has_feature(const std::string& binary, const std::string& feature) {
+  pid_t pid = ::fork();
+  if (pid < 0) return false;
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_RDWR);
+    if (null >= 0) {
+      ::dup2(null, 1);
+      ::dup2(null, 2);
+    }
+    ::execl(binary.c_str(), "criu", "check", "--feature", feature.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 std::string log_error(const std::string& log_text) {
   std::stringstream lines(log_text);
   for (std::string line; std::getline(lines, line);) {

@@ -26,6 +26,10 @@ int parse_version(const std::string& version_output);
 // with --version). For `--version` (+CRIU) and `features`.
 bool criu_available();
 
+// Whether `criu check --feature <feature>` passes (e.g. "mem_dirty_track":
+// the kernel's soft-dirty bits, without which --track-mem fails).
+bool has_feature(const std::string& binary, const std::string& feature);
+
 // One CRIU invocation. args follow the action ("dump", "restore", ...);
 // fds_to_pass stay open (not close-on-exec) in CRIU, at the same numbers
 // (--inherit-fd names them). CRIU's stdin, stdout and stderr are ours.
