@@ -145,6 +145,15 @@ void checkpoint(const GlobalOptions& global, const CheckpointRequest& req) {
   if (spec.process && spec.process->terminal && !req.shell_job)
     throw Error("checkpointing a container with a terminal is not supported by this build", ENOTSUP);
 
+  // A pre-dump is CRIU's memory change tracking: without the kernel's
+  // soft-dirty bits CRIU would stop on an internal BUG, so say it here.
+  const bool track_mem = (req.pre_dump || !req.parent_path.empty()) &&
+                         criu::has_feature(criu_binary, "mem_dirty_track");
+  if (req.pre_dump && !track_mem)
+    throw Error("--pre-dump needs the kernel's memory change tracking (soft-dirty bits, "
+                "CONFIG_MEM_SOFT_DIRTY), which this kernel lacks (`criu check --feature "
+                "mem_dirty_track`)",
+                ENOTSUP);
   CheckpointDirs dirs = prepare_checkpoint_dirs(req.image_path, req.work_path, true);
   const std::string pid_dir = "/proc/" + std::to_string(rec.pid);
   const std::string mountinfo = fs::read_file(pid_dir + "/mountinfo");
@@ -161,8 +170,6 @@ void checkpoint(const GlobalOptions& global, const CheckpointRequest& req) {
   criu::Invocation inv;
   inv.binary = criu_binary;
   inv.action = req.pre_dump ? "pre-dump" : "dump";
-  const bool track_mem = (req.pre_dump || !req.parent_path.empty()) &&
-                         criu::has_feature(criu_binary, "mem_dirty_track");
   inv.args = dump_args(req, rec, spec, dirs.image, externals, track_mem);
   for (const auto& fd : stdio)
     if (!req.pre_dump && fd.rfind("file[", 0) == 0) inv.args.insert(inv.args.end(), {"--external", fd});
