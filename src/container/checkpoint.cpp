@@ -140,10 +140,6 @@ void checkpoint(const GlobalOptions& global, const CheckpointRequest& req) {
   auto config = fs::read_file_at(dir.fd(), "config.json");
   if (!config) throw Error("the container's config copy is missing", ENOENT);
   spec::Spec spec = spec::parse(*config);
-  // CRIU's command line cannot take the pty master's place (that needs its
-  // RPC mode's orphan-pts-master), so it cannot dump the container's pty.
-  if (spec.process && spec.process->terminal && !req.shell_job)
-    throw Error("checkpointing a container with a terminal is not supported by this build", ENOTSUP);
 
   // A pre-dump is CRIU's memory change tracking: without the kernel's
   // soft-dirty bits CRIU would stop on an internal BUG, so say it here.
@@ -176,6 +172,9 @@ void checkpoint(const GlobalOptions& global, const CheckpointRequest& req) {
   inv.work_dir = dirs.work;
   inv.log_name = req.pre_dump ? "pre-dump.log" : "dump.log";
   inv.step = req.pre_dump ? "pre-dump (CRIU pre-dump)" : "checkpoint (CRIU dump)";
+  // The pty's master is with the console socket's receiver, outside the
+  // container: only CRIU's RPC mode (orphan-pts-master) dumps the pty without it.
+  inv.rpc = spec.process && spec.process->terminal;
   try {
     criu::run(inv);
   } catch (Error&) {

@@ -4,6 +4,7 @@
 // an ordinary urun container (state, kill, exec, ps, delete with poststop).
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,6 +27,7 @@
 #include "linux/bind_sources.hpp"
 #include "linux/mounts.hpp"
 #include "linux/path.hpp"
+#include "linux/terminal.hpp"
 #include "state/store.hpp"
 #include "userns/subid.hpp"
 
@@ -154,8 +156,11 @@ int restore(const GlobalOptions& global, const RestoreRequest& req) {
   const std::string criu_binary = require_criu("restore");
   criu::manage_cgroups_arg(req.manage_cgroups_mode);
   Bundle bundle = load_bundle(req.bundle, req.config);
-  if (bundle.spec.process && bundle.spec.process->terminal)
-    throw Error("restoring a container with a terminal is not supported yet", ENOTSUP);
+  // CRIU makes a new pty for a checkpointed terminal and hands its master
+  // over (RPC mode): it goes to the console socket, as create sends its own.
+  const bool terminal = bundle.spec.process && bundle.spec.process->terminal;
+  if (terminal && req.console_socket.empty())
+    throw Error("use --console-socket with restore when a terminal is used", EINVAL);
   CheckpointDirs dirs = prepare_checkpoint_dirs(req.image_path, req.work_path, false);
 
   sigset_t set = forwarded_signals(), old;
@@ -214,11 +219,22 @@ int restore(const GlobalOptions& global, const RestoreRequest& req) {
   inv.work_dir = dirs.work;
   inv.log_name = "restore.log";
   inv.step = "restore (CRIU restore)";
-  inv.private_bind_source = bundle.rootfs;
-  inv.private_bind_target = state_dir + "/" + kCriuRoot;
-  criu::run(inv);
-  ::unlinkat(dir.fd(), kCriuRoot, AT_REMOVEDIR);
-  ChildGuard restored(read_restored_pid(dir.fd()));
+  UniqueFd console;
+  if (terminal) {
+    console = linux::connect_console_socket(req.console_socket);
+    inv.rpc = true;
+    inv.on_pty_master = [&console](int master) { linux::send_console_fd(console.get(), master); };
+  }
+  criu::bind_in_private_namespace(bundle.rootfs, state_dir + "/" + kCriuRoot);
+  auto remove_root = [&] {
+    ::umount2((state_dir + "/" + kCriuRoot).c_str(), MNT_DETACH);
+    ::unlinkat(dir.fd(), kCriuRoot, AT_REMOVEDIR);
+  };
+  ScopeExit remove_root_on_failure(remove_root);
+  pid_t pid = criu::run(inv);
+  remove_root();
+  remove_root_on_failure.dismiss();
+  ChildGuard restored(pid > 0 ? pid : read_restored_pid(dir.fd()));
 
   rec.pid = restored.pid();
   rec.pid_start_time = state::process_start_time(rec.pid);

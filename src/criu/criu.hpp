@@ -4,6 +4,7 @@
 // turning a failure into one line that names the step and points at the log.
 #include <sys/types.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,16 +42,25 @@ struct Invocation {
   std::string work_dir;  // CRIU's -W, where the log goes
   std::string log_name;  // e.g. "dump.log"
   std::string step;      // what the caller calls it in errors: "checkpoint (CRIU dump)"
-  // Run in a private mount namespace (the restore's bind of the rootfs stays
-  // there and vanishes with it): the bind of mount_source on mount_target is
-  // made after unshare, before CRIU is exec'd.
-  std::string private_bind_source;
-  std::string private_bind_target;
+  // Through `criu swrk` (rpc.hpp) instead of the command line: for a
+  // container with a terminal. CRIU then hands the master of the pty it makes
+  // at restore to on_pty_master (which must not keep the fd).
+  bool rpc = false;
+  std::function<void(int)> on_pty_master;
 };
 
+// Moves this process into a mount namespace of its own (slave of the host's:
+// mounts made there meanwhile still show) and binds source on target there:
+// the rootfs a restore's CRIU pivots into, which so never shows on the host
+// and goes away with the process, whatever happens to it. CRIU, our child,
+// shares the namespace; so do the fds it is given by number over RPC, which
+// it reaches through /proc/<our pid>/fd.
+void bind_in_private_namespace(const std::string& source, const std::string& target);
+
 // Runs CRIU and waits for it. Throws Error("<step> failed: <CRIU's first error
-// line>; see the CRIU log `<work_dir>/<log_name>`") when it does not exit 0.
-void run(const Invocation& invocation);
+// line>; see the CRIU log `<work_dir>/<log_name>`") when it does not succeed.
+// Returns the restored tree's root pid when CRIU reported it (RPC), else 0.
+pid_t run(const Invocation& invocation);
 
 // The most telling error of a CRIU log: its first "Error" line, without the
 // timestamp and source prefix, leaving out errors CRIU goes on from (it cannot raise RLIMIT_NOFILE without
