@@ -4,9 +4,16 @@
 // restored with its state intact, also with --leave-running, after pre-dumps,
 // and into a new id from a copied image directory. As the unprivileged user
 // both commands refuse, saying why, and leave nothing behind.
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <climits>
+#include <cstring>
+#include <regex>
 #include <thread>
 
 #include "harness.hpp"
@@ -28,6 +35,79 @@ constexpr const char* kWorkload =
     "i=0; while true; do i=$((i+1)); echo $i > /tmp/count.new; mv /tmp/count.new /tmp/count; "
     "echo tick $i >&3; echo $i; sleep 0.1; done | "
     "while read v; do echo $v > /tmp/piped; done";
+
+// The receiving end of --console-socket (as conmon): one connection, one
+// message with the pty master.
+class ConsoleReceiver {
+ public:
+  explicit ConsoleReceiver(std::string path) : path_(std::move(path)) {
+    listen_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path_.c_str(), sizeof addr.sun_path - 1);
+    if (listen_ < 0 || ::bind(listen_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(listen_, 4) != 0)
+      throw std::runtime_error("console socket " + path_ + ": " + strerror(errno));
+    ::chmod(path_.c_str(), 0777);
+  }
+  ~ConsoleReceiver() {
+    if (master_ >= 0) ::close(master_);
+    ::close(listen_);
+    ::unlink(path_.c_str());
+  }
+  const std::string& path() const { return path_; }
+  // The master, or -1 when none came within 15 s.
+  int receive() {
+    pollfd p{listen_, POLLIN, 0};
+    if (::poll(&p, 1, 15000) != 1) return -1;
+    int conn = ::accept4(listen_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (conn < 0) return -1;
+    char data[256];
+    iovec iov{data, sizeof data};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    pollfd q{conn, POLLIN, 0};
+    if (::poll(&q, 1, 15000) == 1 && ::recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) > 0) {
+      cmsghdr* c = CMSG_FIRSTHDR(&msg);
+      if (c && c->cmsg_type == SCM_RIGHTS) std::memcpy(&master_, CMSG_DATA(c), sizeof master_);
+    }
+    ::close(conn);
+    return master_;
+  }
+
+ private:
+  std::string path_;
+  int listen_ = -1;
+  int master_ = -1;
+};
+
+// The highest "tick N" read from the pty within the timeout once past `above`
+// (reads until one is seen or time is up); `first` gets the first one read.
+long read_ticks(int master, long above, long* first = nullptr,
+                std::chrono::milliseconds timeout = std::chrono::milliseconds(10000)) {
+  std::string text;
+  long highest = -1;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  static const std::regex tick("tick ([0-9]+)\r?\n");
+  while (std::chrono::steady_clock::now() < deadline && highest <= above) {
+    pollfd p{master, POLLIN, 0};
+    if (::poll(&p, 1, 100) != 1) continue;
+    char buf[4096];
+    ssize_t n = ::read(master, buf, sizeof buf);
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    for (std::sregex_iterator it(text.begin(), text.end(), tick), end; it != end; ++it) {
+      long v = std::stol((*it)[1]);
+      if (first && *first < 0) *first = v;
+      highest = std::max(highest, v);
+    }
+  }
+  return highest;
+}
 
 class CheckpointTest : public IntegrationTest {
  protected:
@@ -244,6 +324,48 @@ TEST_P(CheckpointTest, FailuresLeaveNothingBehind) {
   Result c = rt().run({"checkpoint", "--image-path", image("img"), "nosuch"});
   EXPECT_NE(c.exit_code, 0);
   EXPECT_EQ(c.err_lines().size(), 1u) << c.err;
+}
+
+// process.terminal: the pty's master is with the console socket's receiver. The checkpoint
+// leaves it there (CRIU's orphan-pts-master); the restore sends the master of the new pty to
+// the restore's --console-socket, and the shell goes on counting on it.
+TEST_P(CheckpointTest, TerminalThroughConsoleSocket) {
+  Bundle b = workload_bundle();
+  if (rootless()) return expect_refusals(b);
+  b.config["process"]["terminal"] = true;
+  b.sh("i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.1; done");
+  b.save();
+  long at_dump = -1;
+  {
+    ConsoleReceiver console(dir() + "/console1.sock");
+    ASSERT_RUN_OK(rt().run({"run", "--detach", "--bundle", b.dir, "--console-socket",
+                            console.path(), "c1"}));
+    int master = console.receive();
+    ASSERT_GE(master, 0) << "no pty master from run";
+    ASSERT_GT(read_ticks(master, 5), 5);
+    ASSERT_RUN_OK(rt().run({"checkpoint", "--image-path", image("img"), "c1"}));
+    EXPECT_EQ(rt().status("c1"), "stopped");
+    // What the shell wrote before it was dumped (the pty keeps what was not read yet).
+    at_dump = read_ticks(master, LONG_MAX, nullptr, std::chrono::milliseconds(500));
+  }
+  ASSERT_RUN_OK(rt().run({"delete", "c1"}));
+  Result no_socket = rt().run({"restore", "--detach", "--bundle", b.dir, "--image-path",
+                               image("img"), "c1"});
+  EXPECT_NE(no_socket.exit_code, 0);
+  EXPECT_NE(no_socket.err.find("--console-socket"), std::string::npos) << no_socket.err;
+  EXPECT_TRUE(state_entries().empty());
+
+  ConsoleReceiver console(dir() + "/console2.sock");
+  ASSERT_RUN_OK(rt().run({"restore", "--detach", "--bundle", b.dir, "--image-path", image("img"),
+                          "--console-socket", console.path(), "c1"}));
+  int master = console.receive();
+  ASSERT_GE(master, 0) << "no pty master from restore";
+  long first = -1;
+  long highest = read_ticks(master, at_dump + 3, &first);
+  EXPECT_GT(highest, at_dump + 3) << "the restored shell does not write to the new pty";
+  EXPECT_GT(first, at_dump - 1) << "the counter started again: first tick " << first;
+  EXPECT_EQ(rt().status("c1"), "running");
+  ASSERT_RUN_OK(rt().run({"delete", "--force", "c1"}));
 }
 
 URUN_IT_INSTANTIATE(CheckpointTest);
