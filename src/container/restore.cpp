@@ -148,6 +148,70 @@ pid_t read_restored_pid(int dir_fd) {
   return static_cast<pid_t>(pid);
 }
 
+// The record of the container being restored, as create writes its first one.
+state::Record new_record(const GlobalOptions& global, const RestoreRequest& req,
+                         const Bundle& bundle, const cgroups::Manager& cgroup) {
+  state::Record rec;
+  rec.oci_version = bundle.spec.oci_version;
+  rec.id = req.id;
+  rec.status = "creating";
+  rec.bundle = bundle.dir;
+  rec.rootfs = bundle.rootfs;
+  rec.config_path = bundle.config_path;
+  rec.created = state::rfc3339_now();
+  rec.owner_uid = ::geteuid();
+  auto owner = userns::user_name(rec.owner_uid);
+  rec.owner = owner ? *owner : std::to_string(rec.owner_uid);
+  rec.systemd_cgroup = global.systemd_cgroup;
+  rec.cgroup_manager = cgroup.kind();
+  rec.cgroup_path = cgroup.path();
+  if (rec.cgroup_manager != "disabled") rec.cgroup = cgroup.to_state();
+  rec.detached = req.detach;
+  rec.poststart_hooks = false;
+  rec.annotations = bundle.spec.annotations;
+  rec.creator_pid = ::getpid();
+  rec.creator_start_time = state::process_start_time(rec.creator_pid);
+  return rec;
+}
+
+// Runs CRIU on the prepared state directory; returns the restored init's pid
+// (our child: --restore-sibling). The rootfs bind it pivots into is gone
+// again when this returns, whichever way.
+pid_t run_criu_restore(const std::string& criu_binary, const RestoreRequest& req,
+                       const Bundle& bundle, const CheckpointDirs& dirs,
+                       const state::ContainerDir& dir, const cgroups::Manager& cgroup) {
+  ensure_mount_points(bundle.spec, bundle.dir, bundle.rootfs);
+  if (::mkdirat(dir.fd(), kCriuRoot, 0700) < 0) throw_errno("create the restore's root directory");
+  // CRIU runs in the work directory: its paths must be absolute.
+  const std::string state_dir = fs::real_path(dir.path());
+  const std::string criu_root = state_dir + "/" + kCriuRoot;
+  ScopeExit remove_root([&] {
+    ::umount2(criu_root.c_str(), MNT_DETACH);
+    ::unlinkat(dir.fd(), kCriuRoot, AT_REMOVEDIR);
+  });
+  Inherited inherited = inherited_fds(bundle.spec, dirs.image);
+  criu::Invocation inv;
+  inv.binary = criu_binary;
+  inv.action = "restore";
+  inv.args = restore_args(req, bundle, dirs.image, state_dir, cgroup);
+  inv.args.insert(inv.args.end(), inherited.args.begin(), inherited.args.end());
+  for (const auto& fd : inherited.fds) inv.fds_to_pass.push_back(fd.get());
+  inv.work_dir = dirs.work;
+  inv.log_name = "restore.log";
+  inv.step = "restore (CRIU restore)";
+  // CRIU makes a new pty for a checkpointed terminal and hands its master
+  // over (RPC mode): it goes to the console socket, as create sends its own.
+  UniqueFd console;
+  if (bundle.spec.process && bundle.spec.process->terminal) {
+    console = linux::connect_console_socket(req.console_socket);
+    inv.rpc = true;
+    inv.on_pty_master = [&console](int master) { linux::send_console_fd(console.get(), master); };
+  }
+  criu::bind_in_private_namespace(bundle.rootfs, criu_root);
+  pid_t pid = criu::run(inv);
+  return pid > 0 ? pid : read_restored_pid(dir.fd());
+}
+
 }  // namespace
 
 int restore(const GlobalOptions& global, const RestoreRequest& req) {
@@ -156,10 +220,7 @@ int restore(const GlobalOptions& global, const RestoreRequest& req) {
   const std::string criu_binary = require_criu("restore");
   criu::manage_cgroups_arg(req.manage_cgroups_mode);
   Bundle bundle = load_bundle(req.bundle, req.config);
-  // CRIU makes a new pty for a checkpointed terminal and hands its master
-  // over (RPC mode): it goes to the console socket, as create sends its own.
-  const bool terminal = bundle.spec.process && bundle.spec.process->terminal;
-  if (terminal && req.console_socket.empty())
+  if (bundle.spec.process && bundle.spec.process->terminal && req.console_socket.empty())
     throw Error("use --console-socket with restore when a terminal is used", EINVAL);
   CheckpointDirs dirs = prepare_checkpoint_dirs(req.image_path, req.work_path, false);
 
@@ -177,27 +238,7 @@ int restore(const GlobalOptions& global, const RestoreRequest& req) {
     }
   });
   auto cgroup = choose_cgroup(global, bundle.spec, resources, req.id, root, false);
-
-  state::Record rec;
-  rec.oci_version = bundle.spec.oci_version;
-  rec.id = req.id;
-  rec.status = "creating";
-  rec.bundle = bundle.dir;
-  rec.rootfs = bundle.rootfs;
-  rec.config_path = bundle.config_path;
-  rec.created = state::rfc3339_now();
-  rec.owner_uid = ::geteuid();
-  auto owner = userns::user_name(rec.owner_uid);
-  rec.owner = owner ? *owner : std::to_string(rec.owner_uid);
-  rec.systemd_cgroup = global.systemd_cgroup;
-  rec.cgroup_manager = cgroup->kind();
-  rec.cgroup_path = cgroup->path();
-  if (rec.cgroup_manager != "disabled") rec.cgroup = cgroup->to_state();
-  rec.detached = req.detach;
-  rec.poststart_hooks = false;
-  rec.annotations = bundle.spec.annotations;
-  rec.creator_pid = ::getpid();
-  rec.creator_start_time = state::process_start_time(rec.creator_pid);
+  state::Record rec = new_record(global, req, bundle, *cgroup);
   setup_cgroup(*cgroup, resources);
   ScopeExit undo_cgroup_on_failure([&cgroup] { undo_cgroup(*cgroup); });
   // As create: written before any process exists, so that a `delete` finds
@@ -205,37 +246,7 @@ int restore(const GlobalOptions& global, const RestoreRequest& req) {
   if (rec.cgroup_manager != "disabled") dir.write_identity(rec);
   fs::write_file_atomic_at(dir.fd(), "config.json", bundle.config_text);
 
-  ensure_mount_points(bundle.spec, bundle.dir, bundle.rootfs);
-  if (::mkdirat(dir.fd(), kCriuRoot, 0700) < 0) throw_errno("create the restore's root directory");
-  // CRIU runs in the work directory: its paths must be absolute.
-  const std::string state_dir = fs::real_path(dir.path());
-  Inherited inherited = inherited_fds(bundle.spec, dirs.image);
-  criu::Invocation inv;
-  inv.binary = criu_binary;
-  inv.action = "restore";
-  inv.args = restore_args(req, bundle, dirs.image, state_dir, *cgroup);
-  inv.args.insert(inv.args.end(), inherited.args.begin(), inherited.args.end());
-  for (const auto& fd : inherited.fds) inv.fds_to_pass.push_back(fd.get());
-  inv.work_dir = dirs.work;
-  inv.log_name = "restore.log";
-  inv.step = "restore (CRIU restore)";
-  UniqueFd console;
-  if (terminal) {
-    console = linux::connect_console_socket(req.console_socket);
-    inv.rpc = true;
-    inv.on_pty_master = [&console](int master) { linux::send_console_fd(console.get(), master); };
-  }
-  criu::bind_in_private_namespace(bundle.rootfs, state_dir + "/" + kCriuRoot);
-  auto remove_root = [&] {
-    ::umount2((state_dir + "/" + kCriuRoot).c_str(), MNT_DETACH);
-    ::unlinkat(dir.fd(), kCriuRoot, AT_REMOVEDIR);
-  };
-  ScopeExit remove_root_on_failure(remove_root);
-  pid_t pid = criu::run(inv);
-  remove_root();
-  remove_root_on_failure.dismiss();
-  ChildGuard restored(pid > 0 ? pid : read_restored_pid(dir.fd()));
-
+  ChildGuard restored(run_criu_restore(criu_binary, req, bundle, dirs, dir, *cgroup));
   rec.pid = restored.pid();
   rec.pid_start_time = state::process_start_time(rec.pid);
   rec.status = "running";
