@@ -316,6 +316,17 @@ case_checkpoint() {
   pm container restore --import "$file" >/dev/null || die "restore --import failed"
   rm -f "$file"
   expect_continued "import" "$n" "$before"
+
+  # With a terminal: conmon holds the pty's master; the restore sends it the new one.
+  n=$(name t)
+  detached "$n" -t $IMAGE sh -c "$COUNTER"
+  wait_for "the terminal's counter" counter_past "$n" 5
+  before=$(count "$n")
+  pm container checkpoint "$n" >/dev/null || die "checkpoint of a terminal container failed"
+  pm container restore "$n" >/dev/null || die "restore of a terminal container failed"
+  expect_continued "terminal" "$n" "$before"
+  at=$(count "$n")
+  wait_for "terminal output after the restore" logs_contain "$n" "tick $((at + 2))"
 }
 
 # ---- issue 4: resources ------------------------------------------------------------------
