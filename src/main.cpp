@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
   urun::cli::add_cgroup_commands(app, ctx);
   urun::cli::add_exec_command(app, ctx);
   urun::cli::add_mounts_command(app, ctx);
-  urun::cli::add_unimplemented_commands(app, ctx);
+  urun::cli::add_checkpoint_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

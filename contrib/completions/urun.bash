@@ -91,8 +91,8 @@ _urun() {
     ps) opts='--format' ;;
     spec) opts='--bundle --rootless' ;;
     update) opts='--blkio-weight --cpu-period --cpu-quota --cpu-rt-period --cpu-rt-runtime --cpu-share --cpuset-cpus --cpuset-mems --kernel-memory --kernel-memory-tcp --memory --memory-reservation --memory-swap --pids-limit --resources' ;;
-    checkpoint) opts='--image-path --work-path --leave-running --tcp-established --ext-unix-sk --shell-job --pre-dump --parent-path --manage-cgroups-mode' ;;
-    restore) opts='--bundle --image-path --work-path --tcp-established --ext-unix --shell-job --detach --pid-file --manage-cgroups-mode --lsm-profile --lsm-mount-context' ;;
+    checkpoint) opts='--image-path --work-path --leave-running --tcp-established --ext-unix-sk --shell-job --file-locks --pre-dump --parent-path --manage-cgroups-mode' ;;
+    restore) opts='--bundle --config --image-path --work-path --tcp-established --tcp-close --ext-unix --shell-job --file-locks --detach --pid-file --console-socket --manage-cgroups-mode --lsm-profile --lsm-mount-context' ;;
   esac
   opts="$opts --help"
 

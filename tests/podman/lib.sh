@@ -21,12 +21,14 @@ die() { say "FAIL: $*"; exit 1; }
 skip() { say "SKIP: $*"; exit "$SKIP"; }
 
 # podman ARGS...: Debian's Podman on the isolated storage with urun as the runtime, as root or as
-# the test user (its own XDG_RUNTIME_DIR, a clean environment).
+# the test user (its own XDG_RUNTIME_DIR, a clean environment). Root's PATH has /usr/local for
+# the criu that scripts/install-deps --criu puts there (Podman runs it to check it).
 pm() {
   local -a global=(--runtime "$DIR/urun" --root "$DIR/storage" --runroot "$DIR/run"
     --tmpdir "$DIR/tmp" --storage-driver vfs --cgroup-manager cgroupfs --events-backend file)
   if [ "$MODE" = root ]; then
-    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$DIR/home" CONTAINERS_CONF="$DIR/containers.conf" \
+    env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME="$DIR/home" \
+      CONTAINERS_CONF="$DIR/containers.conf" \
       podman "${global[@]}" "$@"
   else
     local uid
