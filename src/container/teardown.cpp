@@ -12,6 +12,7 @@
 #include "container/hooks.hpp"
 #include "container/processes.hpp"
 #include "container/status.hpp"
+#include "network/helper.hpp"
 
 namespace urun::container {
 
@@ -43,6 +44,9 @@ void destroy_container(state::ContainerDir& dir, const state::Record& rec, bool 
     if (!wait_stopped(rec, std::chrono::seconds(10)))
       throw Error("container " + quote(rec.id) + " did not stop after SIGKILL", EBUSY);
   }
+  // The keeper stops the network helper itself once the init has exited; delete does not
+  // leave it to that, so that the helper and its ports are gone when delete returns.
+  network::stop_helpers(rec.helper_pids, rec.helper_start_times);
   cgroup_of(rec)->destroy();
   run_container_poststop(dir, rec, spec, context);
   dir.remove();
