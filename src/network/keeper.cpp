@@ -3,7 +3,9 @@
 // code: everything here ends in _exit, and nothing throws out of run_keeper.
 #include "network/keeper.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -129,6 +131,32 @@ void stop(pid_t pid, int helper_pidfd, int first_signal) {
   }
 }
 
+// slirp4netns answers only "slirp_add_hostfwd failed": binding the address ourselves finds
+// out why (usually EADDRINUSE, or EADDRNOTAVAIL for an address the host does not have).
+std::string bind_problem(const PortMapping& port) {
+  sockaddr_storage ss{};
+  socklen_t len;
+  if (port.ipv6()) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(port.host_port);
+    ::inet_pton(AF_INET6, port.host_addr.c_str(), &a->sin6_addr);
+    len = sizeof *a;
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(port.host_port);
+    ::inet_pton(AF_INET, port.host_addr.c_str(), &a->sin_addr);
+    len = sizeof *a;
+  }
+  UniqueFd fd(::socket(ss.ss_family, (port.udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0));
+  if (!fd) return "";
+  int one = 1;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) < 0) return std::strerror(errno);
+  return "";
+}
+
 // One add_hostfwd request on a connection of its own ("" on success).
 std::string publish(const PortMapping& port) {
   UniqueFd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -149,7 +177,12 @@ std::string publish(const PortMapping& port) {
     if (n <= 0) break;
     reply.append(buf, n);
   }
-  return hostfwd_reply_error(reply);
+  std::string err = hostfwd_reply_error(reply);
+  if (!err.empty()) {
+    std::string why = bind_problem(port);
+    if (!why.empty()) err += " (" + why + ")";
+  }
+  return err;
 }
 
 // slirp4netns: started, ready, ports published. "" and its pid, or the error.

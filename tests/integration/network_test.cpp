@@ -355,6 +355,30 @@ TEST_P(Network, HelperFailureIsOneErrorAndNothingBehind) {
   EXPECT_EQ(network_processes(), std::vector<pid_t>{});
 }
 
+// pasta instead of slirp4netns: the published port reaches the container's server, `state`
+// names pasta, and `delete --force` leaves neither pasta nor the port.
+TEST_P(Network, PastaPublishesPortsAndGoesWithTheContainer) {
+  if (!path_exists("/usr/bin/pasta"))
+    GTEST_SKIP() << "pasta is not installed (Debian package passt; scripts/install-deps)";
+  const int port = free_port();
+  ASSERT_NE(port, 0);
+  Bundle b = net_bundle("pasta", std::to_string(port) + ":8080");
+  b.config["annotations"]["run.urun.network"] = "pasta";
+  b.sh("net-probe serve tcp 8080");
+  b.save();
+  ASSERT_RUN_OK(create(b, "net-pasta"));
+  ASSERT_RUN_OK(rt().run({"start", "net-pasta"}));
+  EXPECT_EQ(host_send_retrying(false, port, "via-pasta"), "pong:via-pasta");
+  pid_t helper = state_helper_pid("net-pasta");
+  ASSERT_GT(helper, 0);
+  EXPECT_EQ(trim(read_file("/proc/" + std::to_string(helper) + "/comm")).rfind("pas", 0), 0u)
+      << read_file("/proc/" + std::to_string(helper) + "/comm");
+  ASSERT_RUN_OK(rt().run({"delete", "--force", "net-pasta"}));
+  EXPECT_FALSE(pid_alive(helper));
+  EXPECT_EQ(network_processes(), std::vector<pid_t>{}) << pids_text(network_processes());
+  EXPECT_TRUE(port_free(port, false)) << "port " << port << " still bound";
+}
+
 URUN_IT_INSTANTIATE_ONLY(Network, rootless);
 
 // As root urun starts no helper: the config (network namespace, annotation, ports) still runs,
