@@ -94,6 +94,9 @@ void report(int fd, const std::string& line) {
   // its subreaper instead.)
   if (tie_to_keeper) ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != keeper) ::_exit(1);
+  // The keeper ignores SIGPIPE, and an ignored signal stays ignored across exec (pasta even
+  // refuses to start then).
+  ::signal(SIGPIPE, SIG_DFL);
   for (int& fd : fds) fd = ::fcntl(fd, F_DUPFD, 10);  // clear of 0..9 before the dup2s below
   ::dup2(p.null_fd, 0);
   ::dup2(p.log_fd, 1);

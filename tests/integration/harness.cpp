@@ -293,7 +293,12 @@ Proc spawn_as(const Identity& id, const std::vector<std::string>& argv_in,
   std::vector<std::string> env = {kPath, "HOME=" + id.home, "USER=" + id.name,
                                   "LOGNAME=" + id.name};
   if (!id.is_root()) env.push_back("XDG_RUNTIME_DIR=/run/user/" + std::to_string(id.uid));
-  for (const auto& e : opts.extra_env) env.push_back(e);
+  for (const auto& e : opts.extra_env) {
+    // A variable given again (PATH) replaces the default: getenv would find the first.
+    const std::string name = e.substr(0, e.find('=') + 1);
+    std::erase_if(env, [&](const std::string& v) { return v.rfind(name, 0) == 0; });
+    env.push_back(e);
+  }
 
   int n = ++g_io_counter;
   Result partial;
