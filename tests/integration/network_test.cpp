@@ -157,6 +157,9 @@ class Network : public IntegrationTest {
     IntegrationTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     if (is_runc()) GTEST_SKIP() << "runc has no built-in networking (run.urun.network)";
+    // The harness makes it usable (mode 0666) where it exists (World()).
+    if (!path_exists("/dev/net/tun"))
+      GTEST_SKIP() << "the kernel has no /dev/net/tun (CONFIG_TUN): no user-mode network";
     if (!path_exists("/usr/bin/slirp4netns"))
       FAIL() << "slirp4netns is not installed (scripts/install-deps installs it)";
   }
