@@ -358,6 +358,20 @@ TEST_P(Network, HelperFailureIsOneErrorAndNothingBehind) {
   EXPECT_EQ(network_processes(), std::vector<pid_t>{});
 }
 
+// A create that fails after the helper started (a prestart hook fails) stops it again.
+TEST_P(Network, FailedCreateAfterTheHelperStartedLeavesNothing) {
+  const int port = free_port();
+  ASSERT_NE(port, 0);
+  Bundle b = net_bundle("hookfails", std::to_string(port) + ":80");
+  b.config["hooks"]["prestart"] =
+      Json::array({{{"path", "/bin/sh"}, {"args", {"sh", "-c", "exit 3"}}}});
+  b.sh("true");
+  b.save();
+  expect_clean_failure(create(b, "net-hookfails"), "prestart");
+  EXPECT_EQ(network_processes(), std::vector<pid_t>{}) << pids_text(network_processes());
+  EXPECT_TRUE(port_free(port, false)) << "port " << port << " still bound";
+}
+
 // pasta instead of slirp4netns: the published port reaches the container's server, `state`
 // names pasta, and `delete --force` leaves neither pasta nor the port.
 TEST_P(Network, PastaPublishesPortsAndGoesWithTheContainer) {
