@@ -27,6 +27,8 @@
 #include "linux/resctrl.hpp"
 #include "linux/seccomp_cache.hpp"
 #include "linux/terminal.hpp"
+#include "network/helper.hpp"
+#include "network/plan.hpp"
 #include "runtime/console.hpp"
 #include "runtime/launcher.hpp"
 #include "state/store.hpp"
@@ -93,6 +95,9 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   linux::check_net_devices_exist(net_devices);
   // Root in a user namespace (rootless Podman's) cannot use the host's cgroups either.
   const bool rootless = ::geteuid() != 0 || !linux::in_initial_user_namespace();
+  // Checked (annotations, the helper installed) before anything exists.
+  const std::optional<network::NetworkPlan> network_plan =
+      network::plan_network(bundle.spec, rootless);
   const std::string root = state_root(global.root);
   state::StateStore store(root);
   state::ContainerDir dir = store.create(req.id);
@@ -190,11 +195,20 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   if (cgroup_mount_plan_after_join(*cgroup, bundle.spec))
     launch.cgroup_mount_after_join = [&] { return cgroup_mount_plan(*cgroup, bundle.spec); };
   ScopeExit undo_resctrl_on_failure([&rec] { linux::remove_resctrl_dirs(rec.resctrl_dirs); });
+  // Started once the init's network namespace exists and before any hook or the container's
+  // process runs; stopped again (by its destructor) when the create fails.
+  std::optional<network::Helper> network_helper;
   launch.runtime_hooks = [&](pid_t pid) {
     rec.pid = pid;
     rec.pid_start_time = state::process_start_time(pid);
     // Before the hooks, as the cgroup: the container's processes are forked from this one.
     if (resctrl) rec.resctrl_dirs = linux::apply_resctrl(*resctrl, pid);
+    if (network_plan) {
+      network_helper.emplace(network::Helper::start(*network_plan, pid, dir.fd(), dir.path()));
+      rec.helper_pids = network_helper->pids();
+      rec.helper_start_times = network_helper->start_times();
+      for (auto& [key, value] : network_helper->annotations()) rec.annotations[key] = value;
+    }
     // Before the hooks, which may take long (see the first write above).
     if (!has_cgroup) dir.write_identity(rec);
     const auto& hooks = bundle.spec.hooks;
@@ -226,6 +240,7 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   remove_dir.dismiss();
   undo_cgroup_on_failure.dismiss();
   undo_resctrl_on_failure.dismiss();
+  if (network_helper) network_helper->release();
   poststop_after_failure.dismiss();
   return Creation{std::move(cgroup), std::move(dir), std::move(init), std::move(rec),
                   std::move(bundle)};
@@ -268,6 +283,7 @@ int run(const GlobalOptions& global, const CreateRequest& request, bool detach) 
     c.init.channel.send(runtime::Msg::kStart);
   } catch (...) {
     c.init.guard.kill_and_reap();  // before the cgroup goes, so rmdir finds it empty
+    network::stop_helpers(c.record.helper_pids, c.record.helper_start_times);
     undo_cgroup(*c.cgroup);
     linux::remove_resctrl_dirs(c.record.resctrl_dirs);
     c.dir.remove();
@@ -307,6 +323,9 @@ int run(const GlobalOptions& global, const CreateRequest& request, bool detach) 
   }
   // A `delete` from elsewhere already removed the cgroup and ran poststop.
   if (!c.dir.relock()) return status;
+  // The network helper's keeper stops its helper on its own once the init has exited, but
+  // the port must be free when `run` returns (with --keep too: the container is stopped).
+  network::stop_helpers(c.record.helper_pids, c.record.helper_start_times);
   // --keep: the container stays, stopped, for `delete` to remove with its cgroup.
   if (request.keep) return status;
   // Whatever the init left running in its cgroup goes with it.

@@ -18,6 +18,7 @@
 #include "container/recovery.hpp"
 #include "container/status.hpp"
 #include "container/teardown.hpp"
+#include "network/helper.hpp"
 #include "spec/spec.hpp"
 #include "state/store.hpp"
 
@@ -100,6 +101,7 @@ void recover_broken(const state::ContainerDir& dir, const state::LoadedRecord& b
     done = "could not identify its processes (" + plan.unproven +
            "): any still running were left alone";
   }
+  network::stop_helpers(rec.helper_pids, rec.helper_start_times);
   const std::string context = "delete " + quote(dir.id());
   if (identity.ok()) run_container_poststop(dir, rec, nullptr, context);
   log::warning(context + ": " + broken.problem + "; " + done);

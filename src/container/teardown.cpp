@@ -13,6 +13,7 @@
 #include "container/processes.hpp"
 #include "container/status.hpp"
 #include "linux/resctrl.hpp"
+#include "network/helper.hpp"
 
 namespace urun::container {
 
@@ -44,6 +45,9 @@ void destroy_container(state::ContainerDir& dir, const state::Record& rec, bool 
     if (!wait_stopped(rec, std::chrono::seconds(10)))
       throw Error("container " + quote(rec.id) + " did not stop after SIGKILL", EBUSY);
   }
+  // The keeper stops the network helper itself once the init has exited; delete does not
+  // leave it to that, so that the helper and its ports are gone when delete returns.
+  network::stop_helpers(rec.helper_pids, rec.helper_start_times);
   cgroup_of(rec)->destroy();
   linux::remove_resctrl_dirs(rec.resctrl_dirs);
   run_container_poststop(dir, rec, spec, context);

@@ -3,7 +3,8 @@
 // rootless variant, like crun's, has a "user" namespace without uidMappings or
 // gidMappings: the runtime then maps the caller to 0 and its subordinate ids
 // from 1 (runtime/id_maps.hpp), so the container has the full range of ids.
-// It binds the host's /sys as runc's `spec --rootless` does.
+// It binds the host's /sys as runc's `spec --rootless` does. Unlike crun's, it has a network
+// namespace with the run.urun.network annotation: urun connects it with slirp4netns.
 #include <linux/magic.h>
 #include <sys/statfs.h>
 
@@ -83,7 +84,9 @@ nlohmann::json default_spec(bool rootless) {
 
   json namespaces = json::array();
   namespaces.push_back({{"type", "pid"}});
-  if (!rootless) namespaces.push_back({{"type", "network"}});
+  // The rootless container gets a network namespace of its own too, which urun connects to
+  // the host with slirp4netns (the run.urun.network annotation below; network/plan.hpp).
+  namespaces.push_back({{"type", "network"}});
   namespaces.push_back({{"type", "ipc"}});
   namespaces.push_back({{"type", "uts"}});
   if (rootless) namespaces.push_back({{"type", "user"}});
@@ -99,7 +102,7 @@ nlohmann::json default_spec(bool rootless) {
         "/proc/scsi"}},
       {"readonlyPaths", {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}},
   };
-  return {
+  json spec = {
       {"ociVersion", kOciVersion},
       {"process", std::move(process)},
       {"root", {{"path", "rootfs"}, {"readonly", true}}},
@@ -107,6 +110,10 @@ nlohmann::json default_spec(bool rootless) {
       {"mounts", std::move(mounts)},
       {"linux", std::move(linux)},
   };
+  // Outbound network for the unprivileged user, who has no other way to connect the
+  // namespace (root's containers get theirs from whoever runs them).
+  if (rootless) spec["annotations"] = {{"run.urun.network", "slirp4netns"}};
+  return spec;
 }
 
 }  // namespace urun::spec

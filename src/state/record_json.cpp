@@ -41,6 +41,13 @@ class Reader {
       for (const json& p : *v) out.push_back(to_int<pid_t>(p, key));
     }
   }
+  void start_times(const char* key, std::vector<uint64_t>& out) const {
+    if (const json* v = find(key)) {
+      if (!v->is_array()) bad(key, "an array of start times");
+      out.clear();
+      for (const json& t : *v) out.push_back(to_int<uint64_t>(t, key));
+    }
+  }
   void string_map(const char* key, std::map<std::string, std::string>& out) const {
     if (const json* v = find(key)) {
       if (!v->is_object()) bad(key, "an object of strings");
@@ -96,6 +103,7 @@ std::string to_json_text(const Record& r) {
       {"cgroupManager", r.cgroup_manager},
       {"cgroupPath", r.cgroup_path},
       {"helperPids", r.helper_pids},
+      {"helperStartTimes", r.helper_start_times},
       {"detached", r.detached},
       {"poststartHooks", r.poststart_hooks},
   };
@@ -137,6 +145,7 @@ Record from_json_text(std::string_view text, const std::string& what) {
   in.string("cgroupManager", r.cgroup_manager);
   in.string("cgroupPath", r.cgroup_path);
   in.pids("helperPids", r.helper_pids);
+  in.start_times("helperStartTimes", r.helper_start_times);
   in.boolean("detached", r.detached);
   in.boolean("poststartHooks", r.poststart_hooks);
   in.integer("creatorPid", r.creator_pid);

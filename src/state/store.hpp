@@ -68,7 +68,10 @@ struct Record {
   // cgroups::Manager::to_state(): what later commands rebuild the manager from
   // (paths per hierarchy on v1). Null when the container has no cgroup.
   nlohmann::json cgroup;
-  std::vector<pid_t> helper_pids;  // e.g. slirp4netns
+  // Processes urun started beside the container (network/helper.hpp: the network keeper and
+  // slirp4netns or pasta), with their start times (0: unknown), which delete stops.
+  std::vector<pid_t> helper_pids;
+  std::vector<uint64_t> helper_start_times;
   // The runtime process that wrote the "creating" record, and its start time:
   // once it is gone while the record still says "creating", the create was
   // aborted (the runtime was killed) and the container counts as stopped.

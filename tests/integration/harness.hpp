@@ -161,6 +161,9 @@ struct Bundle {
 struct BundleOptions {
   std::string name = "bundle";
   bool writable_rootfs = false;  // private copy of the rootfs, root.readonly false
+  // Rootless: keep the network namespace and run.urun.network annotation `spec --rootless`
+  // writes (other tests get the host's network, as crun's and runc's rootless specs give).
+  bool network = false;
 };
 
 class IntegrationTest : public ::testing::TestWithParam<Mode> {

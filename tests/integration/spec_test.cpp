@@ -29,6 +29,13 @@ TEST_P(Spec, GeneratesUsableConfig) {
     if (!is_runc()) {
       EXPECT_FALSE(c["linux"].contains("uidMappings")) << c.dump(2);
       EXPECT_FALSE(c["linux"].contains("gidMappings")) << c.dump(2);
+      // Unlike crun's: a network namespace that urun connects with slirp4netns, so the run
+      // below starts (and stops) the helper (Network tests check the network itself).
+      bool has_net_ns = false;
+      for (const auto& ns : c["linux"]["namespaces"])
+        has_net_ns |= ns.value("type", "") == "network" && !ns.contains("path");
+      EXPECT_TRUE(has_net_ns) << c.dump(2);
+      EXPECT_EQ(c["annotations"].value("run.urun.network", ""), "slirp4netns") << c.dump(2);
     }
   }
 
@@ -37,6 +44,9 @@ TEST_P(Spec, GeneratesUsableConfig) {
   c["process"]["terminal"] = false;
   c["process"]["args"] = {"echo", "spec-ok"};
   c["process"]["env"].push_back(token());
+  // Without a tun device (a kernel without CONFIG_TUN) the helper cannot start.
+  if (c.contains("annotations") && !path_exists("/dev/net/tun"))
+    c["annotations"]["run.urun.network"] = "none";
   write_file(d + "/config.json", c.dump());
   Result run = rt().run({"run", "--bundle", d, "from-spec"});
   EXPECT_EQ(run.exit_code, 0) << run.describe();

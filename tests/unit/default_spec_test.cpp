@@ -109,7 +109,7 @@ TEST(SpecDefault, RootlessParsesAndValidates) {
 
 // As `crun spec --rootless`: a user namespace without mappings, which the runtime fills with
 // the caller as 0 and its subordinate ids from 1.
-TEST(SpecDefault, RootlessHasAUserNamespaceWithoutMappingsAndNoNetworkNamespace) {
+TEST(SpecDefault, RootlessHasAUserNamespaceWithoutMappingsAndANetworkUrunConnects) {
   json j = urun::spec::default_spec(true);
   EXPECT_FALSE(j["linux"].contains("uidMappings")) << j["linux"].dump();
   EXPECT_FALSE(j["linux"].contains("gidMappings")) << j["linux"].dump();
@@ -118,7 +118,12 @@ TEST(SpecDefault, RootlessHasAUserNamespaceWithoutMappingsAndNoNetworkNamespace)
   EXPECT_TRUE(s.linux->uid_mappings.empty());
   EXPECT_TRUE(s.linux->gid_mappings.empty());
   EXPECT_NE(s.linux->find_namespace("user"), nullptr);
-  EXPECT_EQ(s.linux->find_namespace("network"), nullptr);
+  // Unlike crun's: a network namespace of its own, connected by slirp4netns (run.urun.network).
+  const auto* net = s.linux->find_namespace("network");
+  ASSERT_NE(net, nullptr);
+  EXPECT_TRUE(net->path.empty());
+  ASSERT_NE(s.annotation("run.urun.network"), nullptr);
+  EXPECT_EQ(*s.annotation("run.urun.network"), "slirp4netns");
   EXPECT_NE(s.linux->find_namespace("mount"), nullptr);
   EXPECT_NE(s.linux->find_namespace("pid"), nullptr);
 
@@ -143,6 +148,8 @@ TEST(SpecDefault, OnlyTheRootlessVariantHasAUserNamespace) {
   EXPECT_EQ(root.linux->find_namespace("user"), nullptr);
   Spec rootless = urun::spec::from_json(urun::spec::default_spec(true));
   EXPECT_NE(rootless.linux->find_namespace("user"), nullptr);
+  // Root's containers are connected by whoever runs them.
+  EXPECT_EQ(root.annotation("run.urun.network"), nullptr);
 }
 
 }  // namespace

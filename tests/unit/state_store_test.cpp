@@ -315,6 +315,7 @@ Record sample_record() {
   r.cgroup_manager = "systemd";
   r.cgroup_path = "/user.slice/urun-web.scope";
   r.helper_pids = {77, 78};
+  r.helper_start_times = {5000, 5001};
   r.detached = false;
   r.poststart_hooks = false;
   r.annotations = {{"org.example/a", "1"}, {"b", "two words"}};
@@ -340,6 +341,7 @@ void expect_same(const Record& a, const Record& b) {
   EXPECT_EQ(a.cgroup_manager, b.cgroup_manager);
   EXPECT_EQ(a.cgroup_path, b.cgroup_path);
   EXPECT_EQ(a.helper_pids, b.helper_pids);
+  EXPECT_EQ(a.helper_start_times, b.helper_start_times);
   EXPECT_EQ(a.detached, b.detached);
   EXPECT_EQ(a.poststart_hooks, b.poststart_hooks);
   EXPECT_EQ(a.annotations, b.annotations);
@@ -362,6 +364,7 @@ TEST(StateRecord, JsonRoundTripAndOciKeys) {
   EXPECT_EQ(j["pidStartTime"], 123456789012ULL);
   EXPECT_EQ(j["cgroupManager"], "systemd");
   EXPECT_EQ(j["helperPids"], nlohmann::json::array({77, 78}));
+  EXPECT_EQ(j["helperStartTimes"], nlohmann::json::array({5000, 5001}));
   EXPECT_EQ(j["ownerUid"], 1000);
   EXPECT_EQ(j["creatorPid"], 4200);
   EXPECT_EQ(j["creatorStartTime"], 123456789000ULL);
