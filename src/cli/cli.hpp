@@ -22,6 +22,7 @@ void add_signal_commands(CLI::App& app, Context& ctx);     // kill delete
 void add_spec_commands(CLI::App& app, Context& ctx);       // spec features
 void add_cgroup_commands(CLI::App& app, Context& ctx);       // pause resume ps update
 void add_exec_command(CLI::App& app, Context& ctx);         // exec
+void add_check_command(CLI::App& app, Context& ctx);        // check
 void add_unimplemented_commands(CLI::App& app, Context& ctx);
 
 // Runs op; an Error gets "<command> `<id>`" in front, so every message names
