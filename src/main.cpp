@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   urun::cli::add_exec_command(app, ctx);
   urun::cli::add_mounts_command(app, ctx);
   urun::cli::add_checkpoint_commands(app, ctx);
+  urun::cli::add_check_command(app, ctx);
 
   try {
     app.parse(argc, argv);
@@ -96,7 +97,7 @@ int main(int argc, char** argv) {
       if (app.got_subcommand(name)) urun::runtime::ensure_sealed_binary(argv);
     return ctx.action ? ctx.action() : 0;
   } catch (const urun::Error& e) {
-    return report(e.message());
+    return report(e.message() + std::string(urun::hint_text(e.hint())));
   } catch (const std::exception& e) {
     return report(e.what());
   }

@@ -145,7 +145,8 @@ MapMethod write_side(Side side, pid_t pid, int dir_fd, const std::vector<Mapping
   if (!options.allow_single_fallback) {
     throw Error(
         "write " + std::string(side.map_file()) + " of pid " + std::to_string(pid) + ": " + failure,
-        missing ? ENOENT : EPERM);
+        missing ? ENOENT : EPERM)
+        .set_hint(Hint::rootless_setup);
   }
   log::debug("id maps: " + failure + "; falling back to a single mapping");
   if (!side.uids) {

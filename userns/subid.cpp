@@ -32,52 +32,84 @@ bool parse_number(std::string_view s, uint64_t& out) {
 
 }  // namespace
 
+namespace {
+
+// One line "name:start:count", trimmed, not blank and not a comment. `wanted` decides from
+// the owner whether the line is looked at at all: a line for someone else is not our
+// business, even when malformed. False (with a debug message for a line we wanted) when the
+// line gives no range.
+template <typename Wanted>
+bool parse_line(std::string_view line, size_t line_no, Wanted&& wanted, SubIdEntry& out) {
+  size_t c1 = line.find(':');
+  size_t c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
+  if (c2 == std::string_view::npos || line.find(':', c2 + 1) != std::string_view::npos) {
+    log::debug("subordinate ids: line " + std::to_string(line_no) +
+               ": expected name:start:count, skipped");
+    return false;
+  }
+  std::string_view owner = trim(line.substr(0, c1));
+  if (owner.empty() || !wanted(owner)) return false;
+  uint64_t start = 0, count = 0;
+  if (!parse_number(trim(line.substr(c1 + 1, c2 - c1 - 1)), start) ||
+      !parse_number(trim(line.substr(c2 + 1)), count)) {
+    log::debug("subordinate ids: line " + std::to_string(line_no) + ": bad number, skipped");
+    return false;
+  }
+  if (count == 0) {
+    log::debug("subordinate ids: line " + std::to_string(line_no) + ": count 0, skipped");
+    return false;
+  }
+  if (start > UINT32_MAX || count > (uint64_t{1} << 32) - start) {
+    log::debug("subordinate ids: line " + std::to_string(line_no) +
+               ": range past 4294967295, skipped");
+    return false;
+  }
+  out.owner = std::string(owner);
+  out.range = {static_cast<uint32_t>(start), static_cast<uint32_t>(count)};
+  return true;
+}
+
+// Calls parse_line on each line that is neither blank nor a comment.
+template <typename Wanted, typename Sink>
+void for_each_entry(std::string_view content, Wanted&& wanted, Sink&& sink) {
+  size_t line_no = 0;
+  while (!content.empty()) {
+    size_t nl = content.find('\n');
+    std::string_view line = trim(content.substr(0, nl));
+    content = nl == std::string_view::npos ? std::string_view{} : content.substr(nl + 1);
+    ++line_no;
+    if (line.empty() || line.front() == '#') continue;
+    SubIdEntry entry;
+    if (parse_line(line, line_no, wanted, entry)) sink(std::move(entry));
+  }
+}
+
+}  // namespace
+
+bool subid_owner_is(std::string_view owner, std::string_view user_name, uint32_t uid) {
+  return (!user_name.empty() && owner == user_name) || owner == std::to_string(uid);
+}
+
 std::vector<SubIdRange> parse_subid(std::string_view file_content, std::string_view user_name,
                                     uint32_t uid) {
   std::vector<SubIdRange> out;
   const std::string uid_text = std::to_string(uid);
-  size_t line_no = 0;
-  while (!file_content.empty()) {
-    size_t nl = file_content.find('\n');
-    std::string_view line = trim(file_content.substr(0, nl));
-    file_content = nl == std::string_view::npos ? std::string_view{} : file_content.substr(nl + 1);
-    ++line_no;
-    if (line.empty() || line.front() == '#') continue;
-
-    size_t c1 = line.find(':');
-    size_t c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
-    if (c2 == std::string_view::npos || line.find(':', c2 + 1) != std::string_view::npos) {
-      log::debug("subordinate ids: line " + std::to_string(line_no) +
-                 ": expected name:start:count, skipped");
-      continue;
-    }
-    std::string_view owner = trim(line.substr(0, c1));
-    // A line for someone else is not our business, even when malformed.
-    if (owner.empty() || !((!user_name.empty() && owner == user_name) || owner == uid_text)) {
-      continue;
-    }
-    uint64_t start = 0, count = 0;
-    if (!parse_number(trim(line.substr(c1 + 1, c2 - c1 - 1)), start) ||
-        !parse_number(trim(line.substr(c2 + 1)), count)) {
-      log::debug("subordinate ids: line " + std::to_string(line_no) + ": bad number, skipped");
-      continue;
-    }
-    if (count == 0) {
-      log::debug("subordinate ids: line " + std::to_string(line_no) + ": count 0, skipped");
-      continue;
-    }
-    if (start > UINT32_MAX || count > (uint64_t{1} << 32) - start) {
-      log::debug("subordinate ids: line " + std::to_string(line_no) +
-                 ": range past 4294967295, skipped");
-      continue;
-    }
-    out.push_back({static_cast<uint32_t>(start), static_cast<uint32_t>(count)});
-  }
+  auto ours = [&](std::string_view owner) {
+    return (!user_name.empty() && owner == user_name) || owner == uid_text;
+  };
+  for_each_entry(file_content, ours, [&](SubIdEntry&& e) { out.push_back(e.range); });
   return out;
 }
 
-std::vector<SubIdRange> read_subids(const std::string& path, std::string_view user_name,
-                                    uint32_t uid) {
+std::vector<SubIdEntry> parse_subid_entries(std::string_view file_content) {
+  std::vector<SubIdEntry> out;
+  for_each_entry(
+      file_content, [](std::string_view) { return true; },
+      [&](SubIdEntry&& e) { out.push_back(std::move(e)); });
+  return out;
+}
+
+std::string read_subid_file(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
     if (errno == ENOENT) return {};
@@ -94,7 +126,12 @@ std::vector<SubIdRange> read_subids(const std::string& path, std::string_view us
     if (n == 0) break;
     content.append(buf, static_cast<size_t>(n));
   }
-  return parse_subid(content, user_name, uid);
+  return content;
+}
+
+std::vector<SubIdRange> read_subids(const std::string& path, std::string_view user_name,
+                                    uint32_t uid) {
+  return parse_subid(read_subid_file(path), user_name, uid);
 }
 
 DefaultMappings rootless_default_mappings(uid_t uid, gid_t gid, const std::string& subuid_path,

@@ -22,6 +22,22 @@ inline constexpr std::string_view kSubGidPath = "/etc/subgid";
 std::vector<SubIdRange> parse_subid(std::string_view file_content, std::string_view user_name,
                                     uint32_t uid);
 
+// One valid line of a subordinate id file, whoever it belongs to.
+struct SubIdEntry {
+  std::string owner;  // login name or decimal uid, as written
+  SubIdRange range;
+  bool operator==(const SubIdEntry&) const = default;
+};
+// Every valid line, in file order (the same rules as parse_subid, for all owners): what
+// `urun check` needs to find ranges that overlap another user's.
+std::vector<SubIdEntry> parse_subid_entries(std::string_view file_content);
+// True when `owner` (a line's first field) names the user `user_name` or `uid`.
+bool subid_owner_is(std::string_view owner, std::string_view user_name, uint32_t uid);
+
+// The content of the file at `path`; "" when it does not exist. Throws urun::Error when it
+// exists but cannot be read.
+std::string read_subid_file(const std::string& path);
+
 // parse_subid on the file at `path`; an absent file yields no ranges. Throws urun::Error when
 // the file exists but cannot be read.
 std::vector<SubIdRange> read_subids(const std::string& path, std::string_view user_name,

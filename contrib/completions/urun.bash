@@ -28,7 +28,7 @@ _urun() {
   cur=${COMP_WORDS[COMP_CWORD]}
   prev=${COMP_WORDS[COMP_CWORD - 1]}
 
-  local commands='create delete exec features kill list pause ps restore resume run spec start state update checkpoint'
+  local commands='check create delete exec features kill list pause ps restore resume run spec start state update checkpoint'
   local globals='--debug --log --log-format --log-level --no-pivot --root --systemd-cgroup --cgroup-manager --help --version'
 
   # The command is the first word that is neither an option nor an option's value.
@@ -58,7 +58,13 @@ _urun() {
     --log-format) mapfile -t COMPREPLY < <(compgen -W 'text json' -- "$cur"); return ;;
     --log-level) mapfile -t COMPREPLY < <(compgen -W 'debug warning error' -- "$cur"); return ;;
     --cgroup-manager) mapfile -t COMPREPLY < <(compgen -W 'cgroupfs systemd disabled' -- "$cur"); return ;;
-    --format) mapfile -t COMPREPLY < <(compgen -W 'table json' -- "$cur"); return ;;
+    --format)
+      if [ "$cmd" = check ]; then
+        mapfile -t COMPREPLY < <(compgen -W 'text json' -- "$cur")
+      else
+        mapfile -t COMPREPLY < <(compgen -W 'table json' -- "$cur")
+      fi
+      return ;;
     --manage-cgroups-mode)
       mapfile -t COMPREPLY < <(compgen -W 'soft ignore full strict' -- "$cur"); return ;;
     --config | -f | --pid-file | --console-socket | --process | --resources | -r)
@@ -88,7 +94,7 @@ _urun() {
     exec) opts='--apparmor --console-socket --cwd --cap --detach --cgroup --env --no-new-privs --preserve-fds --process --process-label --pid-file --tty --user' ;;
     list | ls) opts='--quiet --format' ;;
     kill) opts='--all --regex' ;;
-    ps) opts='--format' ;;
+    ps | check) opts='--format' ;;
     spec) opts='--bundle --rootless' ;;
     update) opts='--blkio-weight --cpu-period --cpu-quota --cpu-rt-period --cpu-rt-runtime --cpu-share --cpuset-cpus --cpuset-mems --kernel-memory --kernel-memory-tcp --memory --memory-reservation --memory-swap --pids-limit --resources' ;;
     checkpoint) opts='--image-path --work-path --leave-running --tcp-established --ext-unix-sk --shell-job --file-locks --pre-dump --parent-path --manage-cgroups-mode' ;;
@@ -104,7 +110,7 @@ _urun() {
   # Positional arguments: a container id for the commands that take one (the
   # second positional of kill is a signal).
   case $cmd in
-    create | run | spec | list | ls | features) return ;;
+    create | run | spec | list | ls | features | check) return ;;
     kill)
       local npos=0
       for ((i = i + 1; i < COMP_CWORD; i++)); do

@@ -24,6 +24,7 @@ void add_cgroup_commands(CLI::App& app, Context& ctx);       // pause resume ps 
 void add_exec_command(CLI::App& app, Context& ctx);         // exec
 void add_mounts_command(CLI::App& app, Context& ctx);       // mounts add|remove
 void add_checkpoint_commands(CLI::App& app, Context& ctx);  // checkpoint restore
+void add_check_command(CLI::App& app, Context& ctx);        // check
 
 // Runs op; an Error gets "<command> `<id>`" in front, so every message names
 // the container: "create `foo`: mount `proc` on `/proc`: Operation not permitted".

@@ -10,4 +10,14 @@ void throw_errno(std::string_view what, int err) {
 
 void throw_errno(std::string_view what) { throw_errno(what, errno); }
 
+std::string_view hint_text(Hint hint) {
+  switch (hint) {
+    case Hint::none:
+      return "";
+    case Hint::rootless_setup:
+      return " (run 'urun check' to diagnose the rootless set-up)";
+  }
+  return "";
+}
+
 }  // namespace urun

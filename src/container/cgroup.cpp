@@ -111,14 +111,18 @@ std::unique_ptr<cgroups::Manager> choose_cgroup(const GlobalOptions& global,
     for (const auto& ns : spec.linux->namespaces)
       req.delegate_after_cgroupns |= ns.type == "cgroup" && ns.path.empty();
   if (const auto* s = spec.annotation("run.oci.systemd.subgroup")) req.systemd_subgroup = *s;
-  cgroups::ManagerChoice choice = cgroups::make_manager(req);
+  // A rootless caller without the cgroup it asked for lacks delegation (or a systemd
+  // user session): its set-up, not the config.
+  cgroups::ManagerChoice choice = with_hint(rootless ? Hint::rootless_setup : Hint::none,
+                                            [&] { return cgroups::make_manager(req); });
   for (const auto& reason : choice.reasons) log::debug("cgroup manager: " + reason);
   if (choice.manager->kind() == "disabled") {
     std::string why = choice.reasons.empty() ? "no usable cgroup" : choice.reasons.back();
     if (req.cgroups_path)
       throw Error("linux.cgroupsPath " + quote(*req.cgroups_path) +
                       ": cgroups are not available (" + why + ")",
-                  EPERM);
+                  EPERM)
+          .set_hint(Hint::rootless_setup);
     if (has_limits(resources))
       log::warning("cgroups are not available (" + why + "): resource limits are not applied");
     return std::move(choice.manager);

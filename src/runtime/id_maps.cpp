@@ -34,7 +34,7 @@ void warn_without_subordinate_ids(uid_t uid, bool uids_missing, bool gids_missin
   }
   log::warning("no subordinate ids for " + quote(name) + " in " + files +
                ": the container maps only the caller's own id (add a range, e.g. `usermod " +
-               options + " " + name + "`)");
+               options + " " + name + "`)" + std::string(hint_text(Hint::rootless_setup)));
 }
 
 }  // namespace
@@ -57,20 +57,24 @@ IdMaps plan_id_maps(const spec::Spec& spec, bool automatic) {
   if (!default_uids) {
     userns::validate_mappings(maps.uids, "linux.uidMappings");
     // Checked here, before clone, so the error names the config field rather than
-    // newuidmap's refusal.
+    // newuidmap's refusal; a missing range is the caller's set-up.
     if (uid != 0)
-      userns::check_available(
-          maps.uids, uid,
-          userns::read_subids(std::string(userns::kSubUidPath), user_of_caller(), uid),
-          "linux.uidMappings");
+      with_hint(Hint::rootless_setup, [&] {
+        userns::check_available(
+            maps.uids, uid,
+            userns::read_subids(std::string(userns::kSubUidPath), user_of_caller(), uid),
+            "linux.uidMappings");
+      });
   }
   if (!default_gids) {
     userns::validate_mappings(maps.gids, "linux.gidMappings");
     if (uid != 0)
-      userns::check_available(
-          maps.gids, gid,
-          userns::read_subids(std::string(userns::kSubGidPath), user_of_caller(), uid),
-          "linux.gidMappings");
+      with_hint(Hint::rootless_setup, [&] {
+        userns::check_available(
+            maps.gids, gid,
+            userns::read_subids(std::string(userns::kSubGidPath), user_of_caller(), uid),
+            "linux.gidMappings");
+      });
   }
   if (!default_uids && !default_gids) return maps;
 

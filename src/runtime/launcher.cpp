@@ -236,7 +236,17 @@ LaunchedInit launch(const LaunchRequest& req) {
     in_bundle.emplace(req.bundle);
     plan.chdir_to_bundle = !in_bundle->entered();
   }
-  ClonedChild child = clone_child(clone_entry, &plan, ns.clone_flags, req.cgroup_fd);
+  ClonedChild child;
+  try {
+    child = clone_child(clone_entry, &plan, ns.clone_flags, req.cgroup_fd);
+  } catch (Error& e) {
+    // A user namespace refused to an unprivileged caller: disabled by a sysctl or an LSM
+    // (EPERM), or the per-user limit user.max_user_namespaces reached (ENOSPC, EUSERS).
+    const int err = e.code();
+    if (unprivileged && ns.new_user && (err == EPERM || err == ENOSPC || err == EUSERS))
+      e.set_hint(Hint::rootless_setup);
+    throw;
+  }
   in_bundle.reset();
   const pid_t pid = child.pid;
   std::function<void(pid_t)> join_cgroup = req.join_cgroup;
@@ -276,7 +286,8 @@ LaunchedInit launch(const LaunchRequest& req) {
     userns::WriteOptions options;
     options.allow_single_fallback = maps.defaulted;
     userns::MapResult result = userns::write_id_maps(pid, maps.uids, maps.gids, options);
-    if (!result.warning.empty()) log::warning(result.warning);
+    if (!result.warning.empty())
+      log::warning(result.warning + std::string(hint_text(Hint::rootless_setup)));
     if (log::enabled(log::Level::debug)) log::debug("id maps: " + result.describe());
     if (result.setgroups_denied) maps_reply = "deny";
   }

@@ -103,7 +103,8 @@ std::string default_root(uid_t euid, const char* xdg_runtime_dir,
   struct stat st {};
   if (::stat(user_dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == euid)
     return user_dir + "/urun";
-  throw Error("cannot choose a state directory: set XDG_RUNTIME_DIR or pass --root");
+  throw Error("cannot choose a state directory: set XDG_RUNTIME_DIR or pass --root", ENOENT)
+      .set_hint(Hint::rootless_setup);
 }
 
 std::string default_root() {
@@ -112,43 +113,56 @@ std::string default_root() {
                       euid != 0 || linux::in_initial_user_namespace());
 }
 
-StateStore::StateStore(std::string root) : root_(std::move(root)) {
-  if (root_.empty()) throw Error("state root: empty path", EINVAL);
+namespace {
+
+// Opens (making it when absent) the state root and checks its ownership (see
+// check_state_root); throws an Error that names the path and the fix.
+UniqueFd open_state_root(const std::string& root) {
   // O_PATH needs no permission on the directory itself, so the check below
   // also names the problem of a root another user keeps private.
-  root_fd_ = UniqueFd(::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!root_fd_ && errno == ENOENT) {
+  UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root_fd && errno == ENOENT) {
     // An existing root keeps its mode (the check below judges it).
-    fs::mkdir_all(root_, 0700);
-    root_fd_ = UniqueFd(::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    fs::mkdir_all(root, 0700);
+    root_fd = UniqueFd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   }
-  if (!root_fd_) throw_errno("open state root " + quote(root_));
+  if (!root_fd) throw_errno("open state root " + quote(root));
   // The root as opened (a symlink to it is judged by its target), then its
   // real parent: two fstats on every command.
   const uid_t euid = ::geteuid();
   struct stat st {};
   struct stat parent_st {};
-  if (::fstat(root_fd_.get(), &st) < 0) throw_errno("stat state root " + quote(root_));
+  if (::fstat(root_fd.get(), &st) < 0) throw_errno("stat state root " + quote(root));
   const DirOwnership root_own{st.st_uid, st.st_mode};
   // Judged alone first: ".." of another user's private root is out of reach.
   RootProblem problem = check_state_root(root_own, {euid, 0700}, euid);
   DirOwnership parent_own;
   if (problem == RootProblem::none) {
-    if (::fstatat(root_fd_.get(), "..", &parent_st, 0) < 0)
-      throw_errno("stat the parent of state root " + quote(root_));
+    if (::fstatat(root_fd.get(), "..", &parent_st, 0) < 0)
+      throw_errno("stat the parent of state root " + quote(root));
     parent_own = {parent_st.st_uid, parent_st.st_mode};
     problem = check_state_root(root_own, parent_own, euid);
   }
-  if (problem == RootProblem::none) return;
+  if (problem == RootProblem::none) return root_fd;
   // Messages name the real paths (the parent is the one the root is in).
-  std::string path = root_;
+  std::string path = root;
   try {
-    path = fs::real_path(root_);
+    path = fs::real_path(root);
   } catch (const Error&) {
   }
   auto slash = path.rfind('/');
   std::string parent = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
-  throw Error(describe_root_problem(problem, root_, root_own, parent, parent_own, euid), EPERM);
+  throw Error(describe_root_problem(problem, root, root_own, parent, parent_own, euid), EPERM);
+}
+
+}  // namespace
+
+StateStore::StateStore(std::string root) : root_(std::move(root)) {
+  if (root_.empty()) throw Error("state root: empty path", EINVAL);
+  // For an unprivileged caller a root it cannot make, open or own comes from its set-up
+  // (XDG_RUNTIME_DIR missing, not writable, or another user's).
+  root_fd_ = with_hint(::geteuid() != 0 ? Hint::rootless_setup : Hint::none,
+                       [&] { return open_state_root(root_); });
 }
 
 LoadedRecord StateStore::peek(std::string_view id) const {

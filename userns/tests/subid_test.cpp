@@ -128,3 +128,38 @@ TEST(SubidDefaults, RootlessMappingsFromBothFiles) {
 
 }  // namespace
 }  // namespace urun::userns
+
+namespace urun::userns {
+namespace {
+
+TEST(SubidEntries, EveryOwnersValidLinesInFileOrder) {
+  const char* content =
+      "# comment\n"
+      "alice:100000:65536\n"
+      "\n"
+      "  1001 : 165536 : 10 \n"
+      "bob:bad:1\n"           // bad number: skipped
+      "carol:1:0\n"           // count 0: skipped
+      "dave:1:2:3\n"          // too many fields: skipped
+      "erin:4294967295:2\n";  // past 2^32: skipped
+  EXPECT_EQ(parse_subid_entries(content),
+            (std::vector<SubIdEntry>{{"alice", {100000, 65536}}, {"1001", {165536, 10}}}));
+  EXPECT_TRUE(parse_subid_entries("").empty());
+}
+
+TEST(SubidEntries, OwnerMatchesByNameOrUid) {
+  EXPECT_TRUE(subid_owner_is("alice", "alice", 1000));
+  EXPECT_TRUE(subid_owner_is("1000", "alice", 1000));
+  EXPECT_TRUE(subid_owner_is("1000", "", 1000));
+  EXPECT_FALSE(subid_owner_is("alice2", "alice", 1000));
+  EXPECT_FALSE(subid_owner_is("10000", "alice", 1000));
+  // No name: an empty owner never matches.
+  EXPECT_FALSE(subid_owner_is("", "", 1000));
+}
+
+TEST(SubidEntries, ReadFileAbsentIsEmpty) {
+  EXPECT_EQ(read_subid_file("/nonexistent/urun-subid"), "");
+}
+
+}  // namespace
+}  // namespace urun::userns
