@@ -90,12 +90,13 @@ bench_cleanup() {
   [ -n "${tmp:-}" ] && rm -rf "$tmp"
 }
 
-# prefix: the command prefix that runs something as the mode's user.
+# prefix: the command prefix that runs something as the mode's user;
+# user_env: its environment part (env -i ...).
 prefix_for() {
   if [ "$1" = rootless ] && [ "$(id -u)" -eq 0 ]; then
-    prefix=(setpriv "--reuid=$user" "--regid=$user" --init-groups
-      env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/ "USER=$user"
+    user_env=(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/ "USER=$user"
       "XDG_RUNTIME_DIR=/run/user/$uid")
+    prefix=(setpriv "--reuid=$user" "--regid=$user" --init-groups "${user_env[@]}")
   else
     prefix=(env)
   fi
@@ -138,7 +139,7 @@ bench_prepare_mode() {
     for k in "${!labels[@]}"; do
       # The runtime binary must be reachable by the user (not under /root).
       if ! "${prefix[@]}" test -x "${paths[$k]}"; then
-        install -o "$user" -m 0755 "${paths[$k]}" "$dir/scratch-$k/${labels[$k]}"
+        install -m 0755 "${paths[$k]}" "$dir/scratch-$k/${labels[$k]}"
         bins[k]=$dir/scratch-$k/${labels[$k]}
       fi
     done

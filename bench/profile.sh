@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# Where the milliseconds of `urun run` (a /bin/true container) go, root and
+# rootless: a table of steps, from urun's exec to its exit, and the syscalls
+# that take a millisecond or more.
+#   bench/profile.sh [URUN]           default: build/urun
+# Environment: PROFILE_N traced runs per mode (default 7; QUICK=1: 3), and
+# MODES, SECCOMP as in bench/lib.sh.
+#
+# Each run is traced with `strace -f -ttt -T` (as root; the rootless runs with
+# `strace -u USER`, so the setuid newuidmap keeps working), and split into
+# steps at milestones: the first syscall of each (bench/profile-steps.awk).
+# strace slows every syscall several times over, so the table gives each
+# step's median traced time, its share of the traced run, and that share of
+# the untraced median wall time ("est. ms"). The untraced runs also report
+# the CPU time of urun and all its children (perf stat task-clock), when perf
+# is available: wall minus CPU is time spent waiting (on the kernel, e.g. RCU
+# grace periods in cgroup v1 attach, or on the other CPU's load). Last, a CPU
+# profile (perf record -g) over the same number of runs: which programs,
+# libraries and kernel paths (page faults, exec, clone, mkdir, ...) the CPU
+# time goes to, independent of the machine's load.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_enter_mount_ns "$@"
+bench_runtimes "${1:-$repo/build/urun}"
+command -v strace >/dev/null || die "strace missing: scripts/install-deps"
+bench_setup
+if [ "${QUICK:-0}" = 1 ]; then runs=${PROFILE_N:-3}; else runs=${PROFILE_N:-7}; fi
+perf=
+perf stat -x, -e task-clock -- true >/dev/null 2>&1 && perf=perf
+
+# Step descriptions, by the milestone that starts them.
+declare -A what=(
+  [exec-urun]="load and start urun; check the binary's write protection"
+  [re-exec]="re-exec from the protected binary (ro mount or sealed copy)"
+  [config]="read, parse and validate config.json"
+  [state-dir]="state dir; cgroup manager probe; record"
+  [cgroup]="create and configure the cgroups"
+  [clone]="clone the init; its cgroup attach; child set-up"
+  [id-maps]="id maps (newuidmap, newgidmap); child waits"
+  [mounts]="mounts: rootfs, /proc, /dev, /sys, cgroup, ..."
+  [pivot_root]="pivot_root; masked/ro paths; caps; seccomp; start"
+  [exec-process]="the container's process runs"
+  [process-exit]="reap the process; stopped"
+  [teardown]="delete: cgroups, state dir; exit"
+)
+
+# untraced MODE: median wall ms and CPU ms over `runs` plain runs.
+untraced() {
+  local d=$tmp/$1/scratch-0 i id cpu
+  : >"$d/wall" && : >"$d/cpu"
+  for ((i = 0; i <= runs; i++)); do # run 0 warms the caches
+    id=prof-u-$$-$i
+    forget_later 0 "$id"
+    local cmd=("${prefix[@]}" "${bins[0]}" --root "$tmp/$1/state-0" run --bundle "$tmp/$1/true" "$id")
+    if [ -n "$perf" ]; then
+      timed "$d" perf stat -x, -o "$d/perf" -e task-clock -- "${cmd[@]}" || die "$1: run failed: $(cat "$d/err")"
+      cpu=$(awk -F, '$3 == "task-clock" { print int($1 * 1000) }' "$d/perf")
+    else
+      timed "$d" "${cmd[@]}" || die "$1: run failed: $(cat "$d/err")"
+      cpu=
+    fi
+    forget 0 "$id"
+    [ "$i" -gt 0 ] || continue
+    echo "$t_us" >>"$d/wall"
+    [ -n "$cpu" ] && echo "$cpu" >>"$d/cpu"
+  done
+  wall_ms=$(stats "$d/wall" | awk '{ printf "%.2f", $1 / 1000 }')
+  cpu_ms=-
+  [ -s "$d/cpu" ] && cpu_ms=$(stats "$d/cpu" | awk '{ printf "%.2f", $1 / 1000 }')
+}
+
+# traced MODE: `runs` runs under strace, each split into steps.
+traced() {
+  local mode=$1 d=$tmp/$1/scratch-0 i id tracer
+  for ((i = 1; i <= runs; i++)); do
+    id=prof-t-$$-$i
+    tracer=(strace -f -q -ttt -T -s 128 -o "$d/trace")
+    if [ "$mode" = rootless ] && [ "$(id -u)" -eq 0 ]; then
+      tracer+=(-u "$user" "${user_env[@]}")
+    fi
+    forget_later 0 "$id"
+    "${tracer[@]}" "${bins[0]}" --root "$tmp/$mode/state-0" run --bundle "$tmp/$mode/true" "$id" \
+      </dev/null >/dev/null 2>"$d/err" || die "$mode: traced run failed: $(cat "$d/err")"
+    forget 0 "$id"
+    awk -v id="$id" -v proc=/bin/true -f "$bench_dir/profile-steps.awk" "$d/trace" >"$d/steps.$i"
+  done
+}
+
+# report MODE: the step table (medians over the traced runs) and the slow
+# syscalls (summed per run by step and name; mean per run over all runs).
+report() {
+  local mode=$1 d=$tmp/$1/scratch-0
+  cat "$d"/steps.* >"$d/all"
+  local total
+  total=$(awk -F'\t' '$1 == "TOTAL" { print $2 }' "$d/all" | sort -n |
+    awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+  echo
+  echo "profile: urun run of a /bin/true container, $mode, seccomp: $seccomp"
+  echo "  $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) cpus, load: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "  untraced: median wall $wall_ms ms, CPU (urun and children) $cpu_ms ms, $runs runs"
+  echo "  traced (strace -f): median $total ms, $runs runs; est. ms = share of traced x untraced wall"
+  printf '%-26s %-52s %9s %6s %8s %5s  %s\n' "step (from -> to)" "what" "traced ms" share "est. ms" calls \
+    "slowest syscall (ms, median of runs)"
+  # Per step key: median ms, median syscalls, most frequent slowest syscall.
+  awk -F'\t' -v total="$total" -v wall="$wall_ms" -v runs="$runs" '
+    function median(list,   n, a, i, j, t) {
+      n = split(list, a, " ")
+      for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+      return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    $1 == "STEP" {
+      key = $2 " -> " $3
+      if (!(key in ms)) keys[++nk] = key
+      ms[key] = ms[key] " " $4; calls[key] = calls[key] " " $5
+      if ($6 != "-") { worst[key, $6] = worst[key, $6] " " $7; if (++wn[key, $6] > best[key]) { best[key] = wn[key, $6]; bname[key] = $6 } }
+      from[key] = $2
+    }
+    END {
+      for (i = 1; i <= nk; i++) {
+        k = keys[i]; m = median(ms[k])
+        share = (total > 0) ? m / total : 0
+        sw = (bname[k] == "") ? "-" : sprintf("%s %.2f (%d/%d runs)", bname[k], median(worst[k, bname[k]]), best[k], runs)
+        printf "%s\t%.2f\t%.0f%%\t%s\t%d\t%s\n", k, m, share * 100, (wall == "" ? "-" : sprintf("%.2f", share * wall)), median(calls[k]), sw
+      }
+    }' "$d/all" | while IFS=$'\t' read -r key m share est calls sw; do
+    printf '%-26s %-52s %9s %6s %8s %5s  %s\n' "$key" "${what[${key%% -> *}]:-}" "$m" "$share" "$est" "$calls" "$sw"
+  done
+  echo "  syscalls of 1 ms or more under strace (no waits), by step: mean ms per run, runs seen in"
+  awk -F'\t' -v runs="$runs" '
+    FNR == 1 { run++ }
+    $1 == "SLOW" { name = $5; sub(/\(.*/, "", name); key = $3 "\t" name; sum[key] += $2; if (seen[key, run]++ == 0) nruns[key]++ ; ex[key] = substr($5, 1, 70) }
+    END { for (k in sum) printf "%.2f\t%s\t%d\t%s\n", sum[k] / runs, k, nruns[k], ex[k] }' "$d"/steps.* |
+    sort -t$'\t' -k1,1nr | head -n 12 | while IFS=$'\t' read -r mean step name seen ex; do
+    printf '    %8s ms  %-13s %-16s %2s/%s runs  e.g. %s\n' "$mean" "$step" "$name" "$seen" "$runs" "$ex"
+  done
+}
+
+# cpu_profile MODE: where the CPU time goes, load-independent: `perf record
+# -g` over `runs` runs; the shares by program and library, and the call-graph
+# entries (kernel and user) that include 3% or more of all samples.
+cpu_profile() {
+  local mode=$1 d=$tmp/$1/scratch-0 i
+  [ -n "$perf" ] || { echo "  (no CPU profile: perf not available)"; return 0; }
+  {
+    for ((i = 1; i <= runs; i++)); do
+      echo "$(printf '%q ' "${prefix[@]}" "${bins[0]}" --root "$tmp/$mode/state-0" run \
+        --bundle "$tmp/$mode/true" "prof-p-$$-$i")"
+    done
+  } >"$d/loop.sh"
+  if ! perf record -q -g -F 15000 -o "$d/perf.data" -- sh "$d/loop.sh" \
+      </dev/null >/dev/null 2>"$d/err"; then
+    echo "  (no CPU profile: perf record failed: $(head -n 1 "$d/err"))"
+    return 0
+  fi
+  echo "  CPU profile (perf record -g, $runs runs): samples by program and library"
+  perf report -i "$d/perf.data" --stdio --no-children -g none --sort comm,dso --percent-limit 2 \
+    2>/dev/null | grep -v '^#' | grep -v '^$' | sed 's/^/    /'
+  echo "  ... and the call-graph entries including 3% or more of the samples"
+  perf report -i "$d/perf.data" --stdio --children -g none --sort sym --percent-limit 3 \
+    2>/dev/null | grep -v '^#' | grep -v '^$' | grep -v 'entry_SYSCALL\|0000000000000000' |
+    head -n 40 | sed 's/^/    /'
+}
+
+for mode in "${modes[@]}"; do
+  bench_prepare_mode "$mode"
+  echo "$me: $mode: $runs untraced and $runs traced runs" >&2
+  untraced "$mode"
+  traced "$mode"
+  report "$mode"
+  cpu_profile "$mode"
+done
