@@ -5,6 +5,7 @@
 # namespaces running /bin/true.
 #   bench/exec.sh [RUNTIME...]        default: build/urun crun runc
 # Environment: see bench/lib.sh.
+# shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_enter_mount_ns "$@"
 bench_runtimes "$@"

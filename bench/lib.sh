@@ -1,7 +1,7 @@
 # Shared set-up of the benchmarks in bench/ (sourced, not run). It gives each
 # script: the runtimes to compare, the modes (root, rootless), one bundle per
 # mode that every runtime runs, a command prefix per mode, interleaved timing
-# of single commands, and the table printer. See bench/README.
+# of single commands, and the table printer. See bench/README.md.
 #
 # Environment (all optional):
 #   N        measured rounds per runtime and mode (default 20; QUICK=1: 5)
@@ -10,6 +10,7 @@
 #            (/usr/share/containers/seccomp.json) merged into linux.seccomp
 #   MODES    "root rootless" (default as root), "root" or "rootless"
 #   URUN_TEST_USER  the unprivileged user of rootless mode (default urun-test)
+# shellcheck disable=SC2034 # variables set here are used by the scripts
 set -euo pipefail
 export LC_ALL=C # EPOCHREALTIME with a '.' decimal separator
 
@@ -68,7 +69,7 @@ bench_setup() {
   if [ "$(id -u)" -eq 0 ]; then
     if user_line=$("$repo/scripts/install-deps" --test-user 2>"$tmp/user.err"); then
       read -r user uid <<<"$user_line"
-      modes=(${MODES:-root rootless})
+      read -ra modes <<<"${MODES:-root rootless}"
     else
       echo "$me: no rootless mode: cannot set up the unprivileged user: $(cat "$tmp/user.err")" >&2
       modes=(root)

@@ -5,6 +5,7 @@
 #   bench/lifecycle.sh [RUNTIME...]   default: build/urun crun runc
 # Environment: see bench/lib.sh. Between `start` and `delete` the script
 # waits (untimed) for `state` to say "stopped", so `delete` never needs force.
+# shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_enter_mount_ns "$@"
 bench_runtimes "$@"

@@ -5,6 +5,7 @@
 #   bench/many.sh [RUNTIME...]        default: build/urun crun runc
 # Environment: see bench/lib.sh; MANY_N rounds (default N/4, at least 1),
 # MANY_COUNT containers per round (default 100), MANY_PAR at a time (10).
+# shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_enter_mount_ns "$@"
 bench_runtimes "$@"

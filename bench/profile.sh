@@ -18,6 +18,7 @@
 # profile (perf record -g) over the same number of runs: which programs,
 # libraries and kernel paths (page faults, exec, clone, mkdir, ...) the CPU
 # time goes to, independent of the machine's load.
+# shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_enter_mount_ns "$@"
 bench_runtimes "${1:-$repo/build/urun}"
@@ -140,14 +141,19 @@ report() {
 cpu_profile() {
   local mode=$1 d=$tmp/$1/scratch-0 i
   [ -n "$perf" ] || { echo "  (no CPU profile: perf not available)"; return 0; }
+  for ((i = 1; i <= runs; i++)); do forget_later 0 "prof-p-$$-$i"; done
   {
     for ((i = 1; i <= runs; i++)); do
-      echo "$(printf '%q ' "${prefix[@]}" "${bins[0]}" --root "$tmp/$mode/state-0" run \
-        --bundle "$tmp/$mode/true" "prof-p-$$-$i")"
+      printf '%q ' "${prefix[@]}" "${bins[0]}" --root "$tmp/$mode/state-0" run \
+        --bundle "$tmp/$mode/true" "prof-p-$$-$i"
+      echo
     done
   } >"$d/loop.sh"
-  if ! perf record -q -g -F 15000 -o "$d/perf.data" -- sh "$d/loop.sh" \
-      </dev/null >/dev/null 2>"$d/err"; then
+  local ok=1
+  perf record -q -g -F 15000 -o "$d/perf.data" -- sh -e "$d/loop.sh" \
+    </dev/null >/dev/null 2>"$d/err" || ok=
+  for ((i = 1; i <= runs; i++)); do forget 0 "prof-p-$$-$i" "${ok:-force}"; done
+  if [ -z "$ok" ]; then
     echo "  (no CPU profile: perf record failed: $(head -n 1 "$d/err"))"
     return 0
   fi

@@ -8,6 +8,7 @@
 # %M (KiB, largest of the runtime and its children). The wrappers
 # (/usr/bin/time, and setpriv + env for rootless) cost the same for every row,
 # floor included.
+# shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_enter_mount_ns "$@"
 bench_runtimes "$@"

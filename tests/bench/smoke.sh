@@ -3,7 +3,7 @@
 # of `urun run` alone (bench/startup.sh, N=1, no warm-up) in every mode the
 # harness can measure here, and the table it prints must have a row with a
 # number for urun and for the unshare floor in each of them. The benchmark
-# itself is not a test (minutes long): see bench/README.
+# itself is not a test (minutes long): see bench/README.md.
 #   tests/bench/smoke.sh URUN-BINARY
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
