@@ -6,6 +6,7 @@
 #   STEP <from> <to> <ms> <syscalls> <slowest syscall of the step> <its ms>
 #   SLOW <ms> <step> <pid> <syscall and arguments>   (every syscall of 1 ms or
 #        more, except waits for another process: recvmsg, wait4, poll, ...)
+#   COUNT <syscall> <calls>   (by every process of the run)
 #   TOTAL <ms>   (from urun's exec to the end of the log)
 # Times are wall-clock under strace, which slows every syscall: read them as
 # shares of the run, not as untraced milliseconds.
@@ -41,6 +42,7 @@ BEGIN {
   }
   name = call
   sub(/\(.*/, "", name)
+  if (line !~ /^(<\.\.\.|\+\+\+|---)/) count[name]++
   if (dur >= 1.0 && name !~ waits) {
     n_slow++
     slow_ms[n_slow] = dur; slow_t[n_slow] = start
@@ -82,5 +84,6 @@ END {
       if (slow_t[j] >= at[order[i]] && slow_t[j] < at[order[i + 1]]) step = order[i]
     printf "SLOW\t%.3f\t%s\t%s\n", slow_ms[j], step, slow_call[j]
   }
+  for (name in count) printf "COUNT\t%s\t%d\n", name, count[name]
   printf "TOTAL\t%.3f\n", last - at[order[1]]
 }

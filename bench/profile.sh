@@ -30,15 +30,15 @@ perf stat -x, -e task-clock -- true >/dev/null 2>&1 && perf=perf
 
 # Step descriptions, by the milestone that starts them.
 declare -A what=(
-  [exec-urun]="load and start urun; check the binary's write protection"
-  [re-exec]="re-exec from the protected binary (ro mount or sealed copy)"
+  [exec-urun]="start urun; check the binary's write protection"
+  [re-exec]="re-exec of the protected binary (ro mount/memfd)"
   [config]="read, parse and validate config.json"
   [state-dir]="state dir; cgroup manager probe; record"
   [cgroup]="create and configure the cgroups"
   [clone]="clone the init; its cgroup attach; child set-up"
   [id-maps]="id maps (newuidmap, newgidmap); child waits"
   [mounts]="mounts: rootfs, /proc, /dev, /sys, cgroup, ..."
-  [pivot_root]="pivot_root; masked/ro paths; caps; seccomp; start"
+  [pivot_root]="pivot_root, masked/ro paths, caps, seccomp, start"
   [exec-process]="the container's process runs"
   [process-exit]="reap the process; stopped"
   [teardown]="delete: cgroups, state dir; exit"
@@ -99,7 +99,7 @@ report() {
   echo "  $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) cpus, load: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "  untraced: median wall $wall_ms ms, CPU (urun and children) $cpu_ms ms, $runs runs"
   echo "  traced (strace -f): median $total ms, $runs runs; est. ms = share of traced x untraced wall"
-  printf '%-26s %-52s %9s %6s %8s %5s  %s\n' "step (from -> to)" "what" "traced ms" share "est. ms" calls \
+  printf '%-28s %-50s %9s %6s %8s %5s  %s\n' "step (from -> to)" "what" "traced ms" share "est. ms" calls \
     "slowest syscall (ms, median of runs)"
   # Per step key: median ms, median syscalls, most frequent slowest syscall.
   awk -F'\t' -v total="$total" -v wall="$wall_ms" -v runs="$runs" '
@@ -123,7 +123,7 @@ report() {
         printf "%s\t%.2f\t%.0f%%\t%s\t%d\t%s\n", k, m, share * 100, (wall == "" ? "-" : sprintf("%.2f", share * wall)), median(calls[k]), sw
       }
     }' "$d/all" | while IFS=$'\t' read -r key m share est calls sw; do
-    printf '%-26s %-52s %9s %6s %8s %5s  %s\n' "$key" "${what[${key%% -> *}]:-}" "$m" "$share" "$est" "$calls" "$sw"
+    printf '%-28s %-50s %9s %6s %8s %5s  %s\n' "$key" "${what[${key%% -> *}]:-}" "$m" "$share" "$est" "$calls" "$sw"
   done
   echo "  syscalls of 1 ms or more under strace (no waits), by step: mean ms per run, runs seen in"
   awk -F'\t' -v runs="$runs" '
@@ -133,6 +133,10 @@ report() {
     sort -t$'\t' -k1,1nr | head -n 12 | while IFS=$'\t' read -r mean step name seen ex; do
     printf '    %8s ms  %-13s %-16s %2s/%s runs  e.g. %s\n' "$mean" "$step" "$name" "$seen" "$runs" "$ex"
   done
+  echo "  syscalls per run by all processes (the 16 most frequent; mean over the runs)"
+  awk -F'\t' -v runs="$runs" '$1 == "COUNT" { n[$2] += $3; all += $3 }
+    END { for (k in n) printf "%d\t%s\n", n[k] / runs, k; printf "%d\t(all)\n", all / runs }' \
+    "$d"/steps.* | sort -k1,1nr | head -n 17 | awk '{ printf "    %6d  %s\n", $1, $2 }' | paste - - - -
 }
 
 # cpu_profile MODE: where the CPU time goes, load-independent: `perf record
