@@ -3,7 +3,8 @@
 # rootless: a table of steps, from urun's exec to its exit, and the syscalls
 # that take a millisecond or more.
 #   bench/profile.sh [URUN]           default: build/urun
-# Environment: PROFILE_N traced runs per mode (default 7; QUICK=1: 3), and
+# Environment: PROFILE_N traced runs per mode (default 7; QUICK=1: 3),
+# PROFILE_COMPARE runtimes timed untraced beside urun (default crun), and
 # MODES, SECCOMP as in bench/lib.sh.
 #
 # Each run is traced with `strace -f -ttt -T` (as root; the rootless runs with
@@ -21,7 +22,10 @@
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_enter_mount_ns "$@"
-bench_runtimes "${1:-$repo/build/urun}"
+# crun alongside for the untraced wall and CPU times (PROFILE_COMPARE="" for urun alone).
+compare=${PROFILE_COMPARE-crun}
+# shellcheck disable=SC2046 # a list of runtimes
+bench_runtimes "${1:-$repo/build/urun}" $(for r in $compare; do command -v "$r" || true; done)
 command -v strace >/dev/null || die "strace missing: scripts/install-deps"
 bench_setup
 if [ "${QUICK:-0}" = 1 ]; then runs=${PROFILE_N:-3}; else runs=${PROFILE_N:-7}; fi
@@ -44,29 +48,41 @@ declare -A what=(
   [teardown]="delete: cgroups, state dir; exit"
 )
 
-# untraced MODE: median wall ms and CPU ms over `runs` plain runs.
+# untraced MODE: median wall ms and CPU ms over `runs` plain runs of each
+# runtime (urun, and crun to compare with), interleaved. CPU time hardly
+# depends on the machine's load: the comparison to crun that a busy machine
+# still gives.
 untraced() {
-  local d=$tmp/$1/scratch-0 i id cpu
-  : >"$d/wall" && : >"$d/cpu"
-  for ((i = 0; i <= runs; i++)); do # run 0 warms the caches
-    id=prof-u-$$-$i
-    forget_later 0 "$id"
-    local cmd=("${prefix[@]}" "${bins[0]}" --root "$tmp/$1/state-0" run --bundle "$tmp/$1/true" "$id")
-    if [ -n "$perf" ]; then
-      timed "$d" perf stat -x, -o "$d/perf" -e task-clock -- "${cmd[@]}" || die "$1: run failed: $(cat "$d/err")"
-      cpu=$(awk -F, '$3 == "task-clock" { print int($1 * 1000) }' "$d/perf")
-    else
-      timed "$d" "${cmd[@]}" || die "$1: run failed: $(cat "$d/err")"
+  local mode=$1 i k id cpu d
+  for k in "${!labels[@]}"; do : >"$tmp/$mode/scratch-$k/wall" && : >"$tmp/$mode/scratch-$k/cpu"; done
+  for ((i = 0; i <= runs; i++)); do # round 0 warms the caches
+    for k in "${!labels[@]}"; do
+      id=prof-u-$$-$i d=$tmp/$mode/scratch-$k
+      forget_later "$k" "$id"
+      local cmd=("${prefix[@]}" "${bins[$k]}" --root "$tmp/$mode/state-$k" run --bundle "$tmp/$mode/true" "$id")
       cpu=
-    fi
-    forget 0 "$id"
-    [ "$i" -gt 0 ] || continue
-    echo "$t_us" >>"$d/wall"
-    [ -n "$cpu" ] && echo "$cpu" >>"$d/cpu"
+      if [ -n "$perf" ]; then
+        timed "$d" perf stat -x, -o "$d/perf" -e task-clock -- "${cmd[@]}" ||
+          die "$mode: ${labels[$k]} run failed: $(cat "$d/err")"
+        cpu=$(awk -F, '$3 == "task-clock" { print int($1 * 1000) }' "$d/perf")
+      else
+        timed "$d" "${cmd[@]}" || die "$mode: ${labels[$k]} run failed: $(cat "$d/err")"
+      fi
+      forget "$k" "$id"
+      [ "$i" -gt 0 ] || continue
+      echo "$t_us" >>"$d/wall"
+      [ -n "$cpu" ] && echo "$cpu" >>"$d/cpu"
+    done
   done
-  wall_ms=$(stats "$d/wall" | awk '{ printf "%.2f", $1 / 1000 }')
-  cpu_ms=-
-  [ -s "$d/cpu" ] && cpu_ms=$(stats "$d/cpu" | awk '{ printf "%.2f", $1 / 1000 }')
+  untraced_line=
+  for k in "${!labels[@]}"; do
+    d=$tmp/$mode/scratch-$k
+    local w c=-
+    w=$(stats "$d/wall" | awk '{ printf "%.2f", $1 / 1000 }')
+    [ -s "$d/cpu" ] && c=$(stats "$d/cpu" | awk '{ printf "%.2f", $1 / 1000 }')
+    [ "$k" -eq 0 ] && wall_ms=$w
+    untraced_line+="${untraced_line:+; }${labels[$k]} $w ms wall, $c ms CPU"
+  done
 }
 
 # traced MODE: `runs` runs under strace, each split into steps.
@@ -97,7 +113,8 @@ report() {
   echo
   echo "profile: urun run of a /bin/true container, $mode, seccomp: $seccomp"
   echo "  $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) cpus, load: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "  untraced: median wall $wall_ms ms, CPU (urun and children) $cpu_ms ms, $runs runs"
+  echo "  untraced medians of $runs runs, CPU of the runtime and its children (perf stat):"
+  echo "    $untraced_line"
   echo "  traced (strace -f): median $total ms, $runs runs; est. ms = share of traced x untraced wall"
   printf '%-28s %-50s %9s %6s %8s %5s  %s\n' "step (from -> to)" "what" "traced ms" share "est. ms" calls \
     "slowest syscall (ms, median of runs)"
