@@ -40,7 +40,7 @@ declare -A what=(
   [state-dir]="state dir; cgroup manager probe; record"
   [cgroup]="create and configure the cgroups"
   [clone]="clone the init; its cgroup attach; child set-up"
-  [id-maps]="id maps (newuidmap, newgidmap); child waits"
+  [id-maps]="spawn newuidmap, newgidmap; child waits for maps"
   [mounts]="mounts: rootfs, /proc, /dev, /sys, cgroup, ..."
   [pivot_root]="pivot_root, masked/ro paths, caps, seccomp, start"
   [exec-process]="the container's process runs"
@@ -85,6 +85,61 @@ untraced() {
   done
 }
 
+# perf_steps MODE: `runs` runs under perf record (cpu-clock samples every
+# 50 µs of CPU, and tracepoints that cost microseconds), each split into steps
+# by bench/profile-perf.awk; then a table of the medians per step: wall, CPU,
+# blocked and preempted time. The main table: near-untraced wall times.
+perf_steps() {
+  local mode=$1 d=$tmp/$1/scratch-0 i id ev=()
+  [ -n "$perf" ] || { echo "  (no perf step table: perf not available)"; return 0; }
+  for e in sched:sched_switch sched:sched_process_exec sched:sched_process_exit \
+    syscalls:sys_enter_mkdir syscalls:sys_enter_mkdirat syscalls:sys_enter_clone syscalls:sys_enter_clone3 \
+    syscalls:sys_enter_pivot_root syscalls:sys_enter_mount syscalls:sys_enter_rmdir \
+    syscalls:sys_enter_execveat syscalls:sys_enter_unlinkat; do ev+=(-e "$e"); done
+  rm -f "$d"/psteps.*
+  for ((i = 1; i <= runs; i++)); do
+    id=prof-s-$$-$i
+    forget_later 0 "$id"
+    if ! perf record -q -o "$d/steps.data" -e cpu-clock -c 50000 "${ev[@]}" -- "${prefix[@]}" "${bins[0]}" \
+        --root "$tmp/$mode/state-0" run --bundle "$tmp/$mode/true" "$id" </dev/null >/dev/null 2>"$d/err"; then
+      forget 0 "$id" force
+      echo "  (no perf step table: perf record failed: $(head -n 1 "$d/err"))"
+      return 0
+    fi
+    forget 0 "$id"
+    perf script -i "$d/steps.data" -F comm,pid,tid,time,event,trace 2>/dev/null |
+      awk -v proc=/bin/true -v period_us=50 -f "$bench_dir/profile-perf.awk" >"$d/psteps.$i" || true
+  done
+  echo
+  echo "profile: urun run of a /bin/true container, $mode, seccomp: $seccomp: steps under perf"
+  echo "  $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) cpus, load: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "  untraced medians of $runs runs, CPU of the runtime and its children (perf stat):"
+  echo "    $untraced_line"
+  echo "  medians of $runs runs under perf record (cpu-clock every 50 us, tracepoints); blocked: off CPU in"
+  echo "  D state (kernel lock, RCU grace period, I/O); preempted: off CPU while runnable (machine load);"
+  echo "  sleeping: off CPU in S state (waiting for a process, pipe, timer); off-CPU times are summed over"
+  echo "  urun's processes and counted in the step where they began"
+  printf '%-28s %-50s %8s %8s %8s %9s %8s\n' "step (from -> to)" what "wall ms" "CPU ms" blocked preempted sleeping
+  cat "$d"/psteps.* | awk -F'\t' '
+    function median(list,   n, a, i, j, t) {
+      n = split(list, a, " ")
+      for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+      return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    $1 == "STEP" {
+      key = $2 " -> " $3
+      if (!(key in w)) keys[++nk] = key
+      w[key] = w[key] " " $4; c[key] = c[key] " " $5; b[key] = b[key] " " $6; p[key] = p[key] " " $7; s[key] = s[key] " " $8
+    }
+    $1 == "TOTAL" { tw = tw " " $2; tc = tc " " $3 }
+    END {
+      for (i = 1; i <= nk; i++) { k = keys[i]; printf "%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\n", k, median(w[k]), median(c[k]), median(b[k]), median(p[k]), median(s[k]) }
+      printf "(total)\t%.2f\t%.2f\t-\t-\t-\n", median(tw), median(tc)
+    }' | while IFS=$'\t' read -r key wall cpu blocked pre sleep; do
+    printf '%-28s %-50s %8s %8s %8s %9s %8s\n' "$key" "${what[${key%% -> *}]:-}" "$wall" "$cpu" "$blocked" "$pre" "$sleep"
+  done
+}
+
 # traced MODE: `runs` runs under strace, each split into steps.
 traced() {
   local mode=$1 d=$tmp/$1/scratch-0 i id tracer
@@ -111,10 +166,8 @@ report() {
   total=$(awk -F'\t' '$1 == "TOTAL" { print $2 }' "$d/all" | sort -n |
     awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
   echo
-  echo "profile: urun run of a /bin/true container, $mode, seccomp: $seccomp"
-  echo "  $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) cpus, load: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "  untraced medians of $runs runs, CPU of the runtime and its children (perf stat):"
-  echo "    $untraced_line"
+  echo "profile: urun run of a /bin/true container, $mode, seccomp: $seccomp: steps under strace"
+  echo "  $(date -u '+%Y-%m-%d %H:%M UTC'), load: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "  traced (strace -f): median $total ms, $runs runs; est. ms = share of traced x untraced wall"
   printf '%-28s %-50s %9s %6s %8s %5s  %s\n' "step (from -> to)" "what" "traced ms" share "est. ms" calls \
     "slowest syscall (ms, median of runs)"
@@ -191,6 +244,7 @@ for mode in "${modes[@]}"; do
   bench_prepare_mode "$mode"
   echo "$me: $mode: $runs untraced and $runs traced runs" >&2
   untraced "$mode"
+  perf_steps "$mode"
   traced "$mode"
   report "$mode"
   cpu_profile "$mode"
