@@ -1,24 +1,13 @@
 #!/usr/bin/env bash
 # Where the milliseconds of `urun run` (a /bin/true container) go, root and
-# rootless: a table of steps, from urun's exec to its exit, and the syscalls
-# that take a millisecond or more.
+# rootless: the untraced wall and CPU time of urun and crun; a table of steps
+# under perf (wall, CPU, blocked, preempted and sleeping time per step); the
+# same steps under strace with the syscalls of 1 ms or more and the syscall
+# counts; a CPU profile. See bench/README.md.
 #   bench/profile.sh [URUN]           default: build/urun
-# Environment: PROFILE_N traced runs per mode (default 7; QUICK=1: 3),
+# Environment: PROFILE_N runs per mode and view (default 7; QUICK=1: 3),
 # PROFILE_COMPARE runtimes timed untraced beside urun (default crun), and
 # MODES, SECCOMP as in bench/lib.sh.
-#
-# Each run is traced with `strace -f -ttt -T` (as root; the rootless runs with
-# `strace -u USER`, so the setuid newuidmap keeps working), and split into
-# steps at milestones: the first syscall of each (bench/profile-steps.awk).
-# strace slows every syscall several times over, so the table gives each
-# step's median traced time, its share of the traced run, and that share of
-# the untraced median wall time ("est. ms"). The untraced runs also report
-# the CPU time of urun and all its children (perf stat task-clock), when perf
-# is available: wall minus CPU is time spent waiting (on the kernel, e.g. RCU
-# grace periods in cgroup v1 attach, or on the other CPU's load). Last, a CPU
-# profile (perf record -g) over the same number of runs: which programs,
-# libraries and kernel paths (page faults, exec, clone, mkdir, ...) the CPU
-# time goes to, independent of the machine's load.
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_enter_mount_ns "$@"
