@@ -198,6 +198,30 @@ report() {
     "$d"/steps.* | sort -k1,1nr | head -n 17 | awk '{ printf "    %6d  %s\n", $1, $2 }' | paste - - - -
 }
 
+# blocked_paths MODE: why urun's processes leave the CPU in D state (blocked
+# in the kernel): `perf record -g -e sched:sched_switch` over `runs` more runs
+# (of $d/loop.sh), the kernel call chains of the D switch-outs, counted.
+blocked_paths() {
+  local mode=$1 d=$tmp/$1/scratch-0 i
+  sed 's/prof-p-/prof-b-/' "$d/loop.sh" >"$d/loop-b.sh"
+  for ((i = 1; i <= runs; i++)); do forget_later 0 "prof-b-$$-$i"; done
+  local ok=1
+  perf record -q -g -e sched:sched_switch -o "$d/sw.data" -- sh -e "$d/loop-b.sh" \
+    </dev/null >/dev/null 2>"$d/err" || ok=
+  for ((i = 1; i <= runs; i++)); do forget 0 "prof-b-$$-$i" "${ok:-force}"; done
+  [ -n "$ok" ] || { echo "  (no blocked paths: perf record failed: $(head -n 1 "$d/err"))"; return 0; }
+  echo "  blocked in the kernel (D state): where, by kernel call chain (innermost first), times per run"
+  perf script -i "$d/sw.data" -F comm,pid,trace,ip,sym 2>/dev/null | awk -v runs="$runs" '
+    /prev_state=/ { d = ($0 ~ /prev_state=D/); chain = ""; n = 0; comm = $1; next }
+    d && NF >= 2 && $2 !~ /^(__schedule|schedule|schedule_timeout|schedule_preempt_disabled|io_schedule|io_schedule_timeout|wait_for_completion|wait_for_completion_io_timeout|__wait_for_common|\[unknown\])$/ {
+      if (n < 5) { chain = chain (n ? " < " : "") $2; n++ }
+      next
+    }
+    NF == 0 { if (d && chain != "") count[comm ": " chain]++; d = 0 }
+    END { if (d && chain != "") count[comm ": " chain]++; for (k in count) printf "%.1f\t%s\n", count[k] / runs, k }' |
+    sort -k1,1nr | head -n 8 | awk -F'\t' '{ printf "    %5s  %s\n", $1, $2 }'
+}
+
 # cpu_profile MODE: where the CPU time goes, load-independent: `perf record
 # -g` over `runs` runs; the shares by program and library, and the call-graph
 # entries (kernel and user) that include 3% or more of all samples.
@@ -220,6 +244,7 @@ cpu_profile() {
     echo "  (no CPU profile: perf record failed: $(head -n 1 "$d/err"))"
     return 0
   fi
+  blocked_paths "$mode"
   echo "  CPU profile (perf record -g, $runs runs): samples by program and library"
   perf report -i "$d/perf.data" --stdio --no-children -g none --sort comm,dso --percent-limit 2 \
     2>/dev/null | grep -v '^#' | grep -v '^$' | sed 's/^/    /'
