@@ -1,0 +1,274 @@
+# Shared set-up of the benchmarks in bench/ (sourced, not run). It gives each
+# script: the runtimes to compare, the modes (root, rootless), one bundle per
+# mode that every runtime runs, a command prefix per mode, interleaved timing
+# of single commands, and the table printer. See bench/README.md.
+#
+# Environment (all optional):
+#   N        measured rounds per runtime and mode (default 20; QUICK=1: 5)
+#   WARMUP   unmeasured rounds first (default 3; QUICK=1: 1)
+#   SECCOMP  none (default) or podman: Podman's default seccomp profile
+#            (/usr/share/containers/seccomp.json) merged into linux.seccomp
+#   MODES    "root rootless" (default as root), "root" or "rootless"
+#   URUN_TEST_USER  the unprivileged user of rootless mode (default urun-test)
+# shellcheck disable=SC2034 # variables set here are used by the scripts
+set -euo pipefail
+export LC_ALL=C # EPOCHREALTIME with a '.' decimal separator
+
+bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$bench_dir/.." && pwd)
+if [ "${QUICK:-0}" = 1 ]; then
+  n=${N:-5} warmup=${WARMUP:-1}
+else
+  n=${N:-20} warmup=${WARMUP:-3}
+fi
+seccomp=${SECCOMP:-none}
+me=$(basename "$0")
+
+die() { echo "$me: $*" >&2; exit 1; }
+
+# Debian's crun refuses a hybrid cgroup host (v1 controllers plus a cgroup2
+# tree at /sys/fs/cgroup/unified). As root, re-run the calling script in a
+# private mount namespace without that tree, so crun comes up; every runtime
+# of the run is measured in the same namespace, so all see the same host.
+# Nothing changes outside the namespace. BENCH_KEEP_CGROUP2=1 skips this.
+bench_enter_mount_ns() {
+  [ "$(id -u)" -eq 0 ] || return 0
+  [ "${BENCH_KEEP_CGROUP2:-0}" = 1 ] && return 0
+  if [ -z "${URUN_BENCH_NS:-}" ]; then
+    mountpoint -q /sys/fs/cgroup/unified || return 0
+    URUN_BENCH_NS=1 exec unshare --mount --propagation private -- "$0" "$@"
+  fi
+  if mountpoint -q /sys/fs/cgroup/unified; then
+    umount -l /sys/fs/cgroup/unified
+  fi
+}
+
+# Runtimes from the command line (default: the built urun, crun, runc). The
+# label is the binary's name; the first runtime is the one under test.
+bench_runtimes() {
+  local runtime path
+  [ $# -gt 0 ] || set -- "$repo/build/urun" crun runc
+  labels=() paths=()
+  for runtime in "$@"; do
+    path=$(command -v "$runtime") || die "runtime not found: $runtime"
+    labels+=("$(basename "$runtime")")
+    paths+=("$(readlink -f "$path")")
+  done
+  [ -x /usr/bin/time ] || die "/usr/bin/time missing: scripts/install-deps"
+  command -v jq >/dev/null || die "jq missing: scripts/install-deps"
+}
+
+# Work dir, the unprivileged user, the modes.
+bench_setup() {
+  tmp=$(mktemp -d /tmp/urun-bench.XXXXXX)
+  chmod 0755 "$tmp"
+  declare -gA pending=() failed=()
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+  local user_line
+  if [ "$(id -u)" -eq 0 ]; then
+    if user_line=$("$repo/scripts/install-deps" --test-user 2>"$tmp/user.err"); then
+      read -r user uid <<<"$user_line"
+      read -ra modes <<<"${MODES:-root rootless}"
+    else
+      echo "$me: no rootless mode: cannot set up the unprivileged user: $(cat "$tmp/user.err")" >&2
+      modes=(root)
+    fi
+  else
+    user=$(id -un) uid=$(id -u)
+    modes=(rootless)
+  fi
+  "$repo/scripts/make-rootfs" "$tmp/rootfs" >/dev/null
+}
+
+# Deletes what a failed or interrupted run left behind: containers (as their
+# owner, by each runtime), then the work dir.
+bench_cleanup() {
+  local c
+  for c in "${pending[@]}"; do
+    eval "$c" >/dev/null 2>&1 || true
+  done
+  [ -n "${tmp:-}" ] && rm -rf "$tmp"
+}
+
+# prefix: the command prefix that runs something as the mode's user;
+# user_env: its environment part (env -i ...).
+prefix_for() {
+  if [ "$1" = rootless ] && [ "$(id -u)" -eq 0 ]; then
+    user_env=(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/ "USER=$user"
+      "XDG_RUNTIME_DIR=/run/user/$uid")
+    prefix=(setpriv "--reuid=$user" "--regid=$user" --init-groups "${user_env[@]}")
+  else
+    prefix=(env)
+  fi
+}
+
+# The mode's bundle: $tmp/MODE/{rootfs,true,sleep}. "true" runs /bin/true,
+# "sleep" a long sleep (for exec); both use the one rootfs, by absolute path.
+# The config is urun's `spec` (with --rootless: no uidMappings, so urun and
+# crun map the user and its subordinate ids themselves), plus the seccomp
+# profile when asked for. Also gives each runtime a state dir and scratch dir,
+# and, for rootless, a copy of the binary if the user cannot reach it.
+bench_prepare_mode() {
+  local mode=$1 dir=$tmp/$1 k spec_args=(spec)
+  prefix_for "$mode"
+  mkdir -p "$dir/true" "$dir/sleep"
+  cp -a "$tmp/rootfs" "$dir/rootfs"
+  [ "$mode" = rootless ] && spec_args+=(--rootless)
+  (cd "$dir" && "${paths[0]}" "${spec_args[@]}") || die "$mode: ${labels[0]} spec failed"
+  jq --arg root "$dir/rootfs" '.process.terminal = false | .root.path = $root' \
+    "$dir/config.json" >"$dir/base.json"
+  case $seccomp in
+    none) ;;
+    podman)
+      jq --arg arch "$(uname -m)" --slurpfile profile /usr/share/containers/seccomp.json \
+        -f "$bench_dir/podman-seccomp.jq" "$dir/base.json" >"$dir/base.json.new"
+      mv "$dir/base.json.new" "$dir/base.json"
+      ;;
+    *) die "SECCOMP must be none or podman, not $seccomp" ;;
+  esac
+  jq '.process.args = ["/bin/true"]' "$dir/base.json" >"$dir/true/config.json"
+  jq '.process.args = ["sleep", "1000000"]' "$dir/base.json" >"$dir/sleep/config.json"
+  for k in "${!labels[@]}"; do
+    mkdir -p "$dir/state-$k" "$dir/scratch-$k"
+  done
+  mkdir -p "$dir/scratch-floor"
+  bins=("${paths[@]}")
+  if [ "$mode" = rootless ] && [ "$(id -u)" -eq 0 ]; then
+    chown -R "$user:" "$dir"
+    chmod 0700 "$dir"/state-*
+    for k in "${!labels[@]}"; do
+      # The runtime binary must be reachable by the user (not under /root).
+      if ! "${prefix[@]}" test -x "${paths[$k]}"; then
+        install -m 0755 "${paths[$k]}" "$dir/scratch-$k/${labels[$k]}"
+        bins[k]=$dir/scratch-$k/${labels[$k]}
+      fi
+    done
+  fi
+}
+
+# rt K: the command that runs runtime K of the current mode as its user.
+rt() {
+  rt_cmd=("${prefix[@]}" "${bins[$1]}" --root "$tmp/$mode/state-$1")
+}
+
+# timed DIR CMD...: runs CMD (stdin and stdout /dev/null, stderr to DIR/err)
+# under /usr/bin/time; sets t_us (wall µs) and t_rss (peak RSS KiB of the
+# command and its children). Returns the command's status.
+timed() {
+  local dir=$1 start end
+  shift
+  start=$EPOCHREALTIME
+  "$@" </dev/null >/dev/null 2>"$dir/err" || return 1
+  end=$EPOCHREALTIME
+  t_us=$((${end/./} - ${start/./}))
+  t_rss=$(tail -n 1 "$dir/rss" 2>/dev/null || echo 0)
+}
+
+# record NAME: appends t_us and t_rss to the result files NAME.us, NAME.rss.
+record() {
+  echo "$t_us" >>"$1.us"
+  echo "$t_rss" >>"$1.rss"
+}
+
+# mark_failed KEY LABEL WHAT ERRFILE: a runtime that cannot do a step is a
+# result, not a harness error: its row says so, the reason goes to stderr.
+mark_failed() {
+  failed[$1]="${2}: $3 failed: $(head -n 1 "$4" 2>/dev/null | head -c 300)"
+  echo "$me: ${failed[$1]}" >&2
+}
+
+# failure_notes: the reasons of the "failed" rows, under the table.
+failure_notes() {
+  local key
+  for key in "${!failed[@]}"; do echo "  failed: ${failed[$key]}"; done | sort
+}
+
+# The order of the runtimes in round I: rotated each round, so no runtime
+# always runs right after the same other one.
+order() {
+  local i=$1 count=$2 j
+  ord=()
+  for ((j = 0; j < count; j++)); do ord+=($(((i + j) % count))); done
+}
+
+# stats FILE: "median p90" (nearest rank) of a file of integers.
+stats() {
+  sort -n "$1" | awk '{ v[NR] = $1 }
+    END {
+      if (NR == 0) { print "- -"; exit }
+      med = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+      r = int(0.9 * NR); if (r < 0.9 * NR) r++
+      print med, v[r]
+    }'
+}
+
+# Table output. table_head TITLE; table_row MODE LABEL BASE [CRUN_BASE
+# FLOOR_BASE]: BASE is the result files' stem; ratios are of the medians.
+table_head() {
+  echo
+  echo "$1"
+  echo "  $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) cpus, load: $(cut -d' ' -f1-3 /proc/loadavg)," \
+    "N=$n, seccomp: $seccomp"
+  printf '%-9s %-16s %10s %10s %13s %8s %8s\n' mode runtime "median ms" "p90 ms" "peak RSS KiB" "x crun" "x floor"
+}
+
+median_of() { [ -s "$1.us" ] && stats "$1.us" | cut -d' ' -f1 || echo -; }
+
+table_row() {
+  local mode=$1 label=$2 stem=$3 crun_med=${4:--} floor_med=${5:--} med p90 rss
+  if [ ! -s "$stem.us" ]; then
+    printf '%-9s %-16s %10s\n' "$mode" "$label" failed
+    return
+  fi
+  read -r med p90 < <(stats "$stem.us")
+  rss=-
+  [ -s "$stem.rss" ] && read -r rss _ < <(stats "$stem.rss")
+  awk -v m="$mode" -v l="$label" -v med="$med" -v p90="$p90" -v rss="$rss" \
+    -v c="$crun_med" -v f="$floor_med" 'BEGIN {
+      rc = (c == "-" || c == 0) ? "-" : sprintf("%.2f", med / c)
+      rf = (f == "-" || f == 0) ? "-" : sprintf("%.2f", med / f)
+      printf "%-9s %-16s %10.2f %10.2f %13s %8s %8s\n", m, l, med / 1000, p90 / 1000, rss, rc, rf
+    }'
+}
+
+# crun_index: the index of the runtime labelled crun, or empty.
+crun_index() {
+  local k
+  crun_k=
+  for k in "${!labels[@]}"; do [ "${labels[$k]}" = crun ] && crun_k=$k; done
+  return 0
+}
+
+# The floor: unshare(1) making the same kinds of namespaces and running
+# /bin/true; no runtime can start a container faster.
+floor_cmd() {
+  if [ "$1" = root ]; then
+    floor=(unshare --mount --uts --ipc --net --pid --fork /bin/true)
+  else
+    floor=(unshare --user --map-root-user --mount --uts --ipc --pid --fork /bin/true)
+  fi
+}
+
+# forget_later K ID: delete container ID of runtime K on exit unless it is
+# deleted before (forget K ID). Covers interrupted and failed runs.
+forget_later() {
+  rt "$1"
+  pending[$mode:$1:$2]=$(printf '%q ' "${rt_cmd[@]}" delete --force "$2")
+}
+# forget K ID [force]: the container is gone (or, with force, delete it now).
+forget() {
+  if [ "${3:-}" = force ]; then
+    rt "$1"
+    "${rt_cmd[@]}" delete --force "$2" >/dev/null 2>&1 || true
+  fi
+  unset "pending[$mode:$1:$2]"
+}
+
+# subject_failed: status of the script: the runtime under test (the first)
+# must have worked in every mode; others failing is reported in their rows.
+subject_failed() {
+  local key
+  for key in "${!failed[@]}"; do [[ $key == *-0 ]] && return 0; done
+  return 1
+}
