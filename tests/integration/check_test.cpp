@@ -118,7 +118,10 @@ class Check : public IntegrationTest {
         << "want a fix with `" << fix << "`: " << f.dump();
     bool found = false;
     for (const auto& line : split_lines(text.out)) {
-      if (line.rfind(status, 0) != 0 || line.find(check) == std::string::npos) continue;
+      // "STATUS" padded to 6 columns, then the check's name padded with at least 2 spaces.
+      if (line.rfind(status, 0) != 0 || line.compare(6, check.size(), check) != 0 ||
+          line.compare(6 + check.size(), 2, "  ") != 0)
+        continue;
       found = true;
       EXPECT_NE(line.find(f.value("detail", "")), std::string::npos) << line;
       if (status != "ok") {
@@ -176,7 +179,8 @@ TEST_P(CheckRootless, HealthyUserPasses) {
   ASSERT_EQ(lines.size(), j.size()) << text.out;
   for (size_t i = 0; i < lines.size(); ++i) {
     EXPECT_EQ(lines[i].rfind(j[i].value("status", ""), 0), 0u) << lines[i];
-    EXPECT_NE(lines[i].find(j[i].value("check", "")), std::string::npos) << lines[i];
+    EXPECT_EQ(lines[i].compare(6, j[i].value("check", "").size(), j[i].value("check", "")), 0)
+        << lines[i];
   }
 }
 
