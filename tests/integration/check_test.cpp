@@ -277,6 +277,18 @@ TEST_P(CheckRootless, SetUpErrorsEndWithTheHint) {
   EXPECT_NE(l.exit_code, 0) << l.describe();
   ASSERT_EQ(l.err_lines().size(), 1u) << l.describe();
   EXPECT_TRUE(l.err_lines()[0].ends_with(kHint)) << l.describe();
+  // Mappings of host ids outside the user's subordinate ranges: refused before clone, with
+  // the hint (a missing range is the set-up's).
+  Bundle m = make_bundle({.name = "outside"});
+  m.config["linux"]["uidMappings"] =
+      Json::array({{{"containerID", 0}, {"hostID", identity().uid}, {"size", 1}},
+                   {{"containerID", 1}, {"hostID", 3000000000u}, {"size", 10}}});
+  m.save();
+  Result o = rt().run({"create", "--bundle", m.dir, "outside"});
+  expect_clean_failure(o, "linux.uidMappings");
+  ASSERT_FALSE(o.err_lines().empty());
+  EXPECT_TRUE(o.err_lines()[0].ends_with(kHint)) << o.describe();
+
   // A failure that is not the set-up's has no hint.
   Result n = rt().run({"state", "nosuchcontainer"});
   EXPECT_NE(n.exit_code, 0);
