@@ -40,7 +40,9 @@ std::string format_json(const Findings& findings) {
                      {"detail", f.detail},
                      {"fix", f.status == Status::ok ? std::string() : f.fix}});
   }
-  return array.dump(2) + "\n";
+  // Paths come from the environment and the file system: never fail on bytes that are not
+  // UTF-8, show them as U+FFFD.
+  return array.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 int exit_status(const Findings& findings) {

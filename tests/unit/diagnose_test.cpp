@@ -75,6 +75,13 @@ TEST(DiagnoseReport, JsonIsAnArrayOfCheckStatusDetailFix) {
   EXPECT_EQ(nlohmann::json::parse(format_json({})), nlohmann::json::array());
 }
 
+TEST(DiagnoseReport, JsonSurvivesBytesThatAreNotUtf8) {
+  // An XDG_RUNTIME_DIR of arbitrary bytes must not make the report throw.
+  const std::string json = format_json({{"XDG_RUNTIME_DIR", Status::fail, "/run/\xff", "x"}});
+  nlohmann::json j = nlohmann::json::parse(json);
+  EXPECT_EQ(j[0]["detail"], "/run/\xef\xbf\xbd");
+}
+
 TEST(DiagnoseReport, ExitStatusFailsOnlyOnFail) {
   EXPECT_EQ(exit_status(sample()), 1);
   EXPECT_EQ(exit_status({{"a", Status::ok, "", ""}, {"b", Status::warn, "", "x"}}), 0);
