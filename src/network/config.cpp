@@ -63,9 +63,12 @@ std::string ipv4_to_string(uint32_t host_order) {
 
 const char* to_string(Mode mode) {
   switch (mode) {
-    case Mode::slirp4netns: return "slirp4netns";
-    case Mode::pasta: return "pasta";
-    case Mode::none: break;
+    case Mode::slirp4netns:
+      return "slirp4netns";
+    case Mode::pasta:
+      return "pasta";
+    case Mode::none:
+      break;
   }
   return "none";
 }
@@ -133,8 +136,9 @@ std::vector<PortMapping> parse_ports(std::string_view text) {
     PortMapping p = parse_port(item);
     for (const PortMapping& q : out)
       if (q.udp == p.udp && q.host_port == p.host_port && q.host_addr == p.host_addr)
-        bad(kPortsAnnotation, item, "host port " + std::to_string(p.host_port) + "/" +
-                                        (p.udp ? "udp" : "tcp") + " is published twice");
+        bad(kPortsAnnotation, item,
+            "host port " + std::to_string(p.host_port) + "/" + (p.udp ? "udp" : "tcp") +
+                " is published twice");
     out.push_back(std::move(p));
   }
   return out;
@@ -219,9 +223,7 @@ NetworkConfig parse_annotations(const std::map<std::string, std::string>& annota
 std::vector<std::string> slirp4netns_args(const std::string& program, const NetworkConfig& c,
                                           pid_t pid, int exit_fd, int ready_fd,
                                           const std::string& api_socket) {
-  std::vector<std::string> a = {program,
-                                "--configure",
-                                "--mtu=" + std::to_string(c.options.mtu),
+  std::vector<std::string> a = {program, "--configure", "--mtu=" + std::to_string(c.options.mtu),
                                 "--exit-fd=" + std::to_string(exit_fd),
                                 "--ready-fd=" + std::to_string(ready_fd)};
   if (!api_socket.empty()) a.push_back("--api-socket=" + api_socket);
@@ -235,8 +237,9 @@ std::vector<std::string> slirp4netns_args(const std::string& program, const Netw
 
 std::vector<std::string> pasta_args(const std::string& program, const NetworkConfig& c, pid_t pid,
                                     const std::string& pid_file, const std::string& log_file) {
-  std::vector<std::string> a = {program, "--config-net", "--quiet", "--mtu",
-                                std::to_string(c.options.mtu), "--pid", pid_file};
+  std::vector<std::string> a = {
+      program, "--config-net", "--quiet", "--mtu", std::to_string(c.options.mtu),
+      "--pid", pid_file};
   if (!log_file.empty()) {
     a.push_back("--log-file");
     a.push_back(log_file);
@@ -247,8 +250,8 @@ std::vector<std::string> pasta_args(const std::string& program, const NetworkCon
   for (const PortMapping& p : c.ports) {
     std::string& list = p.udp ? udp : tcp;
     if (!list.empty()) list += ',';
-    list += p.host_addr + "/" + std::to_string(p.host_port) + ":" +
-            std::to_string(p.container_port);
+    list +=
+        p.host_addr + "/" + std::to_string(p.host_port) + ":" + std::to_string(p.container_port);
   }
   for (const auto& [flag, list] : {std::pair{"-t", tcp}, {"-u", udp}}) {
     a.push_back(flag);

@@ -7,8 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <climits>
 #include <chrono>
+#include <climits>
 #include <cstring>
 
 #include "common/error.hpp"
@@ -70,8 +70,8 @@ Helper Helper::start(const NetworkPlan& plan, pid_t init_pid, int state_dir_fd,
     k.mode = plan.config.mode;
     k.ports = plan.config.ports;
     if (k.mode == Mode::slirp4netns) {
-      k.argv = slirp4netns_args(plan.program, plan.config, init_pid, kHelperExitFd,
-                                kHelperReadyFd, kApiSocket);
+      k.argv = slirp4netns_args(plan.program, plan.config, init_pid, kHelperExitFd, kHelperReadyFd,
+                                kApiSocket);
     } else {
       // pasta changes its working directory when it goes to the background: absolute path.
       std::string dir = state_dir;
@@ -86,9 +86,10 @@ Helper Helper::start(const NetworkPlan& plan, pid_t init_pid, int state_dir_fd,
     UniqueFd init_fd(pidfd_open(init_pid));
     if (!init_fd) throw_errno("open a pidfd of the container's init");
     // A new open file description: a dup of state_dir_fd would share (and so hold) its flock.
-    UniqueFd cwd = open_checked(state_dir_fd, ".", O_PATH | O_DIRECTORY, "open the state directory");
-    UniqueFd log = open_checked(state_dir_fd, kHelperLog,
-                                O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, "create its log");
+    UniqueFd cwd =
+        open_checked(state_dir_fd, ".", O_PATH | O_DIRECTORY, "open the state directory");
+    UniqueFd log = open_checked(state_dir_fd, kHelperLog, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
+                                "create its log");
     UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
     if (!null) throw_errno("open `/dev/null`");
     int report[2];

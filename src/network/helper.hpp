@@ -59,6 +59,7 @@ class Helper {
 // Kills (SIGKILL) each helper that is still the process recorded (pid and start time; 0: any)
 // and waits up to a few seconds until it is gone. For delete and the end of a foreground run.
 // Never throws: a helper that is already gone is what is wanted.
-void stop_helpers(const std::vector<pid_t>& pids, const std::vector<uint64_t>& start_times) noexcept;
+void stop_helpers(const std::vector<pid_t>& pids,
+                  const std::vector<uint64_t>& start_times) noexcept;
 
 }  // namespace urun::network

@@ -192,8 +192,7 @@ class Network : public IntegrationTest {
       std::error_code ec2;
       std::string cwd = std::filesystem::read_symlink("/proc/" + name + "/cwd", ec2).string();
       std::string cmdline = read_file("/proc/" + name + "/cmdline");
-      if ((cwd.rfind(dir(), 0) == 0 || cmdline.find(dir()) != std::string::npos) &&
-          pid_alive(pid))
+      if ((cwd.rfind(dir(), 0) == 0 || cmdline.find(dir()) != std::string::npos) && pid_alive(pid))
         out.push_back(pid);
     }
     return out;
@@ -208,7 +207,9 @@ class Network : public IntegrationTest {
   }
   static std::string pids_text(const std::vector<pid_t>& pids) {
     std::string s;
-    for (pid_t p : pids) s += " " + std::to_string(p) + " (" + trim(read_file("/proc/" + std::to_string(p) + "/cmdline")) + ")";
+    for (pid_t p : pids)
+      s += " " + std::to_string(p) + " (" +
+           trim(read_file("/proc/" + std::to_string(p) + "/cmdline")) + ")";
     return s;
   }
 
@@ -225,9 +226,13 @@ class Network : public IntegrationTest {
 TEST_P(Network, ContainerReachesHostLoopbackTcpAndUdp) {
   HostServers host;
   Bundle b = net_bundle("reach");
-  b.sh("ip -4 addr show tap0 | grep -o 'inet [0-9./]*'; ip route | grep default; "
-       "net-probe send tcp 10.0.2.2 " + std::to_string(host.tcp_port()) + " tcp-ping; "
-       "net-probe send udp 10.0.2.2 " + std::to_string(host.udp_port()) + " udp-ping");
+  b.sh(
+      "ip -4 addr show tap0 | grep -o 'inet [0-9./]*'; ip route | grep default; "
+      "net-probe send tcp 10.0.2.2 " +
+      std::to_string(host.tcp_port()) +
+      " tcp-ping; "
+      "net-probe send udp 10.0.2.2 " +
+      std::to_string(host.udp_port()) + " udp-ping");
   b.save();
   Result r = run_container(b, "net-reach");
   ASSERT_EQ(r.exit_code, 0) << r.describe();
@@ -262,7 +267,8 @@ TEST_P(Network, PublishedPortsAndDeleteForce) {
   pid_t helper = state_helper_pid("net-publish");
   ASSERT_GT(helper, 0) << st.dump(2);
   EXPECT_EQ(trim(read_file("/proc/" + std::to_string(helper) + "/comm")), "slirp4netns");
-  EXPECT_EQ(network_processes().size(), 2u) << "keeper and slirp4netns:" << pids_text(network_processes());
+  EXPECT_EQ(network_processes().size(), 2u)
+      << "keeper and slirp4netns:" << pids_text(network_processes());
 
   ASSERT_RUN_OK(rt().run({"delete", "--force", "net-publish"}));
   // Synchronously: gone when delete returns.
@@ -337,8 +343,8 @@ TEST_P(Network, HelperFailureIsOneErrorAndNothingBehind) {
 
   // slirp4netns that fails at once: its own message is the error.
   const std::string bin = make_host_dir("fake-bin");
-  write_file(bin + "/slirp4netns", "#!/bin/sh\necho 'fake slirp4netns: cannot open tun' >&2\nexit 1\n",
-             0755);
+  write_file(bin + "/slirp4netns",
+             "#!/bin/sh\necho 'fake slirp4netns: cannot open tun' >&2\nexit 1\n", 0755);
   Bundle b2 = net_bundle("fails2");
   b2.sh("true");
   b2.save();

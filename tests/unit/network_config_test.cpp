@@ -1,14 +1,14 @@
 // run.urun.network* annotations: port specs, options, the helpers' command lines, the
 // slirp4netns API messages (network/config.hpp).
-#include "network/config.hpp"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
+#include "network/config.hpp"
 #include "network/keeper.hpp"
+#include "network/plan.hpp"
 
 namespace {
 
@@ -53,10 +53,27 @@ TEST(NetworkPorts, AddressAndProtocol) {
 }
 
 TEST(NetworkPorts, BadSpecsNameTheAnnotationAndTheText) {
-  for (const char* bad : {"", "80", "a:80", "80:b", "0:80", "80:0", "65536:80", "80:65536",
-                          "-1:80", "+80:80", " 8 0:80", "80:80/sctp", "80:80/", "1.2.3:80:80",
-                          "localhost:80:80", "[::1:80:80", "[::1]80:80", "1:2:3:4",
-                          "127.0.0.1:80:80:90", "[zz]:80:80", "99999999999:80"}) {
+  for (const char* bad : {"",
+                          "80",
+                          "a:80",
+                          "80:b",
+                          "0:80",
+                          "80:0",
+                          "65536:80",
+                          "80:65536",
+                          "-1:80",
+                          "+80:80",
+                          " 8 0:80",
+                          "80:80/sctp",
+                          "80:80/",
+                          "1.2.3:80:80",
+                          "localhost:80:80",
+                          "[::1:80:80",
+                          "[::1]80:80",
+                          "1:2:3:4",
+                          "127.0.0.1:80:80:90",
+                          "[zz]:80:80",
+                          "99999999999:80"}) {
     std::string msg = error_of([&] { parse_port(bad); });
     EXPECT_NE(msg.find("run.urun.network.ports"), std::string::npos) << bad << ": " << msg;
   }
@@ -90,9 +107,9 @@ TEST(NetworkOptions, DefaultsAndValues) {
   EXPECT_EQ(o.cidr, "10.9.0.0/24");
   EXPECT_TRUE(o.cidr_set);
   EXPECT_TRUE(o.enable_ipv6);
-  for (const char* bad : {"mtu", "mtu=", "mtu=67", "mtu=65522", "mtu=1e3", "cidr=10.0.2.1/24",
-                          "cidr=10.0.2.0/26", "cidr=10.0.2.0", "cidr=fd00::/64",
-                          "allow_host_loopback=yes", "colour=blue"}) {
+  for (const char* bad :
+       {"mtu", "mtu=", "mtu=67", "mtu=65522", "mtu=1e3", "cidr=10.0.2.1/24", "cidr=10.0.2.0/26",
+        "cidr=10.0.2.0", "cidr=fd00::/64", "allow_host_loopback=yes", "colour=blue"}) {
     std::string msg = error_of([&] { parse_options(bad, Mode::slirp4netns); });
     EXPECT_NE(msg.find("run.urun.network.options"), std::string::npos) << bad << ": " << msg;
   }
@@ -119,7 +136,9 @@ TEST(NetworkAnnotations, ModeAndEverythingChecked) {
   EXPECT_EQ(c.mode, Mode::slirp4netns);
   ASSERT_EQ(c.ports.size(), 1u);
   EXPECT_EQ(parse_annotations({{kModeAnnotation, "pasta"}}).mode, Mode::pasta);
-  EXPECT_NE(error_of([] { parse_annotations({{kModeAnnotation, "vde"}}); }).find("`vde`"),
+  EXPECT_NE(error_of([] {
+              parse_annotations({{kModeAnnotation, "vde"}});
+            }).find("`vde`"),
             std::string::npos);
   // A bad port list is refused even while the network is off.
   error_of([] { parse_annotations({{kPortsAnnotation, "x"}}); });
@@ -139,8 +158,8 @@ TEST(NetworkHelpers, Slirp4netnsCommandLine) {
   EXPECT_EQ(a.front(), "/usr/bin/slirp4netns");
   EXPECT_EQ(a[a.size() - 2], "1234");
   EXPECT_EQ(a.back(), "tap0");
-  for (const char* want : {"--configure", "--mtu=65520", "--exit-fd=3", "--ready-fd=4",
-                           "--api-socket=s.sock"})
+  for (const char* want :
+       {"--configure", "--mtu=65520", "--exit-fd=3", "--ready-fd=4", "--api-socket=s.sock"})
     EXPECT_TRUE(has(a, want)) << want;
   // The host's loopback is reachable at the gateway unless turned off.
   EXPECT_FALSE(has(a, "--disable-host-loopback"));
@@ -182,7 +201,8 @@ TEST(NetworkHelpers, Slirp4netnsApiMessages) {
   EXPECT_EQ(req["arguments"]["host_port"], 8080);
   EXPECT_EQ(req["arguments"]["guest_port"], 80);
   EXPECT_EQ(hostfwd_reply_error(R"({"return": {"id": 1}})"), "");
-  EXPECT_EQ(hostfwd_reply_error(R"({"error": {"desc": "bad request: add_hostfwd: slirp_add_hostfwd failed"}})"),
+  EXPECT_EQ(hostfwd_reply_error(
+                R"({"error": {"desc": "bad request: add_hostfwd: slirp_add_hostfwd failed"}})"),
             "bad request: add_hostfwd: slirp_add_hostfwd failed");
   EXPECT_NE(hostfwd_reply_error(""), "");
   EXPECT_NE(hostfwd_reply_error("[1]"), "");
@@ -194,7 +214,8 @@ TEST(NetworkKeeper, ReportLine) {
     parse_report("error slirp4netns exited with status 1: open tun: Permission denied");
     FAIL();
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), "slirp4netns exited with status 1: open tun: Permission denied");
+    EXPECT_EQ(std::string(e.what()),
+              "slirp4netns exited with status 1: open tun: Permission denied");
   }
   EXPECT_THROW(parse_report(""), Error);
   EXPECT_THROW(parse_report("ok x"), Error);
@@ -203,8 +224,6 @@ TEST(NetworkKeeper, ReportLine) {
 }  // namespace
 
 // Whether urun starts a helper (network/plan.hpp).
-#include "network/plan.hpp"
-
 namespace {
 
 urun::spec::Spec spec_with(const char* ns_path, bool with_netns, const char* mode) {

@@ -95,8 +95,8 @@ int serve(bool udp, int port) {
 int main(int argc, char** argv) {
   if (argc < 2) return usage();
   std::string cmd = argv[1];
-  if (cmd == "send" && argc == 6) return send_one(std::string(argv[2]) == "udp", argv[3],
-                                                  std::atoi(argv[4]), argv[5]);
+  if (cmd == "send" && argc == 6)
+    return send_one(std::string(argv[2]) == "udp", argv[3], std::atoi(argv[4]), argv[5]);
   if (cmd == "serve" && argc == 4) return serve(std::string(argv[2]) == "udp", std::atoi(argv[3]));
   return usage();
 }
