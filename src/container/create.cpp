@@ -75,9 +75,11 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   // Connected before anything is made: a wrong path fails create with nothing to undo.
   const int min_fd = 3 + req.preserve_fds + listen_fds;
   PidfdReceiver pidfd_socket, pidfd_receiver;
-  if (!req.pidfd_socket.empty()) pidfd_socket = PidfdReceiver(req.pidfd_socket, "--pidfd-socket", min_fd);
+  if (!req.pidfd_socket.empty())
+    pidfd_socket = PidfdReceiver(req.pidfd_socket, "--pidfd-socket", min_fd);
   if (const std::string* path = bundle.spec.annotation(kPidfdReceiverAnnotation))
-    pidfd_receiver = PidfdReceiver(*path, std::string("the ") + kPidfdReceiverAnnotation + " socket", min_fd);
+    pidfd_receiver =
+        PidfdReceiver(*path, std::string("the ") + kPidfdReceiverAnnotation + " socket", min_fd);
   // From the prestart hooks on, a failure continues the lifecycle at its step 12
   // (runtime-spec 1.3): the container is destroyed (by the guards declared below, which
   // run first) and then the poststop hooks run, with the state set when the hooks began.

@@ -41,8 +41,10 @@ void check_clos_id(const std::string& clos) {
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -129,7 +131,8 @@ void check_schema_flag(std::string_view value, std::string_view prefix, std::str
                 EINVAL);
 }
 
-std::string schemata_text(const std::optional<std::string>& l3, const std::optional<std::string>& mb,
+std::string schemata_text(const std::optional<std::string>& l3,
+                          const std::optional<std::string>& mb,
                           const std::vector<std::string>& schemata) {
   std::string text;
   auto add = [&text](std::string_view s) {

@@ -32,7 +32,8 @@ void check_schema_flag(std::string_view value, std::string_view prefix, std::str
 
 // What is written to `schemata`, in the spec's order: l3CacheSchema, memBwSchema, then the
 // schemata lines; each line ends with "\n". "" when there is nothing to write.
-std::string schemata_text(const std::optional<std::string>& l3, const std::optional<std::string>& mb,
+std::string schemata_text(const std::optional<std::string>& l3,
+                          const std::optional<std::string>& mb,
                           const std::vector<std::string>& schemata = {});
 
 // Whether the lines of an existing group's `schemata` file agree with the wanted L3 and MB

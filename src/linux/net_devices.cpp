@@ -58,14 +58,16 @@ std::vector<NetDevice> parse_net_devices(const spec::Spec& spec) {
     }
     // Two devices cannot both be called so in the container; a template gets a free name.
     if (d.name.find('%') == std::string::npos && !names.insert(d.name).second)
-      fail(field + ".name", "another device is already named " + quote(d.name) + " in the container");
+      fail(field + ".name",
+           "another device is already named " + quote(d.name) + " in the container");
     out.push_back(std::move(d));
   }
   if (out.empty()) return out;
   const spec::Namespace* ns = spec.linux->find_namespace("network");
   if (!ns)
-    fail(kField, "requires the container's own network namespace (a \"network\" entry in "
-                 "linux.namespaces); without one the devices would stay where they are");
+    fail(kField,
+         "requires the container's own network namespace (a \"network\" entry in "
+         "linux.namespaces); without one the devices would stay where they are");
   if (!ns->path.empty() && same_file(ns->path, "/proc/self/ns/net"))
     fail(kField, "the network namespace " + quote(ns->path) +
                      " is the runtime's own: the devices would not move");
@@ -111,8 +113,8 @@ void move_net_devices(const std::vector<NetDevice>& devices, pid_t pid) {
       container.set_up(moved);
       if (log::enabled(log::Level::debug))
         log::debug("moved network device " + quote(d.host_name) + " into the container as " +
-                   quote(container.link_name(moved)) + " with " +
-                   std::to_string(addresses.size()) + " address(es)");
+                   quote(container.link_name(moved)) + " with " + std::to_string(addresses.size()) +
+                   " address(es)");
     } catch (Error& e) {
       throw e.prepend(what);
     }

@@ -150,7 +150,8 @@ void RouteSocket::transact(std::vector<char>& msg, const std::string& what, F&& 
     } while (n < 0 && errno == EINTR);
     if (n < 0) throw_errno(what);
     int len = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, len);
+         h = NLMSG_NEXT(h, len)) {
       if (h->nlmsg_seq != seq_) continue;
       if (h->nlmsg_type == NLMSG_DONE) return;
       if (h->nlmsg_type == NLMSG_ERROR) {
@@ -171,7 +172,8 @@ int RouteSocket::link_index(const std::string& name) {
   int index = -1;
   try {
     transact(msg, "look up network device " + quote(name), [&](const nlmsghdr* h) {
-      if (h->nlmsg_type == RTM_NEWLINK) index = static_cast<const ifinfomsg*>(NLMSG_DATA(h))->ifi_index;
+      if (h->nlmsg_type == RTM_NEWLINK)
+        index = static_cast<const ifinfomsg*>(NLMSG_DATA(h))->ifi_index;
     });
   } catch (const Error& e) {
     if (e.code() == ENODEV) return -1;
@@ -238,8 +240,7 @@ void RouteSocket::add_address(int index, const Address& address) {
   ifa.ifa_prefixlen = address.prefixlen;
   ifa.ifa_scope = address.scope;
   ifa.ifa_index = static_cast<uint32_t>(index);
-  std::vector<char> msg =
-      message(RTM_NEWADDR, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, ifa);
+  std::vector<char> msg = message(RTM_NEWADDR, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, ifa);
   for (const auto& [type, data] : address.attrs) add_attr(msg, type, data.data(), data.size());
   transact(msg, "add address " + address.text(), [](const nlmsghdr*) {});
 }

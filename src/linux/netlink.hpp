@@ -20,7 +20,7 @@ struct Address {
   uint8_t scope = 0;
   uint32_t flags = 0;
   std::vector<std::pair<uint16_t, std::string>> attrs;  // IFA_ADDRESS, IFA_LOCAL, IFA_BROADCAST
-  std::string text() const;  // "10.1.2.3/24", for messages
+  std::string text() const;                             // "10.1.2.3/24", for messages
 };
 
 class RouteSocket {

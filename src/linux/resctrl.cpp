@@ -110,18 +110,22 @@ ResctrlPlan plan_resctrl(const IntelRdt& rdt, const std::string& container_id,
   if (rdt.enable_monitoring) plan.mon_group = plan.group + "/mon_groups/" + container_id;
   const std::string info = root + "/info/";
   if (rdt.l3_cache_schema && !exists(info + "L3") && !exists(info + "L3CODE"))
-    throw Error("linux.intelRdt.l3CacheSchema: Intel RDT cache allocation (CAT) is not enabled "
-                "(no " + quote(info + "L3") + ")", ENOTSUP);
+    throw Error(std::string("linux.intelRdt.l3CacheSchema: Intel RDT cache allocation (CAT) ") +
+                    "is not enabled (no " + quote(info + "L3") + ")",
+                ENOTSUP);
   if (rdt.mem_bw_schema && !exists(info + "MB"))
-    throw Error("linux.intelRdt.memBwSchema: Intel RDT memory bandwidth allocation (MBA) is not "
-                "enabled (no " + quote(info + "MB") + ")", ENOTSUP);
+    throw Error(std::string("linux.intelRdt.memBwSchema: Intel RDT memory bandwidth allocation ") +
+                    "(MBA) is not enabled (no " + quote(info + "MB") + ")",
+                ENOTSUP);
   if (rdt.enable_monitoring && !exists(info + "L3_MON"))
     throw Error("linux.intelRdt.enableMonitoring: resctrl monitoring is not enabled (no " +
-                    quote(info + "L3_MON") + ")", ENOTSUP);
+                    quote(info + "L3_MON") + ")",
+                ENOTSUP);
   // runtime-spec: a closID without any schema names a pre-configured group.
   if (plan.named && !rdt.has_schema() && !is_dir(plan.group))
     throw Error("linux.intelRdt.closID: the resctrl group " + quote(plan.group) +
-                    " does not exist (without schemas it must be made beforehand)", ENOENT);
+                    " does not exist (without schemas it must be made beforehand)",
+                ENOENT);
   return plan;
 }
 
@@ -129,8 +133,9 @@ ResctrlPlan plan_resctrl(const IntelRdt& rdt, const std::string& container_id) {
   std::optional<std::string> root = find_resctrl();
   if (!root)
     throw Error("linux.intelRdt: the resctrl file system is not mounted (not at " +
-                    quote(kResctrlMount) + " nor anywhere in /proc/self/mountinfo): Intel RDT "
-                    "is not available", ENOTSUP);
+                    quote(kResctrlMount) +
+                    " nor anywhere in /proc/self/mountinfo): Intel RDT is not available",
+                ENOTSUP);
   return plan_resctrl(rdt, container_id, *root);
 }
 
@@ -150,7 +155,8 @@ std::vector<std::string> apply_resctrl(const ResctrlPlan& plan, pid_t pid) {
     std::string have = fs::read_file(plan.group + "/schemata"), differs;
     if (!schemata_match(have, rdt.l3_cache_schema, rdt.mem_bw_schema, &differs))
       throw Error("linux.intelRdt: the resctrl group " + quote(plan.group) +
-                      " exists with another configuration (" + quote(differs) + ")", EEXIST);
+                      " exists with another configuration (" + quote(differs) + ")",
+                  EEXIST);
     if (!rdt.schemata.empty())
       write_knob(plan, plan.group + "/schemata", schemata_text({}, {}, rdt.schemata));
   } else {

@@ -111,7 +111,8 @@ TEST_P(Pidfd, RunSendsThePidfdOfTheInit) {
   Bundle b = make_bundle();
   b.sh("sleep 60");
   b.save();
-  ASSERT_RUN_OK(rt().run({"run", "-d", "--pidfd-socket", listener.path(), "--bundle", b.dir, "pr"}));
+  ASSERT_RUN_OK(
+      rt().run({"run", "-d", "--pidfd-socket", listener.path(), "--bundle", b.dir, "pr"}));
   std::string payload;
   int fd = listener.receive(payload);
   ASSERT_GE(fd, 0) << "no pidfd received";

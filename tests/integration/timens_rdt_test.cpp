@@ -72,10 +72,10 @@ TEST_P(TimensOffset, BadValuesAreRefused) {
   struct Case {
     std::string value, names;
   };
-  for (const Case& c : {Case{"realtime 5 0", "unknown clock `realtime`"},
-                        Case{"boottime 5", "want `ID SEC NSEC`"},
-                        Case{"boottime 5 1000000000", "nanoseconds must be below"},
-                        Case{"boottime five 0", "seconds `five`"}}) {
+  for (const Case& c :
+       {Case{"realtime 5 0", "unknown clock `realtime`"}, Case{"boottime 5", "want `ID SEC NSEC`"},
+        Case{"boottime 5 1000000000", "nanoseconds must be below"},
+        Case{"boottime five 0", "seconds `five`"}}) {
     Bundle b = time_bundle(c.value);
     b.sh("echo container-ran");
     b.save();

@@ -1,6 +1,8 @@
 // linux/intel_rdt and linux/resctrl: linux.intelRdt parsing and checks, the schemata text, the
 // comparison with an existing group, and the group handling against a plain directory laid out
 // as a resctrl mount (the kernel's own files made by hand). Touches only a temp dir.
+#include "linux/intel_rdt.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,7 +10,6 @@
 #include <fstream>
 
 #include "common/error.hpp"
-#include "linux/intel_rdt.hpp"
 #include "linux/resctrl.hpp"
 #include "temp_dir.hpp"
 
@@ -63,8 +64,8 @@ TEST(IntelRdtConfig, RefusesWhatCannotBeApplied) {
   EXPECT_EQ(error_of(json::array()), "linux.intelRdt: must be an object");
   EXPECT_EQ(error_of({{"closID", ""}}), "linux.intelRdt.closID: must not be empty");
   for (const char* bad : {".", "..", "a/b", "/x", "../x"})
-    EXPECT_EQ(error_of({{"closID", bad}}), std::string("linux.intelRdt.closID: `") + bad +
-                                               "` is not a valid resctrl group name")
+    EXPECT_EQ(error_of({{"closID", bad}}),
+              std::string("linux.intelRdt.closID: `") + bad + "` is not a valid resctrl group name")
         << bad;
   EXPECT_EQ(error_of({{"closID", "info"}}),
             "linux.intelRdt.closID: `info` names a resctrl control file, not a group");

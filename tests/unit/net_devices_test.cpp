@@ -88,8 +88,7 @@ TEST(NetDevices, RefusesWhatCannotBeMoved) {
   EXPECT_EQ(error_of({{"eth0", json::object()}, {"veth1", {{"name", "eth0"}}}}),
             "linux.netDevices[\"veth1\"].name: another device is already named `eth0` in the "
             "container");
-  EXPECT_EQ(error_of({{"veth0", {{"name", "ctr%d"}}}, {"veth1", {{"name", "ctr%d"}}}}),
-            "<valid>");
+  EXPECT_EQ(error_of({{"veth0", {{"name", "ctr%d"}}}, {"veth1", {{"name", "ctr%d"}}}}), "<valid>");
 }
 
 TEST(NetDevices, AMissingHostDeviceIsReportedBeforeAnythingIsMade) {
