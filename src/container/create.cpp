@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <optional>
 
-#include "cgroups/attach_warmup.hpp"
 #include "common/error.hpp"
 #include "common/fs.hpp"
 #include "common/log.hpp"
@@ -91,10 +90,6 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
 
   std::unique_ptr<cgroups::Manager> cgroup =
       choose_cgroup(global, bundle.spec, resources, req.id, root, rootless);
-  // Joined at the end of this function, by when the init has been moved in.
-  std::optional<cgroups::AttachWarmup> attach_warmup;
-  if (!cgroup->cgroupfs_root().empty() && !cgroup->clones_into_cgroup())
-    attach_warmup.emplace(cgroup->cgroupfs_root());
 
   state::Record rec;
   rec.oci_version = bundle.spec.oci_version;

@@ -14,7 +14,6 @@
 #include <optional>
 #include <nlohmann/json.hpp>
 
-#include "cgroups/attach_warmup.hpp"
 #include "cgroups/cgroupfs_v1.hpp"
 #include "cgroups/manager.hpp"
 #include "common/error.hpp"
@@ -250,9 +249,6 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
   if (status != "running" && status != "created")
     throw Error("container " + quote(req.id) + " is not running", ESRCH);
   std::unique_ptr<cgroups::Manager> cgroup = cgroup_of(rec);
-  // The new process is moved in with a cgroup.procs write (see attach_warmup.hpp).
-  std::optional<cgroups::AttachWarmup> attach_warmup;
-  if (!cgroup->cgroupfs_root().empty()) attach_warmup.emplace(cgroup->cgroupfs_root());
   std::vector<std::string> sub_dirs = req.cgroup.empty()
                                           ? std::vector<std::string>{}
                                           : sub_cgroup_dirs(*cgroup, rec.pid, req.cgroup);
@@ -300,8 +296,6 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
     return false;
   };
   runtime::ExecedProcess process = runtime::exec_in_container(launch);
-  attach_warmup.reset();  // reaped now, not after a foreground process ends
-  // For every copy of the fd (the warm-up writer's was one): it is one open file.
   dir.unlock();
   console.reset();
   write_pid_file(req.pid_file, process.pid);
