@@ -34,6 +34,14 @@ namespace {
 constexpr const char* kExecFifo = "exec.fifo";
 constexpr const char* kConfigCopy = "config.json";
 
+// The config copy is read only once a record says create finished (start, exec, delete), so
+// it needs no temp file and rename: one file operation less on the start path.
+void write_config_copy(int dir_fd, const std::string& text) {
+  UniqueFd fd(::openat(dir_fd, kConfigCopy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                       0600));
+  if (!fd || !fs::write_all(fd.get(), text)) throw_errno("write " + quote(kConfigCopy));
+}
+
 std::string owner_name(uid_t uid) {
   auto name = userns::user_name(uid);
   return name ? *name : std::to_string(uid);
@@ -130,7 +138,7 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   const bool has_cgroup = rec.cgroup_manager != "disabled";
   if (has_cgroup) dir.write_identity(rec);
 
-  fs::write_file_atomic_at(dir.fd(), kConfigCopy, bundle.config_text);
+  write_config_copy(dir.fd(), bundle.config_text);
   // Connected here, in our mount namespace where the path means what the
   // caller meant, and handed to the init, which sends the master on it once
   // the container's devpts exists (a path would not resolve from there).
