@@ -10,7 +10,10 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/error.hpp"
 #include "common/log.hpp"
@@ -55,10 +58,30 @@ void write_file_at(int dir_fd, const char* name, const std::string& text, pid_t 
   }
 }
 
-// Runs `argv` and returns its exit status (or -1 when it could not run), with its stdout and
-// stderr in `output` so a failure can be reported with the helper's own explanation.
-int run_capture(const std::string& program, const std::vector<std::string>& args,
-                std::string& output) {
+// A helper started with its stdout and stderr going to a pipe, so that a failure can be
+// reported with the helper's own explanation. Reaped by collect(), else by the destructor.
+struct Spawned {
+  pid_t pid = -1;
+  UniqueFd out;
+  std::string program;
+  std::string error;  // set when it could not be started
+  Spawned() = default;
+  Spawned(Spawned&& o) noexcept
+      : pid(std::exchange(o.pid, -1)),
+        out(std::move(o.out)),
+        program(std::move(o.program)),
+        error(std::move(o.error)) {}
+  Spawned& operator=(Spawned&&) = delete;
+  ~Spawned() {
+    out.reset();
+    while (pid > 0 && ::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+};
+
+Spawned spawn_capture(const std::string& program, const std::vector<std::string>& args) {
+  Spawned s;
+  s.program = program;
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) < 0) throw_errno("pipe2");
   UniqueFd read_end(fds[0]), write_end(fds[1]);
@@ -73,26 +96,36 @@ int run_capture(const std::string& program, const std::vector<std::string>& args
   std::vector<char*> argv;
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  pid_t child = -1;
-  int err = ::posix_spawn(&child, program.c_str(), &actions, nullptr, argv.data(), environ);
+  int err = ::posix_spawn(&s.pid, program.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  write_end.reset();
   if (err != 0) {
-    output = "cannot execute " + program + ": " + std::strerror(err);
+    s.pid = -1;
+    s.error = "cannot execute " + program + ": " + std::strerror(err);
+  } else {
+    s.out = std::move(read_end);
+  }
+  return s;
+}
+
+// Waits for a spawned helper: its exit status (or -1 when it did not run or was killed), with
+// its output in `output`.
+int collect(Spawned& s, std::string& output) {
+  if (s.pid <= 0) {
+    output = s.error;
     return -1;
   }
-
   char buf[1024];
   for (;;) {
-    ssize_t n = ::read(read_end.get(), buf, sizeof buf);
+    ssize_t n = ::read(s.out.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     if (output.size() < 16384) output.append(buf, static_cast<size_t>(n));
   }
   int status = 0;
-  while (::waitpid(child, &status, 0) < 0) {
-    if (errno != EINTR) throw_errno("waitpid " + program);
+  while (::waitpid(s.pid, &status, 0) < 0) {
+    if (errno != EINTR) throw_errno("waitpid " + s.program);
   }
+  s.pid = -1;
   while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   output += (output.empty() ? "" : "; ") + std::string("killed by signal ") +
@@ -100,33 +133,48 @@ int run_capture(const std::string& program, const std::vector<std::string>& args
   return -1;
 }
 
-// Tries newuidmap/newgidmap. Returns "" on success, else the reason for the warning/error.
-std::string try_helper(Side side, pid_t pid, const std::vector<Mapping>& maps,
-                       const WriteOptions& options, bool& missing) {
-  missing = false;
+// newuidmap or newgidmap, started (the two run at the same time: see write_id_maps).
+struct HelperRun {
+  bool missing = false;
+  Spawned spawned;
+};
+
+HelperRun start_helper(Side side, pid_t pid, const std::vector<Mapping>& maps,
+                       const WriteOptions& options) {
   std::string program = find_program(side.helper(), options.path);
-  if (program.empty()) {
-    missing = true;
-    return std::string(side.helper()) +
-           " not found: install the uidmap package "
-           "(shadow-utils on Fedora)";
-  }
+  if (program.empty()) return HelperRun{true, Spawned()};
   std::vector<std::string> args{side.helper(), std::to_string(pid)};
   for (const Mapping& m : maps) {
     args.push_back(std::to_string(m.container_id));
     args.push_back(std::to_string(m.host_id));
     args.push_back(std::to_string(m.size));
   }
+  return HelperRun{false, spawn_capture(program, args)};
+}
+
+// Waits for a started helper. Returns "" on success, else the reason for the warning/error.
+std::string finish_helper(Side side, HelperRun& run, bool& missing) {
+  missing = run.missing;
+  if (missing) {
+    return std::string(side.helper()) +
+           " not found: install the uidmap package "
+           "(shadow-utils on Fedora)";
+  }
   std::string output;
-  int rc = run_capture(program, args, output);
+  int rc = collect(run.spawned, output);
   if (rc == 0) return {};
   if (output.empty()) output = "exit status " + std::to_string(rc);
   return std::string(side.helper()) + " failed: " + output + "; check " + side.subid_file();
 }
 
+bool needs_helper(const std::vector<Mapping>& maps, uint32_t caller, bool privileged) {
+  return !maps.empty() && !privileged && !is_single_own_id(maps, caller);
+}
+
+// started: the side's helper when write_id_maps started it already.
 MapMethod write_side(Side side, pid_t pid, int dir_fd, const std::vector<Mapping>& maps,
                      uint32_t caller, bool privileged, const WriteOptions& options,
-                     MapResult& result) {
+                     MapResult& result, HelperRun* started = nullptr) {
   if (maps.empty()) return MapMethod::none;
   const std::string_view proc = options.proc_dir;
   if (privileged || is_single_own_id(maps, caller)) {
@@ -140,7 +188,8 @@ MapMethod write_side(Side side, pid_t pid, int dir_fd, const std::vector<Mapping
     return MapMethod::direct;
   }
   bool missing = false;
-  std::string failure = try_helper(side, pid, maps, options, missing);
+  HelperRun run = started ? std::move(*started) : start_helper(side, pid, maps, options);
+  std::string failure = finish_helper(side, run, missing);
   if (failure.empty()) return MapMethod::newidmap;
   if (!options.allow_single_fallback) {
     throw Error(
@@ -195,10 +244,15 @@ MapResult write_id_maps(pid_t pid, const std::vector<Mapping>& uids,
   // One directory fd for every write: the files all belong to the same process even if the pid
   // were recycled in between (the fd pins the original task's /proc entry).
   UniqueFd dir = open_pid_dir(pid, options.proc_dir);
+  // Both maps by helper (the rootless default): newgidmap runs while newuidmap does, the two
+  // maps being independent (each helper writes its own file; newgidmap sees to setgroups).
+  std::optional<HelperRun> gid_helper;
+  if (needs_helper(uids, caller_uid, priv_uid) && needs_helper(gids, caller_gid, priv_gid))
+    gid_helper.emplace(start_helper({false}, pid, gids, options));
   result.uid_method =
       write_side({true}, pid, dir.get(), uids, caller_uid, priv_uid, options, result);
-  result.gid_method =
-      write_side({false}, pid, dir.get(), gids, caller_gid, priv_gid, options, result);
+  result.gid_method = write_side({false}, pid, dir.get(), gids, caller_gid, priv_gid, options,
+                                 result, gid_helper ? &*gid_helper : nullptr);
   log::debug("id maps of pid " + std::to_string(pid) + ": " + result.describe());
   return result;
 }

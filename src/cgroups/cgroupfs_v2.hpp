@@ -24,8 +24,6 @@ class CgroupfsV2 : public Manager {
   void claim() override;
   void undo_create() override;
   int dir_fd() const override { return dir_fd_.get(); }
-  std::string cgroupfs_root() const override { return root_; }
-  bool clones_into_cgroup() const override { return true; }
   void add_process(pid_t pid) override;
   void enter_delegate(pid_t pid) override;
   void apply(const Resources& resources) override;

@@ -50,11 +50,6 @@ class Manager {
   // Directory fd of the cgroup a new process should start in (v2), for
   // clone3(CLONE_INTO_CGROUP); -1 when there is none (v1, disabled). Valid after create().
   virtual int dir_fd() const { return -1; }
-  // The cgroup file system root of a cgroupfs manager ("" for the others), and whether
-  // the init is cloned straight into the cgroup (v2) rather than moved in with a
-  // cgroup.procs write: see attach_warmup.hpp for why the difference matters.
-  virtual std::string cgroupfs_root() const { return ""; }
-  virtual bool clones_into_cgroup() const { return false; }
   // Moves pid into the cgroup, in every hierarchy.
   virtual void add_process(pid_t pid) = 0;
   // Writes the resources (the plan of resources.hpp). Used at create and by `update`.

@@ -14,7 +14,6 @@
 #include <optional>
 #include <nlohmann/json.hpp>
 
-#include "cgroups/attach_warmup.hpp"
 #include "cgroups/cgroupfs_v1.hpp"
 #include "cgroups/manager.hpp"
 #include "common/error.hpp"
@@ -254,9 +253,6 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
   if (status != "running" && status != "created" && status != "paused")
     throw Error("container " + quote(req.id) + " is not running", ESRCH);
   std::unique_ptr<cgroups::Manager> cgroup = cgroup_of(rec);
-  // The new process is moved in with a cgroup.procs write (see attach_warmup.hpp).
-  std::optional<cgroups::AttachWarmup> attach_warmup;
-  if (!cgroup->cgroupfs_root().empty()) attach_warmup.emplace(cgroup->cgroupfs_root());
   // The exec'd process joins the container's resctrl groups as it joins its cgroup.
   std::optional<linux::ResctrlPlan> resctrl;
   if (spec.linux && !spec.linux->intel_rdt.is_null())
@@ -318,8 +314,6 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
     };
   }
   runtime::ExecedProcess process = runtime::exec_in_container(launch);
-  attach_warmup.reset();  // reaped now, not after a foreground process ends
-  // For every copy of the fd (the warm-up writer's was one): it is one open file.
   dir.unlock();
   console.reset();
   // Still our unreaped child here, so its pidfd can be had even if it has already exited.
