@@ -441,15 +441,6 @@ World::World() {
       fs::rename(tmp, rootfs_);
     }
 
-    // /dev/net/tun as distributions ship it (Debian, Fedora: 0666; the kernel checks
-    // CAP_NET_ADMIN in the namespace that owns the device's network namespace, not the file
-    // mode, for anything that matters): the unprivileged user's network helper opens it. Some
-    // build machines have it 0600; this is the one change made to the machine, and the mode
-    // every desktop and CI image already has.
-    struct stat tun {};
-    if (::stat("/dev/net/tun", &tun) == 0 && (tun.st_mode & 0666) != 0666)
-      ::chmod("/dev/net/tun", 0666);
-
     // The unprivileged user.
     struct passwd* pw = ::getpwnam(kUserName);
     if (!pw) {

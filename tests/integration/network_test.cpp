@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -157,9 +158,15 @@ class Network : public IntegrationTest {
     IntegrationTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     if (is_runc()) GTEST_SKIP() << "runc has no built-in networking (run.urun.network)";
-    // The harness makes it usable (mode 0666) where it exists (World()).
-    if (!path_exists("/dev/net/tun"))
+    // scripts/install-deps --test-user gives it the mode distributions ship (0666); a test
+    // never changes the machine itself.
+    struct stat tun {};
+    if (::stat("/dev/net/tun", &tun) != 0)
       GTEST_SKIP() << "the kernel has no /dev/net/tun (CONFIG_TUN): no user-mode network";
+    if ((tun.st_mode & 0006) != 0006)
+      GTEST_SKIP() << "/dev/net/tun is not usable by other users (mode 0"
+                   << std::oct << (tun.st_mode & 0777)
+                   << "): run scripts/install-deps --test-user, which sets 0666 as distributions do";
     if (!path_exists("/usr/bin/slirp4netns"))
       FAIL() << "slirp4netns is not installed (scripts/install-deps installs it)";
   }
