@@ -326,6 +326,35 @@ TEST_P(CheckpointTest, FailuresLeaveNothingBehind) {
   EXPECT_EQ(c.err_lines().size(), 1u) << c.err;
 }
 
+// A network namespace joined by path is external to the checkpoint: the restore puts the
+// container back into the namespace the config names (an --inherit-fd), where its listening
+// socket is again.
+TEST_P(CheckpointTest, JoinedNetworkNamespaceStaysExternal) {
+  Bundle b = workload_bundle();
+  if (rootless()) return expect_refusals(b);
+  const std::string netns = dir() + "/netns";
+  // A namespace of the test's own, kept by a bind on a file in the test dir (TearDown unmounts it).
+  host_sh("touch '" + netns + "' && unshare --net='" + netns + "' ip link set lo up");
+  for (auto& ns : b.config["linux"]["namespaces"])
+    if (ns["type"] == "network") ns["path"] = netns;
+  b.save();
+  start_workload(b, "c1");
+  ASSERT_RUN_OK(rt().run({"checkpoint", "--image-path", image("img"), "c1"}));
+  long at_dump = count(b);
+  ASSERT_RUN_OK(rt().run({"delete", "c1"}));
+  ASSERT_RUN_OK(rt().run({"restore", "--detach", "--bundle", b.dir, "--image-path", image("img"),
+                          "c1"}));
+  expect_continued(b, at_dump);
+  expect_workload_alive(b, "c1");
+  struct stat st {};
+  ASSERT_EQ(::stat(netns.c_str(), &st), 0);
+  const std::string pid = std::to_string(rt().state("c1").value("pid", 0));
+  char link[64] = {};
+  ASSERT_GT(::readlink(("/proc/" + pid + "/ns/net").c_str(), link, sizeof link - 1), 0);
+  EXPECT_EQ(std::string(link), "net:[" + std::to_string(st.st_ino) + "]");
+  ASSERT_RUN_OK(rt().run({"delete", "--force", "c1"}));
+}
+
 // process.terminal: the pty's master is with the console socket's receiver. The checkpoint
 // leaves it there (CRIU's orphan-pts-master); the restore sends the master of the new pty to
 // the restore's --console-socket, and the shell goes on counting on it.
