@@ -1,7 +1,8 @@
 // checkpoint, restore (options as in the manual, plus --file-locks and
 // --tcp-close, which Podman passes when asked to).
-#include "cli/cli.hpp"
 #include "container/checkpoint.hpp"
+
+#include "cli/cli.hpp"
 
 namespace urun::cli {
 namespace {

@@ -80,8 +80,13 @@ std::string freezer_path(const state::Record& rec) {
 std::vector<std::string> dump_args(const CheckpointRequest& req, const state::Record& rec,
                                    const spec::Spec& spec, const std::string& image_dir,
                                    const criu::Externals& externals, bool track_mem) {
-  std::vector<std::string> args{"--tree", std::to_string(rec.pid), "--images-dir", image_dir,
-                                "--root", rec.rootfs, criu::manage_cgroups_arg(req.manage_cgroups_mode)};
+  std::vector<std::string> args{"--tree",
+                                std::to_string(rec.pid),
+                                "--images-dir",
+                                image_dir,
+                                "--root",
+                                rec.rootfs,
+                                criu::manage_cgroups_arg(req.manage_cgroups_mode)};
   if (!req.parent_path.empty()) {
     // Relative to the image directory, as CRIU resolves it.
     args.insert(args.end(), {"--prev-images-dir", req.parent_path});
@@ -97,8 +102,8 @@ std::vector<std::string> dump_args(const CheckpointRequest& req, const state::Re
     struct stat st {};
     if (::stat(path.c_str(), &st) < 0) throw_errno("stat namespace " + quote(path));
     args.push_back("--external");
-    args.push_back((type == "network" ? "net[" : "pid[") + std::to_string(st.st_ino) + "]:" +
-                   (type == "network" ? criu::kNetNsKey : criu::kPidNsKey));
+    args.push_back((type == "network" ? "net[" : "pid[") + std::to_string(st.st_ino) +
+                   "]:" + (type == "network" ? criu::kNetNsKey : criu::kPidNsKey));
   }
   if (auto freezer = freezer_path(rec); !freezer.empty())
     args.insert(args.end(), {"--freeze-cgroup", freezer});
@@ -146,10 +151,11 @@ void checkpoint(const GlobalOptions& global, const CheckpointRequest& req) {
   const bool track_mem = (req.pre_dump || !req.parent_path.empty()) &&
                          criu::has_feature(criu_binary, "mem_dirty_track");
   if (req.pre_dump && !track_mem)
-    throw Error("--pre-dump needs the kernel's memory change tracking (soft-dirty bits, "
-                "CONFIG_MEM_SOFT_DIRTY), which this kernel lacks (`criu check --feature "
-                "mem_dirty_track`)",
-                ENOTSUP);
+    throw Error(
+        "--pre-dump needs the kernel's memory change tracking (soft-dirty bits, "
+        "CONFIG_MEM_SOFT_DIRTY), which this kernel lacks (`criu check --feature "
+        "mem_dirty_track`)",
+        ENOTSUP);
   CheckpointDirs dirs = prepare_checkpoint_dirs(req.image_path, req.work_path, true);
   const std::string pid_dir = "/proc/" + std::to_string(rec.pid);
   const std::string mountinfo = fs::read_file(pid_dir + "/mountinfo");
@@ -168,7 +174,8 @@ void checkpoint(const GlobalOptions& global, const CheckpointRequest& req) {
   inv.action = req.pre_dump ? "pre-dump" : "dump";
   inv.args = dump_args(req, rec, spec, dirs.image, externals, track_mem);
   for (const auto& fd : stdio)
-    if (!req.pre_dump && fd.rfind("file[", 0) == 0) inv.args.insert(inv.args.end(), {"--external", fd});
+    if (!req.pre_dump && fd.rfind("file[", 0) == 0)
+      inv.args.insert(inv.args.end(), {"--external", fd});
   inv.work_dir = dirs.work;
   inv.log_name = req.pre_dump ? "pre-dump.log" : "dump.log";
   inv.step = req.pre_dump ? "pre-dump (CRIU pre-dump)" : "checkpoint (CRIU dump)";

@@ -26,14 +26,14 @@ struct CheckpointRequest {
 
 struct RestoreRequest {
   std::string id;
-  std::string bundle;       // "" -> current directory
+  std::string bundle;  // "" -> current directory
   std::string config = "config.json";
-  std::string image_path;   // "" -> ./checkpoint
-  std::string work_path;    // "" -> the image path; created when missing
+  std::string image_path;  // "" -> ./checkpoint
+  std::string work_path;   // "" -> the image path; created when missing
   std::string manage_cgroups_mode = "soft";
   std::string pid_file;
   std::string console_socket;
-  std::string lsm_profile;        // TYPE:NAME
+  std::string lsm_profile;  // TYPE:NAME
   std::string lsm_mount_context;
   bool tcp_established = false;
   bool tcp_close = false;

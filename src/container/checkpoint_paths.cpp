@@ -58,7 +58,8 @@ CheckpointDirs prepare_checkpoint_dirs(const std::string& image_path, const std:
     dirs.made_image = make_dir(dirs.image, "image directory");
   } else {
     struct stat st {};
-    if (::stat(dirs.image.c_str(), &st) < 0) throw_errno("open image directory " + quote(dirs.image));
+    if (::stat(dirs.image.c_str(), &st) < 0)
+      throw_errno("open image directory " + quote(dirs.image));
     if (!S_ISDIR(st.st_mode))
       throw Error("image directory " + quote(dirs.image) + " is not a directory", ENOTDIR);
   }

@@ -83,8 +83,8 @@ Inherited inherited_fds(const spec::Spec& spec, const std::string& image_dir) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) throw_errno("open namespace " + quote(path));
     out.args.push_back("--inherit-fd");
-    out.args.push_back("fd[" + std::to_string(fd.get()) + "]:" +
-                       (type == "network" ? criu::kNetNsKey : criu::kPidNsKey));
+    out.args.push_back("fd[" + std::to_string(fd.get()) +
+                       "]:" + (type == "network" ? criu::kNetNsKey : criu::kPidNsKey));
     out.fds.push_back(std::move(fd));
   }
   const std::string file = image_dir + "/" + criu::kDescriptorsFile;
@@ -118,10 +118,14 @@ std::vector<std::string> restore_args(const RestoreRequest& req, const Bundle& b
   if (!cgroup.cgroupfs_root().empty())
     for (const auto& [hierarchy, path] : cgroup.hierarchy_paths())
       cgroup_dirs[hierarchy] = cgroup.cgroupfs_root() + "/" + hierarchy + path;
-  std::vector<std::string> args{"--images-dir",     image_dir,
-                                "--root",           state_dir + "/" + kCriuRoot,
-                                "--restore-detached", "--restore-sibling",
-                                "--pidfile",        state_dir + "/" + kCriuPidFile,
+  std::vector<std::string> args{"--images-dir",
+                                image_dir,
+                                "--root",
+                                state_dir + "/" + kCriuRoot,
+                                "--restore-detached",
+                                "--restore-sibling",
+                                "--pidfile",
+                                state_dir + "/" + kCriuPidFile,
                                 criu::manage_cgroups_arg(req.manage_cgroups_mode)};
   // The restored tasks go into the cgroup made for this container.
   if (!cgroup.path().empty()) args.insert(args.end(), {"--cgroup-root", cgroup.path()});

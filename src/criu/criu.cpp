@@ -127,9 +127,9 @@ std::string log_error(const std::string& log_text) {
 
 std::string manage_cgroups_arg(const std::string& mode) {
   if (mode != "soft" && mode != "ignore" && mode != "full" && mode != "strict")
-    throw Error("invalid --manage-cgroups-mode " + quote(mode) +
-                    ": use soft, ignore, full or strict",
-                EINVAL);
+    throw Error(
+        "invalid --manage-cgroups-mode " + quote(mode) + ": use soft, ignore, full or strict",
+        EINVAL);
   return "--manage-cgroups=" + mode;
 }
 
@@ -239,9 +239,9 @@ pid_t run_rpc(const Invocation& inv) {
   int status = wait_exit(pid);
   if (!broken.empty()) fail(inv, broken + " (CRIU " + describe_status(status) + ")");
   if (!resp.success)
-    fail(inv, resp.cr_errmsg.empty() ? "CRIU reported failure (errno " +
-                                           std::to_string(resp.cr_errno) + ")"
-                                     : resp.cr_errmsg);
+    fail(inv, resp.cr_errmsg.empty()
+                  ? "CRIU reported failure (errno " + std::to_string(resp.cr_errno) + ")"
+                  : resp.cr_errmsg);
   return resp.restored_pid;
 }
 
@@ -259,8 +259,8 @@ void bind_in_private_namespace(const std::string& source, const std::string& tar
 
 pid_t run(const Invocation& inv) {
   if (inv.rpc) return run_rpc(inv);
-  std::vector<std::string> words{"criu", inv.action, "--work-dir", inv.work_dir, "--log-file",
-                                 inv.log_name, "-v4"};
+  std::vector<std::string> words{"criu",       inv.action,   "--work-dir", inv.work_dir,
+                                 "--log-file", inv.log_name, "-v4"};
   words.insert(words.end(), inv.args.begin(), inv.args.end());
   std::vector<char*> argv;
   for (auto& w : words) argv.push_back(w.data());

@@ -63,8 +63,8 @@ void bind_in_private_namespace(const std::string& source, const std::string& tar
 pid_t run(const Invocation& invocation);
 
 // The most telling error of a CRIU log: its first "Error" line, without the
-// timestamp and source prefix, leaving out errors CRIU goes on from (it cannot raise RLIMIT_NOFILE without
-// CAP_SYS_RESOURCE). "" when there is none.
+// timestamp and source prefix, leaving out errors CRIU goes on from (it cannot raise RLIMIT_NOFILE
+// without CAP_SYS_RESOURCE). "" when there is none.
 std::string log_error(const std::string& log_text);
 
 // The arguments that describe CRIU's cgroup handling: "--manage-cgroups=MODE".

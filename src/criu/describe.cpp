@@ -69,7 +69,8 @@ Externals host_backed_mounts(const spec::Spec& spec, const std::vector<MountEntr
     } else if (m.fs_type == "cgroup" || m.fs_type == "cgroup2") {
       const std::string base = "/sys/fs/cgroup";
       std::string hierarchy;
-      if (m.mount_point.size() > base.size() + 1 && m.mount_point.compare(0, base.size() + 1, base + "/") == 0)
+      if (m.mount_point.size() > base.size() + 1 &&
+          m.mount_point.compare(0, base.size() + 1, base + "/") == 0)
         hierarchy = m.mount_point.substr(base.size() + 1);
       out.cgroups[m.mount_point] = {hierarchy, m.root};
     }
@@ -108,8 +109,8 @@ std::vector<std::string> restore_mount_args(const spec::Spec& spec, const std::s
   for (const auto& [point, host] : externals.devices) add(point, host);
   for (const auto& [point, bind] : externals.cgroups) {
     auto dir = cgroup_dirs.find(bind.hierarchy);
-    add(point, dir != cgroup_dirs.end() ? dir->second
-                                        : "/sys/fs/cgroup/" + bind.hierarchy + bind.path);
+    add(point,
+        dir != cgroup_dirs.end() ? dir->second : "/sys/fs/cgroup/" + bind.hierarchy + bind.path);
   }
   return out;
 }

@@ -80,5 +80,4 @@ std::vector<std::string> restore_join_ns_args(const spec::Spec& spec);
 std::string externals_to_json(const Externals& externals);
 Externals externals_from_json(const std::string& text, const std::string& what);
 
-
 }  // namespace urun::criu

@@ -9,25 +9,48 @@ namespace {
 
 // Fields of rpc.proto's criu_opts.
 enum Opt {
-  kImagesDirFd = 1, kPid = 2, kLeaveRunning = 3, kExtUnixSk = 4, kTcpEstablished = 5,
-  kShellJob = 7, kFileLocks = 8, kLogLevel = 9, kLogFile = 10, kNotifyScripts = 12, kRoot = 13,
-  kParentImg = 14, kTrackMem = 15, kWorkDirFd = 17, kManageCgroups = 24, kCgRoot = 25,
-  kRstSibling = 26, kInheritFd = 27, kManageCgroupsMode = 34, kExternal = 37, kJoinNs = 39,
-  kFreezeCgroup = 44, kOrphanPtsMaster = 50, kTcpClose = 52, kLsmProfile = 53,
+  kImagesDirFd = 1,
+  kPid = 2,
+  kLeaveRunning = 3,
+  kExtUnixSk = 4,
+  kTcpEstablished = 5,
+  kShellJob = 7,
+  kFileLocks = 8,
+  kLogLevel = 9,
+  kLogFile = 10,
+  kNotifyScripts = 12,
+  kRoot = 13,
+  kParentImg = 14,
+  kTrackMem = 15,
+  kWorkDirFd = 17,
+  kManageCgroups = 24,
+  kCgRoot = 25,
+  kRstSibling = 26,
+  kInheritFd = 27,
+  kManageCgroupsMode = 34,
+  kExternal = 37,
+  kJoinNs = 39,
+  kFreezeCgroup = 44,
+  kOrphanPtsMaster = 50,
+  kTcpClose = 52,
+  kLsmProfile = 53,
   kLsmMountContext = 63,
 };
 
 constexpr int kWireVarint = 0, kWire64 = 1, kWireLen = 2, kWire32 = 5;
 
 const std::map<std::string, int> kFlags = {
-    {"--leave-running", kLeaveRunning}, {"--ext-unix-sk", kExtUnixSk},
+    {"--leave-running", kLeaveRunning},     {"--ext-unix-sk", kExtUnixSk},
     {"--tcp-established", kTcpEstablished}, {"--shell-job", kShellJob},
-    {"--file-locks", kFileLocks}, {"--track-mem", kTrackMem},
-    {"--restore-sibling", kRstSibling}, {"--tcp-close", kTcpClose},
+    {"--file-locks", kFileLocks},           {"--track-mem", kTrackMem},
+    {"--restore-sibling", kRstSibling},     {"--tcp-close", kTcpClose},
 };
 const std::map<std::string, int> kStrings = {
-    {"--root", kRoot}, {"--prev-images-dir", kParentImg}, {"--external", kExternal},
-    {"--freeze-cgroup", kFreezeCgroup}, {"--lsm-profile", kLsmProfile},
+    {"--root", kRoot},
+    {"--prev-images-dir", kParentImg},
+    {"--external", kExternal},
+    {"--freeze-cgroup", kFreezeCgroup},
+    {"--lsm-profile", kLsmProfile},
     {"--lsm-mount-context", kLsmMountContext},
 };
 
@@ -107,10 +130,14 @@ class Reader {
     return out;
   }
   void skip(int wire) {
-    if (wire == kWireVarint) varint();
-    else if (wire == kWireLen) bytes();
-    else if (wire == kWire64 || wire == kWire32) at_ += wire == kWire64 ? 8 : 4;
-    else throw Error("malformed CRIU response", EPROTO);
+    if (wire == kWireVarint)
+      varint();
+    else if (wire == kWireLen)
+      bytes();
+    else if (wire == kWire64 || wire == kWire32)
+      at_ += wire == kWire64 ? 8 : 4;
+    else
+      throw Error("malformed CRIU response", EPROTO);
   }
 
  private:
@@ -181,19 +208,26 @@ Response parse_response(const std::string& bytes) {
   while (!r.done()) {
     uint64_t key = r.varint();
     int field = static_cast<int>(key >> 3), wire = static_cast<int>(key & 7);
-    if (field == 1 && wire == kWireVarint) out.type = static_cast<int>(r.varint());
-    else if (field == 2 && wire == kWireVarint) out.success = r.varint() != 0;
-    else if (field == 7 && wire == kWireVarint) out.cr_errno = static_cast<int>(r.varint());
-    else if (field == 9 && wire == kWireLen) out.cr_errmsg = r.bytes();
+    if (field == 1 && wire == kWireVarint)
+      out.type = static_cast<int>(r.varint());
+    else if (field == 2 && wire == kWireVarint)
+      out.success = r.varint() != 0;
+    else if (field == 7 && wire == kWireVarint)
+      out.cr_errno = static_cast<int>(r.varint());
+    else if (field == 9 && wire == kWireLen)
+      out.cr_errmsg = r.bytes();
     else if ((field == 4 || field == 5) && wire == kWireLen) {
       std::string inner = r.bytes();
       Reader sub(inner);
       while (!sub.done()) {
         uint64_t k = sub.varint();
         int f = static_cast<int>(k >> 3), w = static_cast<int>(k & 7);
-        if (field == 4 && f == 1 && w == kWireVarint) out.restored_pid = static_cast<int>(sub.varint());
-        else if (field == 5 && f == 1 && w == kWireLen) out.notify_script = sub.bytes();
-        else sub.skip(w);
+        if (field == 4 && f == 1 && w == kWireVarint)
+          out.restored_pid = static_cast<int>(sub.varint());
+        else if (field == 5 && f == 1 && w == kWireLen)
+          out.notify_script = sub.bytes();
+        else
+          sub.skip(w);
       }
     } else {
       r.skip(wire);

@@ -199,8 +199,8 @@ class CheckpointTest : public IntegrationTest {
     EXPECT_FALSE(path_exists(image("img")));
     EXPECT_EQ(rt().status("c1"), "running");
     ASSERT_EQ(::mkdir(image("img").c_str(), 0755), 0);
-    Result rs = rt().run({"restore", "--detach", "--bundle", b.dir, "--image-path", image("img"),
-                          "c2"});
+    Result rs =
+        rt().run({"restore", "--detach", "--bundle", b.dir, "--image-path", image("img"), "c2"});
     EXPECT_NE(rs.exit_code, 0);
     EXPECT_EQ(rs.err_lines().size(), 1u) << rs.err;
     EXPECT_NE(rs.err.find("restore needs root"), std::string::npos) << rs.err;
@@ -213,7 +213,8 @@ TEST_P(CheckpointTest, DumpAndRestoreKeepState) {
   Bundle b = workload_bundle();
   if (rootless()) return expect_refusals(b);
   const std::string stopped = dir() + "/poststop-ran";
-  b.config["hooks"]["poststop"] = {{{"path", "/bin/sh"}, {"args", {"sh", "-c", "touch " + stopped}}}};
+  b.config["hooks"]["poststop"] = {
+      {{"path", "/bin/sh"}, {"args", {"sh", "-c", "touch " + stopped}}}};
   b.save();
   start_workload(b, "c1");
   ASSERT_RUN_OK(rt().run({"checkpoint", "--image-path", image("img"), "c1"}));
@@ -246,8 +247,8 @@ TEST_P(CheckpointTest, LeaveRunning) {
   // Let the original run well past the dump, then restore the dumped one.
   long later = wait_count_above(b, at_dump + 30);
   ASSERT_RUN_OK(rt().run({"delete", "--force", "c1"}));
-  ASSERT_RUN_OK(rt().run({"restore", "--detach", "--bundle", b.dir, "--image-path", image("img"),
-                          "c1"}));
+  ASSERT_RUN_OK(
+      rt().run({"restore", "--detach", "--bundle", b.dir, "--image-path", image("img"), "c1"}));
   std::this_thread::sleep_for(200ms);
   long restored = wait_count_above(b, 0);
   EXPECT_LT(restored, later) << "the restored counter starts from the dump, not from the end";
@@ -259,8 +260,8 @@ TEST_P(CheckpointTest, PreDumpsThenFinalDump) {
   Bundle b = workload_bundle();
   if (rootless()) return expect_refusals(b);
   start_workload(b, "c1");
-  Result absolute = rt().run({"checkpoint", "--image-path", image("final"), "--parent-path",
-                              image("pre2"), "c1"});
+  Result absolute = rt().run(
+      {"checkpoint", "--image-path", image("final"), "--parent-path", image("pre2"), "c1"});
   EXPECT_NE(absolute.exit_code, 0);
   EXPECT_NE(absolute.err.find("must be relative"), std::string::npos) << absolute.err;
   EXPECT_FALSE(path_exists(image("final")));
@@ -285,8 +286,8 @@ TEST_P(CheckpointTest, PreDumpsThenFinalDump) {
   EXPECT_TRUE(path_exists(image("work") + "/dump.log")) << "--work-path made and used";
   long at_dump = count(b);
   ASSERT_RUN_OK(rt().run({"delete", "c1"}));
-  ASSERT_RUN_OK(rt().run({"restore", "--detach", "--bundle", b.dir, "--image-path",
-                          image("final"), "c1"}));
+  ASSERT_RUN_OK(
+      rt().run({"restore", "--detach", "--bundle", b.dir, "--image-path", image("final"), "c1"}));
   expect_continued(b, at_dump);
   expect_workload_alive(b, "c1");
 }
@@ -313,8 +314,8 @@ TEST_P(CheckpointTest, FailuresLeaveNothingBehind) {
   if (rootless()) return expect_refusals(b);
   // A restore from images that are not there: one line, no state, no cgroup.
   ASSERT_EQ(::mkdir(image("empty").c_str(), 0755), 0);
-  Result r = rt().run({"restore", "--detach", "--bundle", b.dir, "--image-path", image("empty"),
-                       "c9"});
+  Result r =
+      rt().run({"restore", "--detach", "--bundle", b.dir, "--image-path", image("empty"), "c9"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_EQ(r.err_lines().size(), 1u) << r.err;
   EXPECT_NE(r.err.find("CRIU log"), std::string::npos) << r.err;
@@ -324,6 +325,35 @@ TEST_P(CheckpointTest, FailuresLeaveNothingBehind) {
   Result c = rt().run({"checkpoint", "--image-path", image("img"), "nosuch"});
   EXPECT_NE(c.exit_code, 0);
   EXPECT_EQ(c.err_lines().size(), 1u) << c.err;
+}
+
+// A network namespace joined by path is external to the checkpoint: the restore puts the
+// container back into the namespace the config names (an --inherit-fd), where its listening
+// socket is again.
+TEST_P(CheckpointTest, JoinedNetworkNamespaceStaysExternal) {
+  Bundle b = workload_bundle();
+  if (rootless()) return expect_refusals(b);
+  const std::string netns = dir() + "/netns";
+  // A namespace of the test's own, kept by a bind on a file in the test dir (TearDown unmounts it).
+  host_sh("touch '" + netns + "' && unshare --net='" + netns + "' ip link set lo up");
+  for (auto& ns : b.config["linux"]["namespaces"])
+    if (ns["type"] == "network") ns["path"] = netns;
+  b.save();
+  start_workload(b, "c1");
+  ASSERT_RUN_OK(rt().run({"checkpoint", "--image-path", image("img"), "c1"}));
+  long at_dump = count(b);
+  ASSERT_RUN_OK(rt().run({"delete", "c1"}));
+  ASSERT_RUN_OK(
+      rt().run({"restore", "--detach", "--bundle", b.dir, "--image-path", image("img"), "c1"}));
+  expect_continued(b, at_dump);
+  expect_workload_alive(b, "c1");
+  struct stat st {};
+  ASSERT_EQ(::stat(netns.c_str(), &st), 0);
+  const std::string pid = std::to_string(rt().state("c1").value("pid", 0));
+  char link[64] = {};
+  ASSERT_GT(::readlink(("/proc/" + pid + "/ns/net").c_str(), link, sizeof link - 1), 0);
+  EXPECT_EQ(std::string(link), "net:[" + std::to_string(st.st_ino) + "]");
+  ASSERT_RUN_OK(rt().run({"delete", "--force", "c1"}));
 }
 
 // process.terminal: the pty's master is with the console socket's receiver. The checkpoint
@@ -338,8 +368,8 @@ TEST_P(CheckpointTest, TerminalThroughConsoleSocket) {
   long at_dump = -1;
   {
     ConsoleReceiver console(dir() + "/console1.sock");
-    ASSERT_RUN_OK(rt().run({"run", "--detach", "--bundle", b.dir, "--console-socket",
-                            console.path(), "c1"}));
+    ASSERT_RUN_OK(
+        rt().run({"run", "--detach", "--bundle", b.dir, "--console-socket", console.path(), "c1"}));
     int master = console.receive();
     ASSERT_GE(master, 0) << "no pty master from run";
     ASSERT_GT(read_ticks(master, 5), 5);
@@ -349,8 +379,8 @@ TEST_P(CheckpointTest, TerminalThroughConsoleSocket) {
     at_dump = read_ticks(master, LONG_MAX, nullptr, std::chrono::milliseconds(500));
   }
   ASSERT_RUN_OK(rt().run({"delete", "c1"}));
-  Result no_socket = rt().run({"restore", "--detach", "--bundle", b.dir, "--image-path",
-                               image("img"), "c1"});
+  Result no_socket =
+      rt().run({"restore", "--detach", "--bundle", b.dir, "--image-path", image("img"), "c1"});
   EXPECT_NE(no_socket.exit_code, 0);
   EXPECT_NE(no_socket.err.find("--console-socket"), std::string::npos) << no_socket.err;
   EXPECT_TRUE(state_entries().empty());

@@ -1,12 +1,13 @@
 // The pure parts of the CRIU module: how a container is described to CRIU
 // (mountinfo -> externals, dump and restore arguments), the RPC wire format,
 // version and log parsing.
+#include "criu/criu.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
 #include "common/error.hpp"
-#include "criu/criu.hpp"
 #include "criu/describe.hpp"
 #include "criu/rpc.hpp"
 #include "spec/spec.hpp"
@@ -76,16 +77,16 @@ TEST(CriuDescribe, DumpNamesBindMountsAndHostBackedMountsByMountPoint) {
 TEST(CriuDescribe, RestoreGivesTheNewSourcesAndTheNewCgroup) {
   auto spec = spec_with_volume();
   Externals ext = host_backed_mounts(spec, parse_mountinfo(kMountinfo));
-  auto args = restore_mount_args(spec, "/bundle", ext,
-                                 {{"memory", "/sys/fs/cgroup/memory/urun/c2-9a"}});
+  auto args =
+      restore_mount_args(spec, "/bundle", ext, {{"memory", "/sys/fs/cgroup/memory/urun/c2-9a"}});
   EXPECT_TRUE(has_pair(args, "--external", "mnt[/data]:/srv/my data"));
   EXPECT_TRUE(has_pair(args, "--external", "mnt[/conf]:/bundle/conf.d"));
   EXPECT_TRUE(has_pair(args, "--external", "mnt[/dev/fuse]:/dev/fuse"));
   EXPECT_TRUE(
       has_pair(args, "--external", "mnt[/sys/fs/cgroup/memory]:/sys/fs/cgroup/memory/urun/c2-9a"));
   // No new directory for that hierarchy: the recorded one.
-  EXPECT_TRUE(
-      has_pair(args, "--external", "mnt[/sys/fs/cgroup/unified]:/sys/fs/cgroup/unified/urun/c1-2b"));
+  EXPECT_TRUE(has_pair(args, "--external",
+                       "mnt[/sys/fs/cgroup/unified]:/sys/fs/cgroup/unified/urun/c1-2b"));
 }
 
 TEST(CriuDescribe, NamespacesJoinedByPath) {
@@ -127,20 +128,20 @@ TEST(Criu, LogErrorIsTheFirstRealError) {
 }
 
 TEST(CriuRpc, RequestCarriesEveryOptionWord) {
-  std::string req = build_request(
-      "restore",
-      {"--images-dir", "/img", "--root", "/r", "--restore-detached", "--restore-sibling",
-       "--pidfile", "/p", "--manage-cgroups=soft", "--cgroup-root", "/urun/c1", "--external",
-       "mnt[/data]:/srv", "--inherit-fd", "fd[5]:extRootNetNS", "--join-ns", "ipc:/x",
-       "--tcp-established"},
-      7, 8, "restore.log");
+  std::string req =
+      build_request("restore",
+                    {"--images-dir", "/img", "--root", "/r", "--restore-detached",
+                     "--restore-sibling", "--pidfile", "/p", "--manage-cgroups=soft",
+                     "--cgroup-root", "/urun/c1", "--external", "mnt[/data]:/srv", "--inherit-fd",
+                     "fd[5]:extRootNetNS", "--join-ns", "ipc:/x", "--tcp-established"},
+                    7, 8, "restore.log");
   // type RESTORE (field 1 = 2), then opts (field 2, length-delimited).
   ASSERT_GE(req.size(), 4u);
   EXPECT_EQ(req[0], 0x08);
   EXPECT_EQ(req[1], 0x02);
   EXPECT_EQ(req[2], 0x12);
-  for (const char* text : {"/r", "/urun/c1", "mnt[/data]:/srv", "extRootNetNS", "ipc", "/x",
-                           "restore.log"})
+  for (const char* text :
+       {"/r", "/urun/c1", "mnt[/data]:/srv", "extRootNetNS", "ipc", "/x", "restore.log"})
     EXPECT_NE(req.find(text), std::string::npos) << text;
   EXPECT_EQ(req.find("/img"), std::string::npos) << "the images go by fd";
   EXPECT_EQ(req.find("/p"), std::string::npos) << "the pid comes in the response";
