@@ -34,6 +34,7 @@ class CgroupfsV1 : public Manager {
   static CgroupfsV1 same_path(const std::string& root, const std::string& path);
 
   std::string kind() const override { return "cgroupfs"; }
+  std::string cgroupfs_root() const override { return root_; }
   std::string path() const override;
   using Manager::create;  // create(pid)
   void create() override;

@@ -24,6 +24,7 @@ class CgroupfsV2 : public Manager {
   void claim() override;
   void undo_create() override;
   int dir_fd() const override { return dir_fd_.get(); }
+  std::string cgroupfs_root() const override { return root_; }
   void add_process(pid_t pid) override;
   void enter_delegate(pid_t pid) override;
   void apply(const Resources& resources) override;

@@ -50,6 +50,9 @@ class Manager {
   // Directory fd of the cgroup a new process should start in (v2), for
   // clone3(CLONE_INTO_CGROUP); -1 when there is none (v1, disabled). Valid after create().
   virtual int dir_fd() const { return -1; }
+  // The cgroup file system root of a cgroupfs manager ("" for the others): restore binds the
+  // new container's directories where the checkpointed ones were.
+  virtual std::string cgroupfs_root() const { return ""; }
   // Moves pid into the cgroup, in every hierarchy.
   virtual void add_process(pid_t pid) = 0;
   // Writes the resources (the plan of resources.hpp). Used at create and by `update`.
