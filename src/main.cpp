@@ -17,7 +17,7 @@ namespace {
 std::string version_text() {
   std::string out = std::string("urun version ") + urun::kVersion + "\ncommit: " +
                     urun::kGitCommit + "\nspec: " + urun::kOciVersion + "\n" +
-                    urun::container::version_tags() + "\n";
+                    urun::container::version_tags();  // CLI11 ends the line
   return out;
 }
 

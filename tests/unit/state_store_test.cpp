@@ -268,10 +268,10 @@ TEST(StateStore, OpenUnknownSaysDoesNotExist) {
 TEST(StateStore, CreateAndOpenValidateIds) {
   TempDir tmp;
   StateStore store(tmp.path() + "/root");
-  EXPECT_EQ(error_of([&] { store.create("../escape"); }),
-            "invalid container id `../escape`: must not contain `/`");
-  EXPECT_EQ(error_of([&] { store.open(".."); }),
-            "invalid container id `..`: must not be `.` or `..`");
+  EXPECT_EQ(error_of([&] { store.create("../escape"); }), "invalid container ID `../escape`");
+  EXPECT_EQ(error_of([&] { store.create("a/../../escape"); }),
+            "invalid character `/` in the container ID `a/../../escape`");
+  EXPECT_EQ(error_of([&] { store.open(".."); }), "invalid container ID `..`");
   EXPECT_FALSE(stdfs::exists(tmp.path() + "/escape"));
 }
 
