@@ -132,8 +132,9 @@ TEST_P(SchedAttrs, ResetOnForkLeavesChildrenToTheDefault) {
     expect_create_fails(b, "set scheduler `SCHED_OTHER`: Operation not permitted (a negative nice");
     return;
   }
-  // The shell (pid 1 of its pid namespace) has the nice; awk, its child, does not.
-  Result r = run_sh(b, "awk '{print $19}' /proc/1/stat; awk '{print $19}' /proc/self/stat");
+  // The shell (pid 1 of its pid namespace) has the nice; awk, its child, does not (`true` last,
+  // or sh would exec the second awk in its own place).
+  Result r = run_sh(b, "awk '{print $19}' /proc/1/stat; awk '{print $19}' /proc/self/stat; true");
   ASSERT_EQ(r.exit_code, 0) << r.describe();
   EXPECT_EQ(split_lines(r.out), (std::vector<std::string>{"-5", "0"}));
 }
