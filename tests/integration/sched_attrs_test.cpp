@@ -86,8 +86,9 @@ TEST_P(SchedAttrs, OciVersion13RunsAndTheStateSays13) {
 }
 
 TEST_P(SchedAttrs, OciVersion2OrGarbageIsRefused) {
+  int n = 0;
   for (const char* v : {"2.0.0", "1.3", "garbage"}) {
-    Bundle b = make_bundle();
+    Bundle b = make_bundle({.name = "b" + std::to_string(++n)});
     b.config["ociVersion"] = v;
     expect_create_fails(b, std::string("unsupported version `") + v + "`");
   }
@@ -96,37 +97,46 @@ TEST_P(SchedAttrs, OciVersion2OrGarbageIsRefused) {
 // ---------------------------------------------------------------------------------------------
 // process.scheduler
 
+// nice 19: never below the caller's own (raising priority needs CAP_SYS_NICE; tests may run
+// under `nice`).
 TEST_P(SchedAttrs, SchedulerAppliesToTheInitAndExec) {
   Bundle b = make_bundle();
-  b.config["process"]["scheduler"] = {{"policy", "SCHED_BATCH"}, {"nice", 7}};
+  b.config["process"]["scheduler"] = {{"policy", "SCHED_BATCH"}, {"nice", 19}};
   Result r = run_sh(b, kStat);
   ASSERT_EQ(r.exit_code, 0) << r.describe();
-  EXPECT_EQ(trim(r.out), "7 0 3") << "nice 7, SCHED_BATCH (3)";
+  EXPECT_EQ(trim(r.out), "19 0 3") << "nice 19, SCHED_BATCH (3)";
 
   start_sleeper(b, "c");
   // exec runs the config's process, scheduler included, as runc does.
   Result e = exec_sh("c", kStat);
   ASSERT_EQ(e.exit_code, 0) << e.describe();
-  EXPECT_EQ(trim(e.out), "7 0 3");
-  // --process brings its own.
-  Result p = exec_process(b, "c",
-                          {{"args", {"sh", "-c", kStat}}, {"scheduler", {{"policy", "SCHED_IDLE"}}}});
+  EXPECT_EQ(trim(e.out), "19 0 3");
+  // --process brings its own (SCHED_IDLE keeps the nice it had: only its policy is checked).
+  Result p = exec_process(b, "c", {{"args", {"sh", "-c", "awk '{print $41}' /proc/self/stat"}},
+                                   {"scheduler", {{"policy", "SCHED_IDLE"}, {"nice", nullptr}}}});
   ASSERT_EQ(p.exit_code, 0) << p.describe();
-  EXPECT_EQ(trim(p.out), "0 0 5") << "SCHED_IDLE (5)";
+  EXPECT_EQ(trim(p.out), "5") << "SCHED_IDLE (5)";
   Result bad = exec_process(b, "c", {{"scheduler", {{"policy", "SCHED_FAST"}}}});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("unknown policy `SCHED_FAST`"), std::string::npos) << bad.describe();
   ASSERT_RUN_OK(rt().run({"delete", "--force", "c"}));
 }
 
+// SCHED_FLAG_RESET_ON_FORK resets a negative nice (and realtime policies) in children. A negative
+// nice needs CAP_SYS_NICE on the host: rootless, that is one clear line.
 TEST_P(SchedAttrs, ResetOnForkLeavesChildrenToTheDefault) {
   Bundle b = make_bundle();
-  b.config["process"]["scheduler"] = {{"policy", "SCHED_IDLE"},
-                                      {"flags", {"SCHED_FLAG_RESET_ON_FORK"}}};
-  // The shell (pid 1 of its pid namespace) has the policy; awk, its child, does not.
-  Result r = run_sh(b, "awk '{print $41}' /proc/1/stat; awk '{print $41}' /proc/self/stat");
+  b.config["process"]["scheduler"] = {
+      {"policy", "SCHED_OTHER"}, {"nice", -5}, {"flags", {"SCHED_FLAG_RESET_ON_FORK"}}};
+  if (rootless()) {
+    expect_create_fails(b, "set scheduler `SCHED_OTHER`: Operation not permitted (a negative nice");
+    return;
+  }
+  // The shell (pid 1 of its pid namespace) has the nice; awk, its child, does not (`true` last,
+  // or sh would exec the second awk in its own place).
+  Result r = run_sh(b, "awk '{print $19}' /proc/1/stat; awk '{print $19}' /proc/self/stat; true");
   ASSERT_EQ(r.exit_code, 0) << r.describe();
-  EXPECT_EQ(split_lines(r.out), (std::vector<std::string>{"5", "0"}));
+  EXPECT_EQ(split_lines(r.out), (std::vector<std::string>{"-5", "0"}));
 }
 
 TEST_P(SchedAttrs, InvalidSchedulersFailBeforeAnythingIsMade) {
@@ -147,8 +157,9 @@ TEST_P(SchedAttrs, InvalidSchedulersFailBeforeAnythingIsMade) {
        "SCHED_DEADLINE deadline 10000000 must not exceed period 5000000"},
       {{{"policy", "SCHED_DEADLINE"}, {"deadline", 10000000}}, "SCHED_DEADLINE needs a runtime"},
   };
+  int n = 0;
   for (const auto& c : cases) {
-    Bundle b = make_bundle();
+    Bundle b = make_bundle({.name = "b" + std::to_string(++n)});
     b.config["process"]["scheduler"] = c.scheduler;
     expect_create_fails(b, c.what);
   }
@@ -279,7 +290,7 @@ TEST_P(SchedAttrs, ExecCpuAffinity) {
       << bad.describe();
   ASSERT_RUN_OK(rt().run({"delete", "--force", "c"}));
 
-  Bundle invalid = make_bundle();
+  Bundle invalid = make_bundle({.name = "invalid"});
   invalid.config["process"]["execCPUAffinity"] = {{"initial", "3-1"}};
   expect_create_fails(invalid, "process.execCPUAffinity.initial: cannot parse list `3-1`");
 }
@@ -346,8 +357,9 @@ TEST_P(SchedAttrs, MemoryPolicyShowsInNumaMaps) {
       {{{"mode", "MPOL_LOCAL"}}, "local"},
       {{{"mode", "MPOL_DEFAULT"}}, "default"},
   };
+  int n = 0;
   for (const auto& c : cases) {
-    Bundle b = make_bundle();
+    Bundle b = make_bundle({.name = "b" + std::to_string(++n)});
     b.config["linux"]["memoryPolicy"] = c.policy;
     Result r = run_sh(b, numa_maps_count(c.want));
     ASSERT_EQ(r.exit_code, 0) << c.policy.dump() << "\n" << r.describe();
@@ -358,7 +370,7 @@ TEST_P(SchedAttrs, MemoryPolicyShowsInNumaMaps) {
     EXPECT_EQ(without, 0) << c.policy.dump() << ": " << r.out;
   }
   // exec'd processes get the container's too.
-  Bundle b = make_bundle();
+  Bundle b = make_bundle({.name = "exec"});
   b.config["linux"]["memoryPolicy"] = {{"mode", "MPOL_INTERLEAVE"}, {"nodes", "0"}};
   start_sleeper(b, "c");
   Result e = exec_sh("c", numa_maps_count("interleave:0"));
@@ -388,14 +400,15 @@ TEST_P(SchedAttrs, MemoryPolicyErrors) {
        "MPOL_F_NUMA_BALANCING works only with MPOL_BIND"},
       {{{"mode", "MPOL_BIND"}, {"nodes", "0-"}}, "linux.memoryPolicy.nodes: cannot parse list"},
   };
+  int n = 0;
   for (const auto& c : invalid) {
-    Bundle b = make_bundle();
+    Bundle b = make_bundle({.name = "b" + std::to_string(++n)});
     b.config["linux"]["memoryPolicy"] = c.policy;
     expect_create_fails(b, c.what);
   }
   // ... and by the kernel: a node this host does not have.
   if (path_exists("/sys/devices/system/node/node4000")) GTEST_SKIP() << "the host has node 4000";
-  Bundle b = make_bundle();
+  Bundle b = make_bundle({.name = "node4000"});
   b.config["linux"]["memoryPolicy"] = {{"mode", "MPOL_BIND"}, {"nodes", "4000"}};
   expect_create_fails(b, "set memory policy `MPOL_BIND` on nodes `4000`: Invalid argument");
 }
