@@ -121,11 +121,16 @@ TEST_P(MountsUpdate, AllOrNothing) {
   std::string src = host_dir_with("src", "x\n");
   std::string file = mounts_file(Json::array(
       {{{"destination", "/mnt/first"}, {"type", "bind"}, {"source", src}, {"options", {"bind"}}},
-       {{"destination", "/mnt/second"},
-        {"type", "bind"},
-        {"source", dir() + "/missing"},
-        {"options", {"bind"}}}}));
-  expect_error(mounts("add", "c1", file), "/missing");
+       // Fails only when it is moved into place: a directory cannot cover a file.
+       {{"destination", "/etc/passwd"}, {"type", "bind"}, {"source", src}, {"options", {"bind"}}}}));
+  expect_error(mounts("add", "c1", file), "/etc/passwd");
+  std::string missing = mounts_file(
+      Json::array({{{"destination", "/mnt/first"}, {"type", "bind"}, {"source", src},
+                    {"options", {"bind"}}},
+                   {{"destination", "/mnt/second"}, {"type", "bind"},
+                    {"source", dir() + "/missing"}, {"options", {"bind"}}}}),
+      "missing.json");
+  expect_error(mounts("add", "c1", missing), "/missing");
   Result r = in_container("c1", "cat /mnt/first/hello 2>/dev/null || echo absent");
   ASSERT_EQ(r.exit_code, 0) << r.describe();
   EXPECT_EQ(r.out, "absent\n");
