@@ -47,7 +47,8 @@ void check_mount(const Mount& m, const std::string& base) {
   }
   if (has_option(m, "copy-symlink") &&
       (has_option(m, "src-nofollow") || has_option(m, "dest-nofollow")))
-    fail(base + ".options", "copy-symlink is mutually exclusive with src-nofollow and dest-nofollow");
+    fail(base + ".options",
+         "copy-symlink is mutually exclusive with src-nofollow and dest-nofollow");
 }
 
 }  // namespace urun::spec

@@ -141,8 +141,7 @@ TEST_P(MountIdmap, OwnMappingsWithContainerUserNamespace) {
   b.config["linux"]["uidMappings"] = {mapping(0, 100000, 65536)};
   b.config["linux"]["gidMappings"] = {mapping(0, 100000, 65536)};
   // /mnt/a and /mnt/b exist in the shared (read-only) test rootfs.
-  b.add_mount(mapped_bind(src, "/mnt/a", {mapping(0, 100000, 65536)},
-                          {mapping(0, 100000, 65536)}));
+  b.add_mount(mapped_bind(src, "/mnt/a", {mapping(0, 100000, 65536)}, {mapping(0, 100000, 65536)}));
   b.add_mount(mapped_bind(src, "/mnt/b", {mapping(0, 100005, 10)}, {mapping(0, 100007, 10)}));
   Result r = run_sh(b, "own",
                     "stat -c '%u %g' /mnt/a/f /mnt/a/g /mnt/b/f /mnt/b/g;"
@@ -245,8 +244,8 @@ TEST_P(MountNofollow, DestinationSymlinkIsCoveredItself) {
   write_file(d + "/data", "mounted\n");
   ASSERT_EQ(::chown((d + "/data").c_str(), identity().uid, identity().gid), 0);
   Bundle b = make_bundle({.writable_rootfs = true});
-  host_sh("printf 'original\\n' > '" + b.rootfs + "/etc/target' && ln -s /etc/target '" +
-          b.rootfs + "/etc/link' && ln -s /etc/target2 '" + b.rootfs + "/etc/link2' &&" +
+  host_sh("printf 'original\\n' > '" + b.rootfs + "/etc/target' && ln -s /etc/target '" + b.rootfs +
+          "/etc/link' && ln -s /etc/target2 '" + b.rootfs + "/etc/link2' &&" +
           " printf 'original2\\n' > '" + b.rootfs + "/etc/target2'" +
           (rootless() ? " && chown -h " + std::to_string(identity().uid) + " '" + b.rootfs +
                             "/etc/target' '" + b.rootfs + "/etc/link' '" + b.rootfs +
