@@ -150,6 +150,34 @@ TEST_P(MountsUpdate, AddAnIdmappedMount) {
   ASSERT_RUN_OK(mounts("remove", "c1", file));
 }
 
+// src-nofollow and dest-nofollow work on a running container as at create.
+TEST_P(MountsUpdate, NofollowOptions) {
+  Bundle b = start_sleeper();
+  std::string d = host_dir_with("host", "secret\n");
+  ASSERT_EQ(::symlink((d + "/hello").c_str(), (d + "/link").c_str()), 0);
+  ASSERT_EQ(::symlink("/etc/target", (b.rootfs + "/etc/link").c_str()), 0);
+  write_file(b.rootfs + "/etc/target", "original\n");
+  std::string file = mounts_file(Json::array({{{"destination", "/mnt/nf"},
+                                               {"type", "bind"},
+                                               {"source", d + "/link"},
+                                               {"options", {"bind", "src-nofollow"}}},
+                                              {{"destination", "/etc/link"},
+                                               {"type", "bind"},
+                                               {"source", d + "/hello"},
+                                               {"options", {"bind", "dest-nofollow"}}}}));
+  ASSERT_RUN_OK(mounts("add", "c1", file));
+  Result r = in_container("c1",
+                          "readlink /mnt/nf; cat /mnt/nf 2>/dev/null || echo unreadable;"
+                          " cat /etc/link /etc/target");
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_EQ(split_lines(r.out),
+            (std::vector<std::string>{d + "/hello", "unreadable", "secret", "original"}))
+      << r.describe();
+  ASSERT_RUN_OK(mounts("remove", "c1", file));
+  Result after = in_container("c1", "cat /etc/link; [ -L /etc/link ] && echo link");
+  EXPECT_EQ(after.out, "original\nlink\n") << after.describe();
+}
+
 TEST_P(MountsUpdate, AllOrNothing) {
   start_sleeper();
   std::string src = host_dir_with("src", "x\n");
