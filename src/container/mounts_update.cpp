@@ -87,15 +87,18 @@ Live open_container(const GlobalOptions& global, const std::string& id) {
   live.root = open_proc(rec.pid, "root", O_PATH | O_DIRECTORY);
   live.mount_ns = open_proc(rec.pid, "ns/mnt", O_RDONLY);
   // Never the host's: a container without a mount namespace of its own gets no mounts here.
-  struct stat theirs {}, ours {};
+  struct stat theirs {
+  }, ours{};
   if (::fstat(live.mount_ns.get(), &theirs) < 0 || ::stat("/proc/self/ns/mnt", &ours) < 0)
     throw_errno("stat the container's mount namespace");
   if (theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev)
     throw Error("container " + quote(id) + " shares the runtime's mount namespace", EINVAL);
   live.user_ns = runtime::own_user_namespace_of(rec.pid);
   if (live.user_ns) {
-    live.uids = userns::parse_id_map(fs::read_file("/proc/" + std::to_string(rec.pid) + "/uid_map"));
-    live.gids = userns::parse_id_map(fs::read_file("/proc/" + std::to_string(rec.pid) + "/gid_map"));
+    live.uids =
+        userns::parse_id_map(fs::read_file("/proc/" + std::to_string(rec.pid) + "/uid_map"));
+    live.gids =
+        userns::parse_id_map(fs::read_file("/proc/" + std::to_string(rec.pid) + "/gid_map"));
   }
   if (!state::process_alive(rec.pid, rec.pid_start_time))
     throw Error("container " + quote(id) + " stopped", ESRCH);
@@ -154,8 +157,7 @@ void enter_private_mount_namespace(const Live& live) {
   if (::unshare(CLONE_NEWNS) < 0) throw_errno("unshare a mount namespace for the new mounts");
 }
 
-UniqueFd make_tree(const spec::Mount& m, const linux::MountOptions& opts,
-                   const std::string& what) {
+UniqueFd make_tree(const spec::Mount& m, const linux::MountOptions& opts, const std::string& what) {
   if (linux::is_bind_mount(m, opts)) {
     if (m.source.empty()) throw Error(what + ": a bind mount needs a source", EINVAL);
     // A slave of a shared source, as at create: nothing propagates back to the host.

@@ -159,18 +159,28 @@ void place_tree(int root_fd, int tree_fd, const std::string &dest, bool dest_nof
 
 void unmount_in_root(int root_fd, const std::string &dest, bool dest_nofollow) {
   const std::string what = "unmount " + quote(dest);
-  InRootEntry entry;
-  try {
-    entry = resolve_in_root(root_fd, clean_path(dest), false, !dest_nofollow);
-  } catch (Error &e) {
-    throw e.prepend(what);
+  // The final component as it is first: a mount whose root is a symlink (src-nofollow), or one
+  // on a symlink (dest-nofollow). When nothing is mounted on a symlink there and the mount did
+  // not ask for dest-nofollow, it was made on the link's target, as at add.
+  for (bool follow : {false, true}) {
+    InRootEntry entry;
+    try {
+      entry = resolve_in_root(root_fd, clean_path(dest), false, follow);
+    } catch (Error &e) {
+      throw e.prepend(what);
+    }
+    if (entry.name.empty()) throw Error(what + ": the destination is the root of the container");
+    // A name without '/' looked up from its own directory: nothing outside the root is reached.
+    if (::fchdir(entry.dir.get()) < 0) throw_errno(what + ": enter its directory");
+    if (::umount2(entry.name.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) == 0) return;
+    if (errno != EINVAL) throw_errno(what);
+    struct stat st {};
+    const bool link =
+        ::fstatat(entry.dir.get(), entry.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISLNK(st.st_mode);
+    if (follow || dest_nofollow || !link) break;
   }
-  if (entry.name.empty()) throw Error(what + ": the destination is the root of the container");
-  // A name without '/' looked up from its own directory: nothing outside the root is reached.
-  if (::fchdir(entry.dir.get()) < 0) throw_errno(what + ": enter its directory");
-  if (::umount2(entry.name.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) == 0) return;
-  if (errno == EINVAL) throw Error(what + ": nothing is mounted there", EINVAL);
-  throw_errno(what);
+  throw Error(what + ": nothing is mounted there", EINVAL);
 }
 
 }  // namespace urun::linux

@@ -22,13 +22,25 @@ std::vector<userns::Mapping> to_userns(const std::vector<spec::IdMapping>& in) {
   return out;
 }
 
+// The mount's own user namespace; its errors (newuidmap refusing host ids) name the mount.
+void make_holder(std::optional<userns::UsernsHolder>& holder,
+                 const std::vector<userns::Mapping>& uids,
+                 const std::vector<userns::Mapping>& gids, const std::string& what) {
+  try {
+    holder.emplace(uids, gids);
+  } catch (Error& e) {
+    throw e.prepend(what);
+  }
+}
+
 }  // namespace
 
 UniqueFd own_user_namespace_of(pid_t pid) {
   const std::string path = "/proc/" + std::to_string(pid) + "/ns/user";
   UniqueFd ns(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!ns) throw_errno("open " + quote(path));
-  struct stat theirs {}, ours {};
+  struct stat theirs {
+  }, ours{};
   if (::fstat(ns.get(), &theirs) < 0 || ::stat("/proc/self/ns/user", &ours) < 0)
     throw_errno("stat the user namespace of " + std::to_string(pid));
   if (theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev) return {};
@@ -51,20 +63,21 @@ UniqueFd make_mount_idmapped_tree(const spec::Mount& m, const IdmapContext& ctx)
     std::vector<userns::Mapping> gids = to_userns(m.gid_mappings);
     // The container's own namespace already has these maps: no namespace to make.
     if (ctx.container_userns < 0 || uids != ctx.uids || gids != ctx.gids) {
-      holder.emplace(uids, gids);
+      make_holder(holder, uids, gids, what);
       ns_fd = holder->ns_fd();
     }
   } else {
     userns::IdmapSpec idmap = userns::parse_idmap_option(
         opts.idmap_spec.empty() ? "idmap" : "idmap=" + opts.idmap_spec, ctx.uids, ctx.gids);
     if (idmap.has_custom) {
-      holder.emplace(idmap.uids, idmap.gids);
+      make_holder(holder, idmap.uids, idmap.gids, what);
       ns_fd = holder->ns_fd();
     } else if (ns_fd < 0) {
-      throw Error(what +
-                      ": a bare idmap maps through the container's user namespace, and the "
-                      "container has none (give uidMappings/gidMappings or idmap=uids=...;gids=...)",
-                  EINVAL);
+      throw Error(
+          what +
+              ": a bare idmap maps through the container's user namespace, and the "
+              "container has none (give uidMappings/gidMappings or idmap=uids=...;gids=...)",
+          EINVAL);
     }
   }
   const std::string source = m.source.starts_with('/') ? m.source : ctx.bundle + "/" + m.source;

@@ -19,8 +19,8 @@
 namespace urun::runtime {
 
 struct IdmapContext {
-  std::string bundle;          // relative sources resolve from here
-  int container_userns = -1;   // the container's own user namespace; -1: it has none
+  std::string bundle;                       // relative sources resolve from here
+  int container_userns = -1;                // the container's own user namespace; -1: it has none
   std::vector<userns::Mapping> uids, gids;  // its maps: for `@` ranges and equal mappings
 };
 

@@ -22,7 +22,11 @@ void check_mappings(const std::vector<IdMapping>& maps, const std::string& what)
   lines.reserve(maps.size());
   for (const auto& m : maps) lines.push_back({m.container_id, m.host_id, m.size});
   // Names each entry as "<what>[i]": the kernel would refuse the whole map write later.
-  userns::validate_mappings(lines, what);
+  try {
+    userns::validate_mappings(lines, what);
+  } catch (const Error& e) {
+    throw Error(e.message(), EINVAL);
+  }
 }
 
 }  // namespace
@@ -43,7 +47,8 @@ void check_mount(const Mount& m, const std::string& base) {
   }
   if (has_option(m, "copy-symlink") &&
       (has_option(m, "src-nofollow") || has_option(m, "dest-nofollow")))
-    fail(base + ".options", "copy-symlink is mutually exclusive with src-nofollow and dest-nofollow");
+    fail(base + ".options",
+         "copy-symlink is mutually exclusive with src-nofollow and dest-nofollow");
 }
 
 }  // namespace urun::spec

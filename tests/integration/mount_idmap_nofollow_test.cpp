@@ -140,17 +140,17 @@ TEST_P(MountIdmap, OwnMappingsWithContainerUserNamespace) {
   b.add_namespace("user");
   b.config["linux"]["uidMappings"] = {mapping(0, 100000, 65536)};
   b.config["linux"]["gidMappings"] = {mapping(0, 100000, 65536)};
-  b.add_mount(mapped_bind(src, "/mnt/same", {mapping(0, 100000, 65536)},
-                          {mapping(0, 100000, 65536)}));
-  b.add_mount(mapped_bind(src, "/mnt/own", {mapping(0, 100005, 10)}, {mapping(0, 100007, 10)}));
+  // /mnt/a and /mnt/b exist in the shared (read-only) test rootfs.
+  b.add_mount(mapped_bind(src, "/mnt/a", {mapping(0, 100000, 65536)}, {mapping(0, 100000, 65536)}));
+  b.add_mount(mapped_bind(src, "/mnt/b", {mapping(0, 100005, 10)}, {mapping(0, 100007, 10)}));
   Result r = run_sh(b, "own",
-                    "stat -c '%u %g' /mnt/same/f /mnt/same/g /mnt/own/f /mnt/own/g;"
-                    " touch /mnt/own/new 2>/dev/null || echo refused");
+                    "stat -c '%u %g' /mnt/a/f /mnt/a/g /mnt/b/f /mnt/b/g;"
+                    " touch /mnt/b/new 2>/dev/null || echo refused");
   ASSERT_EQ(r.exit_code, 0) << r.describe();
   EXPECT_EQ(words_by_line(r.out),
             (std::vector<std::string>{"0 0", "65534 65534", "5 7", "65534 65534", "refused"}))
       << r.describe();
-  // Container root (host 100000) writes through /mnt/own: it is no id the mount maps.
+  // Container root (host 100000) writes through /mnt/b: it is no id the mount maps.
   struct stat st {};
   EXPECT_NE(::stat((src + "/new").c_str(), &st), 0) << "file created through an unmapped id";
 }
@@ -219,7 +219,8 @@ TEST_P(MountNofollow, SourceSymlinkIsBoundItself) {
   std::string d = make_host_dir("host");
   write_file(d + "/secret", "host secret\n");
   ASSERT_EQ(::symlink((d + "/secret").c_str(), (d + "/link").c_str()), 0);
-  Bundle b = make_bundle();
+  // The destinations are created: a private copy of the rootfs.
+  Bundle b = make_bundle({.writable_rootfs = true});
   b.add_mount({{"destination", "/mnt/nofollow"},
                {"type", "bind"},
                {"source", d + "/link"},
@@ -243,8 +244,8 @@ TEST_P(MountNofollow, DestinationSymlinkIsCoveredItself) {
   write_file(d + "/data", "mounted\n");
   ASSERT_EQ(::chown((d + "/data").c_str(), identity().uid, identity().gid), 0);
   Bundle b = make_bundle({.writable_rootfs = true});
-  host_sh("printf 'original\\n' > '" + b.rootfs + "/etc/target' && ln -s /etc/target '" +
-          b.rootfs + "/etc/link' && ln -s /etc/target2 '" + b.rootfs + "/etc/link2' &&" +
+  host_sh("printf 'original\\n' > '" + b.rootfs + "/etc/target' && ln -s /etc/target '" + b.rootfs +
+          "/etc/link' && ln -s /etc/target2 '" + b.rootfs + "/etc/link2' &&" +
           " printf 'original2\\n' > '" + b.rootfs + "/etc/target2'" +
           (rootless() ? " && chown -h " + std::to_string(identity().uid) + " '" + b.rootfs +
                             "/etc/target' '" + b.rootfs + "/etc/link' '" + b.rootfs +

@@ -52,9 +52,10 @@ class MountsUpdate : public IntegrationTest {
 TEST_P(MountsUpdate, AddThenRemoveABindMount) {
   start_sleeper();
   std::string src = host_dir_with("src", "hello from the host\n");
-  std::string file = mounts_file(Json::array(
-      {{{"destination", "/mnt/added/deep"}, {"type", "bind"}, {"source", src},
-        {"options", {"rbind", "ro"}}}}));
+  std::string file = mounts_file(Json::array({{{"destination", "/mnt/added/deep"},
+                                               {"type", "bind"},
+                                               {"source", src},
+                                               {"options", {"rbind", "ro"}}}}));
   Result before = in_container("c1", "cat /mnt/added/deep/hello 2>/dev/null || echo absent");
   ASSERT_EQ(before.exit_code, 0) << before.describe();
   EXPECT_EQ(before.out, "absent\n");
@@ -100,13 +101,14 @@ TEST_P(MountsUpdate, AddATmpfs) {
 TEST_P(MountsUpdate, DestinationStaysInsideTheRoot) {
   Bundle b = start_sleeper();
   std::string outside = dir() + "/outside";
-  ASSERT_EQ(::symlink(("/../../../../../../.." + outside).c_str(),
-                      (b.rootfs + "/mnt/escape").c_str()),
-            0);
+  ASSERT_EQ(
+      ::symlink(("/../../../../../../.." + outside).c_str(), (b.rootfs + "/mnt/escape").c_str()),
+      0);
   std::string src = host_dir_with("src", "inside\n");
-  std::string file = mounts_file(Json::array(
-      {{{"destination", "/mnt/escape/sub"}, {"type", "bind"}, {"source", src},
-        {"options", {"bind"}}}}));
+  std::string file = mounts_file(Json::array({{{"destination", "/mnt/escape/sub"},
+                                               {"type", "bind"},
+                                               {"source", src},
+                                               {"options", {"bind"}}}}));
   ASSERT_RUN_OK(mounts("add", "c1", file));
   EXPECT_FALSE(path_exists(outside)) << "the destination left the container's root";
   Result r = in_container("c1", "cat /mnt/escape/sub/hello");
@@ -116,16 +118,87 @@ TEST_P(MountsUpdate, DestinationStaysInsideTheRoot) {
   ASSERT_RUN_OK(mounts("remove", "c1", file));
 }
 
+// A mount with uidMappings/gidMappings is id-mapped as at create: root sees on-disk 0 as 1000
+// (a container without a user namespace); an unprivileged user is refused, changing nothing.
+TEST_P(MountsUpdate, AddAnIdmappedMount) {
+  start_sleeper();
+  std::string src = host_dir_with("src", "x\n");
+  ASSERT_EQ(::chown((src + "/hello").c_str(), 0, 0), 0);
+  // Rootless: host ids the user may map (its subordinate ids), so only the kernel refuses.
+  const uint32_t host_uid = rootless() ? world().subuid().first : 1000;
+  const uint32_t host_gid = rootless() ? world().subgid().first : 2000;
+  Json m = {{"destination", "/mnt/idm"},
+            {"type", "bind"},
+            {"source", src},
+            {"options", {"bind"}},
+            {"uidMappings", {{{"containerID", 0}, {"hostID", host_uid}, {"size", 10}}}},
+            {"gidMappings", {{{"containerID", 0}, {"hostID", host_gid}, {"size", 10}}}}};
+  std::string file = mounts_file(Json::array({m}));
+  Result r = mounts("add", "c1", file);
+  if (rootless()) {
+    expect_error(r, "only root on the host may id-map a mount of a host filesystem");
+    Result none = in_container("c1", "ls /mnt/idm 2>/dev/null | wc -l");
+    EXPECT_EQ(trim(none.out), "0") << none.describe();
+    return;
+  }
+  if (r.exit_code != 0 && r.err.find("cannot make id-mapped mounts") != std::string::npos)
+    GTEST_SKIP() << "the kernel or /tmp's filesystem cannot id-map: " << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  Result seen = in_container("c1", "stat -c '%u %g' /mnt/idm/hello");
+  ASSERT_EQ(seen.exit_code, 0) << seen.describe();
+  EXPECT_EQ(seen.out, "1000 2000\n");
+  ASSERT_RUN_OK(mounts("remove", "c1", file));
+}
+
+// src-nofollow and dest-nofollow work on a running container as at create.
+TEST_P(MountsUpdate, NofollowOptions) {
+  Bundle b = start_sleeper();
+  std::string d = host_dir_with("host", "secret\n");
+  ASSERT_EQ(::symlink((d + "/hello").c_str(), (d + "/link").c_str()), 0);
+  ASSERT_EQ(::symlink("/etc/target", (b.rootfs + "/etc/link").c_str()), 0);
+  write_file(b.rootfs + "/etc/target", "original\n");
+  std::string file = mounts_file(Json::array({{{"destination", "/mnt/nf"},
+                                               {"type", "bind"},
+                                               {"source", d + "/link"},
+                                               {"options", {"bind", "src-nofollow"}}},
+                                              {{"destination", "/etc/link"},
+                                               {"type", "bind"},
+                                               {"source", d + "/hello"},
+                                               {"options", {"bind", "dest-nofollow"}}}}));
+  ASSERT_RUN_OK(mounts("add", "c1", file));
+  Result r = in_container("c1",
+                          "readlink /mnt/nf; cat /mnt/nf 2>/dev/null || echo unreadable;"
+                          " cat /etc/link /etc/target");
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_EQ(split_lines(r.out),
+            (std::vector<std::string>{d + "/hello", "unreadable", "secret", "original"}))
+      << r.describe();
+  ASSERT_RUN_OK(mounts("remove", "c1", file));
+  Result after = in_container("c1", "cat /etc/link; [ -L /etc/link ] && echo link");
+  EXPECT_EQ(after.out, "original\nlink\n") << after.describe();
+}
+
 TEST_P(MountsUpdate, AllOrNothing) {
   start_sleeper();
   std::string src = host_dir_with("src", "x\n");
   std::string file = mounts_file(Json::array(
       {{{"destination", "/mnt/first"}, {"type", "bind"}, {"source", src}, {"options", {"bind"}}},
-       {{"destination", "/mnt/second"},
+       // Fails only when it is moved into place: a directory cannot cover a file.
+       {{"destination", "/etc/passwd"},
         {"type", "bind"},
-        {"source", dir() + "/missing"},
+        {"source", src},
         {"options", {"bind"}}}}));
-  expect_error(mounts("add", "c1", file), "/missing");
+  expect_error(mounts("add", "c1", file), "/etc/passwd");
+  std::string missing = mounts_file(Json::array({{{"destination", "/mnt/first"},
+                                                  {"type", "bind"},
+                                                  {"source", src},
+                                                  {"options", {"bind"}}},
+                                                 {{"destination", "/mnt/second"},
+                                                  {"type", "bind"},
+                                                  {"source", dir() + "/missing"},
+                                                  {"options", {"bind"}}}}),
+                                    "missing.json");
+  expect_error(mounts("add", "c1", missing), "/missing");
   Result r = in_container("c1", "cat /mnt/first/hello 2>/dev/null || echo absent");
   ASSERT_EQ(r.exit_code, 0) << r.describe();
   EXPECT_EQ(r.out, "absent\n");
@@ -146,27 +219,33 @@ TEST_P(MountsUpdate, BadInputIsAClearError) {
     ::chown(path.c_str(), identity().uid, identity().gid);
     expect_error(mounts("add", "c1", path), "broken.json");
   }
+  expect_error(
+      mounts("add", "c1",
+             mounts_file(
+                 Json::array({{{"destination", "/mnt/p"}, {"type", "proc"}, {"source", "proc"}}}),
+                 "proc.json")),
+      "cannot be added to a running container");
   expect_error(mounts("add", "c1",
-                      mounts_file(Json::array({{{"destination", "/mnt/p"}, {"type", "proc"},
-                                                {"source", "proc"}}}),
-                                  "proc.json")),
-               "cannot be added to a running container");
-  expect_error(mounts("add", "c1",
-                      mounts_file(Json::array({{{"destination", "/proc/sys"}, {"type", "bind"},
-                                                {"source", src}, {"options", {"bind"}}}}),
+                      mounts_file(Json::array({{{"destination", "/proc/sys"},
+                                                {"type", "bind"},
+                                                {"source", src},
+                                                {"options", {"bind"}}}}),
                                   "insideproc.json")),
                "cannot be mounted on /proc or inside it");
-  expect_error(mounts("add", "c1",
-                      mounts_file(Json::array({{{"destination", "/mnt/a"}, {"type", "bind"},
-                                                {"source", src}, {"options", {"bind"}},
-                                                {"uidMappings", {{{"containerID", 0},
-                                                                  {"hostID", 1000},
-                                                                  {"size", 1}}}}}}),
-                                  "oneside.json")),
-               "needs both uidMappings and gidMappings");
-  std::string good = mounts_file(Json::array({{{"destination", "/mnt/a"}, {"type", "bind"},
-                                               {"source", src}, {"options", {"bind"}}}}),
-                                 "good.json");
+  expect_error(
+      mounts("add", "c1",
+             mounts_file(Json::array({{{"destination", "/mnt/a"},
+                                       {"type", "bind"},
+                                       {"source", src},
+                                       {"options", {"bind"}},
+                                       {"uidMappings",
+                                        {{{"containerID", 0}, {"hostID", 1000}, {"size", 1}}}}}}),
+                         "oneside.json")),
+      "needs both uidMappings and gidMappings");
+  std::string good = mounts_file(
+      Json::array(
+          {{{"destination", "/mnt/a"}, {"type", "bind"}, {"source", src}, {"options", {"bind"}}}}),
+      "good.json");
   expect_error(mounts("add", "nosuch", good), "nosuch");
   expect_error(mounts("remove", "c1", good), "nothing is mounted there");
   expect_error(rt().run({"mounts", "frobnicate", "c1", good}), "frobnicate");

@@ -1,12 +1,13 @@
 // Mount-level checks shared by config validation and `urun mounts add`: id mappings of a mount
 // (runtime-spec 1.2+), the nofollow pair, and the mount list format of `mounts add|remove`.
+#include "spec/mount_checks.hpp"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
 #include "linux/mounts.hpp"
-#include "spec/mount_checks.hpp"
 #include "spec/spec.hpp"
 
 namespace {
@@ -68,7 +69,8 @@ TEST(MountChecks, MappingsOnlyOnBindMounts) {
   m.source = "tmpfs";
   m.uid_mappings = {map(0, 100000, 10)};
   m.gid_mappings = {map(0, 100000, 10)};
-  EXPECT_EQ(check_error(m), "mounts[3]: uidMappings and gidMappings are supported on bind mounts only");
+  EXPECT_EQ(check_error(m),
+            "mounts[3]: uidMappings and gidMappings are supported on bind mounts only");
 }
 
 TEST(MountChecks, MappingsTheKernelWouldRefuse) {
@@ -80,8 +82,9 @@ TEST(MountChecks, MappingsTheKernelWouldRefuse) {
   EXPECT_EQ(check_error(m),
             "mounts[3].uidMappings: ranges [0,10) and [5,15) overlap in the container");
   m.uid_mappings = {map(0, 100000, 10), map(10, 100005, 10)};
-  EXPECT_EQ(check_error(m),
-            "mounts[3].uidMappings: ranges [100000,100010) and [100005,100015) overlap on the host");
+  EXPECT_EQ(
+      check_error(m),
+      "mounts[3].uidMappings: ranges [100000,100010) and [100005,100015) overlap on the host");
   m.uid_mappings = {map(0, 100000, 10)};
   m.gid_mappings = {map(4294967295u, 1, 2)};
   EXPECT_EQ(check_error(m), "mounts[3].gidMappings[0]: range past 4294967295");
