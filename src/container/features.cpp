@@ -4,10 +4,12 @@
 
 #include "cgroups/systemd_library.hpp"
 #include "common/error.hpp"
+#include "criu/criu.hpp"
 #include "linux/capabilities.hpp"
 #include "linux/mounts.hpp"
 #include "linux/namespaces.hpp"
 #include "linux/seccomp.hpp"
+#include "spec/kernel_attrs.hpp"
 #include "version.hpp"
 
 namespace urun::container {
@@ -55,6 +57,17 @@ nlohmann::ordered_json linux_features() {
   // (linux/lsm.hpp): the support is always there.
   l["apparmor"] = {{"enabled", true}};
   l["selinux"] = {{"enabled", true}};
+  // Mount-level uidMappings/gidMappings (runtime/idmapped_mounts.cpp): runtime-spec's "idmap"
+  // mount extension; the `idmap` option alone, with the container's mapping, is not it.
+  l["mountExtensions"]["idmap"]["enabled"] = true;
+  // linux.intelRdt through resctrl (linux/resctrl.cpp: closID, schemata, l3CacheSchema,
+  // memBwSchema, enableMonitoring) and linux.netDevices (linux/net_devices.cpp).
+  l["intelRdt"] = {{"enabled", true}, {"schemata", true}, {"monitoring", true}};
+  l["netDevices"] = {{"enabled", true}};
+  // linux.memoryPolicy: the names spec/kernel_attrs.cpp parses. (process.scheduler,
+  // process.ioPriority and linux.personality have no features entry in runtime-spec 1.3.)
+  l["memoryPolicy"] = {{"modes", spec::memory_policy_mode_names()},
+                       {"flags", spec::memory_policy_flag_names()}};
   return l;
 }
 
@@ -74,7 +87,13 @@ nlohmann::ordered_json features() {
       {"io.github.urun.version", kVersion},
       {"io.github.urun.commit", kGitCommit}};
   f["potentiallyUnsafeConfigAnnotations"] = kUnsafeAnnotations;
-  add_pending_features(f);
+  // checkpoint/restore (criu/criu.cpp), announced as runc and crun do, when a usable CRIU is
+  // installed; CRIU's own annotations then change what a restore does.
+  if (criu::criu_available()) {
+    f["annotations"]["org.opencontainers.runc.checkpoint.enabled"] = "true";
+    f["annotations"]["run.oci.crun.checkpoint.enabled"] = "true";
+    f["potentiallyUnsafeConfigAnnotations"].push_back("org.criu.");
+  }
   return f;
 }
 
@@ -84,7 +103,7 @@ std::string version_tags() {
   std::string tags;
   if (systemd_usable()) tags += "+SYSTEMD ";
   tags += "+SELINUX +APPARMOR +CAP +SECCOMP +EBPF ";
-  if (criu_usable()) tags += "+CRIU ";
+  if (criu::criu_available()) tags += "+CRIU ";
   tags += "+USERNS";
   return tags;
 }

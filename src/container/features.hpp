@@ -18,16 +18,4 @@ nlohmann::ordered_json features();
 // when that support is there.
 std::string version_tags();
 
-// ---- features of modules built on other branches (features_pending.cpp) ------------------
-// Adds to `f` the entries of modules developed beside this one (issue 11: i11-mounts,
-// i11-hostres, i11-procattr; issue 14: i14-criu). Each entry names its branch; when a branch
-// is merged, its entries move to its module's table and out of this function.
-void add_pending_features(nlohmann::ordered_json& f);
-// The mount options add_pending_features lists (the unit test's cross-check lets these alone
-// until their branch is merged).
-const std::vector<std::string>& pending_mount_options();
-// Whether checkpoint/restore can work: a usable criu was found. i14-criu wires this; until
-// then false (no +CRIU, no checkpoint annotation).
-bool criu_usable();
-
 }  // namespace urun::container

@@ -681,7 +681,8 @@ std::vector<std::string> known_mount_options() {
     if (f.name != "defaults") out.emplace_back(f.name);
   for (const auto &p : kPropagationOptions) out.emplace_back(p.name);
   for (const auto &r : kRecursiveOptions) out.emplace_back(r.name);
-  for (const char *ext : {"tmpcopyup", "notmpcopyup", "copy-symlink", "idmap", "ridmap"})
+  for (const char *ext : {"tmpcopyup", "notmpcopyup", "copy-symlink", "idmap", "ridmap",
+                          "src-nofollow", "dest-nofollow"})
     out.emplace_back(ext);
   return out;
 }

@@ -15,11 +15,13 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "criu/criu.hpp"
 #include "json_schema.hpp"
 #include "linux/capabilities.hpp"
 #include "linux/mounts.hpp"
 #include "linux/namespaces.hpp"
 #include "linux/seccomp.hpp"
+#include "spec/kernel_attrs.hpp"
 #include "spec/spec.hpp"
 
 namespace {
@@ -120,14 +122,12 @@ TEST(Features, CapabilitiesAreLibcapsAndEachResolves) {
   EXPECT_TRUE(listed.count("CAP_SYS_ADMIN"));
 }
 
-// Each option listed is consumed by urun (never handed to the filesystem as data) unless its
-// branch is still to be merged; each option urun consumes is listed.
+// Each option listed is consumed by urun (never handed to the filesystem as data); each option
+// urun consumes is listed.
 TEST(Features, MountOptionsAreThoseUrunApplies) {
   json f = features_json();
   std::set<std::string> listed = as_set(f["mountOptions"]);
-  const auto& pending = urun::container::pending_mount_options();
   for (const auto& o : listed) {
-    if (std::find(pending.begin(), pending.end(), o) != pending.end()) continue;
     auto parsed = urun::linux::parse_mount_options({o});
     EXPECT_EQ(parsed.data, "") << o << " listed but urun passes it to the filesystem";
     EXPECT_FALSE(urun::linux::is_ignored_mount_option(o)) << o << " listed but ignored";
@@ -156,7 +156,8 @@ TEST(Features, MountOptionsAreThoseUrunApplies) {
         "rrelatime", "rnorelatime", "rnoatime",     "ratime",     "rstrictatime", "rnostrictatime",
         "idmap",     "ridmap",      "copy-symlink", "tmpcopyup"})
     EXPECT_TRUE(listed.count(r)) << r;
-  for (const auto& p : pending) EXPECT_TRUE(listed.count(p)) << p;
+  EXPECT_TRUE(listed.count("src-nofollow"));
+  EXPECT_TRUE(listed.count("dest-nofollow"));
 }
 
 TEST(Features, SeccompListsAreWhatTheFilterAccepts) {
@@ -214,21 +215,28 @@ TEST(Features, CgroupsLsmsAndAnnotations) {
   EXPECT_TRUE(f["annotations"].contains("io.github.seccomp.libseccomp.version"));
 }
 
-// The entries of the branches being merged (features_pending.cpp) are there, in one place.
-TEST(Features, PendingModulesAreListed) {
+// intelRdt, netDevices, mount-level id mappings and memoryPolicy are applied, so listed; the
+// memory policy names are exactly those the parser accepts.
+TEST(Features, LinuxExtensionsAreListed) {
   json f = features_json();
   EXPECT_EQ(f["linux"]["intelRdt"]["enabled"], true);
   EXPECT_EQ(f["linux"]["netDevices"]["enabled"], true);
   EXPECT_EQ(f["linux"]["mountExtensions"]["idmap"]["enabled"], true);
   EXPECT_TRUE(as_set(f["linux"]["memoryPolicy"]["modes"]).count("MPOL_BIND"));
   EXPECT_TRUE(as_set(f["linux"]["memoryPolicy"]["flags"]).count("MPOL_F_STATIC_NODES"));
+  for (const auto& m : urun::spec::memory_policy_mode_names())
+    EXPECT_TRUE(as_set(f["linux"]["memoryPolicy"]["modes"]).count(m)) << m;
+  for (const auto& fl : urun::spec::memory_policy_flag_names())
+    EXPECT_TRUE(as_set(f["linux"]["memoryPolicy"]["flags"]).count(fl)) << fl;
+  EXPECT_EQ(f["annotations"].contains("org.opencontainers.runc.checkpoint.enabled"),
+            urun::criu::criu_available());
 }
 
 TEST(Features, VersionTagsInCrunsStyle) {
   std::string tags = urun::container::version_tags();
   for (const char* t : {"+SELINUX", "+APPARMOR", "+CAP", "+SECCOMP", "+EBPF"})
     EXPECT_NE(tags.find(t), std::string::npos) << tags;
-  EXPECT_EQ(tags.find("+CRIU") != std::string::npos, urun::container::criu_usable()) << tags;
+  EXPECT_EQ(tags.find("+CRIU") != std::string::npos, urun::criu::criu_available()) << tags;
   EXPECT_EQ(tags.find("+SYSTEMD") != std::string::npos,
             features_json()["linux"]["cgroup"]["systemd"].get<bool>())
       << tags;
