@@ -14,6 +14,7 @@
 #include "common/error.hpp"
 #include "linux/bind_sources.hpp"
 #include "linux/cgroup_mount.hpp"
+#include "linux/mount_label.hpp"
 #include "linux/path.hpp"
 #include "linux/procfs.hpp"
 #include "linux/systemd_cgroup_v1_mount.hpp"
@@ -440,7 +441,7 @@ void mount_filesystem(const spec::Mount &m, const MountOptions &opts, const Moun
                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!covered) throw_errno(what + ": tmpcopyup: open the covered directory");
   }
-  std::string data = opts.data;
+  std::string data = with_mount_label(opts.data, type, ctx.mount_label);
   const std::string t = fd_path(target.fd.get());
   auto try_mount = [&] {
     return ::mount(source.c_str(), t.c_str(), type.c_str(), mount_flags(opts),

@@ -89,6 +89,8 @@ struct MountContext {
   // run.oci.systemd.force_cgroup_v1: the destination that gets a name=systemd v1
   // hierarchy instead of its mount (linux/systemd_cgroup_v1_mount.hpp); "" for none.
   std::string systemd_cgroup_v1;
+  // linux.mountLabel where the host runs SELinux (linux/mount_label.hpp); "" otherwise.
+  std::string mount_label;
 };
 
 // Performs one spec mount inside the rootfs: resolves and creates the

@@ -11,6 +11,7 @@
 
 #include "common/error.hpp"
 #include "linux/devices.hpp"
+#include "linux/lsm.hpp"
 #include "linux/mounts.hpp"
 #include "linux/path.hpp"
 #include "linux/systemd_cgroup_v1_mount.hpp"
@@ -207,6 +208,9 @@ UniqueFd prepare_rootfs(const spec::Spec &spec, const RootfsOptions &options) {
   context.new_cgroup_ns = options.new_cgroup_ns;
   if (const auto *v1 = spec.annotation(kForceCgroupV1Annotation)) context.systemd_cgroup_v1 = *v1;
   context.cgroup = &options.cgroup;
+  // Read from the host's /sys (not yet replaced) only when the config has a label.
+  if (spec.linux && !spec.linux->mount_label.empty() && detect_lsm_host().selinux)
+    context.mount_label = spec.linux->mount_label;
   auto fd_at = [](const std::vector<int> &fds, size_t i) { return i < fds.size() ? fds[i] : -1; };
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
     context.source_tree_fd = fd_at(options.source_tree_fds, i);

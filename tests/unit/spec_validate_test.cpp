@@ -200,3 +200,17 @@ TEST(SpecValidate, TimeOffsets) {
 }
 
 }  // namespace
+
+namespace {
+
+// linux.mountLabel goes into `context="..."`: a label that would end or split it is refused.
+TEST(SpecValidate, MountLabel) {
+  EXPECT_EQ(validate_error({{"linux", {{"mountLabel", "system_u:object_r:container_file_t:s0"}}}}),
+            "<valid>");
+  EXPECT_NE(validate_error({{"linux", {{"mountLabel", "a\",size=1"}}}}).find("linux.mountLabel"),
+            std::string::npos);
+  EXPECT_NE(validate_error({{"linux", {{"mountLabel", "a\nb"}}}}).find("linux.mountLabel"),
+            std::string::npos);
+}
+
+}  // namespace
