@@ -116,7 +116,17 @@ bench_prepare_mode() {
   cp -a "$tmp/rootfs" "$dir/rootfs"
   [ "$mode" = rootless ] && spec_args+=(--rootless)
   (cd "$dir" && "${paths[0]}" "${spec_args[@]}") || die "$mode: ${labels[0]} spec failed"
-  jq --arg root "$dir/rootfs" '.process.terminal = false | .root.path = $root' \
+  # The same config for every runtime: ociVersion 1.0.2 (Debian's crun 1.8 refuses 1.3.0).
+  # Rootless, without urun's built-in network (the run.urun.network annotation and the
+  # network namespace `spec --rootless` adds for it), which crun and runc do not start;
+  # BENCH_URUN_NETWORK=1 keeps both.
+  jq --arg root "$dir/rootfs" --arg mode "$mode" --arg net "${BENCH_URUN_NETWORK:-0}" '
+      .process.terminal = false | .root.path = $root | .ociVersion = "1.0.2"
+      | if $mode == "rootless" and $net != "1" then
+          (.annotations // {}) as $a
+          | .annotations = ($a | with_entries(select(.key | startswith("run.urun.network") | not)))
+          | .linux.namespaces |= map(select(.type != "network"))
+        else . end' \
     "$dir/config.json" >"$dir/base.json"
   case $seccomp in
     none) ;;
