@@ -15,8 +15,8 @@
 namespace {
 
 std::string version_text() {
-  std::string out = std::string("urun version ") + urun::kVersion + "\ncommit: " +
-                    urun::kGitCommit + "\nspec: " + urun::kOciVersion + "\n" +
+  std::string out = std::string("urun version ") + urun::kVersion +
+                    "\ncommit: " + urun::kGitCommit + "\nspec: " + urun::kOciVersion + "\n" +
                     urun::container::version_tags();  // CLI11 ends the line
   return out;
 }

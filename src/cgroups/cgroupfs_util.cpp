@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <optional>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include "common/error.hpp"
@@ -100,9 +100,9 @@ void write_planned(const std::string& dir, const Write& w) {
       return;
     }
     std::string why = !w.missing_reason.empty() ? w.missing_reason
-                      : w.controller.empty()      ? "file not present"
-                                           : "controller " + quote(w.controller) +
-                                                 " is not available in this cgroup";
+                      : w.controller.empty()    ? "file not present"
+                                                : "controller " + quote(w.controller) +
+                                                   " is not available in this cgroup";
     throw Error("write " + quote(path) + ": " + why, ENOENT);
   }
   write_knob(path, w.value);

@@ -105,8 +105,7 @@ void CgroupfsV2::create() {
 
 void CgroupfsV2::claim() {
   // A cgroup create() made is empty; one it found may hold another container.
-  if (std::find(made_.begin(), made_.end(), dir()) == made_.end())
-    detail::refuse_processes(dir());
+  if (std::find(made_.begin(), made_.end(), dir()) == made_.end()) detail::refuse_processes(dir());
   // cgroup.events of the cgroup the init is cloned into also says whether an ancestor
   // (the container's cgroup above a delegate, or further up) is frozen.
   detail::refuse_frozen(join_dir());

@@ -106,8 +106,8 @@ Bus::~Bus() { sd().flush_close_unref(bus_); }
 bool Bus::name_has_owner(const std::string& name) {
   CallResult c;
   int r = sd().call_method(bus_, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                             "org.freedesktop.DBus", "NameHasOwner", &c.error, &c.reply, "s",
-                             name.c_str());
+                           "org.freedesktop.DBus", "NameHasOwner", &c.error, &c.reply, "s",
+                           name.c_str());
   if (r < 0) throw Error("ask the bus for " + quote(name) + ": " + c.why(r), c.err(r));
   int has = 0;
   check(sd().message_read(c.reply, "b", &has), "read NameHasOwner reply");
@@ -117,7 +117,7 @@ bool Bus::name_has_owner(const std::string& name) {
 std::string Bus::call_for_job(const char* method, const std::string& what, JobWatch& watch,
                               const std::function<void(sd_bus_message*)>& append) {
   check(sd().match_signal(bus_, &watch.slot, kService, kPath, kManager, "JobRemoved",
-                            &JobWatch::on_job_removed, &watch),
+                          &JobWatch::on_job_removed, &watch),
         what + ": watch JobRemoved");
   MessagePtr m;
   check(sd().message_new_method_call(bus_, &m.m, kService, kPath, kManager, method), what);
@@ -183,7 +183,7 @@ void Bus::stop_unit(const std::string& unit) {
 void Bus::reset_failed_unit(const std::string& unit) noexcept {
   CallResult c;
   int r = sd().call_method(bus_, kService, kPath, kManager, "ResetFailedUnit", &c.error, &c.reply,
-                             "s", unit.c_str());
+                           "s", unit.c_str());
   if (r < 0 && !sd().error_has_name(&c.error, "org.freedesktop.systemd1.NoSuchUnit"))
     log::debug("reset failed systemd unit " + quote(unit) + ": " + c.why(r));
 }
@@ -204,14 +204,14 @@ std::string Bus::control_group(const std::string& unit) {
   const std::string what = "find the cgroup of systemd unit " + quote(unit);
   CallResult c;
   int r = sd().call_method(bus_, kService, kPath, kManager, "GetUnit", &c.error, &c.reply, "s",
-                             unit.c_str());
+                           unit.c_str());
   if (r < 0) throw Error(what + ": " + c.why(r), c.err(r));
   const char* object = nullptr;
   check(sd().message_read(c.reply, "o", &object), what);
   CallResult p;
   char* cgroup = nullptr;
   r = sd().get_property_string(bus_, kService, object, "org.freedesktop.systemd1.Scope",
-                                 "ControlGroup", &p.error, &cgroup);
+                               "ControlGroup", &p.error, &cgroup);
   if (r < 0) throw Error(what + ": " + p.why(r), p.err(r));
   std::string out = cgroup;
   std::free(cgroup);

@@ -51,9 +51,7 @@ Loaded load() {
 
 const Library& library() {
   static const Loaded loaded = load();  // once, thread-safe
-  if (!loaded.error.empty())
-    throw Error("load libsystemd: " + loaded.error,
-                ELIBACC);
+  if (!loaded.error.empty()) throw Error("load libsystemd: " + loaded.error, ELIBACC);
   return loaded.library;
 }
 

@@ -27,12 +27,12 @@ struct SystemdConfig {
   std::string bus_address;  // D-Bus address of the systemd instance
   std::string root;         // the cgroup root (a test tree in tests)
   Layout layout = Layout::unified;
-  std::string slice;        // "system.slice"
-  std::string unit;         // "urun-c1.scope"
-  std::string subgroup;     // "" or a name below the scope (v2)
-  std::string delegate;     // run.oci.delegate-cgroup (v2)
+  std::string slice;            // "system.slice"
+  std::string unit;             // "urun-c1.scope"
+  std::string subgroup;         // "" or a name below the scope (v2)
+  std::string delegate;         // run.oci.delegate-cgroup (v2)
   bool delegate_later = false;  // ManagerRequest::delegate_after_cgroupns
-  std::string description;  // the unit's Description
+  std::string description;      // the unit's Description
 };
 
 // The properties of the scope's StartTransientUnit: Description, Slice, Delegate, PIDs,
@@ -97,7 +97,7 @@ class Systemd : public Manager {
   SystemdConfig config_;
   std::unique_ptr<systemd::Bus> bus_;
   std::string scope_;
-  bool started_ = false;  // this manager started the unit (StartTransientUnit succeeded)
+  bool started_ = false;            // this manager started the unit (StartTransientUnit succeeded)
   std::unique_ptr<Manager> inner_;  // the cgroupfs manager of scope_[/subgroup]
   std::optional<Resources> pending_;
 };

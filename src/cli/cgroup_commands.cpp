@@ -24,14 +24,17 @@ int64_t to_int(const std::string& text, const std::string& flag) {
   } catch (...) {
     used = 0;
   }
-  if (used == 0 || used != text.size()) throw Error("--" + flag + ": invalid number " + quote(text), EINVAL);
+  if (used == 0 || used != text.size())
+    throw Error("--" + flag + ": invalid number " + quote(text), EINVAL);
   return v;
 }
 
 // crun's update flags as a runtime-spec LinuxResources object.
 nlohmann::json resources_from_flags(const std::map<std::string, std::string>& v) {
   nlohmann::json r = nlohmann::json::object();
-  auto size = [&](const char* flag) { return container::parse_size(v.at(flag), std::string("--") + flag); };
+  auto size = [&](const char* flag) {
+    return container::parse_size(v.at(flag), std::string("--") + flag);
+  };
   auto num = [&](const char* flag) { return to_int(v.at(flag), flag); };
   auto has = [&](const char* flag) { return v.count(flag) > 0; };
   if (has("memory")) r["memory"]["limit"] = size("memory");
@@ -92,8 +95,9 @@ void add_cgroup_commands(CLI::App& app, Context& ctx) {
   ps->add_option("container", ps_id, "Container id")->required();
   ps->callback([&ctx] {
     ctx.action = [&ctx] {
-      fs::write_all(STDOUT_FILENO,
-                    in_context("ps", ps_id, [&] { return container::ps(ctx.global, ps_id, ps_format); }));
+      fs::write_all(STDOUT_FILENO, in_context("ps", ps_id, [&] {
+                      return container::ps(ctx.global, ps_id, ps_format);
+                    }));
       return 0;
     };
   });
@@ -103,9 +107,8 @@ void add_cgroup_commands(CLI::App& app, Context& ctx) {
                  "File with the resources to update (runtime-spec JSON; - for stdin)");
   for (const char* flag :
        {"blkio-weight", "cpu-burst", "cpu-idle", "cpu-period", "cpu-quota", "cpu-rt-period",
-        "cpu-rt-runtime", "cpu-share",
-        "cpuset-cpus", "cpuset-mems", "kernel-memory", "kernel-memory-tcp", "memory",
-        "memory-reservation", "memory-swap", "pids-limit"}) {
+        "cpu-rt-runtime", "cpu-share", "cpuset-cpus", "cpuset-mems", "kernel-memory",
+        "kernel-memory-tcp", "memory", "memory-reservation", "memory-swap", "pids-limit"}) {
     std::string name = flag;
     up->add_option_function<std::string>(
         "--" + name, [name](const std::string& value) { update.values[name] = value; },

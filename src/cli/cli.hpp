@@ -16,11 +16,11 @@ struct Context {
   std::function<int()> action;
 };
 
-void add_lifecycle_commands(CLI::App& app, Context& ctx);  // create run start
-void add_query_commands(CLI::App& app, Context& ctx);      // state list
-void add_signal_commands(CLI::App& app, Context& ctx);     // kill delete
-void add_spec_commands(CLI::App& app, Context& ctx);       // spec features
-void add_cgroup_commands(CLI::App& app, Context& ctx);       // pause resume ps update
+void add_lifecycle_commands(CLI::App& app, Context& ctx);   // create run start
+void add_query_commands(CLI::App& app, Context& ctx);       // state list
+void add_signal_commands(CLI::App& app, Context& ctx);      // kill delete
+void add_spec_commands(CLI::App& app, Context& ctx);        // spec features
+void add_cgroup_commands(CLI::App& app, Context& ctx);      // pause resume ps update
 void add_exec_command(CLI::App& app, Context& ctx);         // exec
 void add_mounts_command(CLI::App& app, Context& ctx);       // mounts add|remove
 void add_checkpoint_commands(CLI::App& app, Context& ctx);  // checkpoint restore

@@ -44,7 +44,8 @@ void add_lifecycle_commands(CLI::App& app, Context& ctx) {
   run->add_flag("--keep", run_req.keep, "Do not delete the container after it exits");
   run->callback([&ctx] {
     ctx.action = [&ctx] {
-      return in_context("run", run_req.id, [&] { return container::run(ctx.global, run_req, detach); });
+      return in_context("run", run_req.id,
+                        [&] { return container::run(ctx.global, run_req, detach); });
     };
   });
 

@@ -14,7 +14,8 @@ void add_query_commands(CLI::App& app, Context& ctx) {
   state->add_option("container", state_id, "Container id")->required();
   state->callback([&ctx] {
     ctx.action = [&ctx] {
-      std::string out = in_context("state", state_id, [&] { return container::state(ctx.global, state_id); });
+      std::string out =
+          in_context("state", state_id, [&] { return container::state(ctx.global, state_id); });
       fs::write_all(STDOUT_FILENO, out + "\n");
       return 0;
     };
@@ -27,10 +28,11 @@ void add_query_commands(CLI::App& app, Context& ctx) {
       ->check(CLI::IsMember({"table", "json"}));
   list->callback([&ctx] {
     ctx.action = [&ctx] {
-      auto fmt = quiet ? container::ListFormat::quiet
+      auto fmt = quiet              ? container::ListFormat::quiet
                  : format == "json" ? container::ListFormat::json
                                     : container::ListFormat::table;
-      fs::write_all(STDOUT_FILENO, in_context("list", "", [&] { return container::list(ctx.global, fmt); }));
+      fs::write_all(STDOUT_FILENO,
+                    in_context("list", "", [&] { return container::list(ctx.global, fmt); }));
       return 0;
     };
   });

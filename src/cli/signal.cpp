@@ -7,7 +7,8 @@ void add_signal_commands(CLI::App& app, Context& ctx) {
   static std::string kill_id, signal, kill_regex, delete_id, delete_regex;
   static bool all = false, force = false;
 
-  auto* kill = app.add_subcommand("kill", "Send a signal to the container's init (default SIGTERM)");
+  auto* kill =
+      app.add_subcommand("kill", "Send a signal to the container's init (default SIGTERM)");
   kill->add_flag("-a,--all", all, "Signal every process of the container");
   kill->add_option("--regex", kill_regex, "Signal every container whose id matches");
   kill->add_option("container", kill_id, "Container id (with --regex: the signal)");
@@ -36,7 +37,8 @@ void add_signal_commands(CLI::App& app, Context& ctx) {
   del->callback([&ctx] {
     ctx.action = [&ctx] {
       if (!delete_regex.empty()) {
-        in_context("delete", "", [&] { container::remove_matching(ctx.global, delete_regex, force); });
+        in_context("delete", "",
+                   [&] { container::remove_matching(ctx.global, delete_regex, force); });
         return 0;
       }
       if (delete_id.empty()) throw Error("delete: a container id is required", EINVAL);

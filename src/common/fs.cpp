@@ -102,7 +102,8 @@ std::string read_regular_file(const std::string& path, size_t max_bytes) {
 
 std::string read_regular_file_or_pipe(const std::string& path, size_t max_bytes) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode)) return read_file_limited(path, max_bytes);
+  if (::stat(path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode))
+    return read_file_limited(path, max_bytes);
   return read_regular_file(path, max_bytes);
 }
 
@@ -155,8 +156,8 @@ void write_existing(const std::string& path, std::string_view data) {
 
 void write_file_atomic_at(int dirfd, const std::string& name, std::string_view data, mode_t mode) {
   std::string tmp = name + ".tmp";
-  UniqueFd fd(::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-                       mode));
+  UniqueFd fd(
+      ::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
   if (!fd || !write_all(fd.get(), data)) throw_errno("write " + quote(tmp));
   fd.reset();
   // Swapping the two names and unlinking the old file replaces it just as
@@ -196,7 +197,8 @@ void remove_all_at(int dirfd, const std::string& name) {
   if (errno != EISDIR && errno != EPERM) throw_errno("remove " + quote(name));
   UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) throw_errno("open " + quote(name));
-  struct stat parent_st {}, st{};
+  struct stat parent_st {
+  }, st{};
   if (::fstatat(dirfd, "", &parent_st, AT_EMPTY_PATH) == 0 && ::fstat(fd.get(), &st) == 0 &&
       parent_st.st_dev != st.st_dev)
     throw Error("remove " + quote(name) + ": is a mount point");

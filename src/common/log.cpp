@@ -35,9 +35,12 @@ Config& config() {
 
 const char* level_name(Level l) {
   switch (l) {
-    case Level::error: return "error";
-    case Level::warning: return "warning";
-    case Level::debug: return "debug";
+    case Level::error:
+      return "error";
+    case Level::warning:
+      return "warning";
+    case Level::debug:
+      return "debug";
   }
   return "error";
 }
@@ -87,8 +90,8 @@ void write_journald(Level level, std::string_view message) {
   std::string msg(message);
   for (char& ch : msg)
     if (ch == '\n') ch = ' ';
-  std::string dgram = "PRIORITY=" + std::to_string(prio) + "\nSYSLOG_IDENTIFIER=" +
-                      config().ident + "\nMESSAGE=" + msg + "\n";
+  std::string dgram = "PRIORITY=" + std::to_string(prio) + "\nSYSLOG_IDENTIFIER=" + config().ident +
+                      "\nMESSAGE=" + msg + "\n";
   ::sendto(fd.get(), dgram.data(), dgram.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr),
            sizeof addr);
 }
@@ -155,15 +158,17 @@ void write(Level level, std::string_view message) {
   }
   switch (c.backend) {
     case Backend::stderr_only:
-      write_all(STDERR_FILENO, "urun: " + std::string(level == Level::error ? "" : level_name(level)) +
-                                   (level == Level::error ? "" : ": ") + std::string(message) +
-                                   "\n");
+      write_all(STDERR_FILENO,
+                "urun: " + std::string(level == Level::error ? "" : level_name(level)) +
+                    (level == Level::error ? "" : ": ") + std::string(message) + "\n");
       break;
     case Backend::file:
       write_all(c.fd.get(), format_line(level, message));
       break;
     case Backend::syslog:
-      ::syslog(level == Level::error ? LOG_ERR : level == Level::warning ? LOG_WARNING : LOG_DEBUG,
+      ::syslog(level == Level::error     ? LOG_ERR
+               : level == Level::warning ? LOG_WARNING
+                                         : LOG_DEBUG,
                "%.*s", static_cast<int>(message.size()), message.data());
       break;
     case Backend::journald:

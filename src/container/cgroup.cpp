@@ -61,9 +61,9 @@ std::vector<cgroups::DeviceRule> default_device_rules() {
     const char* access;
   };
   static constexpr Rule kRules[] = {
-      {'c', -1, -1, "m"},    {'b', -1, -1, "m"},  {'c', 1, 3, "rwm"},   {'c', 1, 8, "rwm"},
-      {'c', 1, 7, "rwm"},    {'c', 5, 0, "rwm"},  {'c', 1, 5, "rwm"},   {'c', 1, 9, "rwm"},
-      {'c', 5, 1, "rwm"},    {'c', 136, -1, "rwm"}, {'c', 5, 2, "rwm"}, {'c', 10, 200, "rwm"},
+      {'c', -1, -1, "m"}, {'b', -1, -1, "m"},    {'c', 1, 3, "rwm"}, {'c', 1, 8, "rwm"},
+      {'c', 1, 7, "rwm"}, {'c', 5, 0, "rwm"},    {'c', 1, 5, "rwm"}, {'c', 1, 9, "rwm"},
+      {'c', 5, 1, "rwm"}, {'c', 136, -1, "rwm"}, {'c', 5, 2, "rwm"}, {'c', 10, 200, "rwm"},
   };
   std::vector<cgroups::DeviceRule> out;
   for (const Rule& r : kRules) {
@@ -94,8 +94,7 @@ cgroups::Resources container_resources(const spec::Spec& spec) {
   return r;
 }
 
-std::unique_ptr<cgroups::Manager> choose_cgroup(const GlobalOptions& global,
-                                                const spec::Spec& spec,
+std::unique_ptr<cgroups::Manager> choose_cgroup(const GlobalOptions& global, const spec::Spec& spec,
                                                 const cgroups::Resources& resources,
                                                 const std::string& id,
                                                 const std::string& state_root, bool rootless) {

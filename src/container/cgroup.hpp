@@ -30,8 +30,7 @@ void add_default_devices(cgroups::Resources& resources, const spec::Spec* spec);
 // nothing is created on disk yet, so the choice can be recorded first.
 // state_root: the --root in use; containers of different roots may share an
 // id, so the default cgroup name is made unique per root.
-std::unique_ptr<cgroups::Manager> choose_cgroup(const GlobalOptions& global,
-                                                const spec::Spec& spec,
+std::unique_ptr<cgroups::Manager> choose_cgroup(const GlobalOptions& global, const spec::Spec& spec,
                                                 const cgroups::Resources& resources,
                                                 const std::string& id,
                                                 const std::string& state_root, bool rootless);

@@ -119,8 +119,10 @@ void update_intel_rdt(const GlobalOptions& global, const std::string& id,
   std::optional<std::string> root = linux::find_resctrl();
   if (!root)
     throw Error(flags + ": the resctrl file system is not mounted (not at " +
-                    quote(linux::kResctrlMount) + " nor anywhere in /proc/self/mountinfo): "
-                    "Intel RDT is not available", ENOTSUP);
+                    quote(linux::kResctrlMount) +
+                    " nor anywhere in /proc/self/mountinfo): "
+                    "Intel RDT is not available",
+                ENOTSUP);
   std::optional<spec::Spec> spec = config_at_create(global, id);
   // Its group is the one create made or joined; without one there is none to update.
   if (!spec || !spec->linux || spec->linux->intel_rdt.is_null())
@@ -147,11 +149,16 @@ int64_t parse_size(const std::string& text, const std::string& what) {
   if (!unit.empty() && unit.back() == 'b') unit.pop_back();
   if (!unit.empty() && unit.back() == 'i') unit.pop_back();  // "MiB"
   long double factor = 1;
-  if (unit == "k") factor = 1024.0L;
-  else if (unit == "m") factor = 1024.0L * 1024;
-  else if (unit == "g") factor = 1024.0L * 1024 * 1024;
-  else if (unit == "t") factor = 1024.0L * 1024 * 1024 * 1024;
-  else if (!unit.empty()) throw Error(what + ": invalid size " + quote(text), EINVAL);
+  if (unit == "k")
+    factor = 1024.0L;
+  else if (unit == "m")
+    factor = 1024.0L * 1024;
+  else if (unit == "g")
+    factor = 1024.0L * 1024 * 1024;
+  else if (unit == "t")
+    factor = 1024.0L * 1024 * 1024 * 1024;
+  else if (!unit.empty())
+    throw Error(what + ": invalid size " + quote(text), EINVAL);
   long double bytes = value * factor;
   if (bytes > 9.2e18L) throw Error(what + ": size " + quote(text) + " is too large", ERANGE);
   return static_cast<int64_t>(bytes);

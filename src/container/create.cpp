@@ -42,8 +42,8 @@ constexpr const char* kConfigCopy = "config.json";
 // The config copy is read only once a record says create finished (start, exec, delete), so
 // it needs no temp file and rename: one file operation less on the start path.
 void write_config_copy(int dir_fd, const std::string& text) {
-  UniqueFd fd(::openat(dir_fd, kConfigCopy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-                       0600));
+  UniqueFd fd(
+      ::openat(dir_fd, kConfigCopy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!fd || !fs::write_all(fd.get(), text)) throw_errno("write " + quote(kConfigCopy));
 }
 
@@ -357,7 +357,8 @@ void start(const GlobalOptions& global, const std::string& id) {
                 EINVAL);
   UniqueFd fifo(::openat(dir.fd(), kExecFifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fifo) {
-    if (errno == ENXIO) throw Error("container " + quote(id) + " init is not waiting for start", ESRCH);
+    if (errno == ENXIO)
+      throw Error("container " + quote(id) + " init is not waiting for start", ESRCH);
     throw_errno("open exec fifo");
   }
   if (::write(fifo.get(), "0", 1) != 1) throw_errno("signal start on exec fifo");

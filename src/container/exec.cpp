@@ -11,8 +11,8 @@
 #include <cctype>
 #include <charconv>
 #include <cstdint>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cgroups/cgroupfs_v1.hpp"
 #include "cgroups/manager.hpp"
@@ -107,7 +107,8 @@ bool climbs_above_root(std::string_view path) {
 }
 
 // Bounded like config.json, but a pipe is read too: the caller names this file on the command
-// line (crun takes `--process <(...)` and /dev/stdin). Directories, devices and sockets are refused.
+// line (crun takes `--process <(...)` and /dev/stdin). Directories, devices and sockets are
+// refused.
 spec::Process read_process_file(const std::string& path) {
   std::string text = fs::read_regular_file_or_pipe(path, spec::kMaxDocumentBytes);
   try {

@@ -38,15 +38,15 @@ struct SignalName {
 };
 
 constexpr SignalName kSignals[] = {
-    {"HUP", SIGHUP},     {"INT", SIGINT},       {"QUIT", SIGQUIT},   {"ILL", SIGILL},
-    {"TRAP", SIGTRAP},   {"ABRT", SIGABRT},     {"IOT", SIGIOT},     {"BUS", SIGBUS},
-    {"FPE", SIGFPE},     {"KILL", SIGKILL},     {"USR1", SIGUSR1},   {"SEGV", SIGSEGV},
-    {"USR2", SIGUSR2},   {"PIPE", SIGPIPE},     {"ALRM", SIGALRM},   {"TERM", SIGTERM},
-    {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD},   {"CLD", SIGCHLD},    {"CONT", SIGCONT},
-    {"STOP", SIGSTOP},   {"TSTP", SIGTSTP},     {"TTIN", SIGTTIN},   {"TTOU", SIGTTOU},
-    {"URG", SIGURG},     {"XCPU", SIGXCPU},     {"XFSZ", SIGXFSZ},   {"VTALRM", SIGVTALRM},
-    {"PROF", SIGPROF},   {"WINCH", SIGWINCH},   {"IO", SIGIO},       {"POLL", SIGPOLL},
-    {"PWR", SIGPWR},     {"SYS", SIGSYS},
+    {"HUP", SIGHUP},       {"INT", SIGINT},     {"QUIT", SIGQUIT}, {"ILL", SIGILL},
+    {"TRAP", SIGTRAP},     {"ABRT", SIGABRT},   {"IOT", SIGIOT},   {"BUS", SIGBUS},
+    {"FPE", SIGFPE},       {"KILL", SIGKILL},   {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},
+    {"USR2", SIGUSR2},     {"PIPE", SIGPIPE},   {"ALRM", SIGALRM}, {"TERM", SIGTERM},
+    {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD},   {"CLD", SIGCHLD},  {"CONT", SIGCONT},
+    {"STOP", SIGSTOP},     {"TSTP", SIGTSTP},   {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},
+    {"URG", SIGURG},       {"XCPU", SIGXCPU},   {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM},
+    {"PROF", SIGPROF},     {"WINCH", SIGWINCH}, {"IO", SIGIO},     {"POLL", SIGPOLL},
+    {"PWR", SIGPWR},       {"SYS", SIGSYS},
 };
 
 void kill_record(const state::Record& rec, int sig, bool all) {
@@ -236,8 +236,8 @@ void kill(const GlobalOptions& global, const std::string& id, const std::string&
   kill_record(loaded.record, sig, all);
 }
 
-void kill_matching(const GlobalOptions& global, const std::string& regex,
-                   const std::string& signal, bool all) {
+void kill_matching(const GlobalOptions& global, const std::string& regex, const std::string& signal,
+                   bool all) {
   int sig = parse_signal(signal);
   state::StateStore store(state_root(global.root));
   for (const auto& id : matching_ids(store, regex)) {
@@ -285,8 +285,7 @@ void remove(const GlobalOptions& global, const std::string& id, bool force) {
   const bool aborted = rec.status == "creating";
   if (!aborted && (status == "running" || status == "paused")) {
     if (!force)
-      throw Error("container " + quote(id) + " is " + status +
-                      ": stop it first or use --force",
+      throw Error("container " + quote(id) + " is " + status + ": stop it first or use --force",
                   EBUSY);
   }
   // An aborted create's init that has exited leaves only the cgroup to hold what is left,

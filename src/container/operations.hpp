@@ -9,7 +9,7 @@
 namespace urun::container {
 
 struct GlobalOptions {
-  std::string root;            // state root; "" -> state::default_root()
+  std::string root;  // state root; "" -> state::default_root()
   bool no_pivot = false;
   std::string cgroup_manager;  // "" (auto) | cgroupfs | systemd | disabled
   bool systemd_cgroup = false;
@@ -47,8 +47,8 @@ std::string list(const GlobalOptions& global, ListFormat format);
 int parse_signal(const std::string& signal);
 void kill(const GlobalOptions& global, const std::string& id, const std::string& signal, bool all);
 // --regex: every container whose id matches; returns how many were signalled.
-void kill_matching(const GlobalOptions& global, const std::string& regex,
-                   const std::string& signal, bool all);
+void kill_matching(const GlobalOptions& global, const std::string& regex, const std::string& signal,
+                   bool all);
 
 void remove(const GlobalOptions& global, const std::string& id, bool force);
 void remove_matching(const GlobalOptions& global, const std::string& regex, bool force);

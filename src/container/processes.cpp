@@ -21,7 +21,8 @@ namespace {
 // just the init. Without a cgroup this is how --all finds the processes.
 std::vector<pid_t> pid_namespace_members(const state::Record& rec) {
   std::vector<pid_t> pids{rec.pid};
-  struct stat init_ns {}, host_ns{};
+  struct stat init_ns {
+  }, host_ns{};
   std::string init_ns_path = "/proc/" + std::to_string(rec.pid) + "/ns/pid";
   if (::stat(init_ns_path.c_str(), &init_ns) < 0 || ::stat("/proc/self/ns/pid", &host_ns) < 0 ||
       init_ns.st_ino == host_ns.st_ino)

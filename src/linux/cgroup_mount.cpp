@@ -56,8 +56,8 @@ void restrict_bind(int mounted, unsigned long flags, const MountContext &ctx,
   if (flags & MS_NOSUID) attr.attr_set |= MOUNT_ATTR_NOSUID;
   if (flags & MS_NODEV) attr.attr_set |= MOUNT_ATTR_NODEV;
   if (flags & MS_NOEXEC) attr.attr_set |= MOUNT_ATTR_NOEXEC;
-  if (::syscall(SYS_mount_setattr, mounted, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
-                sizeof attr) == 0)
+  if (::syscall(SYS_mount_setattr, mounted, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) ==
+      0)
     return;
   if (errno != ENOSYS) throw_errno(what + ": set mount attributes");
   remount_bind(mounted, flags, ctx.in_user_ns, what);
@@ -131,8 +131,8 @@ void mount_v1(const MountOptions &opts, const MountContext &ctx, const Spot &tar
       const bool unified = ::statfs((std::string(kHostCgroup) + "/" + name).c_str(), &hfs) == 0 &&
                            hfs.f_type == CGROUP2_SUPER_MAGIC;
       const std::string data = unified ? std::string() : v1_mount_data(name);
-      if (try_mount(unified ? "cgroup2" : "cgroup", sub.get(), unified ? "cgroup2" : "cgroup", flags,
-                    data.empty() ? nullptr : data.c_str()) == 0)
+      if (try_mount(unified ? "cgroup2" : "cgroup", sub.get(), unified ? "cgroup2" : "cgroup",
+                    flags, data.empty() ? nullptr : data.c_str()) == 0)
         continue;
     }
     std::string path = "/";

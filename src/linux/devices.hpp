@@ -13,7 +13,7 @@ struct DeviceOptions {
   bool bind_devices = false;
   // Per linux.devices entry: a detached mount of the node the parent made
   // (linux/device_nodes.hpp), moved onto an empty file instead; -1 or null: none.
-  const std::vector<int>* device_tree_fds = nullptr;
+  const std::vector<int> *device_tree_fds = nullptr;
 };
 
 // Creates linux.devices and the default devices (null, zero, full, random,

@@ -21,8 +21,8 @@ namespace {
 
 }  // namespace
 
-UniqueFd make_idmapped_tree(const std::string& source, int userns_fd, bool recursive,
-                            bool nofollow, const std::string& what) {
+UniqueFd make_idmapped_tree(const std::string& source, int userns_fd, bool recursive, bool nofollow,
+                            const std::string& what) {
   unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_NO_AUTOMOUNT |
                    (recursive ? AT_RECURSIVE : 0) | (nofollow ? AT_SYMLINK_NOFOLLOW : 0);
   UniqueFd tree(static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, source.c_str(), flags)));

@@ -13,7 +13,7 @@ namespace urun::linux {
 // through the user namespace `userns_fd`; `nofollow` (src-nofollow): a symlink
 // source is copied itself. `what` names the mount in errors, which say when the
 // kernel or the filesystem cannot id-map, or the caller may not.
-UniqueFd make_idmapped_tree(const std::string& source, int userns_fd, bool recursive,
-                            bool nofollow, const std::string& what);
+UniqueFd make_idmapped_tree(const std::string& source, int userns_fd, bool recursive, bool nofollow,
+                            const std::string& what);
 
 }  // namespace urun::linux

@@ -17,8 +17,8 @@
 #include "linux/mount_label.hpp"
 #include "linux/path.hpp"
 #include "linux/procfs.hpp"
-#include "linux/tmpcopyup.hpp"
 #include "linux/systemd_cgroup_v1_mount.hpp"
+#include "linux/tmpcopyup.hpp"
 
 namespace urun::linux {
 namespace {
@@ -146,9 +146,15 @@ void do_mount(const std::string &source, int target_fd, const char *type, unsign
 // where it led (a symlink in the rootfs, or a procfs mounted earlier).
 
 constexpr std::string_view kCoverableProcFiles[] = {
-    "/proc/cpuinfo", "/proc/diskstats",  "/proc/meminfo",
-    "/proc/stat",    "/proc/swaps",      "/proc/uptime",
-    "/proc/loadavg", "/proc/slabinfo",   "/proc/sys/kernel/ns_last_pid",
+    "/proc/cpuinfo",
+    "/proc/diskstats",
+    "/proc/meminfo",
+    "/proc/stat",
+    "/proc/swaps",
+    "/proc/uptime",
+    "/proc/loadavg",
+    "/proc/slabinfo",
+    "/proc/sys/kernel/ns_last_pid",
     "/proc/sys/crypto/fips_enabled",
 };
 
@@ -170,7 +176,7 @@ void check_proc_destination(const std::string &dest, bool procfs, const std::str
 // Where a destination lives inside the rootfs, and the fd a mount goes on.
 struct Target {
   InRootEntry entry;
-  UniqueFd fd;  // O_PATH: the directory or file about to be covered
+  UniqueFd fd;         // O_PATH: the directory or file about to be covered
   ProcfsKind covered;  // what fd is on: a procfs already mounted there or above
 
   // After a mount on fd_path(fd), fd still names the covered inode; a lookup
@@ -298,7 +304,7 @@ void mount_bind(const spec::Mount &m, const MountOptions &opts, const MountConte
     if (::syscall(SYS_move_mount, ctx.source_tree_fd, "", target.fd.get(), "",
                   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
       throw_errno(what + (is_idmapped(m, opts) ? ": move id-mapped mount into place"
-                                     : ": move the source's clone into place"));
+                                               : ": move the source's clone into place"));
   } else {
     do_mount(fd_path(src), target.fd.get(), nullptr, MS_BIND | (opts.flags & MS_REC), "", what);
   }
@@ -338,9 +344,9 @@ void bind_host_fallback(const std::string &host_path, const Target &target, unsi
 void mount_filesystem(const spec::Mount &m, const MountOptions &opts, const MountContext &ctx,
                       const std::string &dest, const std::string &what) {
   const std::string &type = m.type;
-  Target target = prepare_target(ctx.root_fd, dest, true, what,
-                                 type == "proc" || type == "sysfs" || dest == "/proc" ||
-                                     dest == "/sys");
+  Target target =
+      prepare_target(ctx.root_fd, dest, true, what,
+                     type == "proc" || type == "sysfs" || dest == "/proc" || dest == "/sys");
   check_proc_target(target, dest, type == "proc", what);
   if (!ctx.systemd_cgroup_v1.empty() && dest == clean_path(ctx.systemd_cgroup_v1))
     return mount_systemd_cgroup_v1(target.fd.get(), mount_flags(opts), what);

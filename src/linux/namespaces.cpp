@@ -1,12 +1,12 @@
 #include "linux/namespaces.hpp"
 
 #include <fcntl.h>
-#include <algorithm>
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <string>
 
 #include "common/error.hpp"
@@ -36,14 +36,22 @@ std::vector<std::string_view> namespace_types() {
 
 const char* namespace_proc_name(int flag) {
   switch (flag) {
-    case CLONE_NEWPID: return "pid";
-    case CLONE_NEWNET: return "net";
-    case CLONE_NEWNS: return "mnt";
-    case CLONE_NEWIPC: return "ipc";
-    case CLONE_NEWUTS: return "uts";
-    case CLONE_NEWUSER: return "user";
-    case CLONE_NEWCGROUP: return "cgroup";
-    case CLONE_NEWTIME: return "time";
+    case CLONE_NEWPID:
+      return "pid";
+    case CLONE_NEWNET:
+      return "net";
+    case CLONE_NEWNS:
+      return "mnt";
+    case CLONE_NEWIPC:
+      return "ipc";
+    case CLONE_NEWUTS:
+      return "uts";
+    case CLONE_NEWUSER:
+      return "user";
+    case CLONE_NEWCGROUP:
+      return "cgroup";
+    case CLONE_NEWTIME:
+      return "time";
   }
   return "?";
 }
@@ -52,7 +60,8 @@ namespace {
 
 // Whether the namespace file open at `fd` is the one this process is in.
 bool is_own_namespace(int fd, const char* proc_name) {
-  struct stat joined {}, own {};
+  struct stat joined {
+  }, own{};
   std::string own_path = std::string("/proc/self/ns/") + proc_name;
   if (::fstat(fd, &joined) < 0) throw_errno("stat a namespace file");
   if (::stat(own_path.c_str(), &own) < 0) throw_errno("stat " + quote(own_path));
@@ -81,9 +90,9 @@ NamespacePlan plan_namespaces(const std::vector<spec::Namespace>& namespaces,
     int actual = ::ioctl(fd.get(), NS_GET_NSTYPE);
     if (actual < 0) throw_errno("open " + ns.type + " namespace " + quote(ns.path));
     if (actual != flag)
-      throw Error("join " + ns.type + " namespace " + quote(ns.path) + ": not a " + ns.type +
-                      " namespace",
-                  EINVAL);
+      throw Error(
+          "join " + ns.type + " namespace " + quote(ns.path) + ": not a " + ns.type + " namespace",
+          EINVAL);
     if (flag == CLONE_NEWUSER) join_user = true;
     if (flag == CLONE_NEWPID) plan.needs_fork = true;
     if (flag == CLONE_NEWNS) {

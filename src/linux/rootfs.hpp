@@ -11,9 +11,9 @@
 namespace urun::linux {
 
 struct RootfsOptions {
-  std::string rootfs;       // absolute host path of the bundle's rootfs
-  bool rootless = false;    // no mknod: bind devices from the host; sysfs may need a bind fallback
-  bool new_user_ns = false; // a user namespace was created for the container
+  std::string rootfs;        // absolute host path of the bundle's rootfs
+  bool rootless = false;     // no mknod: bind devices from the host; sysfs may need a bind fallback
+  bool new_user_ns = false;  // a user namespace was created for the container
   // The init is in a user namespace, new or joined: its mount namespace receives the host's
   // shared mounts as slaves, and host paths were opened before it took the namespace's ids.
   bool user_ns = false;

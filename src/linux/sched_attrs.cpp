@@ -81,8 +81,9 @@ std::string memory_policy_hint(const spec::MemoryPolicy& m, int err) {
       }
     } catch (const Error&) {
     }
-    return " (nodes " + quote(m.nodes) + " must be online and allowed to the process: " +
-           quote(allowed) + "; the kernel may also lack " + m.mode + " or a flag)";
+    return " (nodes " + quote(m.nodes) +
+           " must be online and allowed to the process: " + quote(allowed) +
+           "; the kernel may also lack " + m.mode + " or a flag)";
   }
   if (err == ENOSYS) return " (the kernel was built without NUMA support)";
   return "";
@@ -102,9 +103,9 @@ void set_scheduler(pid_t pid, const spec::Scheduler& s) {
   attr.sched_period = s.period.value_or(0);
   if (::syscall(SYS_sched_setattr, pid, &attr, 0) != 0) {
     const int err = errno;
-    throw Error("set scheduler " + quote(s.policy) + ": " + std::strerror(err) +
-                    scheduler_hint(s, err),
-                err);
+    throw Error(
+        "set scheduler " + quote(s.policy) + ": " + std::strerror(err) + scheduler_hint(s, err),
+        err);
   }
 }
 
@@ -115,8 +116,8 @@ void set_io_priority(pid_t pid, const spec::IoPriority& p) {
     std::string hint;
     if (err == EPERM && p.class_value == kIoprioClassRt)
       hint = " (IOPRIO_CLASS_RT needs CAP_SYS_ADMIN or CAP_SYS_NICE on the host)";
-    throw Error("set I/O priority " + quote(p.io_class + " " + std::to_string(p.priority)) +
-                    ": " + std::strerror(err) + hint,
+    throw Error("set I/O priority " + quote(p.io_class + " " + std::to_string(p.priority)) + ": " +
+                    std::strerror(err) + hint,
                 err);
   }
 }

@@ -114,7 +114,8 @@ UniqueFd connect_console_socket(const std::string& path, int min_fd) {
 void send_console_fd(int socket, int master) {
   static constexpr char kName[] = "/dev/ptmx";
   iovec iov{const_cast<char*>(kName), sizeof kName - 1};
-  if (send_with_fd(socket, &iov, 1, master) < 0) throw_errno("send the pty master to the console socket");
+  if (send_with_fd(socket, &iov, 1, master) < 0)
+    throw_errno("send the pty master to the console socket");
 }
 
 RawMode::RawMode(int fd) : fd_(fd) {

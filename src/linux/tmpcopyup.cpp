@@ -17,7 +17,6 @@
 namespace urun::linux {
 namespace {
 
-
 void copy_file_contents(int from, int to, const std::string &name) {
   char buf[65536];
   for (;;) {

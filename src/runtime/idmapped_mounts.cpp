@@ -24,8 +24,8 @@ std::vector<userns::Mapping> to_userns(const std::vector<spec::IdMapping>& in) {
 
 // The mount's own user namespace; its errors (newuidmap refusing host ids) name the mount.
 void make_holder(std::optional<userns::UsernsHolder>& holder,
-                 const std::vector<userns::Mapping>& uids,
-                 const std::vector<userns::Mapping>& gids, const std::string& what) {
+                 const std::vector<userns::Mapping>& uids, const std::vector<userns::Mapping>& gids,
+                 const std::string& what) {
   try {
     holder.emplace(uids, gids);
   } catch (Error& e) {

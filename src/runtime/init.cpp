@@ -1,8 +1,8 @@
 #include "runtime/init.hpp"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -179,7 +179,8 @@ void wait_for_start(const InitPlan& plan) {
   const bool own_mount_ns = plan.namespaces->own_mount;
   // Likewise the rootfs and bind sources (linux/bind_sources.hpp).
   linux::HostPaths host_paths;
-  if (plan.rootfs.user_ns && own_mount_ns) host_paths = linux::open_host_paths(spec, plan.rootfs.rootfs);
+  if (plan.rootfs.user_ns && own_mount_ns)
+    host_paths = linux::open_host_paths(spec, plan.rootfs.rootfs);
   // The parent writes the id maps (and places us in the cgroup) even without
   // a new user namespace, and sends any mounts and device nodes it prepared.
   channel.send(Msg::kNeedIdMaps, linux::encode_indices(host_paths.refused));

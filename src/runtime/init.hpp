@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "linux/namespaces.hpp"
 #include "linux/lsm.hpp"
+#include "linux/namespaces.hpp"
 #include "linux/rootfs.hpp"
 #include "linux/seccomp.hpp"
 #include "runtime/process_setup.hpp"  // find_executable
@@ -24,7 +24,7 @@ struct InitPlan {
   linux::NamespacePlan* namespaces = nullptr;
   linux::RootfsOptions rootfs;
   const SyncChannel* channel = nullptr;  // the child's end
-  int start_fifo_fd = -1;  // detached create: block reading one byte (start writes it)
+  int start_fifo_fd = -1;   // detached create: block reading one byte (start writes it)
   bool foreground = false;  // run: wait for kStart on the channel instead
   bool no_pivot = false;
   bool no_new_keyring = false;

@@ -4,31 +4,31 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <optional>
-#include <unistd.h>
 
 #include "common/error.hpp"
+#include "common/log.hpp"
+#include "linux/bind_sources.hpp"
+#include "linux/capabilities.hpp"
+#include "linux/device_nodes.hpp"
+#include "linux/lsm.hpp"
+#include "linux/mounts.hpp"
+#include "linux/namespaces.hpp"
 #include "linux/process_attrs.hpp"
 #include "linux/sched_attrs.hpp"
-#include "common/log.hpp"
-#include "linux/capabilities.hpp"
-#include "linux/bind_sources.hpp"
-#include "linux/device_nodes.hpp"
-#include "linux/mounts.hpp"
-#include "linux/lsm.hpp"
 #include "linux/seccomp.hpp"
 #include "linux/seccomp_notify.hpp"
 #include "linux/shared_mount_ns.hpp"
-#include "spec/host_isolation.hpp"
-#include "spec/time_offsets.hpp"
-#include "userns/holder.hpp"
-#include "linux/namespaces.hpp"
 #include "runtime/clone_child.hpp"
 #include "runtime/id_maps.hpp"
 #include "runtime/idmapped_mounts.hpp"
 #include "runtime/init.hpp"
+#include "spec/host_isolation.hpp"
+#include "spec/time_offsets.hpp"
+#include "userns/holder.hpp"
 #include "userns/map_writer.hpp"
 #include "userns/mapping.hpp"
 
@@ -161,9 +161,10 @@ LaunchedInit launch(const LaunchRequest& req) {
     if (ns.joined_runtime_mount) spec::check_without_mount_namespace(spec);
     std::string unapplied = linux::unapplied_mount_settings(spec);
     if (!unapplied.empty())
-      log::warning("no mount namespace of the container's own: it shares the host's mounts and "
-                   "is chrooted into its rootfs, without its " +
-                   unapplied + " (they would change the host's mount table)");
+      log::warning(
+          "no mount namespace of the container's own: it shares the host's mounts and "
+          "is chrooted into its rootfs, without its " +
+          unapplied + " (they would change the host's mount table)");
   }
 
   // Compiled here, before clone: the init only loads it.
@@ -181,8 +182,8 @@ LaunchedInit launch(const LaunchRequest& req) {
   // by the host ids the maps give the config's owners.
   std::vector<UniqueFd> device_nodes;
   if (!rootless && ns.new_user && ns.own_mount && spec.linux && !spec.linux->devices.empty())
-    device_nodes = linux::make_device_nodes(spec, to_spec_mappings(maps.uids),
-                                            to_spec_mappings(maps.gids));
+    device_nodes =
+        linux::make_device_nodes(spec, to_spec_mappings(maps.uids), to_spec_mappings(maps.gids));
 
   SyncChannel parent_end, child_end;
   SyncChannel::make_pair(parent_end, child_end);
@@ -274,8 +275,8 @@ LaunchedInit launch(const LaunchRequest& req) {
   // budget a realtime policy needs) and before it may fork or switch users (linux/sched_attrs.hpp).
   const spec::Process& proc = *spec.process;
   const bool sched_attrs = proc.scheduler || proc.io_priority;
-  const bool join_before_release = (ns.unshare_flags & CLONE_NEWCGROUP) != 0 ||
-                                   ns.needs_fork || req.cgroup_mount_after_join || sched_attrs;
+  const bool join_before_release = (ns.unshare_flags & CLONE_NEWCGROUP) != 0 || ns.needs_fork ||
+                                   req.cgroup_mount_after_join || sched_attrs;
   if (join_cgroup && join_before_release) join_cgroup(pid);
   if (proc.scheduler) linux::set_scheduler(pid, *proc.scheduler);
   if (proc.io_priority) linux::set_io_priority(pid, *proc.io_priority);

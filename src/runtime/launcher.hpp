@@ -27,8 +27,8 @@ struct LaunchRequest {
   // it reads /proc/self/uid_map, which the start path should do only once).
   bool rootless = false;
   int preserve_fds = 0;
-  bool foreground = false;   // run: the init waits for kStart on the channel
-  int start_fifo_fd = -1;    // create: the init waits for a byte on this fifo
+  bool foreground = false;        // run: the init waits for kStart on the channel
+  int start_fifo_fd = -1;         // create: the init waits for a byte on this fifo
   std::string seccomp_cache_dir;  // compiled seccomp programs; "" = no cache
   // process.terminal: the caller's connected --console-socket (not owned),
   // or -1 to receive the pty master in LaunchedInit::terminal.

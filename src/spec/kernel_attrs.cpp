@@ -114,10 +114,10 @@ std::vector<std::string> get_strings(const json& j, const std::string& path, con
 std::optional<int32_t> get_i32(const json& j, const std::string& path, const char* key) {
   const json* v = member(j, key);
   if (v == nullptr) return std::nullopt;
-  bool ok = v->is_number_integer() &&
-            (v->is_number_unsigned() ? v->get<uint64_t>() <= INT32_MAX
-                                     : v->get<int64_t>() >= INT32_MIN &&
-                                           v->get<int64_t>() <= INT32_MAX);
+  bool ok =
+      v->is_number_integer() &&
+      (v->is_number_unsigned() ? v->get<uint64_t>() <= INT32_MAX
+                               : v->get<int64_t>() >= INT32_MIN && v->get<int64_t>() <= INT32_MAX);
   if (!ok) fail(path + "." + key, "must be a 32-bit integer");
   return static_cast<int32_t>(v->get<int64_t>());
 }
@@ -151,8 +151,8 @@ void check_deadline(const Scheduler& s, const std::string& path) {
     fail(path, "SCHED_DEADLINE runtime " + num(*s.runtime) + " must not exceed deadline " +
                    num(*s.deadline));
   if (period != 0 && *s.deadline > period)
-    fail(path, "SCHED_DEADLINE deadline " + num(*s.deadline) + " must not exceed period " +
-                   num(period));
+    fail(path,
+         "SCHED_DEADLINE deadline " + num(*s.deadline) + " must not exceed period " + num(period));
 }
 
 void check_priority(const Scheduler& s, const std::string& path) {
@@ -163,9 +163,9 @@ void check_priority(const Scheduler& s, const std::string& path) {
       fail(path + ".priority",
            s.policy + " needs a priority between 1 and 99, got " + std::to_string(priority));
   } else if (priority != 0) {
-    fail(path + ".priority",
-         s.policy + " takes no priority (only SCHED_FIFO and SCHED_RR do), got " +
-             std::to_string(priority));
+    fail(path + ".priority", s.policy +
+                                 " takes no priority (only SCHED_FIFO and SCHED_RR do), got " +
+                                 std::to_string(priority));
   }
   if (s.policy_value != kSchedDeadline) {
     for (auto [name, value] : {std::pair{"runtime", s.runtime}, std::pair{"deadline", s.deadline},
@@ -332,8 +332,7 @@ MemoryPolicy read_memory_policy(const json& j, const std::string& path) {
     fail(path + ".nodes", m.mode + " needs at least one node");
   }
   if ((flags & kNumaBalancing) && m.mode != "MPOL_BIND" && m.mode != "MPOL_PREFERRED_MANY")
-    fail(path + ".flags",
-         "MPOL_F_NUMA_BALANCING works only with MPOL_BIND or MPOL_PREFERRED_MANY");
+    fail(path + ".flags", "MPOL_F_NUMA_BALANCING works only with MPOL_BIND or MPOL_PREFERRED_MANY");
   return m;
 }
 

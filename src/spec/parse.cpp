@@ -420,9 +420,8 @@ Linux read_linux(J& j, const Path& path) {
                  [&](auto& v, const Path& p) { l.seccomp = get_raw_object(v, p); });
   optional_field(j, path, "personality",
                  [&](auto& v, const Path& p) { l.personality = read_personality(v, p.str()); });
-  optional_field(j, path, "memoryPolicy", [&](auto& v, const Path& p) {
-    l.memory_policy = read_memory_policy(v, p.str());
-  });
+  optional_field(j, path, "memoryPolicy",
+                 [&](auto& v, const Path& p) { l.memory_policy = read_memory_policy(v, p.str()); });
   optional_field(j, path, "intelRdt",
                  [&](auto& v, const Path& p) { l.intel_rdt = get_raw_object(v, p); });
   optional_field(j, path, "netDevices",
@@ -491,7 +490,8 @@ Process process_from_json(const nlohmann::json& j, const std::string& path_prefi
 }
 
 std::vector<Mount> mounts_from_json(const nlohmann::json& j) {
-  if (!j.is_array()) throw Error("must be an array of mounts (the config's `mounts` format)", EINVAL);
+  if (!j.is_array())
+    throw Error("must be an array of mounts (the config's `mounts` format)", EINVAL);
   std::vector<Mount> out;
   out.reserve(j.size());
   for_each_element(j, Path("mounts"),

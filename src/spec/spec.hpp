@@ -63,7 +63,7 @@ struct IoPriority {
 
 // process.execCPUAffinity (exec only: runtime-spec says it does not apply to the init).
 struct ExecCpuAffinity {
-  std::string initial, final;  // "0-3,7"; "" = leave it as it is
+  std::string initial, final;                      // "0-3,7"; "" = leave it as it is
   std::vector<uint64_t> initial_mask, final_mask;  // bit i of word i/64 = CPU i
 };
 
@@ -137,17 +137,17 @@ struct TimeOffset {
 
 // linux.personality.
 struct Personality {
-  std::string domain;  // LINUX or LINUX32
+  std::string domain;              // LINUX or LINUX32
   std::vector<std::string> flags;  // runtime-spec 1.3 defines none: any is refused
-  unsigned long value = 0;  // PER_LINUX / PER_LINUX32
+  unsigned long value = 0;         // PER_LINUX / PER_LINUX32
 };
 
 // linux.memoryPolicy (set_mempolicy).
 struct MemoryPolicy {
-  std::string mode;  // MPOL_BIND ...
+  std::string mode;   // MPOL_BIND ...
   std::string nodes;  // "0-3,7"
   std::vector<std::string> flags;
-  int mode_value = 0;  // the mode with the flags or'ed in
+  int mode_value = 0;               // the mode with the flags or'ed in
   std::vector<uint64_t> node_mask;  // bit i of word i/64 = node i; empty = no nodes
 };
 
@@ -158,7 +158,7 @@ struct Linux {
   std::map<std::string, TimeOffset> time_offsets;  // "monotonic", "boottime"
   std::vector<Device> devices;
   std::optional<std::string> cgroups_path;
-  nlohmann::json resources;  // null when absent; typed by the cgroups module
+  nlohmann::json resources;        // null when absent; typed by the cgroups module
   std::string rootfs_propagation;  // "" | private | shared | slave | unbindable
   std::vector<std::string> masked_paths;
   std::vector<std::string> readonly_paths;

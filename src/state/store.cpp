@@ -85,14 +85,13 @@ void validate_id(std::string_view id) {
                 EINVAL);
 }
 
-std::string default_root(uid_t euid, const char* xdg_runtime_dir,
-                         const std::string& run_user_base, bool host_root) {
+std::string default_root(uid_t euid, const char* xdg_runtime_dir, const std::string& run_user_base,
+                         bool host_root) {
   // Like crun, the host's root always uses the system-wide directory, even
   // when a login session left XDG_RUNTIME_DIR set. Root in a user namespace
   // (rootless Podman runs the runtime in its own) cannot write there, and
   // is handed the user's XDG_RUNTIME_DIR.
-  if (euid == 0 && (host_root || !xdg_runtime_dir || xdg_runtime_dir[0] != '/'))
-    return "/run/urun";
+  if (euid == 0 && (host_root || !xdg_runtime_dir || xdg_runtime_dir[0] != '/')) return "/run/urun";
   // The XDG base directory spec says relative values are invalid and must be
   // ignored.
   if (xdg_runtime_dir && xdg_runtime_dir[0] == '/') return std::string(xdg_runtime_dir) + "/urun";

@@ -63,8 +63,8 @@ struct Record {
   uid_t owner_uid = 0;
   bool rootless = false;
   bool systemd_cgroup = false;
-  std::string cgroup_manager;   // "cgroupfs" | "systemd" | "disabled"
-  std::string cgroup_path;      // as chosen at create ("" when disabled)
+  std::string cgroup_manager;  // "cgroupfs" | "systemd" | "disabled"
+  std::string cgroup_path;     // as chosen at create ("" when disabled)
   // cgroups::Manager::to_state(): what later commands rebuild the manager from
   // (paths per hierarchy on v1). Null when the container has no cgroup.
   nlohmann::json cgroup;
@@ -77,7 +77,7 @@ struct Record {
   // aborted (the runtime was killed) and the container counts as stopped.
   pid_t creator_pid = 0;
   uint64_t creator_start_time = 0;
-  bool detached = true;            // created by `create` (vs foreground `run`)
+  bool detached = true;  // created by `create` (vs foreground `run`)
   // Whether the config has poststart hooks, so that `start` reads and parses
   // the config copy only when it must. True (look) in records without the key.
   bool poststart_hooks = true;

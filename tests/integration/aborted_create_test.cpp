@@ -53,7 +53,8 @@ class AbortedCreate : public IntegrationTest {
   // Cgroup directories named after the container, in every hierarchy (the v1 ones and the
   // unified tree of this hybrid host).
   std::string cgroups_named(const std::string& id) {
-    return host_sh("find /sys/fs/cgroup -maxdepth 4 -type d -name '" + id + "*' 2>/dev/null || true");
+    return host_sh("find /sys/fs/cgroup -maxdepth 4 -type d -name '" + id +
+                   "*' 2>/dev/null || true");
   }
 
   void expect_reported_stopped(const std::string& id) {

@@ -27,8 +27,9 @@ TEST_P(CgroupChoiceRoot, LimitsApplyAndTheCgroupIsRemoved) {
   if (is_runc()) GTEST_SKIP() << "checks urun's cgroup naming";
   Bundle b = make_bundle();
   add_limits(b);
-  b.sh("p=$(grep ':pids:' /proc/self/cgroup | cut -d: -f3); echo $p; "
-       "cat /sys/fs/cgroup/pids/pids.max");
+  b.sh(
+      "p=$(grep ':pids:' /proc/self/cgroup | cut -d: -f3); echo $p; "
+      "cat /sys/fs/cgroup/pids/pids.max");
   b.save();
   Result r = run_container(b, "lim");
   ASSERT_EQ(r.exit_code, 0) << r.describe();

@@ -148,8 +148,7 @@ TEST_P(CgroupMount, ShowsOnlyTheContainersOwnCgroupReadOnly) {
   EXPECT_EQ(value_of(r.out, "tmpfs_write"), "refused") << r.describe();
   EXPECT_EQ(value_of(r.out, "cg_write"), "refused") << r.describe();
   auto mnts = top_mounts(r.out);
-  EXPECT_EQ(mnts.size(), 1 + host_hierarchies().size())
-      << r.describe();
+  EXPECT_EQ(mnts.size(), 1 + host_hierarchies().size()) << r.describe();
   for (const auto& [point, options] : mnts) {
     EXPECT_EQ(options.rfind("ro,", 0), 0u) << point << " " << options;
     EXPECT_NE(options.find("nosuid"), std::string::npos) << point << " " << options;

@@ -67,9 +67,9 @@ class CgroupV2Root : public IntegrationTest {
     const std::string script =
         "mount --bind /sys/fs/cgroup/unified /sys/fs/cgroup && r=$0 && exec " + as_user +
         "\"$r\" \"$@\"";
-    std::vector<std::string> argv = {"unshare", "-m",  "--propagation",   "private",
-                                     "sh",      "-c",  script,            world().runtime(),
-                                     "--root",  rt().state_root()};
+    std::vector<std::string> argv = {
+        "unshare", "-m",   "--propagation",   "private", "sh",
+        "-c",      script, world().runtime(), "--root",  rt().state_root()};
     argv.insert(argv.end(), args.begin(), args.end());
     if (opts.cwd.empty()) opts.cwd = dir();
     return run_as(Identity{}, argv, dir() + "/io", opts);
@@ -367,8 +367,7 @@ TEST_P(CgroupV2Root, UpdateWritesCoreKnobsAndNamesAMissingController) {
   EXPECT_NE(r.exit_code, 0) << r.describe();
   ASSERT_EQ(r.err_lines().size(), 1u) << r.describe();
   EXPECT_NE(r.err.find("memory.max"), std::string::npos) << r.describe();
-  EXPECT_NE(r.err.find("controller `memory` is not available"), std::string::npos)
-      << r.describe();
+  EXPECT_NE(r.err.find("controller `memory` is not available"), std::string::npos) << r.describe();
   EXPECT_EQ(v2_status("v2u"), "created");
 
   // The same limit at create fails the create cleanly.
@@ -391,8 +390,7 @@ TEST_P(CgroupV2Root, DelegateCgroupHoldsTheProcesses) {
   ASSERT_RUN_OK(v2({"create", "--bundle", b.dir, "v2g"}));
   const pid_t init = rt().state("v2g").value("pid", 0);
   ASSERT_GT(init, 0);
-  EXPECT_EQ(v2_line(read_file("/proc/" + std::to_string(init) + "/cgroup")),
-            cgroup_ + "/payload");
+  EXPECT_EQ(v2_line(read_file("/proc/" + std::to_string(init) + "/cgroup")), cgroup_ + "/payload");
   EXPECT_EQ(procs("/payload"), std::vector<pid_t>{init});
   EXPECT_TRUE(procs().empty());
   EXPECT_EQ(trim(read_file(host_dir() + "/cgroup.max.depth")), "2");
@@ -423,8 +421,7 @@ TEST_P(CgroupV2Root, DelegateCgroupWithACgroupNamespaceIsBelowTheNamespaceRoot) 
   ASSERT_EQ(c.exit_code, 0) << c.describe();
   const pid_t init = rt().state("v2gn").value("pid", 0);
   ASSERT_GT(init, 0);
-  EXPECT_EQ(v2_line(read_file("/proc/" + std::to_string(init) + "/cgroup")),
-            cgroup_ + "/payload");
+  EXPECT_EQ(v2_line(read_file("/proc/" + std::to_string(init) + "/cgroup")), cgroup_ + "/payload");
   EXPECT_TRUE(procs().empty());
   ASSERT_RUN_OK(v2({"start", "v2gn"}));
   const std::string out = wait_file_contains(c.out_path, "made");
@@ -448,11 +445,11 @@ TEST_P(CgroupV2Root, DeleteForceAfterAKilledCreate) {
   // unshare and sh exec, so the spawned pid is the runtime's.
   const std::string script =
       "mount --bind /sys/fs/cgroup/unified /sys/fs/cgroup && r=$0 && exec \"$r\" \"$@\"";
-  Proc p = spawn_as(identity(),
-                    {"unshare", "-m", "--propagation", "private", "sh", "-c", script,
-                     world().runtime(), "--root", rt().state_root(), "create", "--bundle", b.dir,
-                     "v2k"},
-                    dir() + "/io", RunOptions{.cwd = dir()});
+  Proc p =
+      spawn_as(identity(),
+               {"unshare", "-m", "--propagation", "private", "sh", "-c", script, world().runtime(),
+                "--root", rt().state_root(), "create", "--bundle", b.dir, "v2k"},
+               dir() + "/io", RunOptions{.cwd = dir()});
   wait_file_contains(started, "\n", std::chrono::seconds(20));
   ASSERT_EQ(::kill(p.pid(), SIGKILL), 0);
   Result killed = p.wait(std::chrono::seconds(10));
@@ -567,9 +564,7 @@ TEST_P(CgroupV2Root, PreexistingCgroupSurvivesAFailedCreate) {
 TEST_P(CgroupV2Delegated, SecondContainerOnTheSameCgroupIsRefusedAndTheFirstRunsOn) {
   second_container_is_refused();
 }
-TEST_P(CgroupV2Delegated, FrozenPreexistingCgroupIsAnErrorNotAHang) {
-  frozen_cgroup_is_refused();
-}
+TEST_P(CgroupV2Delegated, FrozenPreexistingCgroupIsAnErrorNotAHang) { frozen_cgroup_is_refused(); }
 TEST_P(CgroupV2Delegated, FrozenParentCgroupIsAnErrorNotAHang) { frozen_parent_is_refused(); }
 TEST_P(CgroupV2Delegated, PreexistingCgroupSurvivesAFailedCreate) {
   if (is_runc()) GTEST_SKIP() << "runc removes the container's cgroup whoever made it";

@@ -66,7 +66,7 @@ std::string host_cgroup_dir(pid_t pid, const std::string& ctrl) {
   auto cgs = proc_cgroups(pid);
   auto it = cgs.find(ctrl);
   if (it == cgs.end()) return "";
-  std::string mount = ctrl.empty()                 ? "unified"
+  std::string mount = ctrl.empty()                  ? "unified"
                       : ctrl.rfind("name=", 0) == 0 ? ctrl.substr(5)
                                                     : ctrl;
   return "/sys/fs/cgroup/" + mount + it->second;
@@ -195,13 +195,14 @@ TEST_P(CgroupsRoot, PidsLimitStopsAForkLoop) {
   b.config["linux"]["resources"]["pids"] = {{"limit", 20}};
   // The loop runs in a child shell (ash gives up on the first failed fork); its sleeps stay
   // while the init reads the counters with builtins only: there is no pid left to fork.
-  b.sh("while read l; do case $l in *:pids:*) p=${l#*:pids:};; esac; done </proc/self/cgroup; "
-       "d=/sys/fs/cgroup/pids$p; [ -e $d/pids.max ] || d=/sys/fs/cgroup/pids; "
-       "sh -c 'for i in $(seq 50); do sleep 5 >/dev/null 2>&1 & done' 2>&1 | head -n 3; "
-       "read max <$d/pids.max; echo max=$max; read cur <$d/pids.current; echo current=$cur; "
-       "peak=; [ -e $d/pids.peak ] && read peak <$d/pids.peak; echo peak=$peak; "
-       "n=0; for f in /proc/[0-9]*/comm; do read c <$f && [ \"$c\" = sleep ] && n=$((n+1)); "
-       "done; echo sleeps=$n");
+  b.sh(
+      "while read l; do case $l in *:pids:*) p=${l#*:pids:};; esac; done </proc/self/cgroup; "
+      "d=/sys/fs/cgroup/pids$p; [ -e $d/pids.max ] || d=/sys/fs/cgroup/pids; "
+      "sh -c 'for i in $(seq 50); do sleep 5 >/dev/null 2>&1 & done' 2>&1 | head -n 3; "
+      "read max <$d/pids.max; echo max=$max; read cur <$d/pids.current; echo current=$cur; "
+      "peak=; [ -e $d/pids.peak ] && read peak <$d/pids.peak; echo peak=$peak; "
+      "n=0; for f in /proc/[0-9]*/comm; do read c <$f && [ \"$c\" = sleep ] && n=$((n+1)); "
+      "done; echo sleeps=$n");
   b.save();
   Result r = run_container(b, "forks", RunOptions{.timeout = 20s});
   ASSERT_EQ(r.exit_code, 0) << r.describe();
@@ -271,8 +272,8 @@ TEST_P(CgroupsRoot, UpdateFlagsChangeARunningContainer) {
     EXPECT_EQ(host_cgroup_file(pid, "memory", "memory.memsw.limit_in_bytes"), "100663296");
   }
 
-  ASSERT_RUN_OK(rt().run({"update", "--cpu-share", "256", "--cpu-period", "200000",
-                          "--cpu-quota", "50000", "upd"}));
+  ASSERT_RUN_OK(rt().run(
+      {"update", "--cpu-share", "256", "--cpu-period", "200000", "--cpu-quota", "50000", "upd"}));
   EXPECT_EQ(host_cgroup_file(pid, "cpu", "cpu.shares"), "256");
   EXPECT_EQ(host_cgroup_file(pid, "cpu", "cpu.cfs_period_us"), "200000");
   EXPECT_EQ(host_cgroup_file(pid, "cpu", "cpu.cfs_quota_us"), "50000");
@@ -280,9 +281,9 @@ TEST_P(CgroupsRoot, UpdateFlagsChangeARunningContainer) {
   ASSERT_RUN_OK(rt().run({"update", "--cpuset-cpus", "0", "--cpuset-mems", "0", "upd"}));
   EXPECT_EQ(host_cgroup_file(pid, "cpuset", "cpuset.cpus"), "0");
   EXPECT_EQ(host_cgroup_file(pid, "cpuset", "cpuset.mems"), "0");
-  EXPECT_EQ(status_field(read_file("/proc/" + std::to_string(pid) + "/status"),
-                         "Cpus_allowed_list"),
-            "0");
+  EXPECT_EQ(
+      status_field(read_file("/proc/" + std::to_string(pid) + "/status"), "Cpus_allowed_list"),
+      "0");
 
   std::string blkio = host_cgroup_dir(pid, "blkio");
   std::string weight_file = path_exists(blkio + "/blkio.weight")       ? "blkio.weight"
@@ -310,8 +311,8 @@ TEST_P(CgroupsRoot, UpdateFromResourcesFileAndStdin) {
   ASSERT_RUN_OK(rt().run({"update", "-r", file, "res"}));
   EXPECT_EQ(host_cgroup_file(pid, "pids", "pids.max"), "77");
 
-  ASSERT_RUN_OK(rt().run({"update", "-r", "-", "res"},
-                         RunOptions{.stdin_data = R"({"pids":{"limit":78}})"}));
+  ASSERT_RUN_OK(
+      rt().run({"update", "-r", "-", "res"}, RunOptions{.stdin_data = R"({"pids":{"limit":78}})"}));
   EXPECT_EQ(host_cgroup_file(pid, "pids", "pids.max"), "78");
 
   write_file(file, R"({"pids":{"limit":79},"memory":{"limit":41943040},)"
@@ -357,8 +358,8 @@ TEST_P(CgroupsRoot, UpdateDeviceRulesKeepTheDefaultDevices) {
   EXPECT_EQ(list.find("a *:* rwm"), std::string::npos) << list;
   EXPECT_NE(list.find("c 1:3 rwm"), std::string::npos) << list;
   EXPECT_NE(list.find("c 136:* rwm"), std::string::npos) << list;
-  Result r = rt().run(
-      {"exec", "devupd", "sh", "-c", "echo x > /dev/null && head -c 1 /dev/zero | wc -c"});
+  Result r =
+      rt().run({"exec", "devupd", "sh", "-c", "echo x > /dev/null && head -c 1 /dev/zero | wc -c"});
   EXPECT_EQ(r.exit_code, 0) << r.describe();
   EXPECT_EQ(trim(r.out), "1") << r.describe();
 }
@@ -557,9 +558,9 @@ TEST_P(CgroupsRootless, LimitsAreWarnedAboutOnceInTheWholeLifecycle) {
   Result c = create(b, "rl-limits");
   ASSERT_EQ(c.exit_code, 0) << c.describe();
   std::vector<std::string> warnings = c.err_lines();
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"start", "rl-limits"}, {"state", "rl-limits"},
-        {"kill", "rl-limits", "KILL"}}) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"start", "rl-limits"},
+                                               {"state", "rl-limits"},
+                                               {"kill", "rl-limits", "KILL"}}) {
     Result r = rt().run(args);
     EXPECT_EQ(r.exit_code, 0) << r.describe();
     auto e = r.err_lines();
@@ -575,8 +576,8 @@ TEST_P(CgroupsRootless, LimitsAreWarnedAboutOnceInTheWholeLifecycle) {
   EXPECT_NE(warnings[0].find("cgroup"), std::string::npos) << warnings[0];
   EXPECT_TRUE(state_entries().empty());
   EXPECT_TRUE(wait_no_leftovers().empty());
-  std::string found = host_sh(
-      "find /sys/fs/cgroup -maxdepth 4 -type d -name 'rl-limits*' 2>/dev/null || true");
+  std::string found =
+      host_sh("find /sys/fs/cgroup -maxdepth 4 -type d -name 'rl-limits*' 2>/dev/null || true");
   EXPECT_EQ(found, "") << "cgroup directories named after the container";
 }
 

@@ -246,7 +246,7 @@ std::vector<std::string> host_mounts_under(const std::string& prefix);
 
 // For behaviour that exists in one mode only (the automatic user namespace of
 // an unprivileged caller; mappings only root may write): no skipped twin.
-#define URUN_IT_INSTANTIATE_ONLY(suite, mode) \
+#define URUN_IT_INSTANTIATE_ONLY(suite, mode)                                      \
   INSTANTIATE_TEST_SUITE_P(Modes, suite, ::testing::Values(::urun_it::Mode::mode), \
                            ::urun_it::param_name)
 

@@ -143,7 +143,8 @@ TEST_P(JsonInput, ProcessAndResourcesFilesAreCheckedLikeTheConfig) {
   EXPECT_NE(r.err.find("`" + dir() + "`: is a directory, not a regular file"), std::string::npos)
       << r.err;
 
-  Json piped = {{"args", {"echo", "from-a-pipe"}}, {"cwd", "/"}, {"user", {{"uid", 0}, {"gid", 0}}}};
+  Json piped = {
+      {"args", {"echo", "from-a-pipe"}}, {"cwd", "/"}, {"user", {{"uid", 0}, {"gid", 0}}}};
   write_file(dir() + "/piped.json", piped.dump());
   r = run_as(identity(),
              {"sh", "-c", "cat \"$1\" | \"$2\" --root \"$3\" exec --process /dev/stdin c1", "sh",

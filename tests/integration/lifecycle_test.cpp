@@ -155,7 +155,8 @@ TEST_P(Lifecycle, DeleteForceEndsAForegroundRun) {
   Proc p = rt().spawn({"run", "--bundle", b.dir, "fgdel"});
   ASSERT_EQ(rt().wait_status("fgdel", "running"), "running");
   auto t0 = std::chrono::steady_clock::now();
-  Result d = rt().run({"delete", "--force", "fgdel"}, RunOptions{.timeout = std::chrono::seconds(5)});
+  Result d =
+      rt().run({"delete", "--force", "fgdel"}, RunOptions{.timeout = std::chrono::seconds(5)});
   auto took = std::chrono::steady_clock::now() - t0;
   EXPECT_EQ(d.exit_code, 0) << d.describe();
   EXPECT_LT(took, std::chrono::seconds(3));
@@ -381,8 +382,7 @@ TEST_P(Lifecycle, ParallelCreatesOfOneIdExactlyOneWins) {
   b.set_args({"sleep", "1000"});
   b.save();
   std::vector<Proc> procs;
-  for (int i = 0; i < 50; ++i)
-    procs.push_back(rt().spawn({"create", "--bundle", b.dir, "same"}));
+  for (int i = 0; i < 50; ++i) procs.push_back(rt().spawn({"create", "--bundle", b.dir, "same"}));
   int ok = 0, exists = 0;
   for (auto& p : procs) {
     Result r = p.wait();

@@ -164,9 +164,9 @@ class Network : public IntegrationTest {
     if (::stat("/dev/net/tun", &tun) != 0)
       GTEST_SKIP() << "the kernel has no /dev/net/tun (CONFIG_TUN): no user-mode network";
     if ((tun.st_mode & 0006) != 0006)
-      GTEST_SKIP() << "/dev/net/tun is not usable by other users (mode 0"
-                   << std::oct << (tun.st_mode & 0777)
-                   << "): run scripts/install-deps --test-user, which sets 0666 as distributions do";
+      GTEST_SKIP()
+          << "/dev/net/tun is not usable by other users (mode 0" << std::oct << (tun.st_mode & 0777)
+          << "): run scripts/install-deps --test-user, which sets 0666 as distributions do";
     if (!path_exists("/usr/bin/slirp4netns"))
       FAIL() << "slirp4netns is not installed (scripts/install-deps installs it)";
   }

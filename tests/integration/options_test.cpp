@@ -67,7 +67,7 @@ class Options : public IntegrationTest {
   // Runs `sh -c SCRIPT sh <runtime> --root <state> ARGS...` in the mode's identity, so the script
   // can set up fds (or anything else) before exec'ing the runtime with "$@".
   Result run_via_shell(const std::string& script, const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {"/bin/sh", "-c", script + "; exec \"$@\"", "sh",
+    std::vector<std::string> argv = {"/bin/sh",         "-c",     script + "; exec \"$@\"", "sh",
                                      world().runtime(), "--root", rt().state_root()};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_as(identity(), argv, dir() + "/io", RunOptions{.cwd = dir()});
@@ -94,8 +94,7 @@ TEST_P(Options, PreserveFds) {
       "[ -e /proc/$$/fd/3 ] && cat <&3; [ -e /proc/$$/fd/4 ] && cat <&4; "
       "ls -l /proc/$$/fd/");
   b.save();
-  std::string opens =
-      "exec 3<'" + a + "' 4<'" + b_file + "' 5<'" + c + "' 9<'" + leak + "'";
+  std::string opens = "exec 3<'" + a + "' 4<'" + b_file + "' 5<'" + c + "' 9<'" + leak + "'";
 
   Result r = run_via_shell(opens, {"run", "--preserve-fds", "2", "--bundle", b.dir, "pfd"});
   ASSERT_EQ(r.exit_code, 0) << r.describe();
@@ -110,8 +109,8 @@ TEST_P(Options, PreserveFds) {
   // Without --preserve-fds nothing beyond stdio is passed.
   r = run_via_shell(opens, {"run", "--bundle", b.dir, "nopfd"});
   ASSERT_EQ(r.exit_code, 0) << r.describe();
-  for (const char* f : {"has-3", "has-4", "has-5", "has-9", "content-", "preserved-",
-                        "leak-marker"}) {
+  for (const char* f :
+       {"has-3", "has-4", "has-5", "has-9", "content-", "preserved-", "leak-marker"}) {
     EXPECT_EQ(r.out.find(f), std::string::npos) << f << " without --preserve-fds\n" << r.out;
   }
 }
@@ -132,8 +131,8 @@ TEST_P(Options, NoPivot) {
     // Field 3 is the mount's root within its filesystem: the rootfs directory.
     const std::string& root = roots[0][3];
     EXPECT_TRUE(root.size() >= rootfs_name.size() &&
-                root.compare(root.size() - rootfs_name.size(), rootfs_name.size(),
-                             rootfs_name) == 0)
+                root.compare(root.size() - rootfs_name.size(), rootfs_name.size(), rootfs_name) ==
+                    0)
         << "the root mount should be the rootfs " << b.rootfs << ", is " << root;
   };
 
@@ -142,8 +141,7 @@ TEST_P(Options, NoPivot) {
   if (is_runc()) {
     GTEST_SKIP() << "runc has --no-pivot only as a create/run option, not a global one";
   }
-  check(rt().run({"--no-pivot", "run", "--bundle", b.dir, "nopivot-global"}),
-        "global --no-pivot");
+  check(rt().run({"--no-pivot", "run", "--bundle", b.dir, "nopivot-global"}), "global --no-pivot");
 }
 
 TEST_P(Options, NoNewKeyring) {
@@ -277,8 +275,8 @@ TEST_P(Options, LogLevelErrorHidesWarnings) {
   b.save();
 
   std::string warn_log = dir() + "/warning.log";
-  Result r = rt().run({"--log", warn_log, "--log-level", "warning", "run", "--bundle", b.dir,
-                       "warn"});
+  Result r =
+      rt().run({"--log", warn_log, "--log-level", "warning", "run", "--bundle", b.dir, "warn"});
   ASSERT_EQ(r.exit_code, 0) << r.describe();
   std::string text = read_file(warn_log);
   EXPECT_NE(text.find("poststop"), std::string::npos)
@@ -401,12 +399,12 @@ TEST_P(Namespaces, JoinByPath) {
   set_namespace_path(b, "uts", proc_a + "uts");
   set_namespace_path(b, "network", proc_a + "net");
   set_namespace_path(b, "ipc", proc_a + "ipc");
-  b.sh("hostname; readlink /proc/self/ns/net; readlink /proc/self/ns/ipc; "
-       "readlink /proc/self/ns/uts; readlink /proc/self/ns/user");
+  b.sh(
+      "hostname; readlink /proc/self/ns/net; readlink /proc/self/ns/ipc; "
+      "readlink /proc/self/ns/uts; readlink /proc/self/ns/user");
   b.save();
   Result r = run_container(b, "nsb");
-  if (is_runc() && rootless() && r.exit_code != 0 &&
-      r.err.find("mapping") != std::string::npos) {
+  if (is_runc() && rootless() && r.exit_code != 0 && r.err.find("mapping") != std::string::npos) {
     GTEST_SKIP() << "runc " << world().runtime_version()
                  << " wants uid/gid mappings even when joining a user namespace: " << r.err;
   }

@@ -112,8 +112,9 @@ TEST_P(SchedAttrs, SchedulerAppliesToTheInitAndExec) {
   ASSERT_EQ(e.exit_code, 0) << e.describe();
   EXPECT_EQ(trim(e.out), "19 0 3");
   // --process brings its own (SCHED_IDLE keeps the nice it had: only its policy is checked).
-  Result p = exec_process(b, "c", {{"args", {"sh", "-c", "awk '{print $41}' /proc/self/stat"}},
-                                   {"scheduler", {{"policy", "SCHED_IDLE"}, {"nice", nullptr}}}});
+  Result p = exec_process(b, "c",
+                          {{"args", {"sh", "-c", "awk '{print $41}' /proc/self/stat"}},
+                           {"scheduler", {{"policy", "SCHED_IDLE"}, {"nice", nullptr}}}});
   ASSERT_EQ(p.exit_code, 0) << p.describe();
   EXPECT_EQ(trim(p.out), "5") << "SCHED_IDLE (5)";
   Result bad = exec_process(b, "c", {{"scheduler", {{"policy", "SCHED_FAST"}}}});
@@ -152,7 +153,9 @@ TEST_P(SchedAttrs, InvalidSchedulersFailBeforeAnythingIsMade) {
       {{{"policy", "SCHED_OTHER"}, {"nice", 40}}, "must be between -20 and 19"},
       {{{"policy", "SCHED_DEADLINE"}, {"runtime", 20000000}, {"deadline", 10000000}},
        "SCHED_DEADLINE runtime 20000000 must not exceed deadline 10000000"},
-      {{{"policy", "SCHED_DEADLINE"}, {"runtime", 1000000}, {"deadline", 10000000},
+      {{{"policy", "SCHED_DEADLINE"},
+        {"runtime", 1000000},
+        {"deadline", 10000000},
         {"period", 5000000}},
        "SCHED_DEADLINE deadline 10000000 must not exceed period 5000000"},
       {{{"policy", "SCHED_DEADLINE"}, {"deadline", 10000000}}, "SCHED_DEADLINE needs a runtime"},
@@ -233,8 +236,9 @@ TEST_P(SchedAttrs, IoPriorityAppliesToTheInitAndExec) {
   Result e = exec_sh("c", "ionice -p $$");
   ASSERT_EQ(e.exit_code, 0) << e.describe();
   EXPECT_EQ(trim(e.out), "best-effort: prio 2");
-  Result p = exec_process(b, "c", {{"args", {"sh", "-c", "ionice -p $$"}},
-                                   {"ioPriority", {{"class", "IOPRIO_CLASS_BE"}, {"priority", 6}}}});
+  Result p = exec_process(b, "c",
+                          {{"args", {"sh", "-c", "ionice -p $$"}},
+                           {"ioPriority", {{"class", "IOPRIO_CLASS_BE"}, {"priority", 6}}}});
   ASSERT_EQ(p.exit_code, 0) << p.describe();
   EXPECT_EQ(trim(p.out), "best-effort: prio 6");
   ASSERT_RUN_OK(rt().run({"delete", "--force", "c"}));
@@ -268,22 +272,22 @@ TEST_P(SchedAttrs, ExecCpuAffinity) {
   Result e = exec_sh("c", read);
   ASSERT_EQ(e.exit_code, 0) << e.describe();
   EXPECT_EQ(trim(e.out), "1");
-  Result p = exec_process(b, "c", {{"args", {"sh", "-c", read}},
-                                   {"execCPUAffinity", {{"final", "0-1"}}}});
+  Result p =
+      exec_process(b, "c", {{"args", {"sh", "-c", read}}, {"execCPUAffinity", {{"final", "0-1"}}}});
   ASSERT_EQ(p.exit_code, 0) << p.describe();
   EXPECT_EQ(trim(p.out), "0-1");
   p = exec_process(b, "c", {{"args", {"sh", "-c", read}}, {"execCPUAffinity", {{"final", "0"}}}});
   ASSERT_EQ(p.exit_code, 0) << p.describe();
   EXPECT_EQ(trim(p.out), "0");
   // A list that does not parse, and CPUs that are not there: one line, nothing run.
-  Result bad = exec_process(b, "c", {{"args", {"sh", "-c", "echo ran"}},
-                                     {"execCPUAffinity", {{"final", "0-"}}}});
+  Result bad = exec_process(
+      b, "c", {{"args", {"sh", "-c", "echo ran"}}, {"execCPUAffinity", {{"final", "0-"}}}});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_EQ(bad.out.find("ran"), std::string::npos);
   EXPECT_NE(bad.err.find("execCPUAffinity.final: cannot parse list `0-`"), std::string::npos)
       << bad.describe();
-  bad = exec_process(b, "c", {{"args", {"sh", "-c", "echo ran"}},
-                              {"execCPUAffinity", {{"initial", "4000"}}}});
+  bad = exec_process(
+      b, "c", {{"args", {"sh", "-c", "echo ran"}}, {"execCPUAffinity", {{"initial", "4000"}}}});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_EQ(bad.out.find("ran"), std::string::npos);
   EXPECT_NE(bad.err.find("set initial CPU affinity `4000`: Invalid argument"), std::string::npos)
@@ -393,7 +397,8 @@ TEST_P(SchedAttrs, MemoryPolicyErrors) {
       {{{"mode", "MPOL_FASTEST"}}, "linux.memoryPolicy.mode: unknown mode `MPOL_FASTEST`"},
       {{{"mode", "MPOL_BIND"}}, "MPOL_BIND needs at least one node"},
       {{{"mode", "MPOL_LOCAL"}, {"nodes", "0"}}, "MPOL_LOCAL takes no nodes"},
-      {{{"mode", "MPOL_BIND"}, {"nodes", "0"},
+      {{{"mode", "MPOL_BIND"},
+        {"nodes", "0"},
         {"flags", {"MPOL_F_STATIC_NODES", "MPOL_F_RELATIVE_NODES"}}},
        "exclude each other"},
       {{{"mode", "MPOL_INTERLEAVE"}, {"nodes", "0"}, {"flags", {"MPOL_F_NUMA_BALANCING"}}},

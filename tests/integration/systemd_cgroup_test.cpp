@@ -141,9 +141,10 @@ TEST_P(SystemdCgroupRoot, CgroupMountShowsTheScope) {
   // Without a cgroup namespace the pids hierarchy is a bind of the scope's directory:
   // its limit and its processes (the init is pid 1 of the container's pid namespace).
   // Shell built-ins only while reading cgroup.procs, so it lists the init alone.
-  b.sh("read m < /sys/fs/cgroup/pids/pids.max; echo $m; "
-       "while read p; do echo $p; done < /sys/fs/cgroup/pids/cgroup.procs; "
-       "grep ' /sys/fs/cgroup/pids ' /proc/self/mountinfo");
+  b.sh(
+      "read m < /sys/fs/cgroup/pids/pids.max; echo $m; "
+      "while read p; do echo $p; done < /sys/fs/cgroup/pids/cgroup.procs; "
+      "grep ' /sys/fs/cgroup/pids ' /proc/self/mountinfo");
   b.save();
   Result r = rt().run({"--systemd-cgroup", "run", "--bundle", b.dir, "sdm"}, opts_);
   ASSERT_EQ(r.exit_code, 0) << r.describe();
@@ -281,15 +282,14 @@ TEST_P(SystemdCgroupRoot, WithoutLibsystemdExplicitFailsCleanly) {
   Bundle b = make_bundle();
   b.sh("echo ran");
   b.save();
-  const std::string script =
-      "mount --bind /dev/null \"$1\" && shift && r=$0 && exec \"$r\" \"$@\"";
+  const std::string script = "mount --bind /dev/null \"$1\" && shift && r=$0 && exec \"$r\" \"$@\"";
   RunOptions o = opts_;
   o.cwd = dir();
-  Result r = run_as(identity(),
-                    {"unshare", "-m", "--propagation", "private", "sh", "-c", script,
-                     world().runtime(), library, "--root", rt().state_root(), "--systemd-cgroup",
-                     "run", "--bundle", b.dir, "nolib"},
-                    dir() + "/io", o);
+  Result r = run_as(
+      identity(),
+      {"unshare", "-m", "--propagation", "private", "sh", "-c", script, world().runtime(), library,
+       "--root", rt().state_root(), "--systemd-cgroup", "run", "--bundle", b.dir, "nolib"},
+      dir() + "/io", o);
   expect_clean_failure(r, "cgroup manager `systemd`: not available: load libsystemd: ");
   EXPECT_TRUE(r.out.empty()) << r.describe();
   EXPECT_TRUE(fake_->calls().empty()) << r.describe();
@@ -309,18 +309,19 @@ TEST_P(SystemdCgroupRoot, UnifiedHostSubgroupDelegateAndCgroupMount) {
                                                    std::vector<std::string>{});
   Bundle b = make_bundle();
   b.config["annotations"]["run.oci.delegate-cgroup"] = "payload";
-  b.sh("grep '^0::' /proc/self/cgroup; grep ' /sys/fs/cgroup ' /proc/self/mountinfo; "
-       "ls -d /sys/fs/cgroup/payload");
+  b.sh(
+      "grep '^0::' /proc/self/cgroup; grep ' /sys/fs/cgroup ' /proc/self/mountinfo; "
+      "ls -d /sys/fs/cgroup/payload");
   b.save();
   const std::string script =
       "mount --bind /sys/fs/cgroup/unified /sys/fs/cgroup && r=$0 && exec \"$r\" \"$@\"";
   RunOptions o = opts_;
   o.cwd = dir();
-  Result r = run_as(identity(),
-                    {"unshare", "-m", "--propagation", "private", "sh", "-c", script,
-                     world().runtime(), "--root", rt().state_root(), "--systemd-cgroup", "run",
-                     "--bundle", b.dir, "sdv2"},
-                    dir() + "/io", o);
+  Result r =
+      run_as(identity(),
+             {"unshare", "-m", "--propagation", "private", "sh", "-c", script, world().runtime(),
+              "--root", rt().state_root(), "--systemd-cgroup", "run", "--bundle", b.dir, "sdv2"},
+             dir() + "/io", o);
   auto starts = calls_named("StartTransientUnit");
   ASSERT_EQ(starts.size(), 1u) << r.describe();
   const std::string scope = "/system.slice/" + starts[0].unit;

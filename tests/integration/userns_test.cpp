@@ -247,8 +247,11 @@ TEST_P(UsernsRootless, CrunSpecRootlessConfig) {
   auto mount = [](const char* dest, const char* type, const char* source, Json options) {
     return Json{{"destination", dest}, {"type", type}, {"source", source}, {"options", options}};
   };
-  Json namespaces = Json::array({{{"type", "pid"}}, {{"type", "network"}}, {{"type", "ipc"}},
-                                 {{"type", "uts"}}, {{"type", "user"}}});
+  Json namespaces = Json::array({{{"type", "pid"}},
+                                 {{"type", "network"}},
+                                 {{"type", "ipc"}},
+                                 {{"type", "uts"}},
+                                 {{"type", "user"}}});
   const bool unified = path_exists("/sys/fs/cgroup/cgroup.controllers");
   if (unified) namespaces.push_back({{"type", "cgroup"}});
   namespaces.push_back({{"type", "mount"}});
@@ -262,36 +265,35 @@ TEST_P(UsernsRootless, CrunSpecRootlessConfig) {
        mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}),
        mount("/sys/fs/cgroup", "cgroup", "cgroup",
              {"nosuid", "noexec", "nodev", "relatime", "ro"})});
-  b.config = {
-      {"ociVersion", "1.0.0"},
-      {"process",
-       {{"terminal", false},
-        {"user", {{"uid", 0}, {"gid", 0}}},
-        {"args", {"sh"}},
-        {"env",
-         {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm",
-          token()}},
-        {"cwd", "/"},
-        {"capabilities",
-         {{"bounding", caps},
-          {"effective", caps},
-          {"inheritable", Json::array()},
-          {"permitted", caps},
-          {"ambient", caps}}},
-        {"rlimits", {{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 1024}}}},
-        {"noNewPrivileges", true}}},
-      {"root", {{"path", b.rootfs}, {"readonly", false}}},
-      {"hostname", "crun"},
-      {"mounts", mounts},
-      {"linux",
-       {{"resources", {{"devices", {{{"allow", false}, {"access", "rwm"}}}}}},
-        {"namespaces", namespaces},
-        {"maskedPaths",
-         {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-          "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
-          "/proc/scsi"}},
-        {"readonlyPaths",
-         {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}}};
+  b.config = {{"ociVersion", "1.0.0"},
+              {"process",
+               {{"terminal", false},
+                {"user", {{"uid", 0}, {"gid", 0}}},
+                {"args", {"sh"}},
+                {"env",
+                 {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm",
+                  token()}},
+                {"cwd", "/"},
+                {"capabilities",
+                 {{"bounding", caps},
+                  {"effective", caps},
+                  {"inheritable", Json::array()},
+                  {"permitted", caps},
+                  {"ambient", caps}}},
+                {"rlimits", {{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 1024}}}},
+                {"noNewPrivileges", true}}},
+              {"root", {{"path", b.rootfs}, {"readonly", false}}},
+              {"hostname", "crun"},
+              {"mounts", mounts},
+              {"linux",
+               {{"resources", {{"devices", {{{"allow", false}, {"access", "rwm"}}}}}},
+                {"namespaces", namespaces},
+                {"maskedPaths",
+                 {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+                  "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
+                  "/proc/scsi"}},
+                {"readonlyPaths",
+                 {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}}};
   grant_id_capabilities(b);
   Result r = run_sh(b, std::string(kMapsScript) + kChownAndSu);
   expect_full_range(r, b, sub_uid, uid_count, sub_gid, gid_count);
@@ -354,11 +356,11 @@ TEST_P(UsernsRootless, SpecRootlessWithoutSubordinateIdsWarns) {
       std::to_string(user.uid) + " --regid=" + std::to_string(user.gid) +
       " --init-groups env HOME=" + user.home + " XDG_RUNTIME_DIR=/run/user/" +
       std::to_string(user.uid) + " \"$@\"";
-  Result r = run_as(Identity{},
-                    {"unshare", "-m", "--propagation", "private", "sh", "-c", script, empty,
-                     world().runtime(), "--root", rt().state_root(), "run", "--bundle", b.dir,
-                     "nosubids"},
-                    dir() + "/io", RunOptions{.cwd = dir()});
+  Result r =
+      run_as(Identity{},
+             {"unshare", "-m", "--propagation", "private", "sh", "-c", script, empty,
+              world().runtime(), "--root", rt().state_root(), "run", "--bundle", b.dir, "nosubids"},
+             dir() + "/io", RunOptions{.cwd = dir()});
   rt().run({"delete", "--force", "nosubids"});
   ASSERT_EQ(r.exit_code, 0) << r.describe();
   auto s = sections(r.out);
@@ -385,11 +387,11 @@ class UsernsRootOnly : public Userns {
     b.save();
     const std::string script =
         "mount --bind \"$0\" /etc/subuid && mount --bind \"$0\" /etc/subgid && exec \"$@\"";
-    Result r = run_as(identity(),
-                      {"unshare", "-m", "--propagation", "private", "sh", "-c", script, file,
-                       world().runtime(), "--root", rt().state_root(), "run", "--bundle", b.dir,
-                       id},
-                      dir() + "/io", RunOptions{.cwd = dir()});
+    Result r =
+        run_as(identity(),
+               {"unshare", "-m", "--propagation", "private", "sh", "-c", script, file,
+                world().runtime(), "--root", rt().state_root(), "run", "--bundle", b.dir, id},
+               dir() + "/io", RunOptions{.cwd = dir()});
     rt().run({"delete", "--force", id});
     return r;
   }

@@ -1,8 +1,6 @@
 #include "linux/capabilities.hpp"
 
 #include <gtest/gtest.h>
-
-#include "in_child.hpp"
 #include <sys/capability.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +11,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "in_child.hpp"
 #include "linux/process_attrs.hpp"
 
 namespace {

@@ -38,7 +38,6 @@ std::string get(const sfs::path& p) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-
 // The files the kernel shows in a v2 cgroup with memory, pids, cpu, cpuset, io, hugetlb
 // enabled.
 void make_v2_cgroup(const sfs::path& dir) {
@@ -405,8 +404,7 @@ TEST_F(CgroupFactory, ExplicitSystemdWithoutBusFails) {
     FAIL() << "expected an error";
   } catch (const urun::Error& e) {
     EXPECT_EQ(std::string(e.what()),
-              "cgroup manager `systemd`: not available: no systemd bus at " + t.path() +
-                  "/no-bus");
+              "cgroup manager `systemd`: not available: no systemd bus at " + t.path() + "/no-bus");
   }
 }
 

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "common/error.hpp"
+
+#include <gtest/gtest.h>
 
 namespace {
 
@@ -46,9 +46,8 @@ TEST(Error, RootlessHintSurvivesPrependAndRethrow) {
     EXPECT_EQ(e.hint(), urun::Hint::none);
   }
   try {
-    urun::with_hint(urun::Hint::none, [] {
-      throw urun::Error("z").set_hint(urun::Hint::rootless_setup);
-    });
+    urun::with_hint(urun::Hint::none,
+                    [] { throw urun::Error("z").set_hint(urun::Hint::rootless_setup); });
   } catch (const urun::Error& e) {
     EXPECT_EQ(e.hint(), urun::Hint::rootless_setup);
   }

@@ -127,14 +127,12 @@ TEST(Scheduler, DeadlineNeedsOrderedParametersWithinTheKernelsBounds) {
             "process.scheduler.runtime: SCHED_DEADLINE needs a runtime greater than 0");
   EXPECT_EQ(scheduler_error({{"policy", "SCHED_DEADLINE"}, {"runtime", 2000}}),
             "process.scheduler.deadline: SCHED_DEADLINE needs a deadline greater than 0");
+  EXPECT_EQ(scheduler_error({{"policy", "SCHED_DEADLINE"}, {"runtime", 3000}, {"deadline", 2000}}),
+            "process.scheduler: SCHED_DEADLINE runtime 3000 must not exceed deadline 2000");
   EXPECT_EQ(
-      scheduler_error({{"policy", "SCHED_DEADLINE"}, {"runtime", 3000}, {"deadline", 2000}}),
-      "process.scheduler: SCHED_DEADLINE runtime 3000 must not exceed deadline 2000");
-  EXPECT_EQ(scheduler_error({{"policy", "SCHED_DEADLINE"},
-                             {"runtime", 2000},
-                             {"deadline", 3000},
-                             {"period", 2500}}),
-            "process.scheduler: SCHED_DEADLINE deadline 3000 must not exceed period 2500");
+      scheduler_error(
+          {{"policy", "SCHED_DEADLINE"}, {"runtime", 2000}, {"deadline", 3000}, {"period", 2500}}),
+      "process.scheduler: SCHED_DEADLINE deadline 3000 must not exceed period 2500");
   EXPECT_EQ(scheduler_error({{"policy", "SCHED_DEADLINE"}, {"runtime", 1000}, {"deadline", 3000}}),
             "process.scheduler.runtime: SCHED_DEADLINE runtime 1000 must be at least 1024 and "
             "below 2^63 (nanoseconds)");
@@ -186,9 +184,9 @@ TEST(ExecCpuAffinity, ListsAndErrors) {
 
 TEST(Personality, DomainsAndFlags) {
   EXPECT_EQ(urun::spec::read_personality({{"domain", "LINUX"}}, "p").value, 0u);
-  EXPECT_EQ(urun::spec::read_personality({{"domain", "LINUX32"}, {"flags", json::array()}}, "p")
-                .value,
-            8u);
+  EXPECT_EQ(
+      urun::spec::read_personality({{"domain", "LINUX32"}, {"flags", json::array()}}, "p").value,
+      8u);
   auto err = [](const json& j) {
     return error_of([&] { urun::spec::read_personality(j, "linux.personality"); });
   };
@@ -208,20 +206,19 @@ TEST(MemoryPolicy, ModesNodesAndFlags) {
   EXPECT_EQ(urun::spec::read_memory_policy({{"mode", "MPOL_DEFAULT"}}, "p").mode_value, 0);
   EXPECT_TRUE(urun::spec::read_memory_policy({{"mode", "MPOL_LOCAL"}}, "p").node_mask.empty());
   EXPECT_EQ(urun::spec::read_memory_policy({{"mode", "MPOL_PREFERRED"}}, "p").mode_value, 1);
+  EXPECT_EQ(
+      urun::spec::read_memory_policy({{"mode", "MPOL_WEIGHTED_INTERLEAVE"}, {"nodes", "0"}}, "p")
+          .mode_value,
+      6);
   EXPECT_EQ(urun::spec::read_memory_policy(
-                {{"mode", "MPOL_WEIGHTED_INTERLEAVE"}, {"nodes", "0"}}, "p")
-                .mode_value,
-            6);
-  EXPECT_EQ(urun::spec::read_memory_policy(
-                {{"mode", "MPOL_BIND"}, {"nodes", "0"}, {"flags", {"MPOL_F_NUMA_BALANCING"}}},
-                "p")
+                {{"mode", "MPOL_BIND"}, {"nodes", "0"}, {"flags", {"MPOL_F_NUMA_BALANCING"}}}, "p")
                 .mode_value,
             2 | (1 << 13));
-  EXPECT_EQ(urun::spec::read_memory_policy(
-                {{"mode", "MPOL_INTERLEAVE"}, {"nodes", "0"}, {"flags", {"MPOL_F_RELATIVE_NODES"}}},
-                "p")
-                .mode_value,
-            3 | (1 << 14));
+  EXPECT_EQ(
+      urun::spec::read_memory_policy(
+          {{"mode", "MPOL_INTERLEAVE"}, {"nodes", "0"}, {"flags", {"MPOL_F_RELATIVE_NODES"}}}, "p")
+          .mode_value,
+      3 | (1 << 14));
 }
 
 TEST(MemoryPolicy, RefusesWhatSetMempolicyWould) {
@@ -247,10 +244,11 @@ TEST(MemoryPolicy, RefusesWhatSetMempolicyWould) {
                              {"flags", {"MPOL_F_STATIC_NODES", "MPOL_F_RELATIVE_NODES"}}}),
             "linux.memoryPolicy.flags: MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude "
             "each other");
-  EXPECT_EQ(mempolicy_error(
-                {{"mode", "MPOL_INTERLEAVE"}, {"nodes", "0"}, {"flags", {"MPOL_F_NUMA_BALANCING"}}}),
-            "linux.memoryPolicy.flags: MPOL_F_NUMA_BALANCING works only with MPOL_BIND or "
-            "MPOL_PREFERRED_MANY");
+  EXPECT_EQ(
+      mempolicy_error(
+          {{"mode", "MPOL_INTERLEAVE"}, {"nodes", "0"}, {"flags", {"MPOL_F_NUMA_BALANCING"}}}),
+      "linux.memoryPolicy.flags: MPOL_F_NUMA_BALANCING works only with MPOL_BIND or "
+      "MPOL_PREFERRED_MANY");
   EXPECT_EQ(mempolicy_error({{"mode", "MPOL_BIND"}, {"nodes", "0-4096"}}),
             "linux.memoryPolicy.nodes: list `0-4096` names an id above 4095");
   EXPECT_EQ(mempolicy_error({{"nodes", "0"}}), "linux.memoryPolicy.mode: is required");
@@ -298,10 +296,10 @@ namespace {
 // `features` lists these: every name the spec defines for memoryPolicy, and only what the parser
 // takes.
 TEST(KernelAttrs, NameListsForFeatures) {
-  EXPECT_EQ(urun::spec::memory_policy_mode_names(),
-            (std::vector<std::string>{"MPOL_DEFAULT", "MPOL_PREFERRED", "MPOL_BIND",
-                                      "MPOL_INTERLEAVE", "MPOL_LOCAL", "MPOL_PREFERRED_MANY",
-                                      "MPOL_WEIGHTED_INTERLEAVE"}));
+  EXPECT_EQ(
+      urun::spec::memory_policy_mode_names(),
+      (std::vector<std::string>{"MPOL_DEFAULT", "MPOL_PREFERRED", "MPOL_BIND", "MPOL_INTERLEAVE",
+                                "MPOL_LOCAL", "MPOL_PREFERRED_MANY", "MPOL_WEIGHTED_INTERLEAVE"}));
   EXPECT_EQ(urun::spec::memory_policy_flag_names(),
             (std::vector<std::string>{"MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES",
                                       "MPOL_F_STATIC_NODES"}));

@@ -1,8 +1,9 @@
+#include "linux/namespaces.hpp"
+
 #include <gtest/gtest.h>
 #include <sched.h>
 
 #include "common/error.hpp"
-#include "linux/namespaces.hpp"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080

@@ -1,8 +1,6 @@
 #include "linux/process_attrs.hpp"
 
 #include <gtest/gtest.h>
-
-#include "in_child.hpp"
 #include <sched.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -15,6 +13,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "in_child.hpp"
 
 namespace {
 
@@ -156,7 +155,8 @@ TEST(SetUser, KeepOriginalGroupsLeavesGroupsAlone) {
 // CI runs it as root.
 TEST(SetUser, FailureNamesTheId) {
   int code = in_child([] {
-    if (geteuid() == 0 && (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0))
+    if (geteuid() == 0 &&
+        (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0))
       return 10;
     urun::spec::User user;
     user.uid = 0;

@@ -440,10 +440,9 @@ TEST_F(MountRootfs, OnlyProcfsGoesOnProc) {
   EXPECT_EQ(prepare_error(rootfs_, {make_mount("/proc", "tmpfs", "tmpfs", {})}),
             "mount `tmpfs` on `/proc`: only procfs may be mounted on /proc");
   // A bind: only of the root of a procfs.
-  EXPECT_EQ(prepare_error(rootfs_, {make_mount("/proc", "bind", (base_ / "data").string(),
-                                               {"rbind"})}),
-            "mount `" + (base_ / "data").string() +
-                "` on `/proc`: only procfs may be mounted on /proc");
+  EXPECT_EQ(
+      prepare_error(rootfs_, {make_mount("/proc", "bind", (base_ / "data").string(), {"rbind"})}),
+      "mount `" + (base_ / "data").string() + "` on `/proc`: only procfs may be mounted on /proc");
   EXPECT_EQ(prepare_error(rootfs_, {make_mount("/proc", "bind", "/proc/sys", {"rbind"})}),
             "mount `/proc/sys` on `/proc`: only procfs may be mounted on /proc");
   EXPECT_EQ(prepare_error(rootfs_, {make_mount("/proc", "bind", "/proc", {"rbind"})}), "");
@@ -471,9 +470,9 @@ TEST_F(MountRootfs, BelowProcOnlyTheFilesLxcfsEmulates) {
             std::string::npos);
   // Through a link into the mounted procfs.
   stdfs::create_symlink("/proc/sys", rootfs_ / "syslink");
-  EXPECT_EQ(prepare_error(rootfs_, {proc, make_mount("/syslink/kernel", "bind", data, {"rbind"})}),
-            "mount `" + data +
-                "` on `/syslink/kernel`: the destination leads inside a procfs mount");
+  EXPECT_EQ(
+      prepare_error(rootfs_, {proc, make_mount("/syslink/kernel", "bind", data, {"rbind"})}),
+      "mount `" + data + "` on `/syslink/kernel`: the destination leads inside a procfs mount");
   for (const char *dest : {"/proc/meminfo", "/proc/cpuinfo", "/proc/uptime"}) {
     EXPECT_EQ(prepare_error(rootfs_, {proc, make_mount(dest, "bind", file, {"bind"})},
                             [&](Checks &c) {

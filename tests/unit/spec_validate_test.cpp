@@ -133,8 +133,7 @@ TEST(SpecValidate, MountDestinations) {
   mounts[1]["destination"] = "data";
   EXPECT_EQ(validate_error({{"mounts", mounts}}), "<valid>");
   mounts[1]["uidMappings"][0]["size"] = 0;
-  EXPECT_EQ(validate_error({{"mounts", mounts}}),
-            "mounts[1].uidMappings[0]: size must not be 0");
+  EXPECT_EQ(validate_error({{"mounts", mounts}}), "mounts[1].uidMappings[0]: size must not be 0");
 }
 
 TEST(SpecValidate, Hooks) {

@@ -89,8 +89,7 @@ TEST(StateId, RejectsAsCrunDoesWithItsMessages) {
   EXPECT_EQ(error_of([] { urun::state::validate_id(".cache"); }), "invalid container ID `.cache`");
   EXPECT_EQ(error_of([] { urun::state::validate_id("a/b"); }),
             "invalid character `/` in the container ID `a/b`");
-  EXPECT_EQ(error_of([] { urun::state::validate_id("../x"); }),
-            "invalid container ID `../x`");
+  EXPECT_EQ(error_of([] { urun::state::validate_id("../x"); }), "invalid container ID `../x`");
   EXPECT_EQ(error_of([] { urun::state::validate_id("x/../y"); }),
             "invalid character `/` in the container ID `x/../y`");
   for (const char* id : {"a:b", "a@b", "a b", "a*", "a=b", "a,b", "a~b", "a%b"})

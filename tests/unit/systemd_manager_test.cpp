@@ -33,7 +33,6 @@ std::string get(const std::string& p) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-
 class SystemdManager : public ::testing::Test {
  protected:
   void SetUp() override {
