@@ -1,4 +1,4 @@
-// A runtime killed in the middle of `create` (issue 4 item 5): the state record is written
+// A runtime killed in the middle of `create`: the state record is written
 // before the cgroup exists and again once the init is known, so `delete` finds and removes what
 // the dead create left (processes, the cgroup in every hierarchy, the state dir). Until then
 // `state` and `list` report the container as stopped, and `start` refuses it.

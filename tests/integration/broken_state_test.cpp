@@ -1,4 +1,4 @@
-// Broken state (issue 9 item 6): a container whose state.json is truncated, empty, garbage, a
+// Broken state: a container whose state.json is truncated, empty, garbage, a
 // directory, a symlink or a fifo can still be removed with `delete --force`, which kills what
 // can be proven to be the container's (its cgroup; its init by pid and start time) and removes
 // the cgroup and the state dir; `list` shows the good containers with one warning per bad one;

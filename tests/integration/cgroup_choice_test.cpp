@@ -1,4 +1,4 @@
-// The cgroup manager choice (issue "Rootless core", item 7): root gets a
+// The cgroup manager choice: root gets a
 // cgroup with its limits; an unprivileged user on a host without a delegated,
 // writable cgroup runs without one and is warned once, unless the config named
 // a cgroupsPath, which then fails cleanly.

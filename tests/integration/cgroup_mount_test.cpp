@@ -1,4 +1,4 @@
-// The container's /sys/fs/cgroup (a spec mount of type `cgroup`, issue 4 item 4): on this
+// The container's /sys/fs/cgroup (a spec mount of type `cgroup`): on this
 // hybrid host a tmpfs with one entry per host hierarchy, each showing only the container's own
 // cgroup (as root) or the runtime's own cgroup (rootless: no cgroup of its own), read-only
 // unless the mount says rw; in a cgroup namespace each hierarchy is a fresh mount whose root is

@@ -1,4 +1,4 @@
-// `urun check` (issue 15 items 2 and 3): one run reports the caller's set-up, one line per
+// `urun check`: one run reports the caller's set-up, one line per
 // check with the fix of each warn and fail, as text or JSON, and exits non-zero when something
 // blocks (rootless) containers. Each broken condition is made real for the runtime alone and
 // never for the machine: the test runs it in a private mount namespace (as root, then drops to

@@ -1,4 +1,4 @@
-// Built-in rootless networking (issue 15 item 1): with run.urun.network=slirp4netns an
+// Built-in rootless networking: with run.urun.network=slirp4netns an
 // unprivileged user's container with a new network namespace reaches the host's loopback
 // through the gateway (10.0.2.2) and publishes ports on the host's 127.0.0.1; the helper goes
 // with the container (delete, delete --force, a runtime killed during create) and a helper that

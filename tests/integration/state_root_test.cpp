@@ -1,4 +1,4 @@
-// The state root must be the caller's (issue 9 item 7): a root that another user owns or can
+// The state root must be the caller's: a root that another user owns or can
 // write, or can replace through its parent, is refused with one line naming the path and the fix,
 // before anything is read from it or created in it. A sticky, world-writable parent (a shared
 // XDG_RUNTIME_DIR, /tmp) is fine once urun/ inside is ours: the sticky bit keeps others from

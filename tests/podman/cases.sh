@@ -38,7 +38,7 @@ wait_for() {
   die "timed out waiting for $what"
 }
 
-# ---- issue 5: the Podman contract ----------------------------------------------------------
+# ---- the Podman contract ----------------------------------------------------------
 
 case_run_rm() {
   local n
@@ -141,7 +141,7 @@ case_userns() {
   fi
 }
 
-# Issue 10: with an id mapping the container's root is a host id of its own, which may enter
+# With an id mapping the container's root is a host id of its own, which may enter
 # neither the bundle (Podman 5 makes it 0700) nor a directory above a volume. urun opens them
 # before the init takes that id.
 case_userns_private_source() {
@@ -264,7 +264,7 @@ case_cgroups_disabled() {
   pm stop --time 20 "$n" >/dev/null || die "stop without cgroups"
 }
 
-# ---- issue 14: checkpoint and restore through CRIU -------------------------------------------
+# ---- checkpoint and restore through CRIU -------------------------------------------
 
 # A counter in a shell variable (memory), written to /tmp/count each tick; its output goes to
 # conmon's log pipe.
@@ -329,7 +329,7 @@ case_checkpoint() {
   wait_for "terminal output after the restore" logs_contain "$n" "tick $((at + 2))"
 }
 
-# ---- issue 4: resources ------------------------------------------------------------------
+# ---- resources ------------------------------------------------------------------
 
 # cgroup_file NAME CONTROLLER FILE: a v1 file of the container's cgroup, read on the host.
 cgroup_file() {

@@ -1,4 +1,4 @@
-// Broken records (issue 9 item 6): reading whatever is found in place of a record file, the
+// Broken records: reading whatever is found in place of a record file, the
 // record create writes first (identity.json), and what `delete --force` may kill on its word.
 #include <fcntl.h>
 #include <gtest/gtest.h>

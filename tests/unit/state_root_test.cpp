@@ -1,4 +1,4 @@
-// The state root's ownership rule (issue 9 item 7): the root is the caller's and private; its
+// The state root's ownership rule: the root is the caller's and private; its
 // parent cannot be used by another user to replace it.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
