@@ -2,7 +2,7 @@
 // The pure parts of the systemd cgroup manager: where a container goes (unit and slice
 // from linux.cgroupsPath), unit-name escaping, the cgroup path systemd gives a slice,
 // which bus to talk to, and the sub-cgroup annotation. Nothing here touches the system,
-// so every rule is unit-tested (tests/unit/systemd_names_test.cpp).
+// so every rule is unit-tested (tests/unit/cgroups/systemd_names_test.cpp).
 //
 // cgroupsPath for systemd is "slice:prefix:name", as runc, crun and Podman write it:
 //   "machine.slice:libpod:abc" -> unit "libpod-abc.scope" in slice "machine.slice"

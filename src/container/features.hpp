@@ -3,7 +3,7 @@
 // tags of `urun --version`. Built from the tables the modules apply (namespaces, libcap's
 // capability names, the mount option tables, seccomp's action/operator/arch/flag tables), so
 // that a client (Podman, containerd, Kubernetes tooling) is told neither less nor more than
-// urun does. tests/unit/features_test.cpp cross-checks each list against the code.
+// urun does. tests/unit/container/features_test.cpp cross-checks each list against the code.
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
