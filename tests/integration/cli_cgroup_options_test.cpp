@@ -2,81 +2,28 @@
 // --cpu-idle (runc 1.2), and the default device rules of runc and crun 1.20+.
 //
 // Each test works below its own directory BASE (/urun-it-cli-<pid>) in every hierarchy of this
-// hybrid host, removed with everything in it at the end. Rootless, BASE is delegated to the
-// test user (the directory and its cgroup.procs are the user's, as a systemd user session's
-// are) and the runtime runs in BASE/runtime of the cgroup2 tree (cgroup_reuse_test.cpp does
-// the same).
-#include <dirent.h>
+// hybrid host, delegated to the test user when rootless (v1_base.hpp).
 #include <unistd.h>
 
-#include <algorithm>
 #include <thread>
 
 #include "harness.hpp"
+#include "v1_base.hpp"
 
 namespace urun_it {
 namespace {
 
 using namespace std::chrono_literals;
 
-constexpr const char* kRoot = "/sys/fs/cgroup";
-
-class CliCgroups : public IntegrationTest {
+class CliCgroups : public V1Base {
  protected:
   void SetUp() override {
-    IntegrationTest::SetUp();
-    if (IsSkipped()) return;
-    if (path_exists(std::string(kRoot) + "/cgroup.controllers"))
-      GTEST_SKIP() << "a unified host: these tests use the v1 hierarchies of a hybrid host";
-    if (DIR* d = ::opendir(kRoot)) {
-      while (dirent* e = ::readdir(d))
-        if (e->d_type == DT_DIR && e->d_name[0] != '.' &&
-            path_exists(std::string(kRoot) + "/" + e->d_name + "/cgroup.procs"))
-          hierarchies_.push_back(e->d_name);
-      ::closedir(d);
-    }
-    if (hierarchies_.empty()) GTEST_SKIP() << "no cgroup hierarchy under " << kRoot;
-    base_ = "/urun-it-cli-" + std::to_string(::getpid());
-    for (const auto& h : hierarchies_) ASSERT_NO_FATAL_FAILURE(make_cgroup(h, base_));
-    if (rootless() && has("unified")) {
-      ASSERT_EQ(::mkdir(dir("unified", "/runtime").c_str(), 0755), 0);
-    }
-  }
-  void TearDown() override {
-    IntegrationTest::TearDown();
-    if (base_.empty()) return;
-    std::vector<std::string> dirs;
-    for (const auto& h : hierarchies_) dirs.push_back(std::string(kRoot) + "/" + h + base_);
-    remove_cgroup_trees(dirs);
-  }
-
-  bool has(const std::string& h) const {
-    return std::find(hierarchies_.begin(), hierarchies_.end(), h) != hierarchies_.end();
-  }
-  std::string dir(const std::string& h, const std::string& sub = "") const {
-    return std::string(kRoot) + "/" + h + base_ + sub;
-  }
-  void make_cgroup(const std::string& h, const std::string& path) {
-    const std::string d = std::string(kRoot) + "/" + h + path;
-    ASSERT_EQ(::mkdir(d.c_str(), 0755), 0) << d;
-    const std::string parent = d.substr(0, d.rfind('/'));
-    for (const char* f : {"cpuset.cpus", "cpuset.mems"})
-      if (path_exists(d + "/" + f)) write_file(d + "/" + f, read_file(parent + "/" + f));
-    if (!rootless()) return;
-    for (const char* f :
-         {"", "/cgroup.procs", "/cgroup.threads", "/cgroup.subtree_control", "/tasks"}) {
-      const std::string p = d + f;
-      if (!path_exists(p)) continue;
-      ASSERT_EQ(::chown(p.c_str(), identity().uid, identity().gid), 0) << p;
-    }
-  }
-  // A runtime call; rootless from inside the cgroup delegated to the user.
-  Result urun(const std::vector<std::string>& args, RunOptions opts = {}) {
-    if (rootless() && has("unified")) opts.join_cgroups = {dir("unified", "/runtime/cgroup.procs")};
-    return rt().run(args, opts);
+    V1Base::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    ASSERT_NO_FATAL_FAILURE(set_up_base("cli"));
   }
   Proc urun_spawn(const std::vector<std::string>& args, RunOptions opts = {}) {
-    if (rootless() && has("unified")) opts.join_cgroups = {dir("unified", "/runtime/cgroup.procs")};
+    if (rootless() && has(kUnified)) opts.join_cgroups = {dir(kUnified, "/runtime/cgroup.procs")};
     return rt().spawn(args, opts);
   }
   // A created and started container in BASE/ct.
@@ -88,9 +35,6 @@ class CliCgroups : public IntegrationTest {
     ASSERT_RUN_OK(urun({"create", "--bundle", b.dir, id}));
     ASSERT_RUN_OK(urun({"start", id}));
   }
-
-  std::vector<std::string> hierarchies_;
-  std::string base_;
 };
 
 // runc's --ignore-paused: the exec'd process joins the frozen cgroup and starts at resume.
@@ -116,7 +60,7 @@ TEST_P(CliCgroups, ExecIgnorePausedStartsTheProcessAtResume) {
 TEST_P(CliCgroups, UpdateCpuBurstAndIdle) {
   if (!has("cpu") && !has("cpu,cpuacct")) GTEST_SKIP() << "no cpu hierarchy";
   ASSERT_NO_FATAL_FAILURE(start_sleeper("c1"));
-  const std::string cpu = std::string(kRoot) + "/cpu" + base_ + "/ct";
+  const std::string cpu = std::string(kCgroupRoot) + "/cpu" + base_ + "/ct";
   if (!path_exists(cpu + "/cpu.cfs_burst_us")) {
     Result r = urun({"update", "--cpu-burst", "1000", "c1"});
     EXPECT_NE(r.exit_code, 0) << "the kernel has no CPU burst, yet update succeeded";
