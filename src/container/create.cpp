@@ -16,6 +16,7 @@
 #include "common/scope_exit.hpp"
 #include "container/bundle.hpp"
 #include "container/cgroup.hpp"
+#include "container/first_record.hpp"
 #include "container/hooks.hpp"
 #include "container/operations.hpp"
 #include "container/process_io.hpp"
@@ -45,11 +46,6 @@ void write_config_copy(int dir_fd, const std::string& text) {
   UniqueFd fd(
       ::openat(dir_fd, kConfigCopy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!fd || !fs::write_all(fd.get(), text)) throw_errno("write " + quote(kConfigCopy));
-}
-
-std::string owner_name(uid_t uid) {
-  auto name = userns::user_name(uid);
-  return name ? *name : std::to_string(uid);
 }
 
 // A container on its way: the state dir, the launched init, its record.
@@ -121,26 +117,9 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   std::unique_ptr<cgroups::Manager> cgroup =
       choose_cgroup(global, bundle.spec, resources, req.id, root, rootless);
 
-  state::Record rec;
-  rec.oci_version = bundle.spec.oci_version;
-  rec.id = req.id;
-  rec.status = "creating";
-  rec.bundle = bundle.dir;
-  rec.rootfs = bundle.rootfs;
-  rec.config_path = bundle.config_path;
-  rec.created = state::rfc3339_now();
-  rec.owner_uid = ::geteuid();
-  rec.owner = owner_name(rec.owner_uid);
+  state::Record rec = creating_record(req.id, bundle, *cgroup, global.systemd_cgroup, detach);
   rec.rootless = rootless;
-  rec.systemd_cgroup = global.systemd_cgroup;
-  rec.cgroup_manager = cgroup->kind();
-  rec.cgroup_path = cgroup->path();
-  if (rec.cgroup_manager != "disabled") rec.cgroup = cgroup->to_state();
-  rec.detached = detach;
   rec.poststart_hooks = !bundle.spec.hooks.poststart.empty();
-  rec.annotations = bundle.spec.annotations;
-  rec.creator_pid = ::getpid();
-  rec.creator_start_time = state::process_start_time(rec.creator_pid);
   // Made and claimed first (setup_cgroup refuses a cgroup another container
   // runs in, changing nothing); from here a failure undoes what this create
   // made, and nothing else.

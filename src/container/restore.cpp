@@ -19,6 +19,7 @@
 #include "container/cgroup.hpp"
 #include "container/checkpoint.hpp"
 #include "container/checkpoint_paths.hpp"
+#include "container/first_record.hpp"
 #include "container/process_io.hpp"
 #include "container/status.hpp"
 #include "container/teardown.hpp"
@@ -152,32 +153,6 @@ pid_t read_restored_pid(int dir_fd) {
   return static_cast<pid_t>(pid);
 }
 
-// The record of the container being restored, as create writes its first one.
-state::Record new_record(const GlobalOptions& global, const RestoreRequest& req,
-                         const Bundle& bundle, const cgroups::Manager& cgroup) {
-  state::Record rec;
-  rec.oci_version = bundle.spec.oci_version;
-  rec.id = req.id;
-  rec.status = "creating";
-  rec.bundle = bundle.dir;
-  rec.rootfs = bundle.rootfs;
-  rec.config_path = bundle.config_path;
-  rec.created = state::rfc3339_now();
-  rec.owner_uid = ::geteuid();
-  auto owner = userns::user_name(rec.owner_uid);
-  rec.owner = owner ? *owner : std::to_string(rec.owner_uid);
-  rec.systemd_cgroup = global.systemd_cgroup;
-  rec.cgroup_manager = cgroup.kind();
-  rec.cgroup_path = cgroup.path();
-  if (rec.cgroup_manager != "disabled") rec.cgroup = cgroup.to_state();
-  rec.detached = req.detach;
-  rec.poststart_hooks = false;
-  rec.annotations = bundle.spec.annotations;
-  rec.creator_pid = ::getpid();
-  rec.creator_start_time = state::process_start_time(rec.creator_pid);
-  return rec;
-}
-
 // Runs CRIU on the prepared state directory; returns the restored init's pid
 // (our child: --restore-sibling). The rootfs bind it pivots into is gone
 // again when this returns, whichever way.
@@ -242,7 +217,8 @@ int restore(const GlobalOptions& global, const RestoreRequest& req) {
     }
   });
   auto cgroup = choose_cgroup(global, bundle.spec, resources, req.id, root, false);
-  state::Record rec = new_record(global, req, bundle, *cgroup);
+  state::Record rec = creating_record(req.id, bundle, *cgroup, global.systemd_cgroup, req.detach);
+  rec.poststart_hooks = false;  // a restored container is already running: none run
   setup_cgroup(*cgroup, resources);
   ScopeExit undo_cgroup_on_failure([&cgroup] { undo_cgroup(*cgroup); });
   // As create: written before any process exists, so that a `delete` finds
