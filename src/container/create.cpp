@@ -106,13 +106,7 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   const std::string root = state_root(global.root);
   state::StateStore store(root);
   state::ContainerDir dir = store.create(req.id);
-  ScopeExit remove_dir([&dir] {
-    try {
-      dir.remove();
-    } catch (const Error& e) {
-      log::warning("remove state of failed create: " + std::string(e.what()));
-    }
-  });
+  ScopeExit remove_dir([&dir] { remove_failed_state(dir, "create"); });
 
   std::unique_ptr<cgroups::Manager> cgroup =
       choose_cgroup(global, bundle.spec, resources, req.id, root, rootless);

@@ -25,6 +25,7 @@
 #include "linux/process_attrs.hpp"
 #include "linux/sched_attrs.hpp"
 #include "linux/seccomp_notify.hpp"
+#include "runtime/child_plumbing.hpp"
 #include "runtime/console.hpp"
 #include "runtime/process_setup.hpp"
 #include "runtime/sync_channel.hpp"
@@ -61,13 +62,6 @@ struct ChildPlan {
   bool sched_in_child = false;
   const SyncChannel* channel = nullptr;  // the child's end
 };
-
-const SyncChannel* g_channel = nullptr;
-
-// Log lines from the children travel to the parent, which owns the log file.
-void channel_sink(log::Level level, std::string_view message) {
-  if (g_channel) g_channel->send_log(level, message);
-}
 
 // Same namespace as ours: joining it would be a no-op at best, and setns() of
 // our own user namespace fails with EINVAL.
@@ -130,14 +124,6 @@ void open_namespaces(pid_t init, ChildPlan& plan) {
     }
     plan.join.emplace_back(flag, std::move(fd));
   }
-}
-
-// Keeps our own fds clear of the range the process's preserved fds use.
-void move_above(UniqueFd& fd, int min_fd) {
-  if (fd.get() >= min_fd) return;
-  int moved = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, min_fd);
-  if (moved < 0) throw_errno("move fd above preserved fds");
-  fd.reset(moved);
 }
 
 // The grandchild: in all the container's namespaces and its root.
@@ -229,41 +215,16 @@ std::vector<int> fds_to_keep(const ChildPlan& plan) {
   // and a copy of the parent's end of the sync socket would keep the process
   // from seeing EOF when the parent dies.
   close_fds_from(3 + plan.preserve_fds, fds_to_keep(plan));
-  reset_signals();
-  g_channel = plan.channel;
-  log::set_sink(channel_sink);
-  try {
+  run_child_guarded(*plan.channel, "exec process", [&plan] {
     // Where the runtime's work in the container runs (runtime-spec's execCPUAffinity.initial);
     // the process inherits it.
     if (const auto& affinity = plan.process->exec_cpu_affinity)
       linux::set_cpu_affinity(0, affinity->initial_mask, affinity->initial, "initial");
     enter_container(plan);
-    // The process's first message must come after our kInitPid: it waits
-    // for EOF on this pipe, which comes when we exit.
-    int order[2];
-    if (::pipe2(order, O_CLOEXEC) < 0) throw_errno("create a pipe");
     // A joined pid namespace applies to children only (a time namespace too).
-    pid_t pid = ::fork();
-    if (pid < 0) throw_errno("fork the exec process");
-    if (pid > 0) {
-      plan.channel->send(Msg::kInitPid, std::to_string(pid));
-      ::_exit(0);
-    }
-    ::close(order[1]);
-    char byte;
-    while (::read(order[0], &byte, 1) < 0 && errno == EINTR) {
-    }
-    ::close(order[0]);
+    fork_and_report_pid_in_child(*plan.channel, "the exec process");
     run_process(plan);
-  } catch (const Error& e) {
-    if (!plan.channel->try_send(Msg::kError, e.message(), e.code()))
-      fs::write_all(STDERR_FILENO, "urun: " + e.message() + "\n");
-  } catch (const std::exception& e) {
-    plan.channel->try_send(Msg::kError, std::string("exec process: ") + e.what(), EINVAL);
-  } catch (...) {
-    plan.channel->try_send(Msg::kError, "exec process: unknown error", EINVAL);
-  }
-  ::_exit(127);
+  });
 }
 
 // How long the parent waits for a frame before it asks whether the process is
@@ -393,10 +354,7 @@ void wait_exec(const SyncChannel& channel) {
       throw;
     }
     if (f.type == Msg::kLog) {
-      if (f.payload.empty()) continue;
-      int level = f.payload[0] - '0';
-      if (level < 0 || level > 2) level = 0;
-      log::write(static_cast<log::Level>(level), std::string_view(f.payload).substr(1));
+      write_log_frame(f);
       continue;
     }
     if (f.type == Msg::kError) {
@@ -440,10 +398,7 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
   move_above(child_end.owned_fd(), min_fd);
   move_above(plan.root, min_fd);
   const bool terminal = proc.terminal;
-  if (terminal && req.console_socket >= 0) {
-    plan.console.reset(::fcntl(req.console_socket, F_DUPFD_CLOEXEC, min_fd));
-    if (!plan.console) throw_errno("duplicate the console socket");
-  }
+  plan.console = copy_console_socket(terminal, req.console_socket, min_fd);
   for (auto& joined : plan.join) move_above(joined.second, min_fd);
   for (auto& fd : plan.inner_users) move_above(fd, min_fd);
   plan.channel = &child_end;
@@ -464,27 +419,15 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
   parent_end.set_waiter([&waiter](int fd) { waiter.wait(fd); });
 
   ProcessGuard process;
-  const pid_t pid = static_cast<pid_t>(std::stol(parent_end.expect(Msg::kInitPid)));
+  // The intermediate is in no container cgroup.
+  const pid_t pid = receive_forked_pid_from_child(parent_end, child);
   process.reset(pid);
-  // Reaped before anything else, so the process is already reparented to us.
-  // The intermediate exits right after kInitPid and is in no container cgroup.
-  int status = 0;
-  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-  }
   intermediate.release();
 
   ExecedProcess out;
   out.pid = pid;
-
-  if (terminal && req.console_socket < 0)
-    out.terminal = std::move(parent_end.expect_frame(Msg::kTerminal).fd);
-  if (req.seccomp && req.seccomp->notify) {
-    Frame f = parent_end.expect_frame(Msg::kSeccompListener);
-    if (!f.fd) throw Error("seccomp listener missing on the sync socket", EPROTO);
-    linux::send_seccomp_listener(
-        req.seccomp->listener_path, f.fd.get(),
-        linux::seccomp_process_state(out.pid, req.seccomp->listener_metadata, req.state_json));
-  }
+  out.terminal = receive_handoffs_from_child(parent_end, terminal && req.console_socket < 0,
+                                             req.seccomp, pid, req.state_json, nullptr);
   parent_end.expect(Msg::kReady);
   if (req.join_cgroup) req.join_cgroup(out.pid);
   // Right after the cgroup join, whose realtime budget a realtime policy needs (crun's order).

@@ -24,6 +24,7 @@
 #include "linux/procfs.hpp"
 #include "linux/sched_attrs.hpp"
 #include "linux/shared_mount_ns.hpp"
+#include "runtime/child_plumbing.hpp"
 #include "runtime/console.hpp"
 #include "runtime/process_setup.hpp"
 
@@ -33,13 +34,6 @@
 
 namespace urun::runtime {
 namespace {
-
-const SyncChannel* g_channel = nullptr;
-
-// Log lines from the child travel to the parent, which owns the log file.
-void channel_sink(log::Level level, std::string_view message) {
-  if (g_channel) g_channel->send_log(level, message);
-}
 
 void join_and_unshare(InitPlan& plan) {
   auto& ns = *plan.namespaces;
@@ -60,27 +54,6 @@ linux::ProcFs open_procfs(std::string_view purpose) {
     return linux::ProcFs::open();
   } catch (Error& e) {
     throw e.prepend(purpose);
-  }
-}
-
-// The init must fork once more when its pid or time namespace only applies
-// to children. The intermediate process reports the real init's pid and
-// exits; the init goes on with the set-up.
-void fork_real_init(const SyncChannel& channel) {
-  // Both processes share the channel: the init waits until its pid is
-  // reported, or its first request could reach the parent before it.
-  int gate[2];
-  if (::pipe2(gate, O_CLOEXEC) < 0) throw_errno("create the init's start pipe");
-  UniqueFd gate_read(gate[0]), gate_write(gate[1]);
-  pid_t pid = ::fork();
-  if (pid < 0) throw_errno("fork the container init");
-  if (pid > 0) {
-    channel.send(Msg::kInitPid, std::to_string(pid));
-    ::_exit(0);  // closing gate_write releases the init
-  }
-  gate_write.reset();
-  char byte;
-  while (::read(gate_read.get(), &byte, 1) < 0 && errno == EINTR) {
   }
 }
 
@@ -204,7 +177,9 @@ void wait_for_start(const InitPlan& plan) {
   // Before the fork below: the kernel takes offsets only until a process enters the namespace.
   if ((plan.namespaces->unshare_flags & CLONE_NEWTIME) && !plan.timens_offsets.empty())
     runtime_procfs().write_file("self/timens_offsets", plan.timens_offsets, "set the time offsets");
-  if (plan.namespaces->needs_fork) fork_real_init(channel);
+  // The init must fork once more when its pid or time namespace only applies to children: the
+  // real init goes on with the set-up.
+  if (plan.namespaces->needs_fork) fork_and_report_pid_in_child(channel, "the container init");
   // The real init, once forked: it leads the session.
   start_new_session();
   if (plan.namespaces->unshare_flags & CLONE_NEWCGROUP) {
@@ -329,24 +304,7 @@ void protect_urun_binary(const InitPlan& plan) {
 
 void container_init(InitPlan& plan) noexcept {
   protect_urun_binary(plan);
-  reset_signals();
-  g_channel = plan.channel;
-  log::set_sink(channel_sink);
-  try {
-    run(plan);
-  } catch (const Error& e) {
-    if (!plan.channel->try_send(Msg::kError, e.message(), e.code())) {
-      std::string line = "urun: " + e.message() + "\n";
-      fs::write_all(STDERR_FILENO, line);
-    }
-  } catch (const std::exception& e) {
-    std::string msg = std::string("container init: ") + e.what();
-    if (!plan.channel->try_send(Msg::kError, msg, EINVAL))
-      fs::write_all(STDERR_FILENO, "urun: " + msg + "\n");
-  } catch (...) {
-    plan.channel->try_send(Msg::kError, "container init: unknown error", EINVAL);
-  }
-  ::_exit(127);
+  run_child_guarded(*plan.channel, "container init", [&plan] { run(plan); });
 }
 
 }  // namespace urun::runtime

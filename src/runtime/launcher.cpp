@@ -22,6 +22,7 @@
 #include "linux/seccomp.hpp"
 #include "linux/seccomp_notify.hpp"
 #include "linux/shared_mount_ns.hpp"
+#include "runtime/child_plumbing.hpp"
 #include "runtime/clone_child.hpp"
 #include "runtime/id_maps.hpp"
 #include "runtime/idmapped_mounts.hpp"
@@ -59,14 +60,6 @@ bool needs_intermediate_userns(const spec::Spec& spec, const linux::NamespacePla
   };
   const spec::User& user = spec.process->user;
   return single_root(maps.uids) && single_root(maps.gids) && (user.uid != 0 || user.gid != 0);
-}
-
-// Keeps our own fds clear of the range the container's preserved fds use.
-void move_above(UniqueFd& fd, int min_fd) {
-  if (fd.get() >= min_fd) return;
-  int moved = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, min_fd);
-  if (moved < 0) throw_errno("move fd above preserved fds");
-  fd.reset(moved);
 }
 
 // Makes the detached id-mapped tree of every id-mapped bind mount (runtime/idmapped_mounts.hpp)
@@ -133,13 +126,6 @@ class WorkingDirectory {
 
 int clone_entry(void* arg) { container_init(*static_cast<InitPlan*>(arg)); }
 
-std::vector<spec::IdMapping> to_spec_mappings(const std::vector<userns::Mapping>& maps) {
-  std::vector<spec::IdMapping> out;
-  out.reserve(maps.size());
-  for (const auto& m : maps) out.push_back({m.container_id, m.host_id, m.size});
-  return out;
-}
-
 }  // namespace
 
 LaunchedInit launch(const LaunchRequest& req) {
@@ -192,11 +178,7 @@ LaunchedInit launch(const LaunchRequest& req) {
   move_above(child_end.owned_fd(), min_fd);
   for (auto& joined : ns.join) move_above(joined.second, min_fd);
   const bool terminal = spec.process->terminal;
-  UniqueFd console;
-  if (terminal && req.console_socket >= 0) {
-    console.reset(::fcntl(req.console_socket, F_DUPFD_CLOEXEC, min_fd));
-    if (!console) throw_errno("duplicate the console socket");
-  }
+  UniqueFd console = copy_console_socket(terminal, req.console_socket, min_fd);
 
   InitPlan plan;
   plan.spec = &spec;
@@ -306,10 +288,7 @@ LaunchedInit launch(const LaunchRequest& req) {
   if (join_cgroup && !join_before_release) join_cgroup(pid);
 
   if (ns.needs_fork) {
-    pid_t init = static_cast<pid_t>(std::stol(parent_end.expect(Msg::kInitPid)));
-    // Reap the intermediate process; the real init is its child.
-    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-    }
+    const pid_t init = receive_forked_pid_from_child(parent_end, pid);
     out.guard.release();
     out.guard.reset(init);
     out.pid = init;
@@ -321,17 +300,11 @@ LaunchedInit launch(const LaunchRequest& req) {
   if (req.after_cgroup_namespace) req.after_cgroup_namespace(out.pid);
   std::string state_json = req.runtime_hooks ? req.runtime_hooks(out.pid) : std::string("{}");
   parent_end.send(Msg::kHooksDone, state_json);
-  if (terminal && req.console_socket < 0)
-    out.terminal = std::move(parent_end.expect_frame(Msg::kTerminal).fd);
-  if (seccomp && seccomp->notify) {
-    Frame f = parent_end.expect_frame(Msg::kSeccompListener);
-    if (!f.fd) throw Error("seccomp listener missing on the sync socket", EPROTO);
-    // The hooks' state says "created" (runtime-spec 1.3); the agent gets the listener
-    // while the container is still being created, and is told so, as by runc and crun.
-    linux::send_seccomp_listener(
-        seccomp->listener_path, f.fd.get(),
-        linux::seccomp_process_state(out.pid, seccomp->listener_metadata, state_json, "creating"));
-  }
+  // The hooks' state says "created" (runtime-spec 1.3); the agent gets the listener while the
+  // container is still being created, and is told so, as by runc and crun.
+  out.terminal =
+      receive_handoffs_from_child(parent_end, terminal && req.console_socket < 0,
+                                  seccomp ? &*seccomp : nullptr, out.pid, state_json, "creating");
   parent_end.expect(Msg::kReady);
   out.channel = std::move(parent_end);
   return out;
