@@ -24,6 +24,7 @@
 #include "linux/shared_mount_ns.hpp"
 #include "runtime/child_plumbing.hpp"
 #include "runtime/clone_child.hpp"
+#include "runtime/create_plan.hpp"
 #include "runtime/id_maps.hpp"
 #include "runtime/idmapped_mounts.hpp"
 #include "runtime/init.hpp"
@@ -39,28 +40,6 @@
 
 namespace urun::runtime {
 namespace {
-
-// Checks names before clone so a typo fails fast with a clear message.
-void check_capability_names(const spec::Process& proc) {
-  if (!proc.capabilities) return;
-  const auto& c = *proc.capabilities;
-  for (const auto* set : {&c.bounding, &c.effective, &c.inheritable, &c.permitted, &c.ambient})
-    for (const auto& name : *set)
-      if (linux::capability_from_name(name) < 0)
-        throw Error("process.capabilities: unknown capability " + quote(name), EINVAL);
-}
-
-// crun's "intermediate user namespace": a new user namespace made of a single
-// mapping to root, with a process uid or gid other than 0.
-bool needs_intermediate_userns(const spec::Spec& spec, const linux::NamespacePlan& ns,
-                               const IdMaps& maps) {
-  if (!ns.new_user || maps.defaulted) return false;
-  auto single_root = [](const std::vector<userns::Mapping>& m) {
-    return m.size() == 1 && m[0].container_id == 0 && m[0].size == 1;
-  };
-  const spec::User& user = spec.process->user;
-  return single_root(maps.uids) && single_root(maps.gids) && (user.uid != 0 || user.gid != 0);
-}
 
 // Makes the detached id-mapped tree of every id-mapped bind mount (runtime/idmapped_mounts.hpp)
 // and sends each to the init.
@@ -124,189 +103,152 @@ class WorkingDirectory {
   UniqueFd saved_;
 };
 
-int clone_entry(void* arg) { container_init(*static_cast<InitPlan*>(arg)); }
+int clone_entry(void* arg) { container_init(*static_cast<InitState*>(arg)); }
 
-}  // namespace
+// What launch_init holds for one clone: both ends of the channel, the init's state, the
+// device nodes root makes for it.
+struct Clone {
+  SyncChannel parent_end, child_end;
+  UniqueFd console;  // the init's copy of the console socket
+  InitState state;
+  std::vector<UniqueFd> device_nodes;
+};
 
-LaunchedInit launch(const LaunchRequest& req) {
-  const spec::Spec& spec = *req.spec;
-  // Root in a user namespace (rootless Podman runs the runtime in its own) is rootless too: it
-  // cannot make device nodes or touch the host's cgroups. Only an unprivileged caller needs an
-  // automatic user namespace, though: root in one can already do the rest.
-  const bool unprivileged = ::geteuid() != 0;
-  const bool rootless = unprivileged || req.rootless;
-  check_capability_names(*spec.process);
-
-  const std::vector<spec::Namespace> no_namespaces;
-  const auto& namespaces = spec.linux ? spec.linux->namespaces : no_namespaces;
-  bool config_has_user = false;
-  for (const auto& ns : namespaces) config_has_user |= ns.type == "user";
-  linux::NamespacePlan ns = linux::plan_namespaces(namespaces, unprivileged && !config_has_user);
-  if (!ns.own_mount) {
-    // validate() saw a "mount" entry only when it named the runtime's own namespace.
-    if (ns.joined_runtime_mount) spec::check_without_mount_namespace(spec);
-    std::string unapplied = linux::unapplied_mount_settings(spec);
-    if (!unapplied.empty())
-      log::warning(
-          "no mount namespace of the container's own: it shares the host's mounts and "
-          "is chrooted into its rootfs, without its " +
-          unapplied + " (they would change the host's mount table)");
-  }
-
-  // Compiled here, before clone: the init only loads it.
-  std::optional<linux::SeccompProgram> seccomp = linux::seccomp_for(spec, req.seccomp_cache_dir);
-
-  IdMaps maps;
-  if (ns.new_user) maps = plan_id_maps(spec, unprivileged && !config_has_user);
-  bool joins_user = false, joins_mount = false;
-  for (const auto& joined : ns.join) {
-    joins_user |= joined.first == CLONE_NEWUSER;
-    joins_mount |= joined.first == CLONE_NEWNS;
-  }
-  const bool user_ns = ns.new_user || joins_user;
+void prepare_clone(const CreatePlan& plan, Clone& c) {
+  const spec::Spec& spec = *plan.spec;
+  const linux::NamespacePlan& ns = plan.namespaces;
   // Root of a new user namespace may not mknod: root on the host makes the nodes for it, owned
   // by the host ids the maps give the config's owners.
-  std::vector<UniqueFd> device_nodes;
-  if (!rootless && ns.new_user && ns.own_mount && spec.linux && !spec.linux->devices.empty())
-    device_nodes =
-        linux::make_device_nodes(spec, to_spec_mappings(maps.uids), to_spec_mappings(maps.gids));
+  if (!plan.caller.rootless && ns.new_user && ns.own_mount && spec.linux &&
+      !spec.linux->devices.empty())
+    c.device_nodes = linux::make_device_nodes(spec, to_spec_mappings(plan.id_maps.uids),
+                                              to_spec_mappings(plan.id_maps.gids));
+  SyncChannel::make_pair(c.parent_end, c.child_end);
+  const int min_fd = 3 + plan.options.preserve_fds;
+  move_above(c.parent_end.owned_fd(), min_fd);
+  move_above(c.child_end.owned_fd(), min_fd);
+  c.console = copy_console_socket(spec.process->terminal, plan.handles.console_socket, min_fd);
+  c.state.plan = &plan;
+  c.state.channel = &c.child_end;
+  c.state.console_socket = c.console.get();
+  linux::RootfsOptions& rootfs = c.state.rootfs;
+  rootfs.rootfs = plan.options.rootfs;
+  rootfs.rootless = plan.caller.rootless;
+  rootfs.new_user_ns = ns.new_user;
+  rootfs.user_ns = plan.user_ns();
+  rootfs.new_net_ns = ns.new_net;
+  rootfs.new_cgroup_ns = ns.new_cgroup;
+  rootfs.cgroup = plan.handles.cgroup_mount;
+}
 
-  SyncChannel parent_end, child_end;
-  SyncChannel::make_pair(parent_end, child_end);
-  const int min_fd = 3 + req.preserve_fds;
-  move_above(parent_end.owned_fd(), min_fd);
-  move_above(child_end.owned_fd(), min_fd);
-  for (auto& joined : ns.join) move_above(joined.second, min_fd);
-  const bool terminal = spec.process->terminal;
-  UniqueFd console = copy_console_socket(terminal, req.console_socket, min_fd);
-
-  InitPlan plan;
-  plan.spec = &spec;
-  plan.id = req.id;
-  plan.bundle = req.bundle;
-  plan.namespaces = &ns;
-  plan.rootfs.rootfs = req.rootfs;
-  plan.rootfs.rootless = rootless;
-  plan.rootfs.new_user_ns = ns.new_user;
-  plan.rootfs.user_ns = user_ns;
-  plan.rootfs.new_net_ns = ns.new_net;
-  plan.rootfs.new_cgroup_ns = ns.new_cgroup;
-  plan.rootfs.cgroup = req.cgroup_mount;
-  plan.channel = &child_end;
-  plan.start_fifo_fd = req.start_fifo_fd;
-  plan.foreground = req.foreground;
-  plan.no_pivot = req.no_pivot;
-  plan.no_new_keyring = req.no_new_keyring;
-  plan.keep_original_groups = spec.annotation("run.oci.keep_original_groups") != nullptr;
-  plan.preserve_fds = req.preserve_fds;
-  plan.console_socket = console.get();
-  plan.listen_fds = req.listen_fds;
-  plan.placeholder_fds = req.placeholder_fds;
-  if (ns.unshare_flags & CLONE_NEWTIME)
-    plan.timens_offsets = spec::timens_offsets_text(spec::effective_time_offsets(spec));
-  plan.intermediate_userns = needs_intermediate_userns(spec, ns, maps);
-  plan.seccomp = seccomp ? &*seccomp : nullptr;
-  // The host's /sys is read only when the config asks for a label.
-  linux::LsmLabels lsm;
-  if (spec.process->apparmor_profile || spec.process->selinux_label)
-    lsm = linux::lsm_labels(*spec.process, linux::detect_lsm_host());
-  plan.lsm = lsm.empty() ? nullptr : &lsm;
-
-  // An init in a user namespace has no privileges on the host: a privileged runtime enters the
-  // bundle for it (a joined mount namespace would reset the working directory).
+// Clones the init. An init in a user namespace has no privileges on the host: a privileged
+// runtime enters the bundle for it (a joined mount namespace would reset the working directory).
+ClonedChild clone_init(const CreatePlan& plan, InitState& state) {
   std::optional<WorkingDirectory> in_bundle;
-  if (!unprivileged && user_ns && !joins_mount) {
-    in_bundle.emplace(req.bundle);
-    plan.chdir_to_bundle = !in_bundle->entered();
+  if (!plan.caller.unprivileged && plan.user_ns() && !plan.joins_mount) {
+    in_bundle.emplace(plan.bundle);
+    state.chdir_to_bundle = !in_bundle->entered();
   }
-  ClonedChild child;
   try {
-    child = clone_child(clone_entry, &plan, ns.clone_flags, req.cgroup_fd);
+    return clone_child(clone_entry, &state, plan.namespaces.clone_flags, plan.handles.cgroup_fd);
   } catch (Error& e) {
     // A user namespace refused to an unprivileged caller: disabled by a sysctl or an LSM
     // (EPERM), or the per-user limit user.max_user_namespaces reached (ENOSPC, EUSERS).
     const int err = e.code();
-    if (unprivileged && ns.new_user && (err == EPERM || err == ENOSPC || err == EUSERS))
+    if (plan.caller.unprivileged && plan.namespaces.new_user &&
+        (err == EPERM || err == ENOSPC || err == EUSERS))
       e.set_hint(Hint::rootless_setup);
     throw;
   }
-  in_bundle.reset();
-  const pid_t pid = child.pid;
-  std::function<void(pid_t)> join_cgroup = req.join_cgroup;
-  if (child.in_cgroup) {
-    join_cgroup = nullptr;  // born in its cgroup: nothing left to join
-    log::debug("init cloned into its cgroup (CLONE_INTO_CGROUP)");
-  }
+}
 
-  LaunchedInit out;
-  out.pid = pid;
-  out.guard.reset(pid);
-  out.rootless = rootless;
-  child_end.close();
-  console.reset();  // the init has its own copy
+// Writes the init's id maps: "deny" when setgroups was denied, for kIdMapsDone.
+std::string write_id_maps(const IdMaps& maps, pid_t pid) {
+  userns::WriteOptions options;
+  options.allow_single_fallback = maps.defaulted;
+  userns::MapResult result = userns::write_id_maps(pid, maps.uids, maps.gids, options);
+  if (!result.warning.empty())
+    log::warning(result.warning + std::string(hint_text(Hint::rootless_setup)));
+  if (log::enabled(log::Level::debug)) log::debug("id maps: " + result.describe());
+  return result.setgroups_denied ? "deny" : "";
+}
 
-  // Requests from the init, in the order it makes them.
-  const std::string refused_sources = parent_end.expect(Msg::kNeedIdMaps);
-  // Moving a task into a cgroup waits for an RCU grace period in the kernel
-  // (milliseconds). The init must be placed before it unshares a cgroup
-  // namespace or forks the real init; otherwise the move can overlap with its
-  // mount work: it is done before the init's next request is read, so before
-  // it reports ready and execs.
-  // A cgroup mount plan that waits for the join must reach the init before its mounts.
-  // The scheduler and I/O priority too: set once the init is in its cgroup (whose realtime
-  // budget a realtime policy needs) and before it may fork or switch users (linux/sched_attrs.hpp).
+// The init's first request (kNeedIdMaps) up to kIdMapsDone: its cgroup, scheduler, id maps,
+// prepared mounts and device nodes, network devices.
+void answer_id_maps_request(const CreatePlan& plan, ParentSteps& steps, Clone& c, pid_t pid,
+                            bool cloned_into_cgroup) {
+  const spec::Spec& spec = *plan.spec;
+  const linux::NamespacePlan& ns = plan.namespaces;
+  const std::string refused_sources = c.parent_end.expect(Msg::kNeedIdMaps);
+  // Moving a task into a cgroup waits for an RCU grace period in the kernel (milliseconds).
+  // The init must be placed before it unshares a cgroup namespace or forks the real init;
+  // otherwise the move can overlap with its mount work: it is done before the init's next
+  // request is read, so before it reports ready and execs. A cgroup mount plan that waits for
+  // the join must reach the init before its mounts. The scheduler and I/O priority too: set
+  // once the init is in its cgroup (whose realtime budget a realtime policy needs) and before
+  // it may fork or switch users (linux/sched_attrs.hpp).
   const spec::Process& proc = *spec.process;
-  const bool sched_attrs = proc.scheduler || proc.io_priority;
   const bool join_before_release = (ns.unshare_flags & CLONE_NEWCGROUP) != 0 || ns.needs_fork ||
-                                   req.cgroup_mount_after_join || sched_attrs;
-  if (join_cgroup && join_before_release) join_cgroup(pid);
+                                   plan.handles.cgroup_mount_after_join || proc.scheduler ||
+                                   proc.io_priority;
+  if (!cloned_into_cgroup && join_before_release) steps.join_cgroup(pid);
   if (proc.scheduler) linux::set_scheduler(pid, *proc.scheduler);
   if (proc.io_priority) linux::set_io_priority(pid, *proc.io_priority);
-  if (req.cgroup_mount_after_join)
-    parent_end.send(Msg::kCgroupMount, linux::encode_cgroup_plan(req.cgroup_mount_after_join()));
-  std::string maps_reply;
-  if (ns.new_user) {
-    userns::WriteOptions options;
-    options.allow_single_fallback = maps.defaulted;
-    userns::MapResult result = userns::write_id_maps(pid, maps.uids, maps.gids, options);
-    if (!result.warning.empty())
-      log::warning(result.warning + std::string(hint_text(Hint::rootless_setup)));
-    if (log::enabled(log::Level::debug)) log::debug("id maps: " + result.describe());
-    if (result.setgroups_denied) maps_reply = "deny";
-  }
+  if (plan.handles.cgroup_mount_after_join)
+    c.parent_end.send(Msg::kCgroupMount,
+                      linux::encode_cgroup_plan(steps.cgroup_mount_after_join()));
+  const std::string maps_reply = ns.new_user ? write_id_maps(plan.id_maps, pid) : "";
   if (ns.own_mount) {
-    send_idmapped_mounts(spec, req.bundle, pid, maps, parent_end);
-    if (!unprivileged) send_refused_sources(spec, req.bundle, refused_sources, parent_end);
-    for (size_t i = 0; i < device_nodes.size(); ++i)
-      if (device_nodes[i])
-        parent_end.send_fd(Msg::kDeviceFd, device_nodes[i].get(), std::to_string(i));
+    send_idmapped_mounts(spec, plan.bundle, pid, plan.id_maps, c.parent_end);
+    if (!plan.caller.unprivileged)
+      send_refused_sources(spec, plan.bundle, refused_sources, c.parent_end);
+    for (size_t i = 0; i < c.device_nodes.size(); ++i)
+      if (c.device_nodes[i])
+        c.parent_end.send_fd(Msg::kDeviceFd, c.device_nodes[i].get(), std::to_string(i));
   }
-  device_nodes.clear();
+  c.device_nodes.clear();
   // The init has made or joined its network namespace by now, and waits for this reply.
-  if (req.net_devices) linux::move_net_devices(*req.net_devices, pid);
-  parent_end.send(Msg::kIdMapsDone, maps_reply);
-  if (join_cgroup && !join_before_release) join_cgroup(pid);
+  if (!plan.net_devices.empty()) linux::move_net_devices(plan.net_devices, pid);
+  c.parent_end.send(Msg::kIdMapsDone, maps_reply);
+  if (!cloned_into_cgroup && !join_before_release) steps.join_cgroup(pid);
+}
 
-  if (ns.needs_fork) {
-    const pid_t init = receive_forked_pid_from_child(parent_end, pid);
+}  // namespace
+
+LaunchedInit launch_init(const CreatePlan& plan, ParentSteps& steps) {
+  Clone c;
+  prepare_clone(plan, c);
+  const ClonedChild child = clone_init(plan, c.state);
+  LaunchedInit out;
+  out.pid = child.pid;
+  out.guard.reset(child.pid);
+  c.child_end.close();
+  c.console.reset();  // the init has its own copy
+  if (child.in_cgroup) log::debug("init cloned into its cgroup (CLONE_INTO_CGROUP)");
+
+  // Requests from the init, in the order it makes them (runtime/sync_channel.hpp).
+  answer_id_maps_request(plan, steps, c, child.pid, child.in_cgroup);
+  if (plan.namespaces.needs_fork) {
+    // The real init is the child of the one cloned, which exits.
+    const pid_t init = receive_forked_pid_from_child(c.parent_end, child.pid);
     out.guard.release();
     out.guard.reset(init);
     out.pid = init;
   }
-
-  parent_end.expect(Msg::kRunHooks);
+  c.parent_end.expect(Msg::kRunHooks);
   // The init (or the real init it forked) unshared its cgroup namespace, if it has one,
   // before its mounts, so before asking for the hooks.
-  if (req.after_cgroup_namespace) req.after_cgroup_namespace(out.pid);
-  std::string state_json = req.runtime_hooks ? req.runtime_hooks(out.pid) : std::string("{}");
-  parent_end.send(Msg::kHooksDone, state_json);
+  steps.after_cgroup_namespace(out.pid);
+  const std::string state_json = steps.run_runtime_hooks(out.pid);
+  c.parent_end.send(Msg::kHooksDone, state_json);
   // The hooks' state says "created" (runtime-spec 1.3); the agent gets the listener while the
   // container is still being created, and is told so, as by runc and crun.
+  const bool terminal = plan.spec->process->terminal && plan.handles.console_socket < 0;
   out.terminal =
-      receive_handoffs_from_child(parent_end, terminal && req.console_socket < 0,
-                                  seccomp ? &*seccomp : nullptr, out.pid, state_json, "creating");
-  parent_end.expect(Msg::kReady);
-  out.channel = std::move(parent_end);
+      receive_handoffs_from_child(c.parent_end, terminal, plan.seccomp ? &*plan.seccomp : nullptr,
+                                  out.pid, state_json, "creating");
+  c.parent_end.expect(Msg::kReady);
+  out.channel = std::move(c.parent_end);
   return out;
 }
 
