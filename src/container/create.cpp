@@ -31,7 +31,7 @@
 #include "network/plan.hpp"
 #include "runtime/console.hpp"
 #include "runtime/create_plan.hpp"
-#include "runtime/launcher.hpp"
+#include "runtime/launch_init.hpp"
 #include "state/store.hpp"
 #include "userns/subid.hpp"
 

@@ -1,8 +1,6 @@
 // exec: a new process in an existing container. This side computes the
 // process (the container's, with the command line's overrides), checks the
-// container, and waits; runtime/exec.cpp joins the namespaces and execs.
-#include "runtime/exec.hpp"
-
+// container, and waits; runtime/launch_exec.cpp joins the namespaces and execs.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -29,6 +27,7 @@
 #include "linux/seccomp.hpp"
 #include "linux/seccomp_cache.hpp"
 #include "linux/terminal.hpp"
+#include "runtime/launch_exec.hpp"
 #include "spec/json_document.hpp"
 #include "spec/spec.hpp"
 #include "state/store.hpp"

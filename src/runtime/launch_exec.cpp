@@ -1,4 +1,4 @@
-#include "runtime/exec.hpp"
+#include "runtime/launch_exec.hpp"
 
 #include <fcntl.h>
 #include <linux/nsfs.h>

@@ -1,4 +1,4 @@
-#include "runtime/launcher.hpp"
+#include "runtime/launch_init.hpp"
 
 #include <fcntl.h>
 #include <sched.h>
