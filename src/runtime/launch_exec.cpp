@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -232,19 +233,10 @@ std::vector<int> fds_to_keep(const ChildPlan& plan) {
 constexpr std::chrono::milliseconds kWaitSlice{100};
 constexpr std::chrono::milliseconds kFrozenGrace{1000};
 
-const char* signal_name(int sig) {
-  switch (sig) {
-    case SIGINT:
-      return "SIGINT";
-    case SIGTERM:
-      return "SIGTERM";
-    case SIGHUP:
-      return "SIGHUP";
-    case SIGQUIT:
-      return "SIGQUIT";
-    default:
-      return "a signal";
-  }
+// "SIGTERM" for SIGTERM (glibc's abbreviation table).
+std::string signal_name(int sig) {
+  const char* abbrev = ::sigabbrev_np(sig);
+  return abbrev ? std::string("SIG") + abbrev : std::string("a signal");
 }
 
 // Bounds every wait of the parent on the sync socket (SyncChannel::set_waiter).
@@ -254,8 +246,7 @@ const char* signal_name(int sig) {
 // cgroup paused behind our back): frozen, it would never answer.
 class SetupWaiter {
  public:
-  SetupWaiter(const std::vector<int>& abort_signals, std::function<bool()> frozen, int min_fd)
-      : frozen_(std::move(frozen)) {
+  SetupWaiter(const std::vector<int>& abort_signals, ExecSteps& steps, int min_fd) : steps_(steps) {
     if (abort_signals.empty()) return;
     sigset_t set;
     sigemptyset(&set);
@@ -287,8 +278,8 @@ class SetupWaiter {
             std::string("interrupted by ") + signal_name(sig) + " before the process started",
             EINTR, 128 + sig);
       }
-      if (ready > 0 || !frozen_) continue;
-      if (!frozen_()) {
+      if (ready > 0 || !steps_.watches_frozen()) continue;
+      if (!steps_.process_frozen()) {
         frozen = false;
         continue;
       }
@@ -305,7 +296,7 @@ class SetupWaiter {
 
  private:
   UniqueFd signals_;
-  std::function<bool()> frozen_;
+  ExecSteps& steps_;
 };
 
 // The exec'd process until it has exec'd: killed on any failure, and reaped
@@ -367,7 +358,7 @@ void wait_exec(const SyncChannel& channel) {
 
 }  // namespace
 
-ExecedProcess exec_in_container(const ExecRequest& req) {
+ExecedProcess launch_exec(const ExecPlan& req, ExecSteps& steps) {
   const spec::Process& proc = *req.process;
   if (proc.args.empty()) throw Error("process.args: must not be empty", EINVAL);
 
@@ -378,7 +369,7 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
   plan.lsm = &req.lsm;
   plan.personality = req.personality;
   plan.memory_policy = req.memory_policy;
-  plan.sched_in_child = ::geteuid() != 0;
+  plan.sched_in_child = req.caller_unprivileged;
   plan.placeholder_fds = req.placeholder_fds;
   open_namespaces(req.init_pid, plan);
   std::string root_path = "/proc/" + std::to_string(req.init_pid) + "/root";
@@ -391,7 +382,7 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
 
   const int min_fd = 3 + req.preserve_fds;
   // Made before fork: the children close it with the other fds they do not need.
-  SetupWaiter waiter(req.abort_signals, req.process_frozen, min_fd);
+  SetupWaiter waiter(req.abort_signals, steps, min_fd);
   SyncChannel parent_end, child_end;
   SyncChannel::make_pair(parent_end, child_end);
   move_above(parent_end.owned_fd(), min_fd);
@@ -429,7 +420,7 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
   out.terminal = receive_handoffs_from_child(parent_end, terminal && req.console_socket < 0,
                                              req.seccomp, pid, req.state_json, nullptr);
   parent_end.expect(Msg::kReady);
-  if (req.join_cgroup) req.join_cgroup(out.pid);
+  steps.join_cgroup(out.pid);
   // Right after the cgroup join, whose realtime budget a realtime policy needs (crun's order).
   if (!plan.sched_in_child && proc.scheduler) linux::set_scheduler(out.pid, *proc.scheduler);
   if (!plan.sched_in_child && proc.io_priority) linux::set_io_priority(out.pid, *proc.io_priority);

@@ -121,8 +121,8 @@ void prepare_clone(const CreatePlan& plan, Clone& c) {
   // by the host ids the maps give the config's owners.
   if (!plan.caller.rootless && ns.new_user && ns.own_mount && spec.linux &&
       !spec.linux->devices.empty())
-    c.device_nodes = linux::make_device_nodes(spec, to_spec_mappings(plan.id_maps.uids),
-                                              to_spec_mappings(plan.id_maps.gids));
+    c.device_nodes = linux::make_device_nodes_from_parent(spec, to_spec_mappings(plan.id_maps.uids),
+                                                          to_spec_mappings(plan.id_maps.gids));
   SyncChannel::make_pair(c.parent_end, c.child_end);
   const int min_fd = 3 + plan.options.preserve_fds;
   move_above(c.parent_end.owned_fd(), min_fd);
@@ -208,7 +208,7 @@ void answer_id_maps_request(const CreatePlan& plan, ParentSteps& steps, Clone& c
   }
   c.device_nodes.clear();
   // The init has made or joined its network namespace by now, and waits for this reply.
-  if (!plan.net_devices.empty()) linux::move_net_devices(plan.net_devices, pid);
+  if (!plan.net_devices.empty()) linux::move_net_devices_from_parent(plan.net_devices, pid);
   c.parent_end.send(Msg::kIdMapsDone, maps_reply);
   if (!cloned_into_cgroup && !join_before_release) steps.join_cgroup(pid);
 }
