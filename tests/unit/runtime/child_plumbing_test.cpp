@@ -32,30 +32,33 @@ int run_guarded_child(SyncChannel& parent, Body body) {
   return status;
 }
 
+// The error the parent's next wait rethrows; an empty Error when none came.
+Error error_frame(const SyncChannel& parent) {
+  try {
+    parent.expect(Msg::kReady);
+  } catch (const Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "the child's error was not rethrown";
+  return Error("", 0);
+}
+
 TEST(ChildPlumbing, ErrorInTheChildArrivesAsOneFrameWithItsErrno) {
   SyncChannel parent;
   int status = run_guarded_child(parent, [] { throw Error("mount `x`: refused", EACCES); });
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 127);
-  try {
-    parent.expect(Msg::kReady);
-    FAIL() << "the child's error was not rethrown";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), EACCES);
-    EXPECT_EQ(e.message(), "mount `x`: refused");
-  }
+  Error e = error_frame(parent);
+  EXPECT_EQ(e.code(), EACCES);
+  EXPECT_EQ(e.message(), "mount `x`: refused");
 }
 
 TEST(ChildPlumbing, OtherExceptionsAreNamedAfterTheChild) {
   SyncChannel parent;
   run_guarded_child(parent, [] { throw std::runtime_error("boom"); });
-  try {
-    parent.expect(Msg::kReady);
-    FAIL() << "the child's error was not rethrown";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), EINVAL);
-    EXPECT_EQ(e.message(), "test child: boom");
-  }
+  Error e = error_frame(parent);
+  EXPECT_EQ(e.code(), EINVAL);
+  EXPECT_EQ(e.message(), "test child: boom");
 }
 
 TEST(ChildPlumbing, ForkedPidIsReportedAndTheForkingChildReaped) {
