@@ -69,7 +69,8 @@ struct CreateInputs {
   cgroups::Resources resources;
   std::optional<linux::ResctrlPlan> resctrl;
   std::optional<network::NetworkPlan> network_plan;
-  std::string root;  // the state root
+  std::string root;                        // the state root
+  std::optional<state::StateStore> store;  // the root checked (owner, mode) and opened
   runtime::CreatePlan plan;
 };
 
@@ -103,6 +104,9 @@ CreateInputs::CreateInputs(const GlobalOptions& global, const CreateRequest& req
   // Checked (annotations, the helper installed) before anything exists.
   network_plan = network::plan_network(spec, caller.rootless);
   root = state_root(global.root);
+  // Before the plan: the seccomp cache lives in the state root, read only once the root has
+  // been checked to be the caller's own.
+  store.emplace(root);
   runtime::CreateOptions options;
   options.id = req.id;
   options.rootfs = bundle.rootfs;
@@ -219,8 +223,7 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
     if (!poststop_state.empty())
       run_poststop_hooks(spec, in.bundle.dir, poststop_state, "create " + quote(req.id));
   });
-  state::StateStore store(in.root);
-  state::ContainerDir dir = store.create(req.id);
+  state::ContainerDir dir = in.store->create(req.id);
   ScopeExit remove_dir([&dir] { remove_failed_state(dir, "create"); });
   const bool rootless = in.plan.caller.rootless;
   std::unique_ptr<cgroups::Manager> cgroup =

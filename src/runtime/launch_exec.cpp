@@ -25,7 +25,6 @@
 #include "linux/namespaces.hpp"
 #include "linux/process_attrs.hpp"
 #include "linux/sched_attrs.hpp"
-#include "linux/seccomp_notify.hpp"
 #include "runtime/child_plumbing.hpp"
 #include "runtime/console.hpp"
 #include "runtime/process_setup.hpp"

@@ -2,8 +2,6 @@
 
 #include <fcntl.h>
 #include <sched.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -12,25 +10,16 @@
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "linux/bind_sources.hpp"
-#include "linux/capabilities.hpp"
 #include "linux/device_nodes.hpp"
-#include "linux/lsm.hpp"
 #include "linux/mounts.hpp"
 #include "linux/namespaces.hpp"
-#include "linux/process_attrs.hpp"
 #include "linux/sched_attrs.hpp"
-#include "linux/seccomp.hpp"
-#include "linux/seccomp_notify.hpp"
-#include "linux/shared_mount_ns.hpp"
 #include "runtime/child_plumbing.hpp"
 #include "runtime/clone_child.hpp"
 #include "runtime/create_plan.hpp"
 #include "runtime/id_maps.hpp"
 #include "runtime/idmapped_mounts.hpp"
 #include "runtime/init.hpp"
-#include "spec/host_isolation.hpp"
-#include "spec/time_offsets.hpp"
-#include "userns/holder.hpp"
 #include "userns/map_writer.hpp"
 #include "userns/mapping.hpp"
 
