@@ -1,10 +1,9 @@
 // exec
-#include "runtime/exec.hpp"
-
 #include <iostream>
 
 #include "cli/cli.hpp"
 #include "common/log.hpp"
+#include "runtime/launch_exec.hpp"
 
 namespace urun::cli {
 

@@ -1,8 +1,6 @@
 // exec: a new process in an existing container. This side computes the
 // process (the container's, with the command line's overrides), checks the
-// container, and waits; runtime/exec.cpp joins the namespaces and execs.
-#include "runtime/exec.hpp"
-
+// container, and waits; runtime/launch_exec.cpp joins the namespaces and execs.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -29,6 +27,8 @@
 #include "linux/seccomp.hpp"
 #include "linux/seccomp_cache.hpp"
 #include "linux/terminal.hpp"
+#include "runtime/caller.hpp"
+#include "runtime/launch_exec.hpp"
 #include "spec/json_document.hpp"
 #include "spec/spec.hpp"
 #include "state/store.hpp"
@@ -229,6 +229,69 @@ bool sub_cgroup_frozen(const std::string& dir) {
   return false;
 }
 
+// The steps of launch_exec that are the container's: its cgroup (with a --cgroup sub-cgroup
+// and the resctrl groups) and whether it is frozen.
+class ExecInCgroup : public runtime::ExecSteps {
+ public:
+  ExecInCgroup(cgroups::Manager& cgroup, const std::vector<std::string>& sub_dirs,
+               const std::optional<linux::ResctrlPlan>& resctrl, bool watch_frozen)
+      : cgroup_(cgroup), sub_dirs_(sub_dirs), resctrl_(resctrl), watch_frozen_(watch_frozen) {}
+
+  void join_cgroup(pid_t pid) override {
+    // Into the container's cgroup first: on v1 the hierarchies without the
+    // sub-cgroup keep the process there, not in the caller's cgroups.
+    cgroup_.add_process(pid);
+    for (const auto& sub : sub_dirs_)
+      fs::write_existing(sub + "/cgroup.procs", std::to_string(pid));
+    // The exec'd process joins the container's resctrl groups as it joins its cgroup.
+    if (resctrl_) linux::add_resctrl_task(*resctrl_, pid);
+  }
+  bool watches_frozen() const override { return watch_frozen_; }
+  bool process_frozen() override {
+    try {
+      if (cgroup_.is_frozen()) return true;
+      for (const auto& sub : sub_dirs_)
+        if (sub_cgroup_frozen(sub)) return true;
+    } catch (const Error&) {
+      // A cgroup gone meanwhile is no frozen one.
+    }
+    return false;
+  }
+
+ private:
+  cgroups::Manager& cgroup_;
+  const std::vector<std::string>& sub_dirs_;
+  const std::optional<linux::ResctrlPlan>& resctrl_;
+  const bool watch_frozen_;
+};
+
+// What launch_exec applies in the container, all of it checked here.
+runtime::ExecPlan make_exec_plan(const ExecRequest& req, const spec::Spec& spec,
+                                 const spec::Process& proc, const state::Record& rec,
+                                 const std::string& status, int console_socket,
+                                 const std::vector<int>& placeholder_fds,
+                                 const linux::SeccompProgram* seccomp) {
+  runtime::ExecPlan plan;
+  plan.init_pid = rec.pid;
+  plan.process = &proc;
+  plan.caller_unprivileged = runtime::Caller::is_unprivileged();
+  plan.preserve_fds = req.preserve_fds;
+  plan.console_socket = console_socket;
+  plan.placeholder_fds = placeholder_fds;
+  plan.keep_original_groups = spec.annotation("run.oci.keep_original_groups") != nullptr;
+  plan.seccomp = seccomp;
+  // The container's, for every process of it (as crun and runc apply them to exec).
+  if (spec.linux && spec.linux->personality) plan.personality = &*spec.linux->personality;
+  if (spec.linux && spec.linux->memory_policy) plan.memory_policy = &*spec.linux->memory_policy;
+  // The host's /sys is read only when a label is asked for.
+  if (proc.apparmor_profile || proc.selinux_label)
+    plan.lsm = linux::lsm_labels(proc, linux::detect_lsm_host());
+  if (seccomp && seccomp->notify) plan.state_json = oci_state_json(rec, status);
+  // The signals that end a foreground exec end a starting one too.
+  plan.abort_signals = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+  return plan;
+}
+
 }  // namespace
 
 int exec(const GlobalOptions& global, const ExecRequest& req) {
@@ -254,7 +317,6 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
   if (status != "running" && status != "created" && status != "paused")
     throw Error("container " + quote(req.id) + " is not running", ESRCH);
   std::unique_ptr<cgroups::Manager> cgroup = cgroup_of(rec);
-  // The exec'd process joins the container's resctrl groups as it joins its cgroup.
   std::optional<linux::ResctrlPlan> resctrl;
   if (spec.linux && !spec.linux->intel_rdt.is_null())
     resctrl = linux::plan_resctrl(linux::parse_intel_rdt(spec.linux->intel_rdt), req.id);
@@ -276,45 +338,12 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
 
   sigset_t set = forwarded_signals(), old;
   ::sigprocmask(SIG_BLOCK, &set, &old);
-  runtime::ExecRequest launch;
-  launch.init_pid = rec.pid;
-  launch.process = &proc;
-  launch.preserve_fds = req.preserve_fds;
-  launch.console_socket = console.get();
-  launch.placeholder_fds = reserved.fds();
-  launch.keep_original_groups = spec.annotation("run.oci.keep_original_groups") != nullptr;
-  launch.seccomp = seccomp ? &*seccomp : nullptr;
-  // The container's, for every process of it (as crun and runc apply them to exec).
-  if (spec.linux && spec.linux->personality) launch.personality = &*spec.linux->personality;
-  if (spec.linux && spec.linux->memory_policy) launch.memory_policy = &*spec.linux->memory_policy;
-  // The host's /sys is read only when a label is asked for.
-  if (proc.apparmor_profile || proc.selinux_label)
-    launch.lsm = linux::lsm_labels(proc, linux::detect_lsm_host());
-  if (seccomp && seccomp->notify) launch.state_json = oci_state_json(rec, status);
-  launch.join_cgroup = [&](pid_t pid) {
-    // Into the container's cgroup first: on v1 the hierarchies without the
-    // sub-cgroup keep the process there, not in the caller's cgroups.
-    cgroup->add_process(pid);
-    for (const auto& sub : sub_dirs) fs::write_existing(sub + "/cgroup.procs", std::to_string(pid));
-    if (resctrl) linux::add_resctrl_task(*resctrl, pid);
-  };
-  // The signals that end a foreground exec end a starting one too.
-  launch.abort_signals = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+  const runtime::ExecPlan plan = make_exec_plan(req, spec, proc, rec, status, console.get(),
+                                                reserved.fds(), seccomp ? &*seccomp : nullptr);
   // `pause` waits for our lock; someone writing the freezer directly does not. With
   // --ignore-paused the process waits, frozen, for `resume` instead.
-  if (!req.ignore_paused) {
-    launch.process_frozen = [&] {
-      try {
-        if (cgroup->is_frozen()) return true;
-        for (const auto& sub : sub_dirs)
-          if (sub_cgroup_frozen(sub)) return true;
-      } catch (const Error&) {
-        // A cgroup gone meanwhile is no frozen one.
-      }
-      return false;
-    };
-  }
-  runtime::ExecedProcess process = runtime::exec_in_container(launch);
+  ExecInCgroup steps(*cgroup, sub_dirs, resctrl, !req.ignore_paused);
+  runtime::ExecedProcess process = runtime::launch_exec(plan, steps);
   dir.unlock();
   console.reset();
   // Still our unreaped child here, so its pidfd can be had even if it has already exited.

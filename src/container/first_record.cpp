@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include "common/error.hpp"
+#include "common/log.hpp"
 #include "userns/subid.hpp"
 
 namespace urun::container {
@@ -28,6 +30,14 @@ state::Record creating_record(const std::string& id, const Bundle& bundle,
   rec.creator_pid = ::getpid();
   rec.creator_start_time = state::process_start_time(rec.creator_pid);
   return rec;
+}
+
+void remove_failed_state(state::ContainerDir& dir, const char* command) noexcept {
+  try {
+    dir.remove();
+  } catch (const Error& e) {
+    log::warning(std::string("remove state of failed ") + command + ": " + e.what());
+  }
 }
 
 }  // namespace urun::container

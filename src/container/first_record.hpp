@@ -14,4 +14,8 @@ namespace urun::container {
 state::Record creating_record(const std::string& id, const Bundle& bundle,
                               const cgroups::Manager& cgroup, bool systemd_cgroup, bool detached);
 
+// Removes the state dir of a create or restore that failed; a failure to do so is only warned
+// about (`command` names it), since the command's own error is the one to report.
+void remove_failed_state(state::ContainerDir& dir, const char* command) noexcept;
+
 }  // namespace urun::container

@@ -102,7 +102,7 @@ struct ExecRequest {
 // exec: runs a process in a running (or created) container. Returns the exit
 // status to exit with: the process's (128 + signal when killed) in the
 // foreground, 0 with detach. A command that cannot be executed throws
-// runtime::ExecFailure (runtime/exec.hpp), whose status() is 127 or 126.
+// runtime::ExecFailure (runtime/launch_exec.hpp), whose status() is 127 or 126.
 int exec(const GlobalOptions& global, const ExecRequest& request);
 
 // spec: writes <bundle>/config.json (refuses to overwrite).

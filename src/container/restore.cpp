@@ -209,13 +209,7 @@ int restore(const GlobalOptions& global, const RestoreRequest& req) {
   const std::string root = state_root(global.root);
   state::StateStore store(root);
   state::ContainerDir dir = store.create(req.id);
-  ScopeExit remove_dir([&dir] {
-    try {
-      dir.remove();
-    } catch (const Error& e) {
-      log::warning("remove state of failed restore: " + std::string(e.what()));
-    }
-  });
+  ScopeExit remove_dir([&dir] { remove_failed_state(dir, "restore"); });
   auto cgroup = choose_cgroup(global, bundle.spec, resources, req.id, root, false);
   state::Record rec = creating_record(req.id, bundle, *cgroup, global.systemd_cgroup, req.detach);
   rec.poststart_hooks = false;  // a restored container is already running: none run

@@ -98,9 +98,9 @@ UniqueFd make_node(int dir, size_t index, const spec::Device& d, uint32_t uid, u
 
 }  // namespace
 
-std::vector<UniqueFd> make_device_nodes(const spec::Spec& spec,
-                                        const std::vector<spec::IdMapping>& uid_mappings,
-                                        const std::vector<spec::IdMapping>& gid_mappings) {
+std::vector<UniqueFd> make_device_nodes_from_parent(
+    const spec::Spec& spec, const std::vector<spec::IdMapping>& uid_mappings,
+    const std::vector<spec::IdMapping>& gid_mappings) {
   std::vector<UniqueFd> out;
   if (!spec.linux) return out;
   const auto& devices = spec.linux->devices;

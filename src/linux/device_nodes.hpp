@@ -19,8 +19,8 @@ namespace urun::linux {
 // (the overflow id 65534 when unmapped); an empty fd for a fifo, which the init makes itself.
 // Runs in the runtime before clone; leaves its mount namespace and working directory as they
 // were. Throws Error("create device `/dev/x`: ...").
-std::vector<UniqueFd> make_device_nodes(const spec::Spec& spec,
-                                        const std::vector<spec::IdMapping>& uid_mappings,
-                                        const std::vector<spec::IdMapping>& gid_mappings);
+std::vector<UniqueFd> make_device_nodes_from_parent(
+    const spec::Spec& spec, const std::vector<spec::IdMapping>& uid_mappings,
+    const std::vector<spec::IdMapping>& gid_mappings);
 
 }  // namespace urun::linux

@@ -84,7 +84,7 @@ void check_net_devices_exist(const std::vector<NetDevice>& devices) {
                   ENODEV);
 }
 
-void move_net_devices(const std::vector<NetDevice>& devices, pid_t pid) {
+void move_net_devices_from_parent(const std::vector<NetDevice>& devices, pid_t pid) {
   if (devices.empty()) return;
   const std::string ns_path = "/proc/" + std::to_string(pid) + "/ns/net";
   UniqueFd netns(::open(ns_path.c_str(), O_RDONLY | O_CLOEXEC));

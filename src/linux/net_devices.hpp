@@ -36,6 +36,6 @@ void check_net_devices_exist(const std::vector<NetDevice>& devices);
 
 // Moves each device into the network namespace of process `pid`, renames it, adds its
 // permanent global addresses there again (the kernel drops them on the move) and sets it up.
-void move_net_devices(const std::vector<NetDevice>& devices, pid_t pid);
+void move_net_devices_from_parent(const std::vector<NetDevice>& devices, pid_t pid);
 
 }  // namespace urun::linux

@@ -3,7 +3,7 @@
 // syscall each, with an error that names the value and, where the kernel only says EPERM or
 // EINVAL, what it wants.
 //
-// Who applies what, and when (runtime/launcher.cpp, init.cpp, exec.cpp):
+// Who applies what, and when (runtime/launch_init.cpp, init.cpp, launch_exec.cpp):
 //   process.scheduler, process.ioPriority  the parent, on the container's process, right after
 //       it joined its cgroup (a realtime policy needs the cgroup's realtime budget) and before
 //       it switches to the process user: a privileged parent holds CAP_SYS_NICE on the host,

@@ -12,13 +12,6 @@
 namespace urun::runtime {
 namespace {
 
-std::vector<userns::Mapping> to_userns(const std::vector<spec::IdMapping>& in) {
-  std::vector<userns::Mapping> out;
-  out.reserve(in.size());
-  for (const auto& m : in) out.push_back({m.container_id, m.host_id, m.size});
-  return out;
-}
-
 // The default of a caller without subordinate ids is its own id alone: say what is missing and
 // how to add it, since `chown`, `su` and package managers will fail in such a container.
 void warn_without_subordinate_ids(uid_t uid, bool uids_missing, bool gids_missing) {
@@ -44,8 +37,8 @@ IdMaps plan_id_maps(const spec::Spec& spec, bool automatic) {
   const gid_t gid = ::getegid();
   IdMaps maps;
   if (!automatic && spec.linux) {
-    maps.uids = to_userns(spec.linux->uid_mappings);
-    maps.gids = to_userns(spec.linux->gid_mappings);
+    maps.uids = to_userns_mappings(spec.linux->uid_mappings);
+    maps.gids = to_userns_mappings(spec.linux->gid_mappings);
   }
   const bool default_uids = maps.uids.empty(), default_gids = maps.gids.empty();
   maps.defaulted = default_uids && default_gids;
@@ -87,6 +80,20 @@ IdMaps plan_id_maps(const spec::Spec& spec, bool automatic) {
   if (uid != 0 && (uids_missing || gids_missing))
     warn_without_subordinate_ids(uid, uids_missing, gids_missing);
   return maps;
+}
+
+std::vector<userns::Mapping> to_userns_mappings(const std::vector<spec::IdMapping>& in) {
+  std::vector<userns::Mapping> out;
+  out.reserve(in.size());
+  for (const auto& m : in) out.push_back({m.container_id, m.host_id, m.size});
+  return out;
+}
+
+std::vector<spec::IdMapping> to_spec_mappings(const std::vector<userns::Mapping>& in) {
+  std::vector<spec::IdMapping> out;
+  out.reserve(in.size());
+  for (const auto& m : in) out.push_back({m.container_id, m.host_id, m.size});
+  return out;
 }
 
 }  // namespace urun::runtime

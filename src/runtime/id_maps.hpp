@@ -28,4 +28,8 @@ struct IdMaps {
 // urun::Error naming the config field.
 IdMaps plan_id_maps(const spec::Spec& spec, bool automatic);
 
+// The config's id-mapping triplets as userns:: takes them, and back.
+std::vector<userns::Mapping> to_userns_mappings(const std::vector<spec::IdMapping>& in);
+std::vector<spec::IdMapping> to_spec_mappings(const std::vector<userns::Mapping>& in);
+
 }  // namespace urun::runtime

@@ -9,18 +9,12 @@
 #include "linux/bind_sources.hpp"
 #include "linux/idmap_mount.hpp"
 #include "linux/mounts.hpp"
+#include "runtime/id_maps.hpp"
 #include "userns/holder.hpp"
 #include "userns/idmap_option.hpp"
 
 namespace urun::runtime {
 namespace {
-
-std::vector<userns::Mapping> to_userns(const std::vector<spec::IdMapping>& in) {
-  std::vector<userns::Mapping> out;
-  out.reserve(in.size());
-  for (const auto& m : in) out.push_back({m.container_id, m.host_id, m.size});
-  return out;
-}
 
 // The mount's own user namespace; its errors (newuidmap refusing host ids) name the mount.
 void make_holder(std::optional<userns::UsernsHolder>& holder,
@@ -59,8 +53,8 @@ UniqueFd make_mount_idmapped_tree(const spec::Mount& m, const IdmapContext& ctx)
   if (!m.uid_mappings.empty() || !m.gid_mappings.empty()) {
     if (m.uid_mappings.empty() || m.gid_mappings.empty())
       throw Error(what + ": uidMappings and gidMappings must be given together", EINVAL);
-    std::vector<userns::Mapping> uids = to_userns(m.uid_mappings);
-    std::vector<userns::Mapping> gids = to_userns(m.gid_mappings);
+    std::vector<userns::Mapping> uids = to_userns_mappings(m.uid_mappings);
+    std::vector<userns::Mapping> gids = to_userns_mappings(m.gid_mappings);
     // The container's own namespace already has these maps: no namespace to make.
     if (ctx.container_userns < 0 || uids != ctx.uids || gids != ctx.gids) {
       make_holder(holder, uids, gids, what);

@@ -92,6 +92,13 @@ Frame SyncChannel::receive() const {
                std::move(passed)};
 }
 
+void write_log_frame(const Frame& f) {
+  if (f.payload.empty()) return;
+  int level = f.payload[0] - '0';
+  if (level < 0 || level > 2) level = 0;
+  log::write(static_cast<log::Level>(level), std::string_view(f.payload).substr(1));
+}
+
 std::string SyncChannel::expect(Msg type) const { return std::move(expect_frame(type).payload); }
 
 Frame SyncChannel::expect_frame(Msg type) const {
@@ -99,13 +106,9 @@ Frame SyncChannel::expect_frame(Msg type) const {
     Frame f = receive();
     if (f.type == type) return f;
     switch (f.type) {
-      case Msg::kLog: {
-        if (f.payload.empty()) break;
-        int level = f.payload[0] - '0';
-        if (level < 0 || level > 2) level = 0;
-        log::write(static_cast<log::Level>(level), std::string_view(f.payload).substr(1));
+      case Msg::kLog:
+        write_log_frame(f);
         break;
-      }
       case Msg::kError:
         throw Error(std::move(f.payload), f.err);
       default:

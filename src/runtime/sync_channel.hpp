@@ -73,6 +73,9 @@ struct Frame {
   UniqueFd fd;  // passed with SCM_RIGHTS, when the sender attached one
 };
 
+// A kLog frame (level byte + text) written to urun's log.
+void write_log_frame(const Frame& f);
+
 class SyncChannel {
  public:
   SyncChannel() = default;

@@ -1,4 +1,4 @@
-#include "runtime/exec.hpp"
+#include "runtime/launch_exec.hpp"
 
 #include <fcntl.h>
 #include <linux/nsfs.h>
@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,7 +25,7 @@
 #include "linux/namespaces.hpp"
 #include "linux/process_attrs.hpp"
 #include "linux/sched_attrs.hpp"
-#include "linux/seccomp_notify.hpp"
+#include "runtime/child_plumbing.hpp"
 #include "runtime/console.hpp"
 #include "runtime/process_setup.hpp"
 #include "runtime/sync_channel.hpp"
@@ -61,13 +62,6 @@ struct ChildPlan {
   bool sched_in_child = false;
   const SyncChannel* channel = nullptr;  // the child's end
 };
-
-const SyncChannel* g_channel = nullptr;
-
-// Log lines from the children travel to the parent, which owns the log file.
-void channel_sink(log::Level level, std::string_view message) {
-  if (g_channel) g_channel->send_log(level, message);
-}
 
 // Same namespace as ours: joining it would be a no-op at best, and setns() of
 // our own user namespace fails with EINVAL.
@@ -130,14 +124,6 @@ void open_namespaces(pid_t init, ChildPlan& plan) {
     }
     plan.join.emplace_back(flag, std::move(fd));
   }
-}
-
-// Keeps our own fds clear of the range the process's preserved fds use.
-void move_above(UniqueFd& fd, int min_fd) {
-  if (fd.get() >= min_fd) return;
-  int moved = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, min_fd);
-  if (moved < 0) throw_errno("move fd above preserved fds");
-  fd.reset(moved);
 }
 
 // The grandchild: in all the container's namespaces and its root.
@@ -229,41 +215,16 @@ std::vector<int> fds_to_keep(const ChildPlan& plan) {
   // and a copy of the parent's end of the sync socket would keep the process
   // from seeing EOF when the parent dies.
   close_fds_from(3 + plan.preserve_fds, fds_to_keep(plan));
-  reset_signals();
-  g_channel = plan.channel;
-  log::set_sink(channel_sink);
-  try {
+  run_child_guarded(*plan.channel, "exec process", [&plan] {
     // Where the runtime's work in the container runs (runtime-spec's execCPUAffinity.initial);
     // the process inherits it.
     if (const auto& affinity = plan.process->exec_cpu_affinity)
       linux::set_cpu_affinity(0, affinity->initial_mask, affinity->initial, "initial");
     enter_container(plan);
-    // The process's first message must come after our kInitPid: it waits
-    // for EOF on this pipe, which comes when we exit.
-    int order[2];
-    if (::pipe2(order, O_CLOEXEC) < 0) throw_errno("create a pipe");
     // A joined pid namespace applies to children only (a time namespace too).
-    pid_t pid = ::fork();
-    if (pid < 0) throw_errno("fork the exec process");
-    if (pid > 0) {
-      plan.channel->send(Msg::kInitPid, std::to_string(pid));
-      ::_exit(0);
-    }
-    ::close(order[1]);
-    char byte;
-    while (::read(order[0], &byte, 1) < 0 && errno == EINTR) {
-    }
-    ::close(order[0]);
+    fork_and_report_pid_in_child(*plan.channel, "the exec process");
     run_process(plan);
-  } catch (const Error& e) {
-    if (!plan.channel->try_send(Msg::kError, e.message(), e.code()))
-      fs::write_all(STDERR_FILENO, "urun: " + e.message() + "\n");
-  } catch (const std::exception& e) {
-    plan.channel->try_send(Msg::kError, std::string("exec process: ") + e.what(), EINVAL);
-  } catch (...) {
-    plan.channel->try_send(Msg::kError, "exec process: unknown error", EINVAL);
-  }
-  ::_exit(127);
+  });
 }
 
 // How long the parent waits for a frame before it asks whether the process is
@@ -271,19 +232,10 @@ std::vector<int> fds_to_keep(const ChildPlan& plan) {
 constexpr std::chrono::milliseconds kWaitSlice{100};
 constexpr std::chrono::milliseconds kFrozenGrace{1000};
 
-const char* signal_name(int sig) {
-  switch (sig) {
-    case SIGINT:
-      return "SIGINT";
-    case SIGTERM:
-      return "SIGTERM";
-    case SIGHUP:
-      return "SIGHUP";
-    case SIGQUIT:
-      return "SIGQUIT";
-    default:
-      return "a signal";
-  }
+// "SIGTERM" for SIGTERM (glibc's abbreviation table).
+std::string signal_name(int sig) {
+  const char* abbrev = ::sigabbrev_np(sig);
+  return abbrev ? std::string("SIG") + abbrev : std::string("a signal");
 }
 
 // Bounds every wait of the parent on the sync socket (SyncChannel::set_waiter).
@@ -293,8 +245,7 @@ const char* signal_name(int sig) {
 // cgroup paused behind our back): frozen, it would never answer.
 class SetupWaiter {
  public:
-  SetupWaiter(const std::vector<int>& abort_signals, std::function<bool()> frozen, int min_fd)
-      : frozen_(std::move(frozen)) {
+  SetupWaiter(const std::vector<int>& abort_signals, ExecSteps& steps, int min_fd) : steps_(steps) {
     if (abort_signals.empty()) return;
     sigset_t set;
     sigemptyset(&set);
@@ -326,8 +277,8 @@ class SetupWaiter {
             std::string("interrupted by ") + signal_name(sig) + " before the process started",
             EINTR, 128 + sig);
       }
-      if (ready > 0 || !frozen_) continue;
-      if (!frozen_()) {
+      if (ready > 0 || !steps_.watches_frozen()) continue;
+      if (!steps_.process_frozen()) {
         frozen = false;
         continue;
       }
@@ -344,7 +295,7 @@ class SetupWaiter {
 
  private:
   UniqueFd signals_;
-  std::function<bool()> frozen_;
+  ExecSteps& steps_;
 };
 
 // The exec'd process until it has exec'd: killed on any failure, and reaped
@@ -393,10 +344,7 @@ void wait_exec(const SyncChannel& channel) {
       throw;
     }
     if (f.type == Msg::kLog) {
-      if (f.payload.empty()) continue;
-      int level = f.payload[0] - '0';
-      if (level < 0 || level > 2) level = 0;
-      log::write(static_cast<log::Level>(level), std::string_view(f.payload).substr(1));
+      write_log_frame(f);
       continue;
     }
     if (f.type == Msg::kError) {
@@ -409,7 +357,7 @@ void wait_exec(const SyncChannel& channel) {
 
 }  // namespace
 
-ExecedProcess exec_in_container(const ExecRequest& req) {
+ExecedProcess launch_exec(const ExecPlan& req, ExecSteps& steps) {
   const spec::Process& proc = *req.process;
   if (proc.args.empty()) throw Error("process.args: must not be empty", EINVAL);
 
@@ -420,7 +368,7 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
   plan.lsm = &req.lsm;
   plan.personality = req.personality;
   plan.memory_policy = req.memory_policy;
-  plan.sched_in_child = ::geteuid() != 0;
+  plan.sched_in_child = req.caller_unprivileged;
   plan.placeholder_fds = req.placeholder_fds;
   open_namespaces(req.init_pid, plan);
   std::string root_path = "/proc/" + std::to_string(req.init_pid) + "/root";
@@ -433,17 +381,14 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
 
   const int min_fd = 3 + req.preserve_fds;
   // Made before fork: the children close it with the other fds they do not need.
-  SetupWaiter waiter(req.abort_signals, req.process_frozen, min_fd);
+  SetupWaiter waiter(req.abort_signals, steps, min_fd);
   SyncChannel parent_end, child_end;
   SyncChannel::make_pair(parent_end, child_end);
   move_above(parent_end.owned_fd(), min_fd);
   move_above(child_end.owned_fd(), min_fd);
   move_above(plan.root, min_fd);
   const bool terminal = proc.terminal;
-  if (terminal && req.console_socket >= 0) {
-    plan.console.reset(::fcntl(req.console_socket, F_DUPFD_CLOEXEC, min_fd));
-    if (!plan.console) throw_errno("duplicate the console socket");
-  }
+  plan.console = copy_console_socket(terminal, req.console_socket, min_fd);
   for (auto& joined : plan.join) move_above(joined.second, min_fd);
   for (auto& fd : plan.inner_users) move_above(fd, min_fd);
   plan.channel = &child_end;
@@ -464,29 +409,17 @@ ExecedProcess exec_in_container(const ExecRequest& req) {
   parent_end.set_waiter([&waiter](int fd) { waiter.wait(fd); });
 
   ProcessGuard process;
-  const pid_t pid = static_cast<pid_t>(std::stol(parent_end.expect(Msg::kInitPid)));
+  // The intermediate is in no container cgroup.
+  const pid_t pid = receive_forked_pid_from_child(parent_end, child);
   process.reset(pid);
-  // Reaped before anything else, so the process is already reparented to us.
-  // The intermediate exits right after kInitPid and is in no container cgroup.
-  int status = 0;
-  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-  }
   intermediate.release();
 
   ExecedProcess out;
   out.pid = pid;
-
-  if (terminal && req.console_socket < 0)
-    out.terminal = std::move(parent_end.expect_frame(Msg::kTerminal).fd);
-  if (req.seccomp && req.seccomp->notify) {
-    Frame f = parent_end.expect_frame(Msg::kSeccompListener);
-    if (!f.fd) throw Error("seccomp listener missing on the sync socket", EPROTO);
-    linux::send_seccomp_listener(
-        req.seccomp->listener_path, f.fd.get(),
-        linux::seccomp_process_state(out.pid, req.seccomp->listener_metadata, req.state_json));
-  }
+  out.terminal = receive_handoffs_from_child(parent_end, terminal && req.console_socket < 0,
+                                             req.seccomp, pid, req.state_json, nullptr);
   parent_end.expect(Msg::kReady);
-  if (req.join_cgroup) req.join_cgroup(out.pid);
+  steps.join_cgroup(out.pid);
   // Right after the cgroup join, whose realtime budget a realtime policy needs (crun's order).
   if (!plan.sched_in_child && proc.scheduler) linux::set_scheduler(out.pid, *proc.scheduler);
   if (!plan.sched_in_child && proc.io_priority) linux::set_io_priority(out.pid, *proc.io_priority);

@@ -21,7 +21,6 @@
 // gone, and so do the caller's abort signals and a process that stays frozen.
 #include <sys/types.h>
 
-#include <functional>
 #include <vector>
 
 #include "common/child_guard.hpp"
@@ -33,9 +32,27 @@
 
 namespace urun::runtime {
 
-struct ExecRequest {
+// The parent's steps of an exec that need the container layer: its cgroup.
+class ExecSteps {
+ public:
+  virtual ~ExecSteps() = default;
+  // Places the new process in the container's cgroup before it execs.
+  virtual void join_cgroup(pid_t pid) = 0;
+  // Whether to ask process_frozen at all.
+  virtual bool watches_frozen() const = 0;
+  // Whether the process's cgroup is frozen: asked only when the children have
+  // been silent for a while. Frozen for a second, the set-up is given up,
+  // since a frozen process would never exec.
+  virtual bool process_frozen() = 0;
+};
+
+// What launch_exec applies in the container, computed and checked by container/exec.cpp.
+struct ExecPlan {
   pid_t init_pid = -1;  // the container's init: its namespaces and root are joined
   const spec::Process* process = nullptr;  // complete: args, env, cwd, user, caps, rlimits
+  // Not euid 0 (runtime::Caller): the process sets its own scheduler and I/O priority, which
+  // the parent could not set once it switched to another user.
+  bool caller_unprivileged = false;
   int preserve_fds = 0;
   // process.terminal: the caller's connected --console-socket (not owned),
   // or -1 to receive the pty master in ExecedProcess::terminal.
@@ -53,16 +70,10 @@ struct ExecRequest {
   const spec::Personality* personality = nullptr;
   const spec::MemoryPolicy* memory_policy = nullptr;
   std::string state_json;  // the container's OCI state, for a seccomp agent
-  // Places the new process in the container's cgroup before it execs.
-  std::function<void(pid_t pid)> join_cgroup;
   // Signals the caller has blocked that abort the set-up: the process is
-  // killed and exec_in_container throws ExecFailure("interrupted by SIGTERM
+  // killed and launch_exec throws ExecFailure("interrupted by SIGTERM
   // ...") with status 128 + signal, as if the signal had killed the process.
   std::vector<int> abort_signals;
-  // Whether the process's cgroup is frozen: asked only when the children have
-  // been silent for a while. Frozen for a second, the set-up is given up,
-  // since a frozen process would never exec. Empty: not asked.
-  std::function<bool()> process_frozen;
 };
 
 struct ExecedProcess {
@@ -87,6 +98,6 @@ class ExecFailure : public Error {
 // caller so the process is our child. Throws Error for set-up failures (the
 // child's own message) and ExecFailure when execve failed; nothing is left
 // running then.
-ExecedProcess exec_in_container(const ExecRequest& request);
+ExecedProcess launch_exec(const ExecPlan& plan, ExecSteps& steps);
 
 }  // namespace urun::runtime
