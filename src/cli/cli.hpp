@@ -6,7 +6,7 @@
 #include <string>
 
 #include "common/error.hpp"
-#include "container/operations.hpp"
+#include "container/commands.hpp"
 
 namespace urun::cli {
 

@@ -1,6 +1,7 @@
 // mounts add|remove CONTAINER FILE (crun 1.22)
+#include "container/mounts.hpp"
+
 #include "cli/cli.hpp"
-#include "container/mounts_update.hpp"
 
 namespace urun::cli {
 

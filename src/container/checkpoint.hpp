@@ -6,7 +6,7 @@
 // created or opened: they leave nothing behind).
 #include <string>
 
-#include "container/operations.hpp"
+#include "container/commands.hpp"
 
 namespace urun::container {
 

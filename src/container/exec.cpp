@@ -21,7 +21,7 @@
 #include "common/log.hpp"
 #include "common/pidfd.hpp"
 #include "container/cgroup.hpp"
-#include "container/operations.hpp"
+#include "container/commands.hpp"
 #include "container/process_io.hpp"
 #include "container/status.hpp"
 #include "linux/capabilities.hpp"

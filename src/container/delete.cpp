@@ -13,7 +13,7 @@
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "container/cgroup.hpp"
-#include "container/operations.hpp"
+#include "container/commands.hpp"
 #include "container/processes.hpp"
 #include "container/recovery.hpp"
 #include "container/status.hpp"

@@ -10,7 +10,7 @@
 #include "common/error.hpp"
 #include "common/fs.hpp"
 #include "container/cgroup.hpp"
-#include "container/operations.hpp"
+#include "container/commands.hpp"
 #include "container/processes.hpp"
 #include "container/status.hpp"
 #include "linux/resctrl.hpp"

@@ -8,7 +8,7 @@
 // their destinations, resolved inside the container's root (/proc/<init>/root, opened before)
 // without leaving it. A failure unmounts what this call had placed. The helper's error comes
 // back over a pipe as "<errno> <message>".
-#include "container/mounts_update.hpp"
+#include "container/mounts.hpp"
 
 #include <fcntl.h>
 #include <sched.h>
