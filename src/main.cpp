@@ -57,15 +57,7 @@ int main(int argc, char** argv) {
   app.add_option("--rootless", rootless, "Accepted for runc compatibility: true, false or auto")
       ->check(CLI::IsMember({"true", "false", "auto"}));
 
-  urun::cli::add_lifecycle_commands(app, ctx);
-  urun::cli::add_query_commands(app, ctx);
-  urun::cli::add_signal_commands(app, ctx);
-  urun::cli::add_spec_commands(app, ctx);
-  urun::cli::add_cgroup_commands(app, ctx);
-  urun::cli::add_exec_command(app, ctx);
-  urun::cli::add_mounts_command(app, ctx);
-  urun::cli::add_checkpoint_commands(app, ctx);
-  urun::cli::add_check_command(app, ctx);
+  urun::cli::add_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -14,14 +14,11 @@ void add_check_command(CLI::App& app, Context& ctx) {
       "check", "Diagnose the set-up for (rootless) containers: one line per check, with fixes");
   check->add_option("--format", format, "Output format: text or json")
       ->check(CLI::IsMember({"text", "json"}));
-  check->callback([&ctx] {
-    ctx.action = [&ctx] {
-      const diagnose::Findings findings =
-          diagnose::run_checks(diagnose::current_context(ctx.global));
-      fs::write_all(STDOUT_FILENO, format == "json" ? diagnose::format_json(findings)
-                                                    : diagnose::format_text(findings));
-      return diagnose::exit_status(findings);
-    };
+  set_action(check, ctx, [&ctx] {
+    const diagnose::Findings findings = diagnose::run_checks(diagnose::current_context(ctx.global));
+    fs::write_all(STDOUT_FILENO, format == "json" ? diagnose::format_json(findings)
+                                                  : diagnose::format_text(findings));
+    return diagnose::exit_status(findings);
   });
 }
 

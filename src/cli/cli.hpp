@@ -6,7 +6,11 @@
 #include <string>
 
 #include "common/error.hpp"
-#include "container/operations.hpp"
+#include "container/commands.hpp"
+
+namespace urun::container {
+struct CriuRequest;
+}  // namespace urun::container
 
 namespace urun::cli {
 
@@ -16,15 +20,47 @@ struct Context {
   std::function<int()> action;
 };
 
-void add_lifecycle_commands(CLI::App& app, Context& ctx);   // create run start
-void add_query_commands(CLI::App& app, Context& ctx);       // state list
-void add_signal_commands(CLI::App& app, Context& ctx);      // kill delete
-void add_spec_commands(CLI::App& app, Context& ctx);        // spec features
-void add_cgroup_commands(CLI::App& app, Context& ctx);      // pause resume ps update
-void add_exec_command(CLI::App& app, Context& ctx);         // exec
-void add_mounts_command(CLI::App& app, Context& ctx);       // mounts add|remove
-void add_checkpoint_commands(CLI::App& app, Context& ctx);  // checkpoint restore
-void add_check_command(CLI::App& app, Context& ctx);        // check
+// Every command, registered in the order `urun --help` lists them (cli/commands.cpp). A
+// command's options and action are in the file named after it: cli/delete.cpp for `delete`.
+void add_commands(CLI::App& app, Context& ctx);
+
+void add_create_command(CLI::App& app, Context& ctx);
+void add_run_command(CLI::App& app, Context& ctx);
+void add_start_command(CLI::App& app, Context& ctx);
+void add_state_command(CLI::App& app, Context& ctx);
+void add_list_command(CLI::App& app, Context& ctx);
+void add_kill_command(CLI::App& app, Context& ctx);
+void add_delete_command(CLI::App& app, Context& ctx);
+void add_spec_command(CLI::App& app, Context& ctx);
+void add_features_command(CLI::App& app, Context& ctx);
+void add_pause_command(CLI::App& app, Context& ctx);
+void add_resume_command(CLI::App& app, Context& ctx);
+void add_ps_command(CLI::App& app, Context& ctx);
+void add_update_command(CLI::App& app, Context& ctx);
+void add_exec_command(CLI::App& app, Context& ctx);
+void add_mounts_command(CLI::App& app, Context& ctx);
+void add_checkpoint_command(CLI::App& app, Context& ctx);
+void add_restore_command(CLI::App& app, Context& ctx);
+void add_check_command(CLI::App& app, Context& ctx);
+
+// The options create and run share (cli/create.cpp).
+void add_create_options(CLI::App* cmd, container::CreateRequest& request);
+
+// When `cmd` is chosen, `action` is what runs; it returns the exit status.
+void set_action(CLI::App* cmd, Context& ctx, std::function<int()> action);
+
+// A command whose one argument is the container id and whose core call returns nothing
+// (start, pause, resume): exit status 0.
+using IdOperation = void (*)(const container::GlobalOptions&, const std::string&);
+void add_id_command(CLI::App& app, Context& ctx, const char* name, const char* help,
+                    IdOperation op);
+
+// What checkpoint and restore share (cli/checkpoint.cpp): --image-path and --work-path,
+// and --shell-job and --file-locks.
+void add_criu_paths(CLI::App* cmd, container::CriuRequest& request, const char* image_help);
+void add_criu_job_flags(CLI::App* cmd, container::CriuRequest& request);
+// --manage-cgroups-mode
+void add_manage_cgroups_mode(CLI::App* cmd, container::CriuRequest& request);
 
 // Runs op; an Error gets "<command> `<id>`" in front, so every message names
 // the container: "create `foo`: mount `proc` on `/proc`: Operation not permitted".

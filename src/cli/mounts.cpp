@@ -1,6 +1,7 @@
 // mounts add|remove CONTAINER FILE (crun 1.22)
+#include "container/mounts.hpp"
+
 #include "cli/cli.hpp"
-#include "container/mounts_update.hpp"
 
 namespace urun::cli {
 
@@ -15,19 +16,17 @@ void add_mounts_command(CLI::App& app, Context& ctx) {
   mounts->add_option("action", verb, "add or remove")->required();
   mounts->add_option("container", id, "Container id")->required();
   mounts->add_option("file", file, "JSON file with the mounts")->required();
-  mounts->callback([&ctx] {
-    ctx.action = [&ctx] {
-      if (verb != "add" && verb != "remove")
-        throw Error("mounts: unknown action " + quote(verb) + " (add or remove)", EINVAL);
-      in_context("mounts " + verb, id, [&] {
-        if (verb == "add") {
-          container::add_mounts(ctx.global, id, file);
-        } else {
-          container::remove_mounts(ctx.global, id, file);
-        }
-      });
-      return 0;
-    };
+  set_action(mounts, ctx, [&ctx] {
+    if (verb != "add" && verb != "remove")
+      throw Error("mounts: unknown action " + quote(verb) + " (add or remove)", EINVAL);
+    in_context("mounts " + verb, id, [&] {
+      if (verb == "add") {
+        container::add_mounts(ctx.global, id, file);
+      } else {
+        container::remove_mounts(ctx.global, id, file);
+      }
+    });
+    return 0;
   });
 }
 

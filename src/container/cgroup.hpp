@@ -8,7 +8,7 @@
 
 #include "cgroups/manager.hpp"
 #include "cgroups/resources.hpp"
-#include "container/operations.hpp"
+#include "container/commands.hpp"
 #include "linux/cgroup_mount.hpp"
 #include "spec/spec.hpp"
 #include "state/store.hpp"

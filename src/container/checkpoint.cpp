@@ -12,6 +12,8 @@
 #include "common/error.hpp"
 #include "common/fs.hpp"
 #include "container/checkpoint_paths.hpp"
+#include "container/open_container.hpp"
+#include "container/saved_config.hpp"
 #include "container/status.hpp"
 #include "criu/criu.hpp"
 #include "criu/describe.hpp"
@@ -108,14 +110,21 @@ std::vector<std::string> dump_args(const CheckpointRequest& req, const state::Re
   if (auto freezer = freezer_path(rec); !freezer.empty())
     args.insert(args.end(), {"--freeze-cgroup", freezer});
   if (req.leave_running) args.push_back("--leave-running");
+  auto flags = criu_flag_args(req);
+  args.insert(args.end(), flags.begin(), flags.end());
+  return args;
+}
+
+}  // namespace
+
+std::vector<std::string> criu_flag_args(const CriuRequest& req) {
+  std::vector<std::string> args;
   if (req.tcp_established) args.push_back("--tcp-established");
   if (req.ext_unix_sk) args.push_back("--ext-unix-sk");
   if (req.shell_job) args.push_back("--shell-job");
   if (req.file_locks) args.push_back("--file-locks");
   return args;
 }
-
-}  // namespace
 
 void refuse_unprivileged_criu(const std::string& what) {
   if (::geteuid() == 0 && linux::in_initial_user_namespace()) return;
@@ -136,15 +145,14 @@ void checkpoint(const GlobalOptions& global, const CheckpointRequest& req) {
                 EINVAL);
   criu::manage_cgroups_arg(req.manage_cgroups_mode);  // refuses a bad mode first
 
-  state::StateStore store(state_root(global.root));
-  state::ContainerDir dir = store.open(req.id);
-  state::Record rec = dir.read();
-  const std::string status = current_status(rec);
-  if (status != "running")
-    throw Error("container " + quote(req.id) + " is not running (it is " + status + ")", EINVAL);
-  auto config = fs::read_file_at(dir.fd(), "config.json");
+  OpenedContainer opened = open_container(global, req.id, Lock::exclusive, std::nullopt);
+  const state::Record& rec = opened.record;
+  if (opened.status != "running")
+    throw Error("container " + quote(req.id) + " is not running (it is " + opened.status + ")",
+                EINVAL);
+  std::optional<spec::Spec> config = read_saved_config(opened.dir);
   if (!config) throw Error("the container's config copy is missing", ENOENT);
-  spec::Spec spec = spec::parse(*config);
+  const spec::Spec& spec = *config;
 
   // A pre-dump is CRIU's memory change tracking: without the kernel's
   // soft-dirty bits CRIU would stop on an internal BUG, so say it here.

@@ -5,41 +5,41 @@
 // restore namespaces, so both refuse unprivileged callers (before anything is
 // created or opened: they leave nothing behind).
 #include <string>
+#include <vector>
 
-#include "container/operations.hpp"
+#include "container/commands.hpp"
 
 namespace urun::container {
 
-struct CheckpointRequest {
+// What checkpoint and restore both take, with the same meaning for CRIU.
+struct CriuRequest {
   std::string id;
-  std::string image_path;   // "" -> ./checkpoint
-  std::string work_path;    // "" -> the image path; created when missing
-  std::string parent_path;  // relative to image_path (a pre-dump's images)
+  std::string image_path;  // "" -> ./checkpoint
+  std::string work_path;   // "" -> the image path; created when missing
   std::string manage_cgroups_mode = "soft";
-  bool leave_running = false;
   bool tcp_established = false;
   bool ext_unix_sk = false;
   bool shell_job = false;
   bool file_locks = false;
+};
+
+// CRIU's flags for the booleans of CriuRequest (--tcp-established, ...), those set.
+std::vector<std::string> criu_flag_args(const CriuRequest& request);
+
+struct CheckpointRequest : CriuRequest {
+  std::string parent_path;  // relative to image_path (a pre-dump's images)
+  bool leave_running = false;
   bool pre_dump = false;
 };
 
-struct RestoreRequest {
-  std::string id;
+struct RestoreRequest : CriuRequest {
   std::string bundle;  // "" -> current directory
   std::string config = "config.json";
-  std::string image_path;  // "" -> ./checkpoint
-  std::string work_path;   // "" -> the image path; created when missing
-  std::string manage_cgroups_mode = "soft";
   std::string pid_file;
   std::string console_socket;
   std::string lsm_profile;  // TYPE:NAME
   std::string lsm_mount_context;
-  bool tcp_established = false;
   bool tcp_close = false;
-  bool ext_unix_sk = false;
-  bool shell_job = false;
-  bool file_locks = false;
   bool detach = false;
 };
 

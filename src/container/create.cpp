@@ -16,10 +16,13 @@
 #include "common/scope_exit.hpp"
 #include "container/bundle.hpp"
 #include "container/cgroup.hpp"
+#include "container/commands.hpp"
 #include "container/first_record.hpp"
+#include "container/hook_runs.hpp"
 #include "container/hooks.hpp"
-#include "container/operations.hpp"
+#include "container/open_container.hpp"
 #include "container/process_io.hpp"
+#include "container/saved_config.hpp"
 #include "container/status.hpp"
 #include "container/teardown.hpp"
 #include "linux/net_devices.hpp"
@@ -319,8 +322,7 @@ int run(const GlobalOptions& global, const CreateRequest& request, bool detach) 
     undo_cgroup(*c.cgroup);
     linux::remove_resctrl_dirs(c.record.resctrl_dirs);
     c.dir.remove();
-    run_poststop_hooks(c.bundle.spec, c.bundle.dir, oci_state_json(c.record, "stopped"),
-                       "run " + quote(request.id));
+    run_stopped_hooks(c.bundle.spec, c.record, "run " + quote(request.id));
     throw;
   }
   c.init.guard.release();
@@ -367,18 +369,16 @@ int run(const GlobalOptions& global, const CreateRequest& request, bool detach) 
     log::warning("remove cgroup: " + std::string(e.what()));
   }
   linux::remove_resctrl_dirs(c.record.resctrl_dirs);
-  run_poststop_hooks(c.bundle.spec, c.bundle.dir, oci_state_json(c.record, "stopped"),
-                     "run " + quote(request.id));
+  run_stopped_hooks(c.bundle.spec, c.record, "run " + quote(request.id));
   c.dir.remove();
   return status;
 }
 
 void start(const GlobalOptions& global, const std::string& id) {
-  state::validate_id(id);
-  state::StateStore store(state_root(global.root));
-  state::ContainerDir dir = store.open(id);
-  state::Record rec = dir.read();
-  std::string status = current_status(rec);
+  OpenedContainer opened = open_container(global, id, Lock::exclusive, std::nullopt);
+  state::ContainerDir& dir = opened.dir;
+  state::Record& rec = opened.record;
+  const std::string& status = opened.status;
   if (status != "created")
     throw Error("container " + quote(id) + " is not in created state (it is " + status + ")",
                 EINVAL);
@@ -394,9 +394,9 @@ void start(const GlobalOptions& global, const std::string& id) {
   dir.write(rec);
 
   if (!rec.poststart_hooks) return;
-  auto text = fs::read_file_at(dir.fd(), kConfigCopy);
-  if (!text) return;
-  run_poststart(spec::parse(*text), dir, rec, "start " + quote(id));
+  std::optional<spec::Spec> spec = read_saved_config(dir);
+  if (!spec) return;
+  run_poststart(*spec, dir, rec, "start " + quote(id));
 }
 
 }  // namespace urun::container

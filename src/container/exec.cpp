@@ -19,8 +19,10 @@
 #include "common/log.hpp"
 #include "common/pidfd.hpp"
 #include "container/cgroup.hpp"
-#include "container/operations.hpp"
+#include "container/commands.hpp"
+#include "container/open_container.hpp"
 #include "container/process_io.hpp"
+#include "container/saved_config.hpp"
 #include "container/status.hpp"
 #include "linux/capabilities.hpp"
 #include "linux/resctrl.hpp"
@@ -302,15 +304,15 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
   // takes the lock exclusively, so it cannot freeze a process that is still
   // starting (frozen, it would never exec). Let go of before the wait for the
   // process: a long exec must not block kill, delete or pause.
-  state::StateStore store(state_root(global.root));
-  state::ContainerDir dir = store.open(req.id, false);
-  if (!dir.has_record()) throw Error("container " + quote(req.id) + " is not running", ESRCH);
-  state::Record rec = dir.read();
-  auto text = fs::read_file_at(dir.fd(), "config.json");
-  if (!text) throw Error("read the container's config.json: missing", ENOENT);
-  spec::Spec spec = spec::parse(*text);
+  OpenedContainer opened =
+      open_container(global, req.id, Lock::shared, IfNoRecord{"is not running", ESRCH});
+  state::ContainerDir& dir = opened.dir;
+  const state::Record& rec = opened.record;
+  std::optional<spec::Spec> saved = read_saved_config(dir);
+  if (!saved) throw Error("read the container's config.json: missing", ENOENT);
+  spec::Spec spec = std::move(*saved);
   spec::Process proc = make_process(req, spec);
-  std::string status = current_status(rec);
+  const std::string& status = opened.status;
   // A created container's init is alive and its namespaces exist: crun execs there too.
   if (status == "paused" && !req.ignore_paused)
     throw Error("container " + quote(req.id) + " is paused", EBUSY);

@@ -258,29 +258,6 @@ void run_hooks(std::string_view kind, const std::vector<spec::Hook>& hooks,
   for (const auto& hook : hooks) run_named_hook(kind, hook, state_json, io);
 }
 
-void run_poststop_hooks(const spec::Spec& spec, const std::string& bundle,
-                        const std::string& state_json, const std::string& context) noexcept {
-  if (spec.hooks.poststop.empty()) return;
-  try {
-    HookOutput out;
-    try {
-      out = open_hook_output(spec, bundle);
-    } catch (const Error& e) {
-      // The hooks still run, their output where it goes without the annotations.
-      log::warning(context + ": poststop hooks: " + e.what());
-    }
-    for (const auto& hook : spec.hooks.poststop) {
-      try {
-        run_named_hook("poststop", hook, state_json, out.io());
-      } catch (const Error& e) {
-        log::warning(context + ": " + e.what());
-      }
-    }
-  } catch (const std::exception& e) {
-    log::warning(context + ": poststop hooks: " + e.what());
-  }
-}
-
 HookOutput open_hook_output(const spec::Spec& spec, const std::string& bundle) {
   auto open_one = [&](const char* annotation) {
     const std::string* value = spec.annotation(annotation);

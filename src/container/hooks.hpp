@@ -32,12 +32,7 @@ struct HookIo {
 void run_hooks(std::string_view kind, const std::vector<spec::Hook>& hooks,
                const std::string& state_json, const HookIo& io);
 
-// The poststop hooks of spec, in order, with the output files of its
-// run.oci.hooks.* annotations (bundle: the bundle directory). A hook that fails
-// is a warning ("<context>: poststop hook `path`: <why>", context names the
-// operation and container) and the next one runs all the same; nothing throws.
-void run_poststop_hooks(const spec::Spec& spec, const std::string& bundle,
-                        const std::string& state_json, const std::string& context) noexcept;
+// The poststop hooks, whose failure is a warning: container/hook_runs.hpp.
 
 // The files named by the run.oci.hooks.stdout / run.oci.hooks.stderr
 // annotations, opened (created, append mode; relative paths from the bundle).

@@ -137,11 +137,9 @@ std::vector<std::string> restore_args(const RestoreRequest& req, const Bundle& b
   if (!req.lsm_profile.empty()) args.insert(args.end(), {"--lsm-profile", req.lsm_profile});
   if (!req.lsm_mount_context.empty())
     args.insert(args.end(), {"--lsm-mount-context", req.lsm_mount_context});
-  if (req.tcp_established) args.push_back("--tcp-established");
   if (req.tcp_close) args.push_back("--tcp-close");
-  if (req.ext_unix_sk) args.push_back("--ext-unix-sk");
-  if (req.shell_job) args.push_back("--shell-job");
-  if (req.file_locks) args.push_back("--file-locks");
+  auto flags = criu_flag_args(req);
+  args.insert(args.end(), flags.begin(), flags.end());
   return args;
 }
 

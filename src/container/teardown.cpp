@@ -6,12 +6,11 @@
 #include <optional>
 
 #include "common/error.hpp"
-#include "common/fs.hpp"
 #include "common/log.hpp"
 #include "container/cgroup.hpp"
-#include "container/hooks.hpp"
+#include "container/hook_runs.hpp"
 #include "container/processes.hpp"
-#include "container/status.hpp"
+#include "container/saved_config.hpp"
 #include "linux/resctrl.hpp"
 #include "network/helper.hpp"
 
@@ -23,15 +22,15 @@ void run_container_poststop(const state::ContainerDir& dir, const state::Record&
   std::optional<spec::Spec> copy;
   if (spec == nullptr) {
     try {
-      auto text = fs::read_file_at(dir.fd(), "config.json");
-      if (!text) return;
-      spec = &copy.emplace(spec::parse(*text));
+      copy = read_saved_config(dir);
+      if (!copy) return;
+      spec = &*copy;
     } catch (const std::exception& e) {
       log::warning(context + ": poststop hooks not run: " + e.what());
       return;
     }
   }
-  run_poststop_hooks(*spec, rec.bundle, oci_state_json(rec, "stopped"), context);
+  run_stopped_hooks(*spec, rec, context);
 }
 
 void destroy_container(state::ContainerDir& dir, const state::Record& rec, bool kill,

@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "container/operations.hpp"
+#include "container/commands.hpp"
 #include "userns/subid.hpp"
 
 namespace urun::diagnose {

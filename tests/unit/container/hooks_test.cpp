@@ -15,6 +15,7 @@
 
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "container/hook_runs.hpp"
 
 namespace {
 

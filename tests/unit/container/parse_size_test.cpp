@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "common/error.hpp"
-#include "container/operations.hpp"
+#include "container/commands.hpp"
 
 namespace {
 

@@ -1,8 +1,7 @@
-// create, run, start
+// create
 #include "cli/cli.hpp"
 
 namespace urun::cli {
-namespace {
 
 void add_create_options(CLI::App* cmd, container::CreateRequest& req) {
   cmd->add_option("-b,--bundle", req.bundle, "Path to the OCI bundle (default: current directory)");
@@ -22,40 +21,13 @@ void add_create_options(CLI::App* cmd, container::CreateRequest& req) {
   cmd->add_option("container", req.id, "Container id")->required();
 }
 
-}  // namespace
-
-void add_lifecycle_commands(CLI::App& app, Context& ctx) {
-  static container::CreateRequest create_req, run_req;
-  static bool detach = false;
-  static std::string start_id;
-
+void add_create_command(CLI::App& app, Context& ctx) {
+  static container::CreateRequest req;
   auto* create = app.add_subcommand("create", "Create a container");
-  add_create_options(create, create_req);
-  create->callback([&ctx] {
-    ctx.action = [&ctx] {
-      in_context("create", create_req.id, [&] { container::create(ctx.global, create_req); });
-      return 0;
-    };
-  });
-
-  auto* run = app.add_subcommand("run", "Create and start a container");
-  add_create_options(run, run_req);
-  run->add_flag("-d,--detach", detach, "Detach from the container's process");
-  run->add_flag("--keep", run_req.keep, "Do not delete the container after it exits");
-  run->callback([&ctx] {
-    ctx.action = [&ctx] {
-      return in_context("run", run_req.id,
-                        [&] { return container::run(ctx.global, run_req, detach); });
-    };
-  });
-
-  auto* start = app.add_subcommand("start", "Start a created container");
-  start->add_option("container", start_id, "Container id")->required();
-  start->callback([&ctx] {
-    ctx.action = [&ctx] {
-      in_context("start", start_id, [&] { container::start(ctx.global, start_id); });
-      return 0;
-    };
+  add_create_options(create, req);
+  set_action(create, ctx, [&ctx] {
+    in_context("create", req.id, [&] { container::create(ctx.global, req); });
+    return 0;
   });
 }
 

@@ -1,17 +1,13 @@
-// pause, resume, ps and update: the operations that act through the
-// container's cgroup.
-#include <unistd.h>
-
+// update: new cgroup resources, or new Intel RDT schemata, for a container.
 #include <cctype>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "cgroups/resources.hpp"
 #include "common/error.hpp"
-#include "common/fs.hpp"
 #include "container/cgroup.hpp"
-#include "container/operations.hpp"
-#include "container/processes.hpp"
+#include "container/commands.hpp"
+#include "container/open_container.hpp"
+#include "container/saved_config.hpp"
 #include "container/status.hpp"
 #include "linux/resctrl.hpp"
 #include "spec/json_document.hpp"
@@ -21,67 +17,13 @@
 namespace urun::container {
 namespace {
 
-struct LockedRecord {
-  state::ContainerDir dir;  // holds the lock
-  state::Record record;
-};
-
-// The record of a container whose status is one of `allowed`, with the lock
-// still held, else an Error saying what it is instead.
-LockedRecord locked_record_in_status(const GlobalOptions& global, const std::string& id,
-                                     std::initializer_list<const char*> allowed, bool exclusive) {
-  state::validate_id(id);
-  state::StateStore store(state_root(global.root));
-  state::ContainerDir dir = store.open(id, exclusive);
-  if (!dir.has_record()) throw Error("container " + quote(id) + " is still being created", EBUSY);
-  state::Record rec = dir.read();
-  std::string status = current_status(rec);
-  for (const char* ok : allowed)
-    if (status == ok) return LockedRecord{std::move(dir), std::move(rec)};
-  throw Error("container " + quote(id) + " is " + status, EINVAL);
-}
-
-state::Record record_in_status(const GlobalOptions& global, const std::string& id,
-                               std::initializer_list<const char*> allowed) {
-  return locked_record_in_status(global, id, allowed, false).record;
-}
-
 // The config the container was created with (the copy in its state dir).
 std::optional<spec::Spec> config_at_create(const GlobalOptions& global, const std::string& id) {
   state::StateStore store(state_root(global.root));
-  state::ContainerDir dir = store.open(id, false);
-  auto text = fs::read_file_at(dir.fd(), "config.json");
-  if (!text) return std::nullopt;
-  return spec::parse(*text);
+  return read_saved_config(store.open(id, false));
 }
 
 }  // namespace
-
-void pause(const GlobalOptions& global, const std::string& id) {
-  // Exclusive and held while freezing: an exec holds the lock shared until its
-  // process has exec'd, so no process is frozen half-started (see exec.cpp).
-  LockedRecord locked = locked_record_in_status(global, id, {"running", "created"}, true);
-  const state::Record& rec = locked.record;
-  auto cgroup = cgroup_of(rec);
-  if (cgroup->kind() == "disabled")
-    throw Error("container " + quote(id) + " has no cgroup: pausing needs a freezer", ENOTSUP);
-  cgroup->freeze();
-}
-
-void resume(const GlobalOptions& global, const std::string& id) {
-  state::Record rec = record_in_status(global, id, {"paused"});
-  cgroup_of(rec)->thaw();
-}
-
-std::string ps(const GlobalOptions& global, const std::string& id, const std::string& format) {
-  state::Record rec = record_in_status(global, id, {"running", "created", "paused"});
-  std::vector<pid_t> pids = container_pids(rec);
-  if (format == "json") return nlohmann::json(pids).dump() + "\n";
-  std::ostringstream out;
-  out << "PID\n";
-  for (pid_t pid : pids) out << pid << "\n";
-  return out.str();
-}
 
 void update(const GlobalOptions& global, const std::string& id, const std::string& resources_json) {
   nlohmann::json j;

@@ -1,11 +1,12 @@
+#include "spec/spec.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
 #include "common/error.hpp"
 #include "common/fs.hpp"
 #include "common/unique_fd.hpp"
-#include "container/operations.hpp"
-#include "spec/spec.hpp"
+#include "container/commands.hpp"
 
 namespace urun::container {
 

@@ -4,7 +4,7 @@
 // container's mount namespace; remove lazily unmounts what is mounted on each destination.
 #include <string>
 
-#include "container/operations.hpp"
+#include "container/commands.hpp"
 
 namespace urun::container {
 

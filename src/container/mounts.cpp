@@ -8,7 +8,7 @@
 // their destinations, resolved inside the container's root (/proc/<init>/root, opened before)
 // without leaving it. A failure unmounts what this call had placed. The helper's error comes
 // back over a pipe as "<errno> <message>".
-#include "container/mounts_update.hpp"
+#include "container/mounts.hpp"
 
 #include <fcntl.h>
 #include <sched.h>
@@ -23,6 +23,7 @@
 #include "common/child_guard.hpp"
 #include "common/error.hpp"
 #include "common/fs.hpp"
+#include "container/open_container.hpp"
 #include "container/status.hpp"
 #include "linux/bind_sources.hpp"
 #include "linux/live_mounts.hpp"
@@ -72,16 +73,10 @@ struct Live {
   std::vector<userns::Mapping> uids, gids;
 };
 
-Live open_container(const GlobalOptions& global, const std::string& id) {
-  state::validate_id(id);
-  state::StateStore store(state_root(global.root));
-  state::ContainerDir dir = store.open(id, false);
-  if (!dir.has_record()) throw Error("container " + quote(id) + " is still being created", EBUSY);
-  const state::Record rec = dir.read();
-  const std::string status = current_status(rec);
-  if (status != "running" && status != "created" && status != "paused")
-    throw Error("container " + quote(id) + " is " + status + ": it has no mounts to change",
-                EINVAL);
+Live open_live(const GlobalOptions& global, const std::string& id) {
+  const OpenedContainer opened = open_container(global, id, Lock::shared);
+  require_status(opened, {"running", "created", "paused"}, ": it has no mounts to change");
+  const state::Record& rec = opened.record;
   Live live;
   live.pid = rec.pid;
   live.root = open_proc(rec.pid, "root", O_PATH | O_DIRECTORY);
@@ -183,7 +178,7 @@ void add_mounts(const GlobalOptions& global, const std::string& id, const std::s
     if (!m.source.empty() && !m.source.starts_with('/') && linux::is_bind_mount(m, opts.back()))
       m.source = cwd + "/" + m.source;
   }
-  Live live = open_container(global, id);
+  Live live = open_live(global, id);
   const bool privileged = ::geteuid() == 0;
   runtime::IdmapContext ctx{cwd, live.user_ns ? live.user_ns.get() : -1, live.uids, live.gids};
   std::vector<UniqueFd> trees(mounts.size());
@@ -218,7 +213,7 @@ void add_mounts(const GlobalOptions& global, const std::string& id, const std::s
 
 void remove_mounts(const GlobalOptions& global, const std::string& id, const std::string& file) {
   const std::vector<spec::Mount> mounts = read_mounts(file, false);
-  Live live = open_container(global, id);
+  Live live = open_live(global, id);
   const bool privileged = ::geteuid() == 0;
   run_helper([&] {
     if (!privileged && live.user_ns) join(live.user_ns.get(), CLONE_NEWUSER, "user namespace");
