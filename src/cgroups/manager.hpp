@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "cgroups/resources.hpp"
+#include "common/proc_cgroup.hpp"
 
 namespace urun::cgroups {
 
@@ -127,9 +128,8 @@ Layout detect_layout(const std::string& root = kDefaultRoot);
 // cgroup tree".
 std::string normalize_cgroup_path(std::string_view path);
 
-// /proc/<pid>/cgroup: hierarchy key -> path. The key is "" for the v2 line ("0::/x"),
-// else the controller list as the kernel prints it ("cpu,cpuacct", "name=systemd").
-std::map<std::string, std::string> parse_proc_cgroup(std::string_view text);
+// /proc/<pid>/cgroup: hierarchy key -> path (common/proc_cgroup.hpp).
+using urun::parse_proc_cgroup;
 
 // Where the container's cgroup goes, relative to the hierarchy root:
 // absolute cgroupsPath -> as given; relative -> under own_cgroup (the caller's cgroup in

@@ -26,6 +26,11 @@ void add_mounts_command(CLI::App& app, Context& ctx);       // mounts add|remove
 void add_checkpoint_commands(CLI::App& app, Context& ctx);  // checkpoint restore
 void add_check_command(CLI::App& app, Context& ctx);        // check
 
+// For main (cli/startup.cpp): the --version text, and what runs after parsing, before the
+// chosen command (the sealed binary for the commands that put urun into a container).
+std::string version_text();
+void before_command(const CLI::App& app, char** argv);
+
 // Runs op; an Error gets "<command> `<id>`" in front, so every message names
 // the container: "create `foo`: mount `proc` on `/proc`: Operation not permitted".
 template <typename F>

@@ -12,8 +12,8 @@
 #include <set>
 #include <vector>
 
-#include "cgroups/manager.hpp"
 #include "common/error.hpp"
+#include "common/proc_cgroup.hpp"
 #include "common/unique_fd.hpp"
 #include "linux/mounts.hpp"
 #include "linux/path.hpp"
@@ -220,7 +220,7 @@ std::string cgroup_hierarchy_dir(std::string_view key, bool unified_host) {
 
 CgroupMountPlan cgroup_plan_from_proc(std::string_view text, bool unified_host) {
   CgroupMountPlan plan;
-  for (const auto &[key, path] : cgroups::parse_proc_cgroup(text)) {
+  for (const auto &[key, path] : parse_proc_cgroup(text)) {
     // A unified host has only the "0::" line; a v1 line there means nothing.
     if (unified_host && !key.empty()) continue;
     plan.paths[cgroup_hierarchy_dir(key, unified_host)] = path;

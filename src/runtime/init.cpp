@@ -15,7 +15,6 @@
 
 #include "common/error.hpp"
 #include "common/fs.hpp"
-#include "container/hooks.hpp"
 #include "linux/bind_sources.hpp"
 #include "linux/capabilities.hpp"
 #include "linux/loopback.hpp"
@@ -25,6 +24,7 @@
 #include "linux/sched_attrs.hpp"
 #include "linux/shared_mount_ns.hpp"
 #include "runtime/console.hpp"
+#include "runtime/hooks.hpp"
 #include "runtime/process_setup.hpp"
 
 #ifndef CLONE_NEWTIME
@@ -234,7 +234,7 @@ void wait_for_start(const InitPlan& plan) {
   channel.send(Msg::kRunHooks);
   std::string state_json = channel.expect(Msg::kHooksDone);
   if (!spec.hooks.create_container.empty())
-    container::run_hooks("createContainer", spec.hooks.create_container, state_json, {});
+    run_hooks("createContainer", spec.hooks.create_container, state_json, {});
 
   if (own_mount_ns) {
     linux::enter_rootfs(root.get(), plan.rootfs.rootfs, plan.no_pivot);
@@ -299,7 +299,7 @@ void wait_for_start(const InitPlan& plan) {
   wait_for_start(plan);
   if (seccomp && !seccomp->notify && proc.no_new_privileges) linux::load_seccomp(*seccomp);
   if (!spec.hooks.start_container.empty())
-    container::run_hooks("startContainer", spec.hooks.start_container, state_json, {});
+    run_hooks("startContainer", spec.hooks.start_container, state_json, {});
 
   // After the hooks: each execve resets the exec attribute.
   lsm_attr.write();
