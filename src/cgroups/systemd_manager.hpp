@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "cgroups/manager.hpp"
+#include "cgroups/factory.hpp"
 #include "cgroups/systemd_bus.hpp"
 
 namespace urun::cgroups {

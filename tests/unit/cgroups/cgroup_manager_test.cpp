@@ -10,7 +10,7 @@
 
 #include "cgroups/cgroupfs_v1.hpp"
 #include "cgroups/cgroupfs_v2.hpp"
-#include "cgroups/manager.hpp"
+#include "cgroups/factory.hpp"
 #include "common/error.hpp"
 #include "temp_dir.hpp"
 
