@@ -3,11 +3,11 @@
 
 #include <sys/stat.h>
 
-#include "cgroups/cgroupfs_util.hpp"
-#include "cgroups/cgroupfs_v1.hpp"
-#include "cgroups/cgroupfs_v2.hpp"
-#include "cgroups/systemd_manager.hpp"
-#include "cgroups/systemd_names.hpp"
+#include "cgroups/cgroupfs/cgroupfs_util.hpp"
+#include "cgroups/cgroupfs/cgroupfs_v1.hpp"
+#include "cgroups/cgroupfs/cgroupfs_v2.hpp"
+#include "cgroups/systemd/systemd_manager.hpp"
+#include "cgroups/systemd/systemd_names.hpp"
 #include "common/error.hpp"
 #include "common/fs.hpp"
 

@@ -3,7 +3,7 @@
 
 #include <dirent.h>
 
-#include "cgroups/cgroupfs_util.hpp"
+#include "cgroups/cgroupfs/cgroupfs_util.hpp"
 #include "common/error.hpp"
 
 namespace urun::cgroups {

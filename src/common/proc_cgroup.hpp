@@ -1,6 +1,6 @@
 #pragma once
 // The text of /proc/<pid>/cgroup, parsed. Pure and free of any other urun module: the
-// cgroup managers (cgroups/), the container's cgroup mount (linux/cgroup_mount.cpp) and
+// cgroup managers (cgroups/), the container's cgroup mount (linux/mounts/cgroup_mount.cpp) and
 // exec (container/) all read it, and the mount code sits below cgroups/ in the layers.
 #include <map>
 #include <string>

@@ -24,7 +24,7 @@
 #include "linux/namespaces.hpp"
 #include "linux/process_attrs.hpp"
 #include "linux/sched_attrs.hpp"
-#include "linux/seccomp_notify.hpp"
+#include "linux/seccomp/seccomp_notify.hpp"
 #include "runtime/console.hpp"
 #include "runtime/process_setup.hpp"
 #include "runtime/sync_channel.hpp"
@@ -167,7 +167,7 @@ void move_above(UniqueFd& fd, int min_fd) {
   if (plan.personality) linux::set_personality(*plan.personality);
   if (plan.sched_in_child && proc.scheduler) linux::set_scheduler(0, *proc.scheduler);
   if (plan.sched_in_child && proc.io_priority) linux::set_io_priority(0, *proc.io_priority);
-  // Seccomp timing: see load_seccomp() in linux/seccomp.hpp.
+  // Seccomp timing: see load_seccomp() in linux/seccomp/seccomp.hpp.
   const linux::SeccompProgram* seccomp = plan.seccomp;
   if (seccomp && !proc.no_new_privileges) apply_seccomp(*seccomp, channel);
   apply_process_user(proc, plan.keep_groups);

@@ -29,7 +29,7 @@
 #include "common/exec_failure.hpp"
 #include "common/unique_fd.hpp"
 #include "linux/lsm.hpp"
-#include "linux/seccomp.hpp"
+#include "linux/seccomp/seccomp.hpp"
 #include "spec/spec.hpp"
 
 namespace urun::runtime {

@@ -15,14 +15,14 @@
 
 #include "common/error.hpp"
 #include "common/fs.hpp"
-#include "linux/bind_sources.hpp"
 #include "linux/capabilities.hpp"
 #include "linux/loopback.hpp"
 #include "linux/lsm.hpp"
+#include "linux/mounts/bind_sources.hpp"
+#include "linux/mounts/shared_mount_ns.hpp"
 #include "linux/process_attrs.hpp"
 #include "linux/procfs.hpp"
 #include "linux/sched_attrs.hpp"
-#include "linux/shared_mount_ns.hpp"
 #include "runtime/console.hpp"
 #include "runtime/hooks.hpp"
 #include "runtime/process_setup.hpp"
@@ -175,9 +175,9 @@ void wait_for_start(const InitPlan& plan) {
   if (plan.chdir_to_bundle && ::chdir(plan.bundle.c_str()) < 0)
     throw_errno("chdir to the bundle " + quote(plan.bundle));
   // Without a mount namespace of its own the container makes no mounts at all: they would
-  // land in the host's mount table (linux/shared_mount_ns.hpp).
+  // land in the host's mount table (linux/mounts/shared_mount_ns.hpp).
   const bool own_mount_ns = plan.namespaces->own_mount;
-  // Likewise the rootfs and bind sources (linux/bind_sources.hpp).
+  // Likewise the rootfs and bind sources (linux/mounts/bind_sources.hpp).
   linux::HostPaths host_paths;
   if (plan.rootfs.user_ns && own_mount_ns)
     host_paths = linux::open_host_paths(spec, plan.rootfs.rootfs);
@@ -285,7 +285,7 @@ void wait_for_start(const InitPlan& plan) {
   lsm_attr.open();
   // Before seccomp, which may filter personality(2); it lasts across execve.
   if (linux.personality) linux::set_personality(*linux.personality);
-  // Seccomp timing: see load_seccomp() in linux/seccomp.hpp.
+  // Seccomp timing: see load_seccomp() in linux/seccomp/seccomp.hpp.
   const linux::SeccompProgram* seccomp = plan.seccomp;
   if (seccomp && !proc.no_new_privileges) apply_seccomp(*seccomp, channel);
   apply_process_user(proc, plan.keep_original_groups ||

@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "linux/lsm.hpp"
+#include "linux/mounts/rootfs.hpp"
 #include "linux/namespaces.hpp"
-#include "linux/rootfs.hpp"
-#include "linux/seccomp.hpp"
+#include "linux/seccomp/seccomp.hpp"
 #include "runtime/process_setup.hpp"  // find_executable
 #include "runtime/sync_channel.hpp"
 #include "spec/spec.hpp"

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "common/child_guard.hpp"
-#include "linux/cgroup_mount.hpp"
+#include "linux/mounts/cgroup_mount.hpp"
 #include "linux/net_devices.hpp"
 #include "runtime/sync_channel.hpp"
 #include "spec/spec.hpp"
