@@ -8,18 +8,8 @@
 #include "cli/cli.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
-#include "container/features.hpp"
-#include "runtime/sealed_binary.hpp"
-#include "version.hpp"
 
 namespace {
-
-std::string version_text() {
-  std::string out = std::string("urun version ") + urun::kVersion +
-                    "\ncommit: " + urun::kGitCommit + "\nspec: " + urun::kOciVersion + "\n" +
-                    urun::container::version_tags();  // CLI11 ends the line
-  return out;
-}
 
 // The final error goes to the --log destination (Podman reads that file as
 // one JSON object) and, when that is not stderr, also to stderr.
@@ -34,7 +24,7 @@ int report(const std::string& message) {
 int main(int argc, char** argv) {
   CLI::App app{"urun - a rootless-first OCI container runtime", "urun"};
   app.require_subcommand(1);
-  app.set_version_flag("-v,-V,--version", version_text);
+  app.set_version_flag("-v,-V,--version", urun::cli::version_text);
   // crun's (argp's) -? and --usage print the usage too; subcommands inherit the names.
   app.set_help_flag("-h,-?,--help,--usage", "Print this help message and exit");
   urun::cli::Context ctx;
@@ -84,9 +74,7 @@ int main(int argc, char** argv) {
     urun::log::configure(log_dest, urun::log::parse_format(log_format), level);
     if (ctx.global.systemd_cgroup && ctx.global.cgroup_manager.empty())
       ctx.global.cgroup_manager = "systemd";
-    // These commands put urun processes into the container (runtime/sealed_binary.hpp).
-    for (const char* name : {"create", "run", "exec"})
-      if (app.got_subcommand(name)) urun::runtime::ensure_sealed_binary(argv);
+    urun::cli::before_command(app, argv);
     return ctx.action ? ctx.action() : 0;
   } catch (const urun::Error& e) {
     return report(e.message() + std::string(urun::hint_text(e.hint())));

@@ -2,10 +2,10 @@
 // cgroups::Manager: the container's cgroup in every hierarchy the host has. The parent
 // side creates it before clone (v2: the child is cloned straight into it through
 // dir_fd() with CLONE_INTO_CGROUP), applies the resources, and later commands rebuild
-// the manager from the state record (to_state / manager_from_state) to pause, kill and
-// delete. Implementations: CgroupfsV2 (cgroupfs_v2.hpp), CgroupfsV1 (cgroupfs_v1.hpp, for
-// legacy and hybrid hosts), Systemd (systemd_manager.hpp: a transient scope through
-// sd-bus, with cgroupfs inside it) and Disabled (below).
+// the manager from the state record (to_state; cgroups/factory.hpp: manager_from_state)
+// to pause, kill and delete. Implementations: CgroupfsV2 (cgroupfs_v2.hpp), CgroupfsV1
+// (cgroupfs_v1.hpp, for legacy and hybrid hosts), Systemd (systemd_manager.hpp: a transient scope
+// through sd-bus, with cgroupfs inside it) and Disabled (below).
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "cgroups/resources.hpp"
+#include "common/proc_cgroup.hpp"
 
 namespace urun::cgroups {
 
@@ -90,9 +91,6 @@ class Manager {
   }
 };
 
-// Rebuilds a manager from Manager::to_state() output. Throws on malformed input.
-std::unique_ptr<Manager> manager_from_state(const nlohmann::json& state);
-
 // No cgroup at all: every operation is a no-op and pids() is empty (the runtime falls back
 // to /proc to find the container's processes).
 class Disabled : public Manager {
@@ -127,58 +125,13 @@ Layout detect_layout(const std::string& root = kDefaultRoot);
 // cgroup tree".
 std::string normalize_cgroup_path(std::string_view path);
 
-// /proc/<pid>/cgroup: hierarchy key -> path. The key is "" for the v2 line ("0::/x"),
-// else the controller list as the kernel prints it ("cpu,cpuacct", "name=systemd").
-std::map<std::string, std::string> parse_proc_cgroup(std::string_view text);
+// /proc/<pid>/cgroup: hierarchy key -> path (common/proc_cgroup.hpp).
+using urun::parse_proc_cgroup;
 
 // Where the container's cgroup goes, relative to the hierarchy root:
 // absolute cgroupsPath -> as given; relative -> under own_cgroup (the caller's cgroup in
 // that hierarchy); absent -> "/urun/<id>". Normalised; throws when it leaves the tree.
 std::string resolve_cgroup_path(const std::optional<std::string>& cgroups_path,
                                 const std::string& own_cgroup, const std::string& container_id);
-
-// ---- factory -------------------------------------------------------------------------
-
-struct ManagerRequest {
-  // --cgroup-manager: systemd | cgroupfs | disabled; "" or "auto": the best available
-  // (systemd -> cgroupfs -> disabled).
-  std::string kind = "cgroupfs";
-  std::string root = kDefaultRoot;
-  std::optional<std::string> cgroups_path;  // linux.cgroupsPath
-  std::string container_id;
-  bool rootless = false;
-  uid_t uid = ::geteuid();  // whose write access decides for rootless
-  // run.oci.delegate-cgroup: a sub-cgroup the process runs in, left to the payload
-  // (cgroup v2 only). Limits stay on the container's cgroup.
-  std::string delegate_cgroup;
-  // The container makes a cgroup namespace of its own: crun's manual says it is made
-  // before the move to the delegated cgroup, so the payload sees (and manages) that
-  // cgroup below its namespace's root (see Manager::enter_delegate).
-  bool delegate_after_cgroupns = false;
-  // run.oci.systemd.subgroup (systemd manager): absent -> the manual's default.
-  std::optional<std::string> systemd_subgroup;
-  // Test seams: the layout (detected from root when absent), the caller's cgroups, and
-  // the systemd bus: a D-Bus address or socket path; "" -> the system bus for root, the
-  // user's bus rootless (systemd_names.hpp, bus_address).
-  std::optional<Layout> layout;
-  std::string proc_self_cgroup = "/proc/self/cgroup";
-  std::string systemd_bus;
-};
-
-struct ManagerChoice {
-  std::unique_ptr<Manager> manager;
-  // Why the preferred managers were not used, in order, for --debug:
-  // "systemd: not available: no systemd bus at /run/systemd/private".
-  std::vector<std::string> reasons;
-};
-
-// systemd -> cgroupfs -> disabled, as far as the request allows: asking for systemd by
-// name gets an Error when no systemd can be reached; a root container asking for
-// cgroupfs gets an Error when it cannot have one; a rootless one gets Disabled with the
-// reason. Nothing is created on disk: call create() on the result.
-ManagerChoice make_manager(const ManagerRequest& request);
-ManagerChoice make_manager(const std::string& kind, const std::string& root,
-                           const std::optional<std::string>& cgroups_path,
-                           const std::string& container_id, bool rootless);
 
 }  // namespace urun::cgroups

@@ -62,6 +62,11 @@ void add_criu_job_flags(CLI::App* cmd, container::CriuRequest& request);
 // --manage-cgroups-mode
 void add_manage_cgroups_mode(CLI::App* cmd, container::CriuRequest& request);
 
+// For main (cli/startup.cpp): the --version text, and what runs after parsing, before the
+// chosen command (the sealed binary for the commands that put urun into a container).
+std::string version_text();
+void before_command(const CLI::App& app, char** argv);
+
 // Runs op; an Error gets "<command> `<id>`" in front, so every message names
 // the container: "create `foo`: mount `proc` on `/proc`: Operation not permitted".
 template <typename F>

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/cli.hpp"
+#include "common/exec_failure.hpp"
 #include "common/log.hpp"
 #include "runtime/launch_exec.hpp"
 
@@ -53,7 +54,7 @@ void add_exec_command(CLI::App& app, Context& ctx) {
     ctx.action = [&ctx] {
       try {
         return in_context("exec", req.id, [&] { return container::exec(ctx.global, req); });
-      } catch (const runtime::ExecFailure& e) {
+      } catch (const ExecFailure& e) {
         // The command could not run: exit as a shell would (127, 126), not 1.
         log::error(e.message());
         if (log::has_destination()) std::cerr << "urun: " << e.message() << "\n";

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "cgroups/factory.hpp"
 #include "common/error.hpp"
 #include "common/fs.hpp"
 #include "common/log.hpp"

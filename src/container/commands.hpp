@@ -102,8 +102,12 @@ struct ExecRequest {
 // exec: runs a process in a running (or created) container. Returns the exit
 // status to exit with: the process's (128 + signal when killed) in the
 // foreground, 0 with detach. A command that cannot be executed throws
-// runtime::ExecFailure (runtime/launch_exec.hpp), whose status() is 127 or 126.
+// ExecFailure (common/exec_failure.hpp), whose status() is 127 or 126.
 int exec(const GlobalOptions& global, const ExecRequest& request);
+
+// Before create, run and exec, which put urun processes into a container: re-executes urun
+// from a sealed copy when it does not run from one (runtime/sealed_binary.hpp).
+void ensure_sealed_binary(char** argv);
 
 // spec: writes <bundle>/config.json (refuses to overwrite).
 void write_spec(const std::string& bundle, bool rootless);

@@ -28,7 +28,7 @@
 #include "linux/net_devices.hpp"
 #include "linux/process_attrs.hpp"
 #include "linux/resctrl.hpp"
-#include "linux/seccomp_cache.hpp"
+#include "linux/seccomp/seccomp_cache.hpp"
 #include "linux/terminal.hpp"
 #include "network/helper.hpp"
 #include "network/plan.hpp"

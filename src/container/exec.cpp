@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "cgroups/cgroupfs_v1.hpp"
+#include "cgroups/cgroupfs/cgroupfs_v1.hpp"
 #include "cgroups/manager.hpp"
 #include "common/error.hpp"
 #include "common/fs.hpp"
@@ -26,8 +26,8 @@
 #include "container/status.hpp"
 #include "linux/capabilities.hpp"
 #include "linux/resctrl.hpp"
-#include "linux/seccomp.hpp"
-#include "linux/seccomp_cache.hpp"
+#include "linux/seccomp/seccomp.hpp"
+#include "linux/seccomp/seccomp_cache.hpp"
 #include "linux/terminal.hpp"
 #include "runtime/caller.hpp"
 #include "runtime/launch_exec.hpp"

@@ -2,13 +2,13 @@
 
 #include <seccomp.h>
 
-#include "cgroups/systemd_library.hpp"
+#include "cgroups/systemd/systemd_library.hpp"
 #include "common/error.hpp"
 #include "criu/criu.hpp"
 #include "linux/capabilities.hpp"
-#include "linux/mounts.hpp"
+#include "linux/mounts/mounts.hpp"
 #include "linux/namespaces.hpp"
-#include "linux/seccomp.hpp"
+#include "linux/seccomp/seccomp.hpp"
 #include "spec/kernel_attrs.hpp"
 #include "version.hpp"
 
@@ -31,7 +31,7 @@ constexpr const char* kHooks[] = {"prestart",       "createRuntime", "createCont
 constexpr const char* kUnsafeAnnotations[] = {"module.wasm.image/variant",
                                               "io.kubernetes.cri.container-type", "run.oci."};
 
-// libsystemd is loaded on demand (cgroups/systemd_library.hpp): the systemd cgroup manager
+// libsystemd is loaded on demand (cgroups/systemd/systemd_library.hpp): the systemd cgroup manager
 // works only where it loads.
 bool systemd_usable() {
   try {
@@ -47,8 +47,9 @@ nlohmann::ordered_json linux_features() {
   l["namespaces"] = nlohmann::ordered_json::array();
   for (auto ns : linux::namespace_types()) l["namespaces"].push_back(std::string(ns));
   l["capabilities"] = linux::known_capability_names();
-  // cgroupfs v1 and v2 (cgroups/cgroupfs_v1.cpp, cgroupfs_v2.cpp), the systemd manager on the
-  // system bus and, rootless, on the user's bus (cgroups/systemd_manager.cpp); rdma.max on both.
+  // cgroupfs v1 and v2 (cgroups/cgroupfs/cgroupfs_v1.cpp, cgroupfs_v2.cpp), the systemd manager on
+  // the system bus and, rootless, on the user's bus (cgroups/systemd/systemd_manager.cpp); rdma.max
+  // on both.
   const bool systemd = systemd_usable();
   l["cgroup"] = {
       {"v1", true}, {"v2", true}, {"systemd", systemd}, {"systemdUser", systemd}, {"rdma", true}};

@@ -1,6 +1,6 @@
 #pragma once
-// OCI hooks: each runs with the container state JSON on stdin, its own args
-// and env (nothing inherited), and an optional timeout in seconds.
+// OCI hooks in the container lifecycle. The runner itself is runtime/hooks.hpp (the init
+// runs hooks too); this adds the poststop policy and the output files of the annotations.
 //
 // What each kind sees and what its failure does (runtime-spec 1.3, runtime.md
 // "Lifecycle"; crun agrees):
@@ -13,24 +13,15 @@
 // Every failure from prestart on continues the lifecycle at its step 12: the container is
 // destroyed and the poststop hooks run.
 #include <string>
-#include <string_view>
-#include <vector>
 
 #include "common/unique_fd.hpp"
+#include "runtime/hooks.hpp"
 #include "spec/spec.hpp"
 
 namespace urun::container {
 
-struct HookIo {
-  int stdout_fd = -1;  // -1: the hook's stdout goes to /dev/null
-  int stderr_fd = -1;  // -1: the hook's stderr goes to urun's stderr
-};
-
-// Runs the hooks in order; the first that fails (non-zero exit, killed by a
-// signal, timed out, cannot start) throws Error("<kind> hook `path`: <why>").
-// kind is the spec's name: "prestart", "createRuntime", "poststop", ...
-void run_hooks(std::string_view kind, const std::vector<spec::Hook>& hooks,
-               const std::string& state_json, const HookIo& io);
+using runtime::HookIo;
+using runtime::run_hooks;
 
 // The poststop hooks, whose failure is a warning: container/hook_runs.hpp.
 

@@ -5,8 +5,8 @@
 #include <sstream>
 
 #include "common/error.hpp"
-#include "linux/bind_sources.hpp"
-#include "linux/mounts.hpp"
+#include "linux/mounts/bind_sources.hpp"
+#include "linux/mounts/mounts.hpp"
 #include "linux/path.hpp"
 
 namespace urun::criu {

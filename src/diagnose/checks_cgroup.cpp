@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "cgroups/manager.hpp"
+#include "cgroups/factory.hpp"
 #include "common/error.hpp"
 #include "common/fs.hpp"
 #include "diagnose/check.hpp"

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "common/error.hpp"
-#include "linux/mounts.hpp"
+#include "linux/mounts/mounts.hpp"
 #include "linux/path.hpp"
 
 namespace urun::linux {

@@ -34,7 +34,7 @@ struct NamespacePlan {
   // The container has a mount namespace of its own: a new one, or one joined by path that is
   // not the runtime's. Without one it inherits the runtime's (runtime-spec: an absent type is
   // shared with the runtime), whose mount table the init must never change: it makes no
-  // mounts and enters the rootfs by chroot (linux/shared_mount_ns.hpp).
+  // mounts and enters the rootfs by chroot (linux/mounts/shared_mount_ns.hpp).
   bool own_mount = false;
   // A "mount" entry named a path that is the runtime's own mount namespace: treated as
   // absent (joining it would change nothing, and pivot_root there would move the root of

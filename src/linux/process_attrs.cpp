@@ -14,7 +14,6 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <sstream>
 #include <string_view>
 #include <utility>
 
@@ -61,18 +60,6 @@ std::string join_gids(const std::vector<uint32_t>& gids) {
 }
 
 }  // namespace
-
-bool in_initial_user_namespace() {
-  try {
-    std::istringstream map(fs::read_file("/proc/self/uid_map"));
-    std::string inside, outside, count, extra;
-    map >> inside >> outside >> count;
-    // The initial namespace maps the whole range onto itself in one line.
-    return inside == "0" && outside == "0" && count == "4294967295" && !(map >> extra);
-  } catch (const Error&) {
-    return true;  // no /proc: assume the conservative user-only permission
-  }
-}
 
 int rlimit_from_name(std::string_view name) {
   for (const auto& [n, value] : kRlimits) {

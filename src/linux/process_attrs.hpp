@@ -6,6 +6,7 @@
 
 #include "linux/procfs.hpp"
 #include "spec/spec.hpp"
+#include "userns/initial.hpp"
 
 namespace urun::linux {
 
@@ -41,9 +42,7 @@ bool join_new_session_keyring(const std::string& name);
 // keyring's owner is searched as "other", outside it as its user, as runc does.
 bool join_new_session_keyring(const std::string& name, bool in_user_namespace);
 
-// True unless the process runs in a user namespace other than the host's (read from
-// /proc/self/uid_map; true when /proc cannot be read). Root inside rootless Podman's user
-// namespace is not the host's root.
-bool in_initial_user_namespace();
+// True unless the process runs in a user namespace other than the host's (userns/initial.hpp).
+using userns::in_initial_user_namespace;
 
 }  // namespace urun::linux

@@ -103,7 +103,7 @@ UniqueFd ProcFs::open_file(std::string_view rel, int flags) const {
 // Without openat2: component by component with O_NOFOLLOW, each on the procfs's own device.
 // A mount of another filesystem (a tmpfs, a volume, another procfs instance) over part of the
 // path shows as a different st_dev; a bind of this procfs's own files onto itself would not,
-// which only openat2's RESOLVE_NO_XDEV sees. The mount rules (linux/mounts.cpp) keep the
+// which only openat2's RESOLVE_NO_XDEV sees. The mount rules (linux/mounts/mounts.cpp) keep the
 // config from making one.
 UniqueFd ProcFs::open_walking(std::string_view rel, int flags) const {
   const std::string what = "open " + quote(display(rel));

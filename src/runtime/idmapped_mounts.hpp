@@ -1,7 +1,7 @@
 #pragma once
 // Id-mapped bind mounts, made by the runtime: the kernel lets only a process privileged over
 // the source's filesystem id-map a mount, so the parent makes each one as a detached tree
-// (linux/idmap_mount.hpp) that the init, or `mounts add`, moves into place. A mount is
+// (linux/mounts/idmap_mount.hpp) that the init, or `mounts add`, moves into place. A mount is
 // id-mapped through
 //   - its own uidMappings/gidMappings (runtime-spec 1.2+: the runtime MUST then id-map it), in a
 //     user namespace made for it unless they equal the container's own maps, as crun does;

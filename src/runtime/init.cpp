@@ -15,17 +15,18 @@
 
 #include "common/error.hpp"
 #include "common/fs.hpp"
-#include "container/hooks.hpp"
-#include "linux/bind_sources.hpp"
 #include "linux/capabilities.hpp"
 #include "linux/loopback.hpp"
 #include "linux/lsm.hpp"
+#include "linux/mounts/bind_sources.hpp"
+#include "linux/mounts/shared_mount_ns.hpp"
 #include "linux/process_attrs.hpp"
 #include "linux/procfs.hpp"
 #include "linux/sched_attrs.hpp"
 #include "linux/shared_mount_ns.hpp"
 #include "runtime/child_plumbing.hpp"
 #include "runtime/console.hpp"
+#include "runtime/hooks.hpp"
 #include "runtime/process_setup.hpp"
 
 #ifndef CLONE_NEWTIME
@@ -218,7 +219,8 @@ std::string build_filesystem(const CreatePlan& plan, InitState& state, HostHandl
   channel.send(Msg::kRunHooks);
   std::string state_json = channel.expect(Msg::kHooksDone);
   if (!spec.hooks.create_container.empty())
-    container::run_hooks("createContainer", spec.hooks.create_container, state_json, {});
+    run_hooks("createContainer", spec.hooks.create_container, state_json, {});
+
   if (own_mount_ns) {
     linux::enter_rootfs(root.get(), state.rootfs.rootfs, plan.options.no_pivot);
     root.reset();
@@ -290,7 +292,8 @@ std::string build_filesystem(const CreatePlan& plan, InitState& state, HostHandl
   wait_for_start(plan, channel);
   if (seccomp && !seccomp->notify && proc.no_new_privileges) linux::load_seccomp(*seccomp);
   if (!spec.hooks.start_container.empty())
-    container::run_hooks("startContainer", spec.hooks.start_container, state_json, {});
+    run_hooks("startContainer", spec.hooks.start_container, state_json, {});
+
   // After the hooks: each execve resets the exec attribute.
   lsm_attr.write();
   // LISTEN_PID is the process's pid as it sees it: 1 in a new pid namespace.

@@ -153,7 +153,7 @@ void open_namespaces(pid_t init, ChildPlan& plan) {
   if (plan.personality) linux::set_personality(*plan.personality);
   if (plan.sched_in_child && proc.scheduler) linux::set_scheduler(0, *proc.scheduler);
   if (plan.sched_in_child && proc.io_priority) linux::set_io_priority(0, *proc.io_priority);
-  // Seccomp timing: see load_seccomp() in linux/seccomp.hpp.
+  // Seccomp timing: see load_seccomp() in linux/seccomp/seccomp.hpp.
   const linux::SeccompProgram* seccomp = plan.seccomp;
   if (seccomp && !proc.no_new_privileges) apply_seccomp(*seccomp, channel);
   apply_process_user(proc, plan.keep_groups);

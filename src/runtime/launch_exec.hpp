@@ -25,9 +25,10 @@
 
 #include "common/child_guard.hpp"
 #include "common/error.hpp"
+#include "common/exec_failure.hpp"
 #include "common/unique_fd.hpp"
 #include "linux/lsm.hpp"
-#include "linux/seccomp.hpp"
+#include "linux/seccomp/seccomp.hpp"
 #include "spec/spec.hpp"
 
 namespace urun::runtime {
@@ -82,17 +83,8 @@ struct ExecedProcess {
   UniqueFd terminal;  // the pty master, for process.terminal without a console socket
 };
 
-// The command itself could not be executed (not found, permission denied).
-// status(): what a shell would exit with, 127 or 126.
-class ExecFailure : public Error {
- public:
-  ExecFailure(std::string message, int err, int status)
-      : Error(std::move(message), err), status_(status) {}
-  int status() const { return status_; }
-
- private:
-  int status_;
-};
+// The command itself could not be executed: common/exec_failure.hpp.
+using urun::ExecFailure;
 
 // Returns once the process was exec'd. Sets PR_SET_CHILD_SUBREAPER on the
 // caller so the process is our child. Throws Error for set-up failures (the

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "linux/seccomp.hpp"
+#include "linux/seccomp/seccomp.hpp"
 #include "runtime/sync_channel.hpp"
 #include "spec/spec.hpp"
 

@@ -8,7 +8,7 @@
 //   -----  -------------  ------------------  -------------------------------------------------
 //   C->P   kNeedIdMaps    refused indices     a new user namespace exists: write its id maps.
 //                                             "1,4": bind mounts whose source the init could
-//                                             not open (linux/bind_sources.hpp)
+//                                             not open (linux/mounts/bind_sources.hpp)
 //   P->C   kMountFd       mount index + fd    a detached tree for a bind mount: id-mapped, or
 //                                             a refused source the parent cloned (0..n of
 //                                             these come before kIdMapsDone)

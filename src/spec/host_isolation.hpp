@@ -36,7 +36,7 @@ void check_host_isolation(const Spec& spec);
 // For a container that shares the host's mount namespace (no "mount" entry, or one joined by
 // path that the runtime finds to be its own): refuses root.readonly, whose remount would
 // change the host's mount of the rootfs. The rest of what a shared mount namespace rules out
-// is skipped or checked in the init (linux/shared_mount_ns.hpp). Throws Error.
+// is skipped or checked in the init (linux/mounts/shared_mount_ns.hpp). Throws Error.
 void check_without_mount_namespace(const Spec& spec);
 
 }  // namespace urun::spec

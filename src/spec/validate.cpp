@@ -132,7 +132,7 @@ void check_linux(const Linux& l) {
       fail(base + ".path", "must be an absolute path, got " + quote(ns.path));
   }
 
-  // Passed to the kernel inside `context="..."` (linux/mount_label.hpp).
+  // Passed to the kernel inside `context="..."` (linux/mounts/mount_label.hpp).
   if (l.mount_label.find_first_of(std::string_view("\"\n\0", 3)) != std::string::npos)
     fail("linux.mountLabel", "a double quote, newline or NUL cannot be in a mount option");
   check_id_mappings(l.uid_mappings, "linux.uidMappings");

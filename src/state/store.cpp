@@ -12,7 +12,7 @@
 
 #include "common/error.hpp"
 #include "common/fs.hpp"
-#include "linux/process_attrs.hpp"
+#include "userns/initial.hpp"
 
 namespace urun::state {
 namespace {
@@ -109,7 +109,7 @@ std::string default_root(uid_t euid, const char* xdg_runtime_dir, const std::str
 std::string default_root() {
   const uid_t euid = ::geteuid();
   return default_root(euid, std::getenv("XDG_RUNTIME_DIR"), "/run/user",
-                      euid != 0 || linux::in_initial_user_namespace());
+                      euid != 0 || userns::in_initial_user_namespace());
 }
 
 namespace {

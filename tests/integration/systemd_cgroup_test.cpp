@@ -267,7 +267,7 @@ TEST_P(SystemdCgroupRoot, FrozenSliceIsAnErrorNotAHang) {
   EXPECT_EQ(trim(read_file(freezer + "/freezer.state")), "FROZEN") << "the slice was thawed";
 }
 
-// urun loads libsystemd only when it talks to systemd (src/cgroups/systemd_library.cpp).
+// urun loads libsystemd only when it talks to systemd (src/cgroups/systemd/systemd_library.cpp).
 // Without it (here: /dev/null bound over the library in a private mount namespace), the
 // explicit systemd manager fails with one line naming the loader's reason, before any
 // call to systemd.

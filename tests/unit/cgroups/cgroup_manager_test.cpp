@@ -8,9 +8,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "cgroups/cgroupfs_v1.hpp"
-#include "cgroups/cgroupfs_v2.hpp"
-#include "cgroups/manager.hpp"
+#include "cgroups/cgroupfs/cgroupfs_v1.hpp"
+#include "cgroups/cgroupfs/cgroupfs_v2.hpp"
+#include "cgroups/factory.hpp"
 #include "common/error.hpp"
 #include "temp_dir.hpp"
 

@@ -5,7 +5,7 @@
 
 #include <fstream>
 
-#include "cgroups/cgroupfs_util.hpp"
+#include "cgroups/cgroupfs/cgroupfs_util.hpp"
 #include "cgroups/resources.hpp"
 #include "common/error.hpp"
 #include "temp_dir.hpp"

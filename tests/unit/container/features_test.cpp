@@ -18,9 +18,9 @@
 #include "criu/criu.hpp"
 #include "json_schema.hpp"
 #include "linux/capabilities.hpp"
-#include "linux/mounts.hpp"
+#include "linux/mounts/mounts.hpp"
 #include "linux/namespaces.hpp"
-#include "linux/seccomp.hpp"
+#include "linux/seccomp/seccomp.hpp"
 #include "spec/kernel_attrs.hpp"
 #include "spec/spec.hpp"
 

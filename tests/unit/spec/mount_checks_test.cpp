@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
-#include "linux/mounts.hpp"
+#include "linux/mounts/mounts.hpp"
 #include "spec/spec.hpp"
 
 namespace {

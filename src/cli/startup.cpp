@@ -1,0 +1,22 @@
+// What main needs from the CLI besides the commands: the --version text and the step
+// between parsing and running a command.
+#include <string>
+
+#include "cli/cli.hpp"
+#include "container/features.hpp"
+#include "version.hpp"
+
+namespace urun::cli {
+
+std::string version_text() {
+  return std::string("urun version ") + kVersion + "\ncommit: " + kGitCommit +
+         "\nspec: " + kOciVersion + "\n" + container::version_tags();  // CLI11 ends the line
+}
+
+void before_command(const CLI::App& app, char** argv) {
+  // These commands put urun processes into the container.
+  for (const char* name : {"create", "run", "exec"})
+    if (app.got_subcommand(name)) container::ensure_sealed_binary(argv);
+}
+
+}  // namespace urun::cli

@@ -1,0 +1,11 @@
+// The container layer's entry to the runtime's sealed copy of urun (runtime/sealed_binary.hpp):
+// the CLI reaches the runtime only through container/.
+#include "runtime/sealed_binary.hpp"
+
+#include "container/operations.hpp"
+
+namespace urun::container {
+
+void ensure_sealed_binary(char** argv) { runtime::ensure_sealed_binary(argv); }
+
+}  // namespace urun::container
