@@ -4,7 +4,6 @@
 #include "cli/cli.hpp"
 #include "common/exec_failure.hpp"
 #include "common/log.hpp"
-#include "runtime/launch_exec.hpp"
 
 namespace urun::cli {
 

@@ -9,7 +9,7 @@
 #include "cgroups/manager.hpp"
 #include "cgroups/resources.hpp"
 #include "container/commands.hpp"
-#include "linux/cgroup_mount.hpp"
+#include "linux/mounts/cgroup_mount.hpp"
 #include "spec/spec.hpp"
 #include "state/store.hpp"
 

@@ -9,7 +9,7 @@
 #include "common/error.hpp"
 #include "common/fs.hpp"
 #include "common/log.hpp"
-#include "linux/seccomp_notify.hpp"
+#include "linux/seccomp/seccomp_notify.hpp"
 #include "runtime/process_setup.hpp"
 
 namespace urun::runtime {

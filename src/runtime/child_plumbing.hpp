@@ -8,7 +8,7 @@
 #include <string>
 
 #include "common/unique_fd.hpp"
-#include "linux/seccomp.hpp"
+#include "linux/seccomp/seccomp.hpp"
 #include "runtime/sync_channel.hpp"
 
 namespace urun::runtime {

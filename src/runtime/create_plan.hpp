@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "linux/cgroup_mount.hpp"
 #include "linux/lsm.hpp"
+#include "linux/mounts/cgroup_mount.hpp"
 #include "linux/namespaces.hpp"
 #include "linux/net_devices.hpp"
-#include "linux/seccomp.hpp"
+#include "linux/seccomp/seccomp.hpp"
 #include "runtime/caller.hpp"
 #include "runtime/id_maps.hpp"
 #include "spec/spec.hpp"

@@ -6,9 +6,9 @@
 #include <optional>
 
 #include "common/error.hpp"
-#include "linux/bind_sources.hpp"
-#include "linux/idmap_mount.hpp"
-#include "linux/mounts.hpp"
+#include "linux/mounts/bind_sources.hpp"
+#include "linux/mounts/idmap_mount.hpp"
+#include "linux/mounts/mounts.hpp"
 #include "runtime/id_maps.hpp"
 #include "userns/holder.hpp"
 #include "userns/idmap_option.hpp"

@@ -23,7 +23,6 @@
 #include "linux/process_attrs.hpp"
 #include "linux/procfs.hpp"
 #include "linux/sched_attrs.hpp"
-#include "linux/shared_mount_ns.hpp"
 #include "runtime/child_plumbing.hpp"
 #include "runtime/console.hpp"
 #include "runtime/hooks.hpp"
@@ -160,8 +159,8 @@ HostHandles enter_namespaces(const CreatePlan& plan, InitState& state) {
   if (state.chdir_to_bundle && ::chdir(plan.bundle.c_str()) < 0)
     throw_errno("chdir to the bundle " + quote(plan.bundle));
   // Without a mount namespace of its own the container makes no mounts at all: they would
-  // land in the host's mount table (linux/shared_mount_ns.hpp). Likewise the rootfs and bind
-  // sources (linux/bind_sources.hpp).
+  // land in the host's mount table (linux/mounts/shared_mount_ns.hpp). Likewise the rootfs and bind
+  // sources (linux/mounts/bind_sources.hpp).
   if (state.rootfs.user_ns && ns.own_mount)
     out.host_paths = linux::open_host_paths(spec, state.rootfs.rootfs);
   // The parent writes the id maps (and places us in the cgroup) even without
@@ -278,7 +277,7 @@ std::string build_filesystem(const CreatePlan& plan, InitState& state, HostHandl
   lsm_attr.open();
   // Before seccomp, which may filter personality(2); it lasts across execve.
   if (const auto& personality = linux_of(spec).personality) linux::set_personality(*personality);
-  // Seccomp timing: see load_seccomp() in linux/seccomp.hpp.
+  // Seccomp timing: see load_seccomp() in linux/seccomp/seccomp.hpp.
   const linux::SeccompProgram* seccomp = plan.seccomp ? &*plan.seccomp : nullptr;
   if (seccomp && !proc.no_new_privileges) apply_seccomp(*seccomp, channel);
   apply_process_user(proc, plan.keep_original_groups ||

@@ -5,7 +5,7 @@
 // process.
 #include <vector>
 
-#include "linux/rootfs.hpp"
+#include "linux/mounts/rootfs.hpp"
 #include "runtime/create_plan.hpp"
 #include "runtime/process_setup.hpp"  // find_executable
 #include "runtime/sync_channel.hpp"

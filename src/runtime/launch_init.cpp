@@ -9,9 +9,9 @@
 
 #include "common/error.hpp"
 #include "common/log.hpp"
-#include "linux/bind_sources.hpp"
 #include "linux/device_nodes.hpp"
-#include "linux/mounts.hpp"
+#include "linux/mounts/bind_sources.hpp"
+#include "linux/mounts/mounts.hpp"
 #include "linux/namespaces.hpp"
 #include "linux/sched_attrs.hpp"
 #include "runtime/child_plumbing.hpp"

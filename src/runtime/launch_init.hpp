@@ -9,7 +9,7 @@
 #include <string>
 
 #include "common/child_guard.hpp"
-#include "linux/cgroup_mount.hpp"
+#include "linux/mounts/cgroup_mount.hpp"
 #include "runtime/create_plan.hpp"
 #include "runtime/sync_channel.hpp"
 
