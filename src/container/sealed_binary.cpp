@@ -2,7 +2,7 @@
 // the CLI reaches the runtime only through container/.
 #include "runtime/sealed_binary.hpp"
 
-#include "container/operations.hpp"
+#include "container/commands.hpp"
 
 namespace urun::container {
 
