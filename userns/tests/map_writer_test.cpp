@@ -20,6 +20,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "temp_dir.hpp"
 #include "userns/holder.hpp"
 
 namespace urun::userns {
@@ -54,23 +55,10 @@ void spit(const std::string& path, const std::string& text, mode_t mode = 0644) 
   chmod(path.c_str(), mode);
 }
 
-class TempDir {
+// Readable by the unprivileged test uid.
+class TempDir : public urun_test::TempDir {
  public:
-  TempDir() {
-    char tmpl[] = "/tmp/urun-userns-XXXXXX";
-    if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp");
-    path_ = tmpl;
-    chmod(path_.c_str(), 0755);  // readable by the unprivileged test uid
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
+  TempDir() : urun_test::TempDir("urun-userns", 0755) {}
 };
 
 // A child that has unshared its user namespace and waits (for EOF on a pipe) until destroyed.

@@ -11,9 +11,13 @@
 #include "cgroups/cgroupfs_v1.hpp"
 #include "cgroups/cgroupfs_v2.hpp"
 #include "common/error.hpp"
+#include "files.hpp"
 #include "temp_dir.hpp"
 
 namespace {
+
+using urun_test::put;
+using urun_test::slurp;
 
 using urun_test::TempDir;
 namespace cg = urun::cgroups;
@@ -21,16 +25,6 @@ namespace sfs = std::filesystem;
 
 // Above the kernel's largest pid_max (2^22): a bug that signals it reaches no process.
 constexpr pid_t kFakePid = 5000001;
-
-void put(const sfs::path& p, const std::string& content = "") {
-  sfs::create_directories(p.parent_path());
-  std::ofstream(p) << content;
-}
-
-std::string get(const sfs::path& p) {
-  std::ifstream in(p);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // The message of the urun::Error fn throws ("" when it throws none).
 template <class Fn>
@@ -84,7 +78,7 @@ TEST(CgroupClaimV2, ACgroupWithProcessesIsRefusedAndLeftAsItWas) {
       error_of([&] { m.claim(); }),
       "cgroup `" + c.string() + "` already has processes (1): is another container using it?");
   m.undo_create();  // never signals kFakePid: the cgroup was not claimed
-  EXPECT_EQ(get(c / "cgroup.procs"), std::to_string(kFakePid) + "\n");
+  EXPECT_EQ(slurp(c / "cgroup.procs"), std::to_string(kFakePid) + "\n");
   EXPECT_FALSE(sfs::exists(c / "payload"));
 }
 
@@ -144,7 +138,7 @@ TEST(CgroupClaimV1, UndoLeavesWhatExistedInEachHierarchy) {
   m.claim();
   m.undo_create();
   EXPECT_TRUE(sfs::exists(root / "memory" / "urun" / "c1" / "cgroup.procs"));
-  EXPECT_EQ(get(root / "freezer" / "urun" / "c1" / "freezer.state"), "THAWED\n");
+  EXPECT_EQ(slurp(root / "freezer" / "urun" / "c1" / "freezer.state"), "THAWED\n");
   EXPECT_FALSE(sfs::exists(root / "pids" / "urun" / "c1"));
   EXPECT_TRUE(sfs::exists(root / "pids" / "urun"));
   for (const char* h : {"cpu,cpuacct", "systemd", "unified"})
@@ -162,7 +156,7 @@ TEST(CgroupClaimV1, ProcessesInAnyHierarchyRefuseTheCgroupAndStay) {
             "cgroup `" + (root / "pids" / "c").string() +
                 "` already has processes (1): is another container using it?");
   m.undo_create();  // never signals kFakePid: the cgroup was not claimed
-  EXPECT_EQ(get(root / "pids" / "c" / "cgroup.procs"), std::to_string(kFakePid) + "\n");
+  EXPECT_EQ(slurp(root / "pids" / "c" / "cgroup.procs"), std::to_string(kFakePid) + "\n");
   for (const char* h : {"memory", "cpu,cpuacct", "freezer", "systemd", "unified"})
     EXPECT_FALSE(sfs::exists(root / h / "c")) << h;
 }
