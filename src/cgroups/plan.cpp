@@ -134,6 +134,22 @@ Write pids_write(const PidsResources& p) {
   return w("pids", "pids.max", p.limit <= 0 ? "max" : std::to_string(p.limit));
 }
 
+template <typename T>
+using PlanPart = void (*)(const T&, std::vector<Write>&);
+
+// The writes both versions start with, in this order: cpuset, memory, pids, cpu, block I/O
+// (each version with its own files for memory, cpu and block I/O).
+std::vector<Write> plan_controllers(const Resources& r, PlanPart<MemoryResources> memory,
+                                    PlanPart<CpuResources> cpu, PlanPart<BlockIoResources> io) {
+  std::vector<Write> out;
+  if (r.cpu) plan_cpuset(*r.cpu, out);
+  if (r.memory) memory(*r.memory, out);
+  if (r.pids) out.push_back(pids_write(*r.pids));
+  if (r.cpu) cpu(*r.cpu, out);
+  if (r.block_io) io(*r.block_io, out);
+  return out;
+}
+
 void plan_v2_cpu(const CpuResources& c, std::vector<Write>& out) {
   if (c.shares && *c.shares != 0)
     out.push_back(w("cpu", "cpu.weight", std::to_string(cpu_shares_to_weight(*c.shares))));
@@ -192,12 +208,7 @@ void plan_v2_io(const BlockIoResources& b, std::vector<Write>& out) {
 }  // namespace
 
 std::vector<Write> plan_v2(const Resources& r) {
-  std::vector<Write> out;
-  if (r.cpu) plan_cpuset(*r.cpu, out);
-  if (r.memory) plan_v2_memory(*r.memory, out);
-  if (r.pids) out.push_back(pids_write(*r.pids));
-  if (r.cpu) plan_v2_cpu(*r.cpu, out);
-  if (r.block_io) plan_v2_io(*r.block_io, out);
+  std::vector<Write> out = plan_controllers(r, plan_v2_memory, plan_v2_cpu, plan_v2_io);
   for (const auto& h : r.hugepage_limits)
     out.push_back(w("hugetlb", "hugetlb." + h.page_size + ".max", std::to_string(h.limit)));
   for (const auto& [name, limit] : r.rdma)
@@ -321,12 +332,7 @@ void plan_v1_unified(const std::string& key, const std::string& raw, std::vector
 }  // namespace
 
 std::vector<Write> plan_v1(const Resources& r) {
-  std::vector<Write> out;
-  if (r.cpu) plan_cpuset(*r.cpu, out);
-  if (r.memory) plan_v1_memory(*r.memory, out);
-  if (r.pids) out.push_back(pids_write(*r.pids));
-  if (r.cpu) plan_v1_cpu(*r.cpu, out);
-  if (r.block_io) plan_v1_blkio(*r.block_io, out);
+  std::vector<Write> out = plan_controllers(r, plan_v1_memory, plan_v1_cpu, plan_v1_blkio);
   for (const auto& h : r.hugepage_limits)
     out.push_back(
         w("hugetlb", "hugetlb." + h.page_size + ".limit_in_bytes", std::to_string(h.limit)));

@@ -255,15 +255,22 @@ unsigned seccomp_flags_of(const Json& profile) {
 
 namespace {
 
+// The action obj[action_key] names (required), with the errno of obj[errno_key]; `p` is obj's
+// path in the config.
+uint32_t action_of(const Json& obj, const std::string& action_key, const std::string& errno_key,
+                   const std::string& p) {
+  const Json* v = member(obj, action_key.c_str());
+  if (!v) invalid(p + "." + action_key, "required");
+  const std::string& name = get_string(*v, p + "." + action_key);
+  std::optional<uint32_t> errno_ret;
+  if (const Json* e = member(obj, errno_key.c_str()))
+    errno_ret = static_cast<uint32_t>(get_uint(*e, p + "." + errno_key, UINT32_MAX));
+  return seccomp_action(name, errno_ret, p + "." + action_key);
+}
+
 // The profile's default action, checked with the listener settings it goes with.
 uint32_t default_action_of(const Json& profile, const std::string& base) {
-  const Json* def = member(profile, "defaultAction");
-  if (!def) invalid(base + ".defaultAction", "required");
-  const std::string& def_name = get_string(*def, base + ".defaultAction");
-  std::optional<uint32_t> def_errno;
-  if (const Json* e = member(profile, "defaultErrnoRet"))
-    def_errno = static_cast<uint32_t>(get_uint(*e, base + ".defaultErrnoRet", UINT32_MAX));
-  uint32_t default_action = seccomp_action(def_name, def_errno, base + ".defaultAction");
+  const uint32_t default_action = action_of(profile, "defaultAction", "defaultErrnoRet", base);
   // Every syscall would wait for a listener, the one that loads the filter too.
   if (default_action == SCMP_ACT_NOTIFY)
     invalid(base + ".defaultAction", "SCMP_ACT_NOTIFY cannot be the default action");
@@ -303,13 +310,7 @@ void add_syscall_entry(scmp_filter_ctx ctx, const Json& sc, const std::string& p
                        const Json& profile, uint32_t default_action, bool with_stub,
                        const SeccompOptions& options, SyscallsSeen& seen) {
   if (!sc.is_object()) invalid(p, "must be an object");
-  const Json* action_v = member(sc, "action");
-  if (!action_v) invalid(p + ".action", "required");
-  const std::string& action_name = get_string(*action_v, p + ".action");
-  std::optional<uint32_t> errno_ret;
-  if (const Json* e = member(sc, "errnoRet"))
-    errno_ret = static_cast<uint32_t>(get_uint(*e, p + ".errnoRet", UINT32_MAX));
-  uint32_t action = seccomp_action(action_name, errno_ret, p + ".action");
+  const uint32_t action = action_of(sc, "action", "errnoRet", p);
   if (action == SCMP_ACT_NOTIFY) {
     if (!member(profile, "listenerPath") && options.receiver.empty())
       invalid(p + ".action", "SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");

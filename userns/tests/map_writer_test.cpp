@@ -140,6 +140,16 @@ std::string as_nobody(const std::function<std::string()>& body) {
   return out;
 }
 
+// as_nobody() with a child in a new user namespace whose maps the body writes; "SKIP" when
+// unprivileged user namespaces are disabled.
+std::string as_nobody_with_ns_child(const std::function<std::string(const NsChild&)>& body) {
+  return as_nobody([&] {
+    NsChild child;
+    if (!child.ok()) return std::string("SKIP");
+    return body(child);
+  });
+}
+
 #define REQUIRE_ROOT() \
   if (geteuid() != 0) GTEST_SKIP() << "needs root (runs real user namespaces / setresuid)"
 
@@ -162,6 +172,13 @@ struct FakeProc {
     o.privileged = false;
     return o;
   }
+  // options() with a PATH where newuidmap and newgidmap are not found.
+  WriteOptions options_without_helpers() const {
+    WriteOptions o = options();
+    o.path = no_helpers.path();
+    return o;
+  }
+  TempDir no_helpers;
 };
 
 TEST(MapWriterFake, PrivilegedWritesAllLinesDirectly) {
@@ -200,9 +217,7 @@ TEST(MapWriterFake, EmptyMapsWriteNothing) {
 
 TEST(MapWriterFake, HelperMissingWithoutFallbackThrows) {
   FakeProc proc;
-  TempDir empty;
-  WriteOptions o = proc.options();
-  o.path = empty.path();
+  WriteOptions o = proc.options_without_helpers();
   try {
     write_id_maps(proc.pid, {{0, 1000, 1}, {1, 100000, 65536}}, {}, o);
     FAIL() << "expected an error";
@@ -216,9 +231,7 @@ TEST(MapWriterFake, HelperMissingWithoutFallbackThrows) {
 
 TEST(MapWriterFake, HelperMissingFallsBackToSingleMapping) {
   FakeProc proc;
-  TempDir empty;
-  WriteOptions o = proc.options();
-  o.path = empty.path();
+  WriteOptions o = proc.options_without_helpers();
   o.allow_single_fallback = true;
   MapResult r = write_id_maps(proc.pid, {{0, 1000, 1}, {1, 100000, 65536}},
                               {{0, 1000, 1}, {1, 100000, 65536}}, o);
@@ -359,9 +372,7 @@ TEST(MapWriter, RootHelperArgumentsReachTheKernel) {
 
 TEST(MapWriter, UnprivilegedFallbackWhenNewuidmapAbsent) {
   TempDir empty;
-  std::string out = as_nobody([&] {
-    NsChild child;
-    if (!child.ok()) return std::string("SKIP");
+  std::string out = as_nobody_with_ns_child([&](const NsChild& child) {
     WriteOptions o;
     o.path = empty.path();
     o.allow_single_fallback = true;
@@ -381,9 +392,7 @@ TEST(MapWriter, UnprivilegedFallbackWhenNewuidmapAbsent) {
 
 TEST(MapWriter, UnprivilegedWithoutFallbackFails) {
   TempDir empty;
-  std::string out = as_nobody([&] {
-    NsChild child;
-    if (!child.ok()) return std::string("SKIP");
+  std::string out = as_nobody_with_ns_child([&](const NsChild& child) {
     WriteOptions o;
     o.path = empty.path();
     write_id_maps(child.pid(), {{0, unpriv_uid(), 1}, {1, 100000, 65536}}, {}, o);
@@ -398,9 +407,7 @@ TEST(MapWriter, UnprivilegedRealNewuidmapRefusal) {
   if (find_program("newuidmap", std::nullopt).empty()) GTEST_SKIP() << "newuidmap not installed";
   // nobody has no /etc/subuid entry on a sane system: the real helper refuses, and its own
   // message is what the user gets in the warning.
-  std::string out = as_nobody([&] {
-    NsChild child;
-    if (!child.ok()) return std::string("SKIP");
+  std::string out = as_nobody_with_ns_child([&](const NsChild& child) {
     WriteOptions o;
     o.allow_single_fallback = true;
     MapResult r =
@@ -418,9 +425,7 @@ TEST(MapWriter, UnprivilegedRealNewuidmapRefusal) {
 }
 
 TEST(MapWriter, UnprivilegedOwnIdDirect) {
-  std::string out = as_nobody([&] {
-    NsChild child;
-    if (!child.ok()) return std::string("SKIP");
+  std::string out = as_nobody_with_ns_child([&](const NsChild& child) {
     MapResult r = write_id_maps(child.pid(), {{0, unpriv_uid(), 1}}, {{0, unpriv_gid(), 1}});
     return r.describe() + "|" + slurp(child.proc("gid_map"));
   });

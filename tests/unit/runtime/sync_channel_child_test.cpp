@@ -30,6 +30,17 @@ struct Ends {
   Ends() { SyncChannel::make_pair(parent, child); }
 };
 
+// The urun::Error that waiting for kReady throws; a failure (and code 0) when none.
+Error error_waiting_for_ready(const SyncChannel& parent) {
+  try {
+    parent.expect(Msg::kReady);
+  } catch (const Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "the wait for kReady ended without an error";
+  return Error("no error", 0);
+}
+
 TEST(SyncChannelChild, ErrorFrameIsRethrownWithTheChildsErrnoAndText) {
   Ends ends;
   Child child([&] {
@@ -38,13 +49,9 @@ TEST(SyncChannelChild, ErrorFrameIsRethrownWithTheChildsErrnoAndText) {
     return 0;
   });
   ends.child.close();
-  try {
-    ends.parent.expect(Msg::kReady);
-    FAIL() << "the error frame was not rethrown";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), EACCES);
-    EXPECT_EQ(e.message(), "open /etc/secret");
-  }
+  const Error e = error_waiting_for_ready(ends.parent);
+  EXPECT_EQ(e.code(), EACCES);
+  EXPECT_EQ(e.message(), "open /etc/secret");
   EXPECT_EQ(child.wait(), 0);
 }
 
@@ -109,12 +116,7 @@ TEST(SyncChannelChild, ABoundedWaitGivesUpOnASilentChild) {
     if (::poll(&p, 1, 200) == 0) throw Error("the child did not answer within 200 ms", ETIMEDOUT);
   });
   const auto start = std::chrono::steady_clock::now();
-  try {
-    ends.parent.expect(Msg::kReady);
-    FAIL() << "the wait did not give up";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ETIMEDOUT);
-  }
+  EXPECT_EQ(error_waiting_for_ready(ends.parent).code(), ETIMEDOUT);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
@@ -126,12 +128,8 @@ TEST(SyncChannelChild, AChildThatExitsSilentlyEndsTheWaitWithEchild) {
   });
   ends.child.close();
   EXPECT_EQ(child.wait(), 3);
-  try {
-    ends.parent.expect(Msg::kReady);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ECHILD) << e.message();
-  }
+  const Error e = error_waiting_for_ready(ends.parent);
+  EXPECT_EQ(e.code(), ECHILD) << e.message();
 }
 
 TEST(SyncChannelChild, AnUnexpectedMessageIsAProtocolError) {
@@ -142,12 +140,8 @@ TEST(SyncChannelChild, AnUnexpectedMessageIsAProtocolError) {
     return 0;
   });
   ends.child.close();
-  try {
-    ends.parent.expect(Msg::kReady);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), EPROTO) << e.message();
-  }
+  const Error e = error_waiting_for_ready(ends.parent);
+  EXPECT_EQ(e.code(), EPROTO) << e.message();
 }
 
 }  // namespace
