@@ -1,6 +1,7 @@
 // Pure conversions from typed resources to cgroup file writes (crun manual, "CGROUP v2"
 // conversion tables). The managers write these plans in order; tests check them exactly.
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <map>
 
@@ -134,6 +135,18 @@ Write pids_write(const PidsResources& p) {
   return w("pids", "pids.max", p.limit <= 0 ? "max" : std::to_string(p.limit));
 }
 
+using ThrottleList = std::pair<const char*, const std::vector<ThrottleDevice>*>;
+
+// blockIO's four throttle lists (read bps, write bps, read iops, write iops), each with the
+// name the version gives it.
+std::array<ThrottleList, 4> throttle_lists(const BlockIoResources& b,
+                                           const std::array<const char*, 4>& names) {
+  return {ThrottleList{names[0], &b.throttle_read_bps_device},
+          ThrottleList{names[1], &b.throttle_write_bps_device},
+          ThrottleList{names[2], &b.throttle_read_iops_device},
+          ThrottleList{names[3], &b.throttle_write_iops_device}};
+}
+
 template <typename T>
 using PlanPart = void (*)(const T&, std::vector<Write>&);
 
@@ -189,13 +202,7 @@ void plan_v2_io(const BlockIoResources& b, std::vector<Write>& out) {
   }
   // io.max takes one line per device with all its limits; v1 kept one file per kind.
   std::map<std::pair<int64_t, int64_t>, std::string> lines;
-  const std::pair<const char*, const std::vector<ThrottleDevice>*> kinds[] = {
-      {"rbps", &b.throttle_read_bps_device},
-      {"wbps", &b.throttle_write_bps_device},
-      {"riops", &b.throttle_read_iops_device},
-      {"wiops", &b.throttle_write_iops_device},
-  };
-  for (const auto& [key, list] : kinds)
+  for (const auto& [key, list] : throttle_lists(b, {"rbps", "wbps", "riops", "wiops"}))
     for (const auto& t : *list) {
       // A rate of 0 removes the limit on v1; v2 spells that max.
       lines[{t.major, t.minor}] +=
@@ -284,13 +291,9 @@ void plan_v1_blkio(const BlockIoResources& b, std::vector<Write>& out) {
       out.push_back(optional_write("blkio", "blkio.leaf_weight_device",
                                    id + " " + std::to_string(*d.leaf_weight)));
   }
-  const std::pair<const char*, const std::vector<ThrottleDevice>*> kinds[] = {
-      {"blkio.throttle.read_bps_device", &b.throttle_read_bps_device},
-      {"blkio.throttle.write_bps_device", &b.throttle_write_bps_device},
-      {"blkio.throttle.read_iops_device", &b.throttle_read_iops_device},
-      {"blkio.throttle.write_iops_device", &b.throttle_write_iops_device},
-  };
-  for (const auto& [file, list] : kinds)
+  for (const auto& [file, list] :
+       throttle_lists(b, {"blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
+                          "blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device"}))
     for (const auto& t : *list)
       out.push_back(w("blkio", file, dev(t.major, t.minor) + " " + std::to_string(t.rate)));
 }
