@@ -11,6 +11,7 @@
 #include "cgroups/cgroupfs_v1.hpp"
 #include "cgroups/cgroupfs_v2.hpp"
 #include "common/error.hpp"
+#include "errors.hpp"
 #include "files.hpp"
 #include "temp_dir.hpp"
 
@@ -25,17 +26,6 @@ namespace sfs = std::filesystem;
 
 // Above the kernel's largest pid_max (2^22): a bug that signals it reaches no process.
 constexpr pid_t kFakePid = 5000001;
-
-// The message of the urun::Error fn throws ("" when it throws none).
-template <class Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const urun::Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 TEST(CgroupMadeDirs, MakeReturnsWhatItMadeOutermostFirst) {
   TempDir t;
@@ -75,7 +65,7 @@ TEST(CgroupClaimV2, ACgroupWithProcessesIsRefusedAndLeftAsItWas) {
   m.create();  // makes the delegated sub-cgroup only
   ASSERT_TRUE(sfs::is_directory(c / "payload"));
   EXPECT_EQ(
-      error_of([&] { m.claim(); }),
+      urun_test::what_of([&] { m.claim(); }),
       "cgroup `" + c.string() + "` already has processes (1): is another container using it?");
   m.undo_create();  // never signals kFakePid: the cgroup was not claimed
   EXPECT_EQ(slurp(c / "cgroup.procs"), std::to_string(kFakePid) + "\n");
@@ -90,12 +80,12 @@ TEST(CgroupClaimV2, AFrozenCgroupIsRefusedWhetherItsOwnFreezeOrAnAncestors) {
   put(c / "cgroup.events", "populated 0\nfrozen 1\n");
   cg::CgroupfsV2 m(t.path(), "/c");
   m.create();
-  EXPECT_EQ(error_of([&] { m.claim(); }),
+  EXPECT_EQ(urun_test::what_of([&] { m.claim(); }),
             "cgroup `" + c.string() + "` is frozen: a container started in it would hang");
   put(c / "cgroup.freeze", "0\n");  // frozen through an ancestor: cgroup.events says so
-  EXPECT_NE(error_of([&] { m.claim(); }), "");
+  EXPECT_NE(urun_test::what_of([&] { m.claim(); }), "");
   put(c / "cgroup.events", "populated 0\nfrozen 0\n");
-  EXPECT_EQ(error_of([&] { m.claim(); }), "");
+  EXPECT_EQ(urun_test::what_of([&] { m.claim(); }), "");
   m.undo_create();
   EXPECT_TRUE(sfs::exists(c / "cgroup.procs")) << "the cgroup existed before the create";
 }
@@ -152,7 +142,7 @@ TEST(CgroupClaimV1, ProcessesInAnyHierarchyRefuseTheCgroupAndStay) {
   put(root / "pids" / "c" / "cgroup.procs", std::to_string(kFakePid) + "\n");
   auto m = cg::CgroupfsV1::same_path(t.path(), "/c");
   m.create();  // made in every hierarchy but pids
-  EXPECT_EQ(error_of([&] { m.claim(); }),
+  EXPECT_EQ(urun_test::what_of([&] { m.claim(); }),
             "cgroup `" + (root / "pids" / "c").string() +
                 "` already has processes (1): is another container using it?");
   m.undo_create();  // never signals kFakePid: the cgroup was not claimed
@@ -169,16 +159,18 @@ TEST(CgroupClaimV1, AFrozenFreezerOrCgroup2TreeRefusesTheCgroup) {
   m.create();
   for (const char* state : {"FROZEN\n", "FREEZING\n"}) {
     put(root / "freezer" / "c" / "freezer.state", state);
-    EXPECT_EQ(error_of([&] { m.claim(); }), "cgroup `" + (root / "freezer" / "c").string() +
-                                                "` is frozen: a container started in it would hang")
+    EXPECT_EQ(urun_test::what_of([&] { m.claim(); }),
+              "cgroup `" + (root / "freezer" / "c").string() +
+                  "` is frozen: a container started in it would hang")
         << state;
   }
   put(root / "freezer" / "c" / "freezer.state", "THAWED\n");
   put(root / "unified" / "c" / "cgroup.freeze", "1\n");  // the hybrid host's cgroup2 tree
-  EXPECT_NE(error_of([&] { m.claim(); }).find("`" + (root / "unified" / "c").string() + "`"),
-            std::string::npos);
+  EXPECT_NE(
+      urun_test::what_of([&] { m.claim(); }).find("`" + (root / "unified" / "c").string() + "`"),
+      std::string::npos);
   put(root / "unified" / "c" / "cgroup.freeze", "0\n");
-  EXPECT_EQ(error_of([&] { m.claim(); }), "");
+  EXPECT_EQ(urun_test::what_of([&] { m.claim(); }), "");
   m.undo_create();
   EXPECT_FALSE(sfs::exists(root / "freezer" / "c"));
 }

@@ -12,6 +12,7 @@
 
 #include "cgroups/manager.hpp"
 #include "common/error.hpp"
+#include "errors.hpp"
 #include "files.hpp"
 #include "systemd_fake.hpp"
 #include "temp_dir.hpp"
@@ -257,13 +258,8 @@ TEST_F(SystemdManager, ServiceErrorIsOneCleanLine) {
   fake->fail_next_start("org.freedesktop.systemd1.UnitExists",
                         "Unit urun-c1.scope already exists.");
   auto m = cg::make_manager(req).manager;
-  try {
-    m->add_process(kFakePid);
-    FAIL() << "expected an error";
-  } catch (const urun::Error& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "start systemd unit `urun-c1.scope`: Unit urun-c1.scope already exists.");
-  }
+  EXPECT_EQ(urun_test::what_of([&] { m->add_process(kFakePid); }),
+            "start systemd unit `urun-c1.scope`: Unit urun-c1.scope already exists.");
   EXPECT_FALSE(sfs::exists(root + "/system.slice/urun-c1.scope"));
   // The failed create's clean-up (destroy) asks systemd to stop the unit it may know.
   m->destroy();
@@ -274,13 +270,8 @@ TEST_F(SystemdManager, FailedJobIsAnError) {
   start_fake();
   fake->set_job_result("failed");
   auto m = cg::make_manager(req).manager;
-  try {
-    m->add_process(kFakePid);
-    FAIL() << "expected an error";
-  } catch (const urun::Error& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "start systemd unit `urun-c1.scope`: the systemd job ended with `failed`");
-  }
+  EXPECT_EQ(urun_test::what_of([&] { m->add_process(kFakePid); }),
+            "start systemd unit `urun-c1.scope`: the systemd job ended with `failed`");
   fake->set_job_result("done");
   forget_pids();
   m->destroy();
@@ -298,15 +289,10 @@ TEST_F(SystemdManager, BusWithoutSystemd) {
             "bus at " +
                 bus->address());
   req.kind = "systemd";
-  try {
-    cg::make_manager(req);
-    FAIL() << "expected an error";
-  } catch (const urun::Error& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "cgroup manager `systemd`: not available: org.freedesktop.systemd1 is not on "
-              "the bus at " +
-                  bus->address());
-  }
+  EXPECT_EQ(urun_test::what_of([&] { cg::make_manager(req); }),
+            "cgroup manager `systemd`: not available: org.freedesktop.systemd1 is not on "
+            "the bus at " +
+                bus->address());
 }
 
 // No bus at all, and a cgroupsPath systemd cannot use: reasons, then cgroupfs.
