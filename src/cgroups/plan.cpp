@@ -1,6 +1,7 @@
 // Pure conversions from typed resources to cgroup file writes (crun manual, "CGROUP v2"
 // conversion tables). The managers write these plans in order; tests check them exactly.
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <map>
 
@@ -116,76 +117,105 @@ std::optional<std::string> memory_swap_v2(std::optional<int64_t> swap,
   return std::to_string(*swap - *limit);
 }
 
-std::vector<Write> plan_v2(const Resources& r) {
+namespace {
+
+void plan_v2_memory(const MemoryResources& m, std::vector<Write>& out) {
+  if (m.reservation) out.push_back(w("memory", "memory.low", v2_limit(*m.reservation)));
+  if (m.limit) out.push_back(w("memory", "memory.max", v2_limit(*m.limit)));
+  if (auto swap = memory_swap_v2(m.swap, m.limit)) {
+    Write sw = w("memory", "memory.swap.max", *swap);
+    // Without swap accounting the file is absent: "no limit" then needs no write.
+    sw.optional = *swap == "max";
+    out.push_back(std::move(sw));
+  }
+  // kernel, kernelTCP, swappiness, disableOOMKiller and useHierarchy have no v2 file.
+}
+
+Write pids_write(const PidsResources& p) {
+  return w("pids", "pids.max", p.limit <= 0 ? "max" : std::to_string(p.limit));
+}
+
+using ThrottleList = std::pair<const char*, const std::vector<ThrottleDevice>*>;
+
+// blockIO's four throttle lists (read bps, write bps, read iops, write iops), each with the
+// name the version gives it.
+std::array<ThrottleList, 4> throttle_lists(const BlockIoResources& b,
+                                           const std::array<const char*, 4>& names) {
+  return {ThrottleList{names[0], &b.throttle_read_bps_device},
+          ThrottleList{names[1], &b.throttle_write_bps_device},
+          ThrottleList{names[2], &b.throttle_read_iops_device},
+          ThrottleList{names[3], &b.throttle_write_iops_device}};
+}
+
+template <typename T>
+using PlanPart = void (*)(const T&, std::vector<Write>&);
+
+// The writes both versions start with, in this order: cpuset, memory, pids, cpu, block I/O
+// (each version with its own files for memory, cpu and block I/O).
+std::vector<Write> plan_controllers(const Resources& r, PlanPart<MemoryResources> memory,
+                                    PlanPart<CpuResources> cpu, PlanPart<BlockIoResources> io) {
   std::vector<Write> out;
   if (r.cpu) plan_cpuset(*r.cpu, out);
-  if (const auto& m = r.memory) {
-    if (m->reservation) out.push_back(w("memory", "memory.low", v2_limit(*m->reservation)));
-    if (m->limit) out.push_back(w("memory", "memory.max", v2_limit(*m->limit)));
-    if (auto swap = memory_swap_v2(m->swap, m->limit)) {
-      Write sw = w("memory", "memory.swap.max", *swap);
-      // Without swap accounting the file is absent: "no limit" then needs no write.
-      sw.optional = *swap == "max";
-      out.push_back(std::move(sw));
-    }
-    // kernel, kernelTCP, swappiness, disableOOMKiller and useHierarchy have no v2 file.
+  if (r.memory) memory(*r.memory, out);
+  if (r.pids) out.push_back(pids_write(*r.pids));
+  if (r.cpu) cpu(*r.cpu, out);
+  if (r.block_io) io(*r.block_io, out);
+  return out;
+}
+
+void plan_v2_cpu(const CpuResources& c, std::vector<Write>& out) {
+  if (c.shares && *c.shares != 0)
+    out.push_back(w("cpu", "cpu.weight", std::to_string(cpu_shares_to_weight(*c.shares))));
+  const bool has_quota = c.quota && *c.quota != 0;
+  if (has_quota || (c.period && *c.period != 0)) {
+    // cpu.max takes quota and period in one write: writing them apart would briefly
+    // combine the new quota with the old period.
+    uint64_t period = c.period && *c.period != 0 ? *c.period : kDefaultCpuPeriod;
+    std::string quota = has_quota && *c.quota > 0 ? std::to_string(*c.quota) : "max";
+    out.push_back(w("cpu", "cpu.max", quota + " " + std::to_string(period)));
   }
-  if (r.pids)
-    out.push_back(
-        w("pids", "pids.max", r.pids->limit <= 0 ? "max" : std::to_string(r.pids->limit)));
-  if (const auto& c = r.cpu) {
-    if (c->shares && *c->shares != 0)
-      out.push_back(w("cpu", "cpu.weight", std::to_string(cpu_shares_to_weight(*c->shares))));
-    const bool has_quota = c->quota && *c->quota != 0;
-    if (has_quota || (c->period && *c->period != 0)) {
-      // cpu.max takes quota and period in one write: writing them apart would briefly
-      // combine the new quota with the old period.
-      uint64_t period = c->period && *c->period != 0 ? *c->period : kDefaultCpuPeriod;
-      std::string quota = has_quota && *c->quota > 0 ? std::to_string(*c->quota) : "max";
-      out.push_back(w("cpu", "cpu.max", quota + " " + std::to_string(period)));
-    }
-    if (c->burst)
-      out.push_back(kernel_write("cpu", "cpu.max.burst", std::to_string(*c->burst),
-                                 "CPU burst needs Linux 5.14 and the cpu controller"));
-    if (c->idle)
-      out.push_back(kernel_write("cpu", "cpu.idle", std::to_string(*c->idle),
-                                 "cgroup SCHED_IDLE needs Linux 5.15 and the cpu controller"));
-    if ((c->realtime_runtime && *c->realtime_runtime != 0) ||
-        (c->realtime_period && *c->realtime_period != 0))
-      throw Error(
-          "linux.resources.cpu.realtimeRuntime: realtime scheduling is not supported "
-          "on cgroup v2",
-          EINVAL);
+  if (c.burst)
+    out.push_back(kernel_write("cpu", "cpu.max.burst", std::to_string(*c.burst),
+                               "CPU burst needs Linux 5.14 and the cpu controller"));
+  if (c.idle)
+    out.push_back(kernel_write("cpu", "cpu.idle", std::to_string(*c.idle),
+                               "cgroup SCHED_IDLE needs Linux 5.15 and the cpu controller"));
+  if ((c.realtime_runtime && *c.realtime_runtime != 0) ||
+      (c.realtime_period && *c.realtime_period != 0))
+    throw Error(
+        "linux.resources.cpu.realtimeRuntime: realtime scheduling is not supported "
+        "on cgroup v2",
+        EINVAL);
+}
+
+void plan_v2_io(const BlockIoResources& b, std::vector<Write>& out) {
+  // BFQ takes the OCI weight as is; without BFQ io.weight uses a [1, 10000] scale.
+  if (b.weight)
+    out.push_back(with_fallback("io", "io.bfq.weight", std::to_string(*b.weight), "io.weight",
+                                std::to_string(blkio_weight_to_io_weight(*b.weight))));
+  for (const auto& d : b.weight_device) {
+    if (!d.weight) continue;
+    const std::string id = dev(d.major, d.minor);
+    out.push_back(with_fallback("io", "io.bfq.weight", id + " " + std::to_string(*d.weight),
+                                "io.weight",
+                                id + " " + std::to_string(blkio_weight_to_io_weight(*d.weight))));
   }
-  if (const auto& b = r.block_io) {
-    // BFQ takes the OCI weight as is; without BFQ io.weight uses a [1, 10000] scale.
-    if (b->weight)
-      out.push_back(with_fallback("io", "io.bfq.weight", std::to_string(*b->weight), "io.weight",
-                                  std::to_string(blkio_weight_to_io_weight(*b->weight))));
-    for (const auto& d : b->weight_device) {
-      if (!d.weight) continue;
-      const std::string id = dev(d.major, d.minor);
-      out.push_back(with_fallback("io", "io.bfq.weight", id + " " + std::to_string(*d.weight),
-                                  "io.weight",
-                                  id + " " + std::to_string(blkio_weight_to_io_weight(*d.weight))));
+  // io.max takes one line per device with all its limits; v1 kept one file per kind.
+  std::map<std::pair<int64_t, int64_t>, std::string> lines;
+  for (const auto& [key, list] : throttle_lists(b, {"rbps", "wbps", "riops", "wiops"}))
+    for (const auto& t : *list) {
+      // A rate of 0 removes the limit on v1; v2 spells that max.
+      lines[{t.major, t.minor}] +=
+          std::string(" ") + key + "=" + (t.rate == 0 ? "max" : std::to_string(t.rate));
     }
-    // io.max takes one line per device with all its limits; v1 kept one file per kind.
-    std::map<std::pair<int64_t, int64_t>, std::string> lines;
-    const std::pair<const char*, const std::vector<ThrottleDevice>*> kinds[] = {
-        {"rbps", &b->throttle_read_bps_device},
-        {"wbps", &b->throttle_write_bps_device},
-        {"riops", &b->throttle_read_iops_device},
-        {"wiops", &b->throttle_write_iops_device},
-    };
-    for (const auto& [key, list] : kinds)
-      for (const auto& t : *list) {
-        // A rate of 0 removes the limit on v1; v2 spells that max.
-        lines[{t.major, t.minor}] +=
-            std::string(" ") + key + "=" + (t.rate == 0 ? "max" : std::to_string(t.rate));
-      }
-    for (const auto& [id, line] : lines)
-      out.push_back(w("io", "io.max", dev(id.first, id.second) + line));
-  }
+  for (const auto& [id, line] : lines)
+    out.push_back(w("io", "io.max", dev(id.first, id.second) + line));
+}
+
+}  // namespace
+
+std::vector<Write> plan_v2(const Resources& r) {
+  std::vector<Write> out = plan_controllers(r, plan_v2_memory, plan_v2_cpu, plan_v2_io);
   for (const auto& h : r.hugepage_limits)
     out.push_back(w("hugetlb", "hugetlb." + h.page_size + ".max", std::to_string(h.limit)));
   for (const auto& [name, limit] : r.rdma)
@@ -201,81 +231,111 @@ std::vector<Write> plan_v2(const Resources& r) {
   return out;
 }
 
-std::vector<Write> plan_v1(const Resources& r) {
-  std::vector<Write> out;
-  if (r.cpu) plan_cpuset(*r.cpu, out);
-  if (const auto& m = r.memory) {
-    // The limit comes before memsw: the kernel requires memory <= memory+swap at every
-    // step (the manager swaps the order when raising both).
-    if (m->limit) out.push_back(w("memory", "memory.limit_in_bytes", std::to_string(*m->limit)));
-    if (m->swap && *m->swap != 0)
-      out.push_back(w("memory", "memory.memsw.limit_in_bytes", std::to_string(*m->swap)));
-    if (m->reservation)
-      out.push_back(w("memory", "memory.soft_limit_in_bytes", std::to_string(*m->reservation)));
-    // Kernel memory limits were removed from recent kernels: skip them when absent.
-    if (m->kernel)
-      out.push_back(
-          optional_write("memory", "memory.kmem.limit_in_bytes", std::to_string(*m->kernel)));
-    if (m->kernel_tcp)
-      out.push_back(optional_write("memory", "memory.kmem.tcp.limit_in_bytes",
-                                   std::to_string(*m->kernel_tcp)));
-    if (m->swappiness)
-      out.push_back(w("memory", "memory.swappiness", std::to_string(*m->swappiness)));
-    if (m->disable_oom_killer && *m->disable_oom_killer)
-      out.push_back(w("memory", "memory.oom_control", "1"));
-    if (m->use_hierarchy)
-      out.push_back(
-          optional_write("memory", "memory.use_hierarchy", *m->use_hierarchy ? "1" : "0"));
-  }
-  if (r.pids)
+namespace {
+
+void plan_v1_memory(const MemoryResources& m, std::vector<Write>& out) {
+  // The limit comes before memsw: the kernel requires memory <= memory+swap at every
+  // step (the manager swaps the order when raising both).
+  if (m.limit) out.push_back(w("memory", "memory.limit_in_bytes", std::to_string(*m.limit)));
+  if (m.swap && *m.swap != 0)
+    out.push_back(w("memory", "memory.memsw.limit_in_bytes", std::to_string(*m.swap)));
+  if (m.reservation)
+    out.push_back(w("memory", "memory.soft_limit_in_bytes", std::to_string(*m.reservation)));
+  // Kernel memory limits were removed from recent kernels: skip them when absent.
+  if (m.kernel)
     out.push_back(
-        w("pids", "pids.max", r.pids->limit <= 0 ? "max" : std::to_string(r.pids->limit)));
-  if (const auto& c = r.cpu) {
-    if (c->shares && *c->shares != 0)
-      out.push_back(w("cpu", "cpu.shares", std::to_string(*c->shares)));
-    if (c->period && *c->period != 0)
-      out.push_back(w("cpu", "cpu.cfs_period_us", std::to_string(*c->period)));
-    if (c->quota && *c->quota != 0)
-      out.push_back(w("cpu", "cpu.cfs_quota_us", std::to_string(*c->quota < 0 ? -1 : *c->quota)));
-    if (c->burst)
-      out.push_back(kernel_write("cpu", "cpu.cfs_burst_us", std::to_string(*c->burst),
-                                 "this kernel has no CPU burst (Linux 5.14)"));
-    // The runtime must fit in the period: set the period first.
-    if (c->realtime_period && *c->realtime_period != 0)
-      out.push_back(w("cpu", "cpu.rt_period_us", std::to_string(*c->realtime_period)));
-    if (c->realtime_runtime && *c->realtime_runtime != 0)
-      out.push_back(w("cpu", "cpu.rt_runtime_us", std::to_string(*c->realtime_runtime)));
-    if (c->idle)
-      out.push_back(kernel_write("cpu", "cpu.idle", std::to_string(*c->idle),
-                                 "this kernel has no cgroup SCHED_IDLE (Linux 5.15)"));
+        optional_write("memory", "memory.kmem.limit_in_bytes", std::to_string(*m.kernel)));
+  if (m.kernel_tcp)
+    out.push_back(
+        optional_write("memory", "memory.kmem.tcp.limit_in_bytes", std::to_string(*m.kernel_tcp)));
+  if (m.swappiness) out.push_back(w("memory", "memory.swappiness", std::to_string(*m.swappiness)));
+  if (m.disable_oom_killer && *m.disable_oom_killer)
+    out.push_back(w("memory", "memory.oom_control", "1"));
+  if (m.use_hierarchy)
+    out.push_back(optional_write("memory", "memory.use_hierarchy", *m.use_hierarchy ? "1" : "0"));
+}
+
+void plan_v1_cpu(const CpuResources& c, std::vector<Write>& out) {
+  if (c.shares && *c.shares != 0) out.push_back(w("cpu", "cpu.shares", std::to_string(*c.shares)));
+  if (c.period && *c.period != 0)
+    out.push_back(w("cpu", "cpu.cfs_period_us", std::to_string(*c.period)));
+  if (c.quota && *c.quota != 0)
+    out.push_back(w("cpu", "cpu.cfs_quota_us", std::to_string(*c.quota < 0 ? -1 : *c.quota)));
+  if (c.burst)
+    out.push_back(kernel_write("cpu", "cpu.cfs_burst_us", std::to_string(*c.burst),
+                               "this kernel has no CPU burst (Linux 5.14)"));
+  // The runtime must fit in the period: set the period first.
+  if (c.realtime_period && *c.realtime_period != 0)
+    out.push_back(w("cpu", "cpu.rt_period_us", std::to_string(*c.realtime_period)));
+  if (c.realtime_runtime && *c.realtime_runtime != 0)
+    out.push_back(w("cpu", "cpu.rt_runtime_us", std::to_string(*c.realtime_runtime)));
+  if (c.idle)
+    out.push_back(kernel_write("cpu", "cpu.idle", std::to_string(*c.idle),
+                               "this kernel has no cgroup SCHED_IDLE (Linux 5.15)"));
+}
+
+void plan_v1_blkio(const BlockIoResources& b, std::vector<Write>& out) {
+  // CFQ's blkio.weight is gone from kernels >= 5.0; BFQ offers blkio.bfq.weight.
+  if (b.weight)
+    out.push_back(with_fallback("blkio", "blkio.weight", std::to_string(*b.weight),
+                                "blkio.bfq.weight", std::to_string(*b.weight)));
+  if (b.leaf_weight)
+    out.push_back(optional_write("blkio", "blkio.leaf_weight", std::to_string(*b.leaf_weight)));
+  for (const auto& d : b.weight_device) {
+    const std::string id = dev(d.major, d.minor);
+    if (d.weight)
+      out.push_back(with_fallback("blkio", "blkio.weight_device",
+                                  id + " " + std::to_string(*d.weight), "blkio.bfq.weight_device",
+                                  id + " " + std::to_string(*d.weight)));
+    if (d.leaf_weight)
+      out.push_back(optional_write("blkio", "blkio.leaf_weight_device",
+                                   id + " " + std::to_string(*d.leaf_weight)));
   }
-  if (const auto& b = r.block_io) {
-    // CFQ's blkio.weight is gone from kernels >= 5.0; BFQ offers blkio.bfq.weight.
-    if (b->weight)
-      out.push_back(with_fallback("blkio", "blkio.weight", std::to_string(*b->weight),
-                                  "blkio.bfq.weight", std::to_string(*b->weight)));
-    if (b->leaf_weight)
-      out.push_back(optional_write("blkio", "blkio.leaf_weight", std::to_string(*b->leaf_weight)));
-    for (const auto& d : b->weight_device) {
-      const std::string id = dev(d.major, d.minor);
-      if (d.weight)
-        out.push_back(with_fallback("blkio", "blkio.weight_device",
-                                    id + " " + std::to_string(*d.weight), "blkio.bfq.weight_device",
-                                    id + " " + std::to_string(*d.weight)));
-      if (d.leaf_weight)
-        out.push_back(optional_write("blkio", "blkio.leaf_weight_device",
-                                     id + " " + std::to_string(*d.leaf_weight)));
+  for (const auto& [file, list] :
+       throttle_lists(b, {"blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
+                          "blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device"}))
+    for (const auto& t : *list)
+      out.push_back(w("blkio", file, dev(t.major, t.minor) + " " + std::to_string(t.rate)));
+}
+
+// v2 keys on a v1 host: convert the few with a v1 equivalent, refuse the rest rather
+// than silently dropping a limit the user asked for.
+void plan_v1_unified(const std::string& key, const std::string& raw, std::vector<Write>& out) {
+  check_unified_key(key);
+  const std::string value = trim(raw);
+  if (key == "memory.max") {
+    if (value == "max") {
+      out.push_back(w("memory", "memory.limit_in_bytes", "-1"));
+    } else if (parse_u64(value)) {
+      out.push_back(w("memory", "memory.limit_in_bytes", value));
+    } else {
+      unified_fail(key, "must be a number of bytes or max");
     }
-    const std::pair<const char*, const std::vector<ThrottleDevice>*> kinds[] = {
-        {"blkio.throttle.read_bps_device", &b->throttle_read_bps_device},
-        {"blkio.throttle.write_bps_device", &b->throttle_write_bps_device},
-        {"blkio.throttle.read_iops_device", &b->throttle_read_iops_device},
-        {"blkio.throttle.write_iops_device", &b->throttle_write_iops_device},
-    };
-    for (const auto& [file, list] : kinds)
-      for (const auto& t : *list)
-        out.push_back(w("blkio", file, dev(t.major, t.minor) + " " + std::to_string(t.rate)));
+  } else if (key == "pids.max") {
+    if (value != "max" && !parse_u64(value)) unified_fail(key, "must be a number or max");
+    out.push_back(w("pids", "pids.max", value));
+  } else if (key == "cpu.max") {
+    const size_t space = value.find_first_of(" \t");
+    const std::string quota = value.substr(0, space);
+    const std::string period = space == std::string::npos ? "" : trim(value.substr(space));
+    if ((quota != "max" && !parse_u64(quota)) || (!period.empty() && !parse_u64(period)))
+      unified_fail(key, "must be \"QUOTA [PERIOD]\" with QUOTA a number or max");
+    if (!period.empty()) out.push_back(w("cpu", "cpu.cfs_period_us", period));
+    out.push_back(w("cpu", "cpu.cfs_quota_us", quota == "max" ? "-1" : quota));
+  } else if (key == "cpu.weight") {
+    auto weight = parse_u64(value);
+    if (!weight || *weight < 1 || *weight > 10000)
+      unified_fail(key, "must be a number between 1 and 10000");
+    out.push_back(w("cpu", "cpu.shares", std::to_string(cpu_weight_to_shares(*weight))));
+  } else {
+    unified_fail(key, "cannot be converted to cgroup v1");
   }
+}
+
+}  // namespace
+
+std::vector<Write> plan_v1(const Resources& r) {
+  std::vector<Write> out = plan_controllers(r, plan_v1_memory, plan_v1_cpu, plan_v1_blkio);
   for (const auto& h : r.hugepage_limits)
     out.push_back(
         w("hugetlb", "hugetlb." + h.page_size + ".limit_in_bytes", std::to_string(h.limit)));
@@ -291,40 +351,7 @@ std::vector<Write> plan_v1(const Resources& r) {
   }
   for (const auto& [name, limit] : r.rdma)
     if (auto line = rdma_line(name, limit)) out.push_back(w("rdma", "rdma.max", *line));
-
-  // v2 keys on a v1 host: convert the few with a v1 equivalent, refuse the rest rather
-  // than silently dropping a limit the user asked for.
-  for (const auto& [key, raw] : r.unified) {
-    check_unified_key(key);
-    const std::string value = trim(raw);
-    if (key == "memory.max") {
-      if (value == "max") {
-        out.push_back(w("memory", "memory.limit_in_bytes", "-1"));
-      } else if (parse_u64(value)) {
-        out.push_back(w("memory", "memory.limit_in_bytes", value));
-      } else {
-        unified_fail(key, "must be a number of bytes or max");
-      }
-    } else if (key == "pids.max") {
-      if (value != "max" && !parse_u64(value)) unified_fail(key, "must be a number or max");
-      out.push_back(w("pids", "pids.max", value));
-    } else if (key == "cpu.max") {
-      const size_t space = value.find_first_of(" \t");
-      const std::string quota = value.substr(0, space);
-      const std::string period = space == std::string::npos ? "" : trim(value.substr(space));
-      if ((quota != "max" && !parse_u64(quota)) || (!period.empty() && !parse_u64(period)))
-        unified_fail(key, "must be \"QUOTA [PERIOD]\" with QUOTA a number or max");
-      if (!period.empty()) out.push_back(w("cpu", "cpu.cfs_period_us", period));
-      out.push_back(w("cpu", "cpu.cfs_quota_us", quota == "max" ? "-1" : quota));
-    } else if (key == "cpu.weight") {
-      auto weight = parse_u64(value);
-      if (!weight || *weight < 1 || *weight > 10000)
-        unified_fail(key, "must be a number between 1 and 10000");
-      out.push_back(w("cpu", "cpu.shares", std::to_string(cpu_weight_to_shares(*weight))));
-    } else {
-      unified_fail(key, "cannot be converted to cgroup v1");
-    }
-  }
+  for (const auto& [key, raw] : r.unified) plan_v1_unified(key, raw, out);
   return out;
 }
 

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "common/error.hpp"
+#include "common/fd_passing.hpp"
 #include "common/fs.hpp"
 #include "common/log.hpp"
 #include "common/unique_fd.hpp"
@@ -161,25 +162,9 @@ std::string describe_status(int status) {
 // One message from CRIU, with the fd it may carry (the orphan pty's master).
 std::string receive(int sock, UniqueFd& fd) {
   std::string buf(1 << 16, '\0');
-  iovec iov{buf.data(), buf.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  while ((n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
-  }
+  ssize_t n = receive_with_fd(sock, buf.data(), buf.size(), fd);
   if (n < 0) throw_errno("read from CRIU");
   if (n == 0) throw Error("CRIU closed its RPC socket", EPIPE);
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      int received;
-      std::memcpy(&received, CMSG_DATA(c), sizeof received);
-      fd.reset(received);
-    }
-  }
   buf.resize(static_cast<size_t>(n));
   return buf;
 }

@@ -100,27 +100,11 @@ RouteSocket RouteSocket::in_namespace(int netns_fd) {
   }
   theirs.reset();
   int err = 0;
-  iovec iov{&err, sizeof err};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = ::recvmsg(ours.get(), &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
+  UniqueFd sock;
+  const ssize_t n = receive_with_fd(ours.get(), &err, sizeof err, sock);
   const int recv_errno = errno;
   while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
   }
-  UniqueFd sock;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); n > 0 && c; c = CMSG_NXTHDR(&msg, c))
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-      sock.reset(fd);
-    }
   const std::string what = "enter the container's network namespace";
   if (n < 0) throw_errno(what, recv_errno);
   if (n != sizeof err) throw Error(what + ": the helper process failed", EPROTO);

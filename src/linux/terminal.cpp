@@ -92,23 +92,8 @@ void make_controlling_terminal(int slave) {
 
 UniqueFd connect_console_socket(const std::string& path, int min_fd) {
   const std::string what = "connect to the console socket " + quote(path);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.empty() || path.size() >= sizeof addr.sun_path)
-    throw Error(what + ": path too long", ENAMETOOLONG);
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  UniqueFd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!sock) throw_errno(what);
-  int r;
-  do {
-    r = ::connect(sock.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
-  } while (r < 0 && errno == EINTR);
-  if (r < 0) throw_errno(what);
-  if (sock.get() < min_fd) {
-    sock.reset(::fcntl(sock.get(), F_DUPFD_CLOEXEC, min_fd));
-    if (!sock) throw_errno(what);
-  }
-  return sock;
+  if (path.empty()) throw Error(what + ": path too long", ENAMETOOLONG);
+  return connect_unix_socket(path, min_fd, what);
 }
 
 void send_console_fd(int socket, int master) {

@@ -61,26 +61,9 @@ void SyncChannel::send_log(log::Level level, std::string_view message) const noe
 
 Frame SyncChannel::receive() const {
   std::vector<char> buf(kMaxFrame);
-  iovec iov{buf.data(), buf.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
   if (waiter_) waiter_(fd_.get());
-  ssize_t n;
-  do {
-    n = ::recvmsg(fd_.get(), &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
   UniqueFd passed;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      int received;
-      std::memcpy(&received, CMSG_DATA(c), sizeof(int));
-      passed.reset(received);
-    }
-  }
+  const ssize_t n = receive_with_fd(fd_.get(), buf.data(), buf.size(), passed);
   // ECONNRESET: the peer is gone, leaving a message of ours unread.
   if (n < 0 && errno != ECONNRESET) throw_errno("read sync socket");
   if (n <= 0) throw Error("the container process exited during set-up", ECHILD);

@@ -30,15 +30,11 @@ json mount(const char* destination, const char* type, const char* source, json o
   return m;
 }
 
-}  // namespace
-
-nlohmann::json default_spec(bool rootless) {
-  const bool cgroupns = host_cgroup_is_unified();
-  // crun's default: the three capabilities a plain shell needs, in every set
-  // but the inheritable one.
+// crun's default process: a shell as root with the three capabilities a plain shell needs,
+// in every set but the inheritable one.
+json default_process() {
   const json caps = {"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"};
-
-  json process = {
+  return {
       {"terminal", true},
       {"user", {{"uid", 0}, {"gid", 0}}},
       {"args", {"sh"}},
@@ -53,7 +49,9 @@ nlohmann::json default_spec(bool rootless) {
       {"rlimits", {{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 1024}}}},
       {"noNewPrivileges", true},
   };
+}
 
+json default_mounts(bool rootless, bool cgroupns) {
   json devpts_options = {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"};
   // gid=5 (tty) exists in the container only when subordinate ids are mapped;
   // without them (a single-id fallback) the devpts mount would fail. crun's
@@ -81,7 +79,10 @@ nlohmann::json default_spec(bool rootless) {
   if (!rootless || cgroupns)
     mounts.push_back(mount("/sys/fs/cgroup", "cgroup", "cgroup",
                            {"nosuid", "noexec", "nodev", "relatime", "ro"}));
+  return mounts;
+}
 
+json default_namespaces(bool rootless, bool cgroupns) {
   json namespaces = json::array();
   namespaces.push_back({{"type", "pid"}});
   // The rootless container gets a network namespace of its own too, which urun connects to
@@ -92,6 +93,16 @@ nlohmann::json default_spec(bool rootless) {
   if (rootless) namespaces.push_back({{"type", "user"}});
   if (cgroupns) namespaces.push_back({{"type", "cgroup"}});
   namespaces.push_back({{"type", "mount"}});
+  return namespaces;
+}
+
+}  // namespace
+
+nlohmann::json default_spec(bool rootless) {
+  const bool cgroupns = host_cgroup_is_unified();
+  json process = default_process();
+  json mounts = default_mounts(rootless, cgroupns);
+  json namespaces = default_namespaces(rootless, cgroupns);
 
   json linux = {
       {"resources", {{"devices", {{{"allow", false}, {"access", "rwm"}}}}}},

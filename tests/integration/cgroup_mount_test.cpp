@@ -72,10 +72,8 @@ std::vector<std::string> prefixed(const std::string& out, const std::string& pre
   return lines;
 }
 
-// A bundle whose config has exactly one cgroup mount at /sys/fs/cgroup with `options` (the
-// rootless default spec has none on a v1 host), a memory limit, and a script that reports what
-// the container sees.
-Bundle cgroup_bundle(Bundle b, const std::vector<std::string>& options) {
+// Replaces the config's mounts at /sys/fs/cgroup with one cgroup mount with `options`.
+void set_cgroup_mount(Bundle& b, const std::vector<std::string>& options) {
   Json kept = Json::array();
   for (const auto& m : b.config["mounts"])
     if (m.value("destination", "") != "/sys/fs/cgroup") kept.push_back(m);
@@ -84,6 +82,13 @@ Bundle cgroup_bundle(Bundle b, const std::vector<std::string>& options) {
                {"type", "cgroup"},
                {"source", "cgroup"},
                {"options", options}});
+}
+
+// A bundle whose config has exactly one cgroup mount at /sys/fs/cgroup with `options` (the
+// rootless default spec has none on a v1 host), a memory limit, and a script that reports what
+// the container sees.
+Bundle cgroup_bundle(Bundle b, const std::vector<std::string>& options) {
+  set_cgroup_mount(b, options);
   b.config["linux"]["resources"]["memory"] = {{"limit", kLimit}};
   b.sh(
       "echo ls=$(ls /sys/fs/cgroup); "
@@ -206,14 +211,7 @@ TEST_P(CgroupMountRoot, RwOwnCgroupTakesASubCgroup) {
   if (host_is_unified()) GTEST_SKIP() << "checks the v1/hybrid layout of this host";
   if (is_runc()) GTEST_SKIP() << "checks urun's cgroup naming";
   Bundle b = make_bundle();
-  Json kept = Json::array();
-  for (const auto& m : b.config["mounts"])
-    if (m.value("destination", "") != "/sys/fs/cgroup") kept.push_back(m);
-  b.config["mounts"] = kept;
-  b.add_mount({{"destination", "/sys/fs/cgroup"},
-               {"type", "cgroup"},
-               {"source", "cgroup"},
-               {"options", {"nosuid", "noexec", "nodev", "rw"}}});
+  set_cgroup_mount(b, {"nosuid", "noexec", "nodev", "rw"});
   b.sh("mkdir /sys/fs/cgroup/pids/sub && echo made=1; ls -d /sys/fs/cgroup/pids/sub");
   b.save();
   Result r = run_container(b, "cgsub");

@@ -3,12 +3,8 @@
 // rather than a hang, and a failed create removes only the directories it made.
 //
 // Each test works below its own directory BASE (/urun-it-reuse-<pid>) in every hierarchy,
-// made by the test and removed with everything in it at the end. Rootless, BASE is
-// delegated to the test user (the directory and its cgroup.procs are the user's, as a
-// systemd user session's are) and the runtime runs in BASE/runtime of the cgroup2 tree,
-// where moving a process needs write access to the common ancestor's cgroup.procs.
+// delegated to the test user rootless (v1_base.hpp).
 // The cgroup v2 half of these tests is in cgroup_v2_test.cpp.
-#include <dirent.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -17,89 +13,19 @@
 #include <map>
 #include <thread>
 
-#include "harness.hpp"
+#include "v1_base.hpp"
 
 namespace urun_it {
 namespace {
 
 using namespace std::chrono_literals;
 
-constexpr const char* kRoot = "/sys/fs/cgroup";
-
-// The hierarchies mounted under /sys/fs/cgroup (symlinks such as cpu -> cpu,cpuacct
-// skipped), the cgroup2 tree of a hybrid host ("unified") included.
-std::vector<std::string> hierarchies() {
-  std::vector<std::string> out;
-  if (DIR* d = ::opendir(kRoot)) {
-    while (dirent* e = ::readdir(d))
-      if (e->d_type == DT_DIR && e->d_name[0] != '.' &&
-          path_exists(std::string(kRoot) + "/" + e->d_name + "/cgroup.procs"))
-        out.push_back(e->d_name);
-    ::closedir(d);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-std::vector<pid_t> procs_of(const std::string& dir) {
-  std::vector<pid_t> out;
-  if (!path_exists(dir + "/cgroup.procs")) return out;
-  for (const auto& l : split_lines(read_file(dir + "/cgroup.procs"))) out.push_back(std::stoi(l));
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-class CgroupReuse : public IntegrationTest {
+class CgroupReuse : public V1Base {
  protected:
   void SetUp() override {
-    IntegrationTest::SetUp();
+    V1Base::SetUp();
     if (IsSkipped()) return;
-    if (path_exists(std::string(kRoot) + "/cgroup.controllers"))
-      GTEST_SKIP() << "a unified host: cgroup_v2_test.cpp covers it";
-    hierarchies_ = hierarchies();
-    if (hierarchies_.empty()) GTEST_SKIP() << "no cgroup hierarchy under " << kRoot;
-    base_ = "/urun-it-reuse-" + std::to_string(::getpid());
-    for (const auto& h : hierarchies_) make_cgroup(h, base_);
-    if (rootless() && has("unified")) {
-      // Made by root and not the user's: the runtime is moved in as root (join_cgroups).
-      ASSERT_EQ(::mkdir(dir(h_unified, "/runtime").c_str(), 0755), 0);
-    }
-  }
-  void TearDown() override {
-    IntegrationTest::TearDown();
-    if (base_.empty()) return;
-    std::vector<std::string> dirs;
-    for (const auto& h : hierarchies_) dirs.push_back(std::string(kRoot) + "/" + h + base_);
-    remove_cgroup_trees(dirs);
-  }
-
-  bool has(const std::string& h) const {
-    return std::find(hierarchies_.begin(), hierarchies_.end(), h) != hierarchies_.end();
-  }
-  // The directory of BASE + sub in hierarchy h.
-  std::string dir(const std::string& h, const std::string& sub = "") const {
-    return std::string(kRoot) + "/" + h + base_ + sub;
-  }
-  // Makes kRoot/h/path as the test would find it on a host: with the parent's cpus and
-  // memory nodes (a cpuset cgroup takes no task without), and the user's when rootless.
-  void make_cgroup(const std::string& h, const std::string& path) {
-    const std::string d = std::string(kRoot) + "/" + h + path;
-    ASSERT_EQ(::mkdir(d.c_str(), 0755), 0) << d;
-    const std::string parent = d.substr(0, d.rfind('/'));
-    for (const char* f : {"cpuset.cpus", "cpuset.mems"})
-      if (path_exists(d + "/" + f)) write_file(d + "/" + f, read_file(parent + "/" + f));
-    if (!rootless()) return;
-    for (const char* f :
-         {"", "/cgroup.procs", "/cgroup.threads", "/cgroup.subtree_control", "/tasks"}) {
-      const std::string p = d + f;
-      if (!path_exists(p)) continue;
-      ASSERT_EQ(::chown(p.c_str(), identity().uid, identity().gid), 0) << p;
-    }
-  }
-  // A runtime call; rootless from inside the cgroup delegated to the user.
-  Result urun(const std::vector<std::string>& args, RunOptions opts = {}) {
-    if (rootless() && has(h_unified)) opts.join_cgroups = {dir(h_unified, "/runtime/cgroup.procs")};
-    return rt().run(args, opts);
+    ASSERT_NO_FATAL_FAILURE(set_up_base("reuse"));
   }
   Bundle bundle(const std::string& script, const std::string& sub = "/ct") {
     Bundle b = make_bundle();
@@ -134,9 +60,7 @@ class CgroupReuse : public IntegrationTest {
     EXPECT_EQ(::rmdir(dir.c_str()), 0) << dir << ": " << std::strerror(errno);
   }
 
-  static constexpr const char* h_unified = "unified";
-  std::vector<std::string> hierarchies_;
-  std::string base_;
+  static constexpr const char* h_unified = kUnified;
 };
 
 // The second container is refused with one line and leaves nothing; the first keeps its
@@ -201,7 +125,7 @@ TEST_P(CgroupReuse, FrozenParentFreezerCgroupIsAnErrorNotAHang) {
 // The cgroup2 tree of a hybrid host freezes too (cgroup.freeze), with the v1 freezer thawed.
 TEST_P(CgroupReuse, FrozenUnifiedCgroupOfAHybridHostIsAnErrorNotAHang) {
   if (!has(h_unified) || !path_exists(dir(h_unified) + "/cgroup.freeze"))
-    GTEST_SKIP() << "no cgroup2 tree with cgroup.freeze at " << kRoot << "/unified";
+    GTEST_SKIP() << "no cgroup2 tree with cgroup.freeze at " << kCgroupRoot << "/unified";
   make_cgroup(h_unified, base_ + "/ct");
   write_file(dir(h_unified, "/ct/cgroup.freeze"), "1");
   Bundle b = bundle("echo ran");

@@ -24,7 +24,12 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-class CgroupsRoot : public IntegrationTest {};
+class CgroupsRoot : public IntegrationTest {
+ protected:
+  // Saves `b` running a shell with one `sleep 1000` child, starts it as `id` and sets `init`
+  // and `child` to their pids (call through ASSERT_NO_FATAL_FAILURE).
+  void start_with_child(Bundle& b, const std::string& id, pid_t& init, pid_t& child);
+};
 class CgroupsRootless : public IntegrationTest {};
 
 constexpr const char* kCgFunction =
@@ -138,6 +143,16 @@ pid_t start_container(Runtime& rt, const Bundle& b, const std::string& id,
     return 0;
   }
   return st["pid"].get<pid_t>();
+}
+
+void CgroupsRoot::start_with_child(Bundle& b, const std::string& id, pid_t& init, pid_t& child) {
+  b.sh("sleep 1000 & wait");
+  b.save();
+  init = start_container(rt(), b, id);
+  ASSERT_GT(init, 0);
+  auto kids = wait_children(init, 1);
+  ASSERT_EQ(kids.size(), 1u);
+  child = *kids.begin();
 }
 
 std::vector<std::string> words(const std::string& line) {
@@ -414,18 +429,14 @@ TEST_P(CgroupsRoot, PauseFreezesEveryProcessAndResumeThaws) {
 // A paused container is still deleted by --force (it must be thawed for SIGKILL to land).
 TEST_P(CgroupsRoot, DeleteForceOfAPausedContainer) {
   Bundle b = make_bundle();
-  b.sh("sleep 1000 & wait");
-  b.save();
-  pid_t pid = start_container(rt(), b, "pzd");
-  ASSERT_GT(pid, 0);
-  auto kids = wait_children(pid, 1);
-  ASSERT_EQ(kids.size(), 1u);
+  pid_t pid = 0, child = 0;
+  ASSERT_NO_FATAL_FAILURE(start_with_child(b, "pzd", pid, child));
   ASSERT_RUN_OK(rt().run({"pause", "pzd"}));
   ASSERT_EQ(rt().status("pzd"), "paused");
   std::string freezer = host_cgroup_dir(pid, "freezer");
   ASSERT_RUN_OK(rt().run({"delete", "--force", "pzd"}));
   EXPECT_TRUE(wait_dead(pid));
-  EXPECT_TRUE(wait_dead(*kids.begin()));
+  EXPECT_TRUE(wait_dead(child));
   EXPECT_FALSE(path_exists(freezer)) << freezer;
   EXPECT_TRUE(state_entries().empty());
   EXPECT_TRUE(wait_no_leftovers().empty());
@@ -436,13 +447,9 @@ TEST_P(CgroupsRoot, DeleteForceOfAPausedContainer) {
 
 TEST_P(CgroupsRoot, PsListsTheContainersProcesses) {
   Bundle b = make_bundle();
-  b.sh("sleep 1000 & wait");
-  b.save();
-  pid_t pid = start_container(rt(), b, "ps");
-  ASSERT_GT(pid, 0);
-  auto kids = wait_children(pid, 1);
-  ASSERT_EQ(kids.size(), 1u);
-  std::set<pid_t> want = {pid, *kids.begin()};
+  pid_t pid = 0, child = 0;
+  ASSERT_NO_FATAL_FAILURE(start_with_child(b, "ps", pid, child));
+  std::set<pid_t> want = {pid, child};
 
   Result j = rt().run({"ps", "--format", "json", "ps"});
   ASSERT_EQ(j.exit_code, 0) << j.describe();
@@ -502,13 +509,8 @@ TEST_P(CgroupsRoot, KillAllReachesAForkedChild) {
       break;
     }
   }
-  b.sh("sleep 1000 & wait");
-  b.save();
-  pid_t pid = start_container(rt(), b, "all");
-  ASSERT_GT(pid, 0);
-  auto kids = wait_children(pid, 1);
-  ASSERT_EQ(kids.size(), 1u);
-  pid_t child = *kids.begin();
+  pid_t pid = 0, child = 0;
+  ASSERT_NO_FATAL_FAILURE(start_with_child(b, "all", pid, child));
   ASSERT_RUN_OK(rt().run({"kill", "--all", "all", "KILL"}));
   EXPECT_EQ(rt().wait_status("all", "stopped"), "stopped");
   EXPECT_TRUE(wait_dead(pid)) << "init survived kill --all";

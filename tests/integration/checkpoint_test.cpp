@@ -16,6 +16,7 @@
 #include <regex>
 #include <thread>
 
+#include "fd_receiver.hpp"
 #include "harness.hpp"
 
 namespace urun_it {
@@ -40,48 +41,25 @@ constexpr const char* kWorkload =
 // message with the pty master.
 class ConsoleReceiver {
  public:
-  explicit ConsoleReceiver(std::string path) : path_(std::move(path)) {
-    listen_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, path_.c_str(), sizeof addr.sun_path - 1);
-    if (listen_ < 0 || ::bind(listen_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(listen_, 4) != 0)
-      throw std::runtime_error("console socket " + path_ + ": " + strerror(errno));
-    ::chmod(path_.c_str(), 0777);
-  }
+  explicit ConsoleReceiver(std::string path) : listener_(std::move(path)) {}
   ~ConsoleReceiver() {
     if (master_ >= 0) ::close(master_);
-    ::close(listen_);
-    ::unlink(path_.c_str());
   }
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return listener_.path(); }
   // The master, or -1 when none came within 15 s.
   int receive() {
-    pollfd p{listen_, POLLIN, 0};
-    if (::poll(&p, 1, 15000) != 1) return -1;
-    int conn = ::accept4(listen_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (conn < 0) return -1;
-    char data[256];
-    iovec iov{data, sizeof data};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    pollfd q{conn, POLLIN, 0};
-    if (::poll(&q, 1, 15000) == 1 && ::recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) > 0) {
-      cmsghdr* c = CMSG_FIRSTHDR(&msg);
-      if (c && c->cmsg_type == SCM_RIGHTS) std::memcpy(&master_, CMSG_DATA(c), sizeof master_);
+    urun_test::Received r = listener_.accept_and_receive(15s, 256);
+    for (int fd : r.fds) {
+      if (master_ < 0)
+        master_ = fd;
+      else
+        ::close(fd);
     }
-    ::close(conn);
     return master_;
   }
 
  private:
-  std::string path_;
-  int listen_ = -1;
+  urun_test::FdListener listener_;
   int master_ = -1;
 };
 

@@ -28,20 +28,7 @@ Json mapping(uint32_t container_id, uint32_t host_id, uint32_t size) {
   return {{"containerID", container_id}, {"hostID", host_id}, {"size", size}};
 }
 
-class ExecJoin : public IntegrationTest {
- protected:
-  void start(Bundle& b, const std::string& id) {
-    b.set_args({"sleep", "1000"});
-    b.save();
-    Result c = create(b, id);
-    ASSERT_EQ(c.exit_code, 0) << c.describe();
-    ASSERT_RUN_OK(rt().run({"start", id}));
-  }
-  Result exec(std::vector<std::string> args) {
-    args.insert(args.begin(), "exec");
-    return rt().run(args);
-  }
-};
+class ExecJoin : public IntegrationTest {};
 
 // A user namespace of one mapping of root with process.user 1000:1000 makes
 // urun add an intermediate user namespace (1000 -> 0) for the init: exec must
@@ -110,7 +97,7 @@ TEST_P(ExecJoin, SubCgroupOnCgroupV1) {
   if (rootless()) {
     // No cgroup a non-root user may write here: the container runs without one
     // and --cgroup must say so in one line.
-    ASSERT_NO_FATAL_FAILURE(start(b, "c1"));
+    ASSERT_NO_FATAL_FAILURE(start_sleeping(b, "c1"));
     Result r = exec({"--cgroup", "sub", "c1", "true"});
     EXPECT_NE(r.exit_code, 0) << r.describe();
     ASSERT_EQ(r.err_lines().size(), 1u) << r.describe();
@@ -119,7 +106,7 @@ TEST_P(ExecJoin, SubCgroupOnCgroupV1) {
     return;
   }
   b.config["linux"]["cgroupsPath"] = "/urun-it-exec-" + std::to_string(::getpid());
-  ASSERT_NO_FATAL_FAILURE(start(b, "c1"));
+  ASSERT_NO_FATAL_FAILURE(start_sleeping(b, "c1"));
   const std::string path = b.config["linux"]["cgroupsPath"];
   const std::string memory = "/sys/fs/cgroup/memory" + path;
   const std::string pids = "/sys/fs/cgroup/pids" + path;

@@ -28,10 +28,6 @@ class Exec : public IntegrationTest {
     Bundle b = make_bundle();
     return start_sleeper(b, id);
   }
-  Result exec(std::vector<std::string> args) {
-    args.insert(args.begin(), "exec");
-    return rt().run(args);
-  }
   // Runs the runtime through sh so that fd 3 of the runtime is `file`.
   Result exec_with_fd3(const std::string& file, const std::vector<std::string>& args) {
     std::string cmd = "exec 3<'" + file + "'; exec '" + world().runtime() + "' --root '" +

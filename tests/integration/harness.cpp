@@ -718,6 +718,19 @@ Result IntegrationTest::create(const Bundle& b, const std::string& id,
   return rt_->run(args);
 }
 
+void IntegrationTest::start_sleeping(Bundle& b, const std::string& id) {
+  b.set_args({"sleep", "1000"});
+  b.save();
+  Result c = create(b, id);
+  ASSERT_EQ(c.exit_code, 0) << c.describe();
+  ASSERT_RUN_OK(rt_->run({"start", id}));
+}
+
+Result IntegrationTest::exec(std::vector<std::string> args) {
+  args.insert(args.begin(), "exec");
+  return rt_->run(args);
+}
+
 std::vector<std::string> IntegrationTest::state_entries() const {
   std::vector<std::string> out;
   std::error_code ec;

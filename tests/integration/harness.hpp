@@ -190,6 +190,11 @@ class IntegrationTest : public ::testing::TestWithParam<Mode> {
   // `create --bundle DIR [extra...] ID`. The result's out_path keeps receiving the container's
   // stdout after `start` (the container inherits the create call's stdio).
   Result create(const Bundle& b, const std::string& id, std::vector<std::string> extra = {});
+  // Saves `b` running `sleep 1000`, then creates and starts it as `id` (fatal failures: call
+  // through ASSERT_NO_FATAL_FAILURE).
+  void start_sleeping(Bundle& b, const std::string& id);
+  // `exec ARGS...`.
+  Result exec(std::vector<std::string> args);
 
   // Entries of the --root dir (should be empty after a failed create).
   std::vector<std::string> state_entries() const;

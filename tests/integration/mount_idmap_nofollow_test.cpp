@@ -71,7 +71,19 @@ std::string idmap_support(const std::string& dir) {
   return reason;
 }
 
-class MountIdmap : public IntegrationTest {
+// Runs a script in a container and deletes it.
+class ScriptRuns : public IntegrationTest {
+ protected:
+  Result run_sh(Bundle& b, const std::string& id, const std::string& script) {
+    b.sh(script);
+    b.save();
+    Result r = run_container(b, id);
+    rt().run({"delete", "--force", id});
+    return r;
+  }
+};
+
+class MountIdmap : public ScriptRuns {
  protected:
   // A host directory holding `f` owned by the mode's identity and, as root, `g` owned by
   // 100000:100000.
@@ -92,13 +104,6 @@ class MountIdmap : public IntegrationTest {
             {"options", {"bind"}},
             {"uidMappings", std::move(uids)},
             {"gidMappings", std::move(gids)}};
-  }
-  Result run_sh(Bundle& b, const std::string& id, const std::string& script) {
-    b.sh(script);
-    b.save();
-    Result r = run_container(b, id);
-    rt().run({"delete", "--force", id});
-    return r;
   }
   // One stderr line naming `what`, nothing left behind.
   void expect_config_error(Bundle& b, const std::string& what) {
@@ -202,16 +207,7 @@ TEST_P(MountIdmap, InvalidMappingsAreRefusedBeforeCreate) {
 
 URUN_IT_INSTANTIATE(MountIdmap);
 
-class MountNofollow : public IntegrationTest {
- protected:
-  Result run_sh(Bundle& b, const std::string& id, const std::string& script) {
-    b.sh(script);
-    b.save();
-    Result r = run_container(b, id);
-    rt().run({"delete", "--force", id});
-    return r;
-  }
-};
+class MountNofollow : public ScriptRuns {};
 
 // src-nofollow binds a symlink source itself: a link to a host file shows as that link (dangling
 // in the container), never as the host file it names. Without it the target is bound.

@@ -97,22 +97,28 @@ class MountNamespace : public IntegrationTest {
   static constexpr const char* kWhereAmI =
       "stat -c '%d:%i' /; echo ==; ls -A /proc | wc -l; ls -A /dev | wc -l; echo ==; "
       "cat /etc/hostname";
+  // Runs kWhereAmI in `b`, which has no mount namespace of its own: the process is chrooted
+  // into the rootfs as it is on the host (no /proc, no /dev mounted in it), and no mount of
+  // the host changed. Call through ASSERT_NO_FATAL_FAILURE.
+  void run_where_am_i(Bundle& b, const std::string& id, Result& r) {
+    b.sh(kWhereAmI);
+    MountTables tables;
+    r = run_in_private_mount_ns(b, id, tables);
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_EQ(split_lines(r.out),
+              (std::vector<std::string>{inode_of(b.rootfs), "==", "0", "0", "==", "urun"}))
+        << r.describe();
+    expect_unchanged(tables);
+    expect_no_host_mounts();
+  }
 };
 
 TEST_P(MountNamespace, AbsentMountNamespaceIsInheritedAndUntouched) {
   Bundle b = bundle_without_mount_namespace();
   ASSERT_FALSE(b.has_namespace("mount"));
   ASSERT_FALSE(b.config["mounts"].empty());
-  b.sh(kWhereAmI);
-  MountTables tables;
-  Result r = run_in_private_mount_ns(b, "nomnt", tables);
-  ASSERT_EQ(r.exit_code, 0) << r.describe();
-  // Chrooted into the rootfs, which is as it is on the host: no /proc, no /dev mounted in it.
-  EXPECT_EQ(split_lines(r.out),
-            (std::vector<std::string>{inode_of(b.rootfs), "==", "0", "0", "==", "urun"}))
-      << r.describe();
-  expect_unchanged(tables);
-  expect_no_host_mounts();
+  Result r;
+  ASSERT_NO_FATAL_FAILURE(run_where_am_i(b, "nomnt", r));
   // One warning naming what was left out and why.
   auto lines = r.err_lines();
   ASSERT_EQ(lines.size(), 1u) << r.describe();
@@ -126,15 +132,8 @@ TEST_P(MountNamespace, JoiningTheRuntimesOwnMountNamespaceIsLikeNone) {
   // would move the root of every process in it.
   Bundle b = bundle_without_mount_namespace();
   set_namespace_path(b, "mount", "/proc/self/ns/mnt");
-  b.sh(kWhereAmI);
-  MountTables tables;
-  Result r = run_in_private_mount_ns(b, "ownmnt", tables);
-  ASSERT_EQ(r.exit_code, 0) << r.describe();
-  EXPECT_EQ(split_lines(r.out),
-            (std::vector<std::string>{inode_of(b.rootfs), "==", "0", "0", "==", "urun"}))
-      << r.describe();
-  expect_unchanged(tables);
-  expect_no_host_mounts();
+  Result r;
+  ASSERT_NO_FATAL_FAILURE(run_where_am_i(b, "ownmnt", r));
 }
 
 TEST_P(MountNamespace, ReadonlyRootWithoutMountNamespaceIsRefused) {

@@ -10,6 +10,7 @@
 
 #include <cstring>
 
+#include "fd_receiver.hpp"
 #include "harness.hpp"
 
 namespace urun_it {
@@ -18,61 +19,30 @@ namespace {
 // A listening unix stream socket the unprivileged runtime may connect to.
 class PidfdListener {
  public:
-  explicit PidfdListener(std::string path) : path_(std::move(path)) {
-    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, path_.c_str(), sizeof addr.sun_path - 1);
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(fd_, 4) != 0)
-      throw std::runtime_error("pidfd socket " + path_ + ": " + strerror(errno));
-    ::chmod(path_.c_str(), 0777);
-  }
+  explicit PidfdListener(std::string path) : listener_(std::move(path)) {}
   ~PidfdListener() {
     if (pidfd_ >= 0) ::close(pidfd_);
-    ::close(fd_);
-    ::unlink(path_.c_str());
   }
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return listener_.path(); }
   // Accepts one connection and returns the pidfd it carried (-1 on timeout or none); `payload`
   // gets the message's bytes.
   int receive(std::string& payload) {
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, 10000) != 1) return -1;
-    int conn = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (conn < 0) return -1;
-    char data[256];
-    iovec iov{data, sizeof data};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t n = ::recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
-    ::close(conn);
-    if (n <= 0) return -1;
-    payload.assign(data, static_cast<size_t>(n));
-    int count = 0;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-      for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); ++i, ++count) {
-        int fd;
-        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-        if (pidfd_ < 0) {
-          pidfd_ = fd;
-        } else {
-          ::close(fd);
-        }
+    urun_test::Received r = listener_.accept_and_receive(std::chrono::milliseconds(10000), 256);
+    if (r.bytes <= 0) return -1;
+    payload = r.payload;
+    for (int fd : r.fds) {
+      if (pidfd_ < 0) {
+        pidfd_ = fd;
+      } else {
+        ::close(fd);
       }
     }
-    EXPECT_EQ(count, 1) << "want exactly one fd";
+    EXPECT_EQ(r.fds.size(), 1u) << "want exactly one fd";
     return pidfd_;
   }
 
  private:
-  std::string path_;
-  int fd_ = -1;
+  urun_test::FdListener listener_;
   int pidfd_ = -1;
 };
 

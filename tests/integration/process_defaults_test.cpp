@@ -30,15 +30,7 @@ class ProcessDefaults : public IntegrationTest {
   // A started container `id` running `sleep 1000`, whose ids from 1 up are mapped (rootless).
   void start_sleeper(Bundle& b, const std::string& id) {
     map_subordinate_ids(b);
-    b.set_args({"sleep", "1000"});
-    b.save();
-    Result c = create(b, id);
-    ASSERT_EQ(c.exit_code, 0) << c.describe();
-    ASSERT_RUN_OK(rt().run({"start", id}));
-  }
-  Result exec(std::vector<std::string> args) {
-    args.insert(args.begin(), "exec");
-    return rt().run(args);
+    start_sleeping(b, id);
   }
   // `sh -c '<runtime> --root <state> ARGS REDIRECTIONS'` as the mode's identity: the runtime's
   // stdio is then whatever the shell makes of `redirections` (a pipe, a file).

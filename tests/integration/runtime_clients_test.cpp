@@ -5,7 +5,18 @@
 namespace urun_it {
 namespace {
 
-class RuntimeClients : public IntegrationTest {};
+class RuntimeClients : public IntegrationTest {
+ protected:
+  // Creates and starts a container `id` running `true`, and waits until it has exited.
+  void run_to_exit(const std::string& id) {
+    Bundle b = make_bundle();
+    b.set_args({"true"});
+    b.save();
+    ASSERT_RUN_OK(create(b, id));
+    ASSERT_RUN_OK(rt().run({"start", id}));
+    ASSERT_EQ(rt().wait_status(id, "stopped"), "stopped");
+  }
+};
 
 // Podman cleans up after a failed create with `delete --force ID`, whether or not the create
 // left anything: with nothing there it must succeed, as runc's does. Without --force it fails.
@@ -20,12 +31,7 @@ TEST_P(RuntimeClients, DeleteForceOfMissingContainerSucceeds) {
 // only when the error says "container not running" (runc's words); any other text makes
 // `ctr task delete --force` fail.
 TEST_P(RuntimeClients, KillOfExitedContainerSaysContainerNotRunning) {
-  Bundle b = make_bundle();
-  b.set_args({"true"});
-  b.save();
-  ASSERT_RUN_OK(create(b, "exited"));
-  ASSERT_RUN_OK(rt().run({"start", "exited"}));
-  ASSERT_EQ(rt().wait_status("exited", "stopped"), "stopped");
+  ASSERT_NO_FATAL_FAILURE(run_to_exit("exited"));
   Result k = rt().run({"kill", "exited", "9"});
   EXPECT_NE(k.exit_code, 0) << k.describe();
   EXPECT_NE(k.err.find("container not running"), std::string::npos) << k.describe();
@@ -37,12 +43,7 @@ TEST_P(RuntimeClients, KillOfExitedContainerSaysContainerNotRunning) {
 // whether or not anything is left (here nothing: the init had its own pid namespace), with or
 // without a cgroup (rootless on a host that delegates none), as runc's does.
 TEST_P(RuntimeClients, KillAllOfExitedContainerSucceeds) {
-  Bundle b = make_bundle();
-  b.set_args({"true"});
-  b.save();
-  ASSERT_RUN_OK(create(b, "exited"));
-  ASSERT_RUN_OK(rt().run({"start", "exited"}));
-  ASSERT_EQ(rt().wait_status("exited", "stopped"), "stopped");
+  ASSERT_NO_FATAL_FAILURE(run_to_exit("exited"));
   Result k = rt().run({"kill", "--all", "exited", "KILL"});
   EXPECT_EQ(k.exit_code, 0) << k.describe();
   EXPECT_TRUE(k.err.empty()) << k.describe();

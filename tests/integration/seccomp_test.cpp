@@ -17,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "fd_receiver.hpp"
 #include "harness.hpp"
 
 namespace urun_it {
@@ -180,20 +181,14 @@ class Agent {
     if (conn < 0) return;
     std::string text;
     int fd = -1;
-    char buf[4096];
     for (;;) {
-      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-      iovec iov{buf, sizeof buf};
-      msghdr msg{};
-      msg.msg_iov = &iov;
-      msg.msg_iovlen = 1;
-      msg.msg_control = control;
-      msg.msg_controllen = sizeof control;
-      ssize_t n = ::recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
-      if (n <= 0) break;  // the runtime closes the connection after one state
-      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-        if (c->cmsg_type == SCM_RIGHTS) std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-      text.append(buf, static_cast<size_t>(n));
+      urun_test::Received r = urun_test::receive_fds(conn);
+      if (r.bytes <= 0) break;  // the runtime closes the connection after one state
+      for (int f : r.fds) {
+        if (fd >= 0) ::close(fd);
+        fd = f;
+      }
+      text += r.payload;
       // One whole JSON document: do not depend on the runtime closing first.
       if (!Json::parse(text, nullptr, false).is_discarded()) break;
     }

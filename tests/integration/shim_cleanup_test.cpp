@@ -20,14 +20,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::vector<pid_t> procs_of(const std::string& dir) {
-  std::vector<pid_t> out;
-  if (!path_exists(dir + "/cgroup.procs")) return out;
-  for (const auto& l : split_lines(read_file(dir + "/cgroup.procs"))) out.push_back(std::stoi(l));
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 class ShimCleanup : public V1Base {
  protected:
   void SetUp() override {

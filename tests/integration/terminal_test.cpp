@@ -19,6 +19,7 @@
 #include <regex>
 #include <thread>
 
+#include "fd_receiver.hpp"
 #include "harness.hpp"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -62,73 +63,36 @@ void write_str(int fd, const std::string& s) {
 // SCM_RIGHTS.
 class ConsoleSocket {
  public:
-  explicit ConsoleSocket(std::string path) : path_(std::move(path)) {
-    listen_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, path_.c_str(), sizeof addr.sun_path - 1);
-    if (listen_ < 0 || ::bind(listen_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(listen_, 4) != 0)
-      throw std::runtime_error("console socket " + path_ + ": " + strerror(errno));
-    ::chmod(path_.c_str(),
-            0777);  // the rootless runtime connects as the test user
-  }
+  // The rootless runtime connects as the test user: the socket is 0777 (fd_receiver.hpp).
+  explicit ConsoleSocket(std::string path) : listener_(std::move(path)) {}
   ~ConsoleSocket() {
     if (master_ >= 0) ::close(master_);
-    if (listen_ >= 0) ::close(listen_);
-    ::unlink(path_.c_str());
   }
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return listener_.path(); }
   const std::string& payload() const { return payload_; }
 
   // Accepts the runtime's connection and receives the master; -1 on timeout or
   // protocol error.
   int receive(milliseconds timeout = milliseconds(15000)) {
-    pollfd p{listen_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return -1;
-    int conn = ::accept4(listen_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (conn < 0) return -1;
-    pollfd q{conn, POLLIN, 0};
-    if (::poll(&q, 1, static_cast<int>(timeout.count())) != 1) {
-      ::close(conn);
-      return -1;
+    urun_test::Received r = listener_.accept_and_receive(timeout);
+    if (r.bytes < 0) return -1;
+    payload_ = r.payload;
+    for (int fd : r.fds) {
+      if (master_ < 0)
+        master_ = fd;
+      else
+        ::close(fd);
     }
-    char data[4096];
-    iovec iov{data, sizeof data};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t n = ::recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
-    ::close(conn);
-    if (n < 0) return -1;
-    payload_.assign(data, static_cast<size_t>(n));
-    int count = 0;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-      size_t fds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (size_t i = 0; i < fds; ++i) {
-        int fd;
-        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-        if (master_ < 0)
-          master_ = fd;
-        else
-          ::close(fd);
-        ++count;
-      }
-    }
-    if (count != 1) {
-      ADD_FAILURE() << "want exactly one fd in the console message, got " << count;
+    if (r.fds.size() != 1) {
+      ADD_FAILURE() << "want exactly one fd in the console message, got " << r.fds.size();
       return -1;
     }
     return master_;
   }
 
  private:
-  std::string path_, payload_;
-  int listen_ = -1;
+  urun_test::FdListener listener_;
+  std::string payload_;
   int master_ = -1;
 };
 

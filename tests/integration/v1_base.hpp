@@ -4,7 +4,7 @@
 // test user (the directories and their cgroup.procs, cgroup.threads, cgroup.subtree_control and
 // tasks are the user's, as a systemd user session's are) and the runtime runs in BASE/runtime of
 // the cgroup2 tree, so that moving the init into BASE/<ct> there needs write access to the
-// user's own cgroup.procs only (cgroup_reuse_test.cpp does the same).
+// user's own cgroup.procs only.
 #pragma once
 
 #include <dirent.h>
@@ -18,6 +18,15 @@
 #include "harness.hpp"
 
 namespace urun_it {
+
+// The processes in the cgroup directory `dir` (none when it is gone), sorted.
+inline std::vector<pid_t> procs_of(const std::string& dir) {
+  std::vector<pid_t> out;
+  if (!path_exists(dir + "/cgroup.procs")) return out;
+  for (const auto& l : split_lines(read_file(dir + "/cgroup.procs"))) out.push_back(std::stoi(l));
+  std::sort(out.begin(), out.end());
+  return out;
+}
 
 class V1Base : public IntegrationTest {
  protected:

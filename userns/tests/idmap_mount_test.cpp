@@ -14,6 +14,7 @@
 #include <string>
 
 #include "common/unique_fd.hpp"
+#include "temp_dir.hpp"
 #include "userns/holder.hpp"
 #include "userns/idmap_option.hpp"
 
@@ -22,9 +23,8 @@ namespace {
 
 TEST(IdmapOption, HolderNamespaceIdmapsAMountAsTheManualSays) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root for open_tree/mount_setattr";
-  char tmpl[] = "/tmp/urun-idmap-XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  const std::string dir = tmpl;
+  urun_test::TempDir tmp("urun-idmap");
+  const std::string& dir = tmp.path();
   std::ofstream(dir + "/by-root") << "x";
   std::ofstream(dir + "/by-5") << "x";
   ASSERT_EQ(chown((dir + "/by-root").c_str(), 0, 0), 0);
@@ -43,7 +43,6 @@ TEST(IdmapOption, HolderNamespaceIdmapsAMountAsTheManualSays) {
   attr.userns_fd = static_cast<uint64_t>(holder.ns_fd());
   if (syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
     int err = errno;
-    std::filesystem::remove_all(dir);
     if (err == EINVAL || err == ENOSYS || err == EPERM) {
       GTEST_SKIP() << "idmapped mounts unsupported here: " << strerror(err);
     }
@@ -56,8 +55,6 @@ TEST(IdmapOption, HolderNamespaceIdmapsAMountAsTheManualSays) {
   ASSERT_EQ(fstatat(tree.get(), "by-5", &st, 0), 0);
   EXPECT_EQ(st.st_uid, 100005u);
   EXPECT_EQ(st.st_gid, 200007u);
-  tree.reset();
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "temp_dir.hpp"
 #include "userns/holder.hpp"
 
 namespace urun::userns {
@@ -54,23 +55,10 @@ void spit(const std::string& path, const std::string& text, mode_t mode = 0644) 
   chmod(path.c_str(), mode);
 }
 
-class TempDir {
+// Readable by the unprivileged test uid.
+class TempDir : public urun_test::TempDir {
  public:
-  TempDir() {
-    char tmpl[] = "/tmp/urun-userns-XXXXXX";
-    if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp");
-    path_ = tmpl;
-    chmod(path_.c_str(), 0755);  // readable by the unprivileged test uid
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
+  TempDir() : urun_test::TempDir("urun-userns", 0755) {}
 };
 
 // A child that has unshared its user namespace and waits (for EOF on a pipe) until destroyed.
@@ -152,6 +140,16 @@ std::string as_nobody(const std::function<std::string()>& body) {
   return out;
 }
 
+// as_nobody() with a child in a new user namespace whose maps the body writes; "SKIP" when
+// unprivileged user namespaces are disabled.
+std::string as_nobody_with_ns_child(const std::function<std::string(const NsChild&)>& body) {
+  return as_nobody([&] {
+    NsChild child;
+    if (!child.ok()) return std::string("SKIP");
+    return body(child);
+  });
+}
+
 #define REQUIRE_ROOT() \
   if (geteuid() != 0) GTEST_SKIP() << "needs root (runs real user namespaces / setresuid)"
 
@@ -174,6 +172,13 @@ struct FakeProc {
     o.privileged = false;
     return o;
   }
+  // options() with a PATH where newuidmap and newgidmap are not found.
+  WriteOptions options_without_helpers() const {
+    WriteOptions o = options();
+    o.path = no_helpers.path();
+    return o;
+  }
+  TempDir no_helpers;
 };
 
 TEST(MapWriterFake, PrivilegedWritesAllLinesDirectly) {
@@ -212,9 +217,7 @@ TEST(MapWriterFake, EmptyMapsWriteNothing) {
 
 TEST(MapWriterFake, HelperMissingWithoutFallbackThrows) {
   FakeProc proc;
-  TempDir empty;
-  WriteOptions o = proc.options();
-  o.path = empty.path();
+  WriteOptions o = proc.options_without_helpers();
   try {
     write_id_maps(proc.pid, {{0, 1000, 1}, {1, 100000, 65536}}, {}, o);
     FAIL() << "expected an error";
@@ -228,9 +231,7 @@ TEST(MapWriterFake, HelperMissingWithoutFallbackThrows) {
 
 TEST(MapWriterFake, HelperMissingFallsBackToSingleMapping) {
   FakeProc proc;
-  TempDir empty;
-  WriteOptions o = proc.options();
-  o.path = empty.path();
+  WriteOptions o = proc.options_without_helpers();
   o.allow_single_fallback = true;
   MapResult r = write_id_maps(proc.pid, {{0, 1000, 1}, {1, 100000, 65536}},
                               {{0, 1000, 1}, {1, 100000, 65536}}, o);
@@ -371,9 +372,7 @@ TEST(MapWriter, RootHelperArgumentsReachTheKernel) {
 
 TEST(MapWriter, UnprivilegedFallbackWhenNewuidmapAbsent) {
   TempDir empty;
-  std::string out = as_nobody([&] {
-    NsChild child;
-    if (!child.ok()) return std::string("SKIP");
+  std::string out = as_nobody_with_ns_child([&](const NsChild& child) {
     WriteOptions o;
     o.path = empty.path();
     o.allow_single_fallback = true;
@@ -393,9 +392,7 @@ TEST(MapWriter, UnprivilegedFallbackWhenNewuidmapAbsent) {
 
 TEST(MapWriter, UnprivilegedWithoutFallbackFails) {
   TempDir empty;
-  std::string out = as_nobody([&] {
-    NsChild child;
-    if (!child.ok()) return std::string("SKIP");
+  std::string out = as_nobody_with_ns_child([&](const NsChild& child) {
     WriteOptions o;
     o.path = empty.path();
     write_id_maps(child.pid(), {{0, unpriv_uid(), 1}, {1, 100000, 65536}}, {}, o);
@@ -410,9 +407,7 @@ TEST(MapWriter, UnprivilegedRealNewuidmapRefusal) {
   if (find_program("newuidmap", std::nullopt).empty()) GTEST_SKIP() << "newuidmap not installed";
   // nobody has no /etc/subuid entry on a sane system: the real helper refuses, and its own
   // message is what the user gets in the warning.
-  std::string out = as_nobody([&] {
-    NsChild child;
-    if (!child.ok()) return std::string("SKIP");
+  std::string out = as_nobody_with_ns_child([&](const NsChild& child) {
     WriteOptions o;
     o.allow_single_fallback = true;
     MapResult r =
@@ -430,9 +425,7 @@ TEST(MapWriter, UnprivilegedRealNewuidmapRefusal) {
 }
 
 TEST(MapWriter, UnprivilegedOwnIdDirect) {
-  std::string out = as_nobody([&] {
-    NsChild child;
-    if (!child.ok()) return std::string("SKIP");
+  std::string out = as_nobody_with_ns_child([&](const NsChild& child) {
     MapResult r = write_id_maps(child.pid(), {{0, unpriv_uid(), 1}}, {{0, unpriv_gid(), 1}});
     return r.describe() + "|" + slurp(child.proc("gid_map"));
   });

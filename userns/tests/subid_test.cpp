@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "temp_dir.hpp"
 
 namespace urun::userns {
 namespace {
@@ -84,13 +85,10 @@ TEST(SubidRead, AbsentFileIsEmpty) {
 }
 
 TEST(SubidRead, ReadsFile) {
-  char dir[] = "/tmp/urun-subid-XXXXXX";
-  ASSERT_NE(mkdtemp(dir), nullptr);
-  std::string path = std::string(dir) + "/subuid";
+  urun_test::TempDir dir("urun-subid");
+  std::string path = dir / "subuid";
   std::ofstream(path) << "alice:100000:65536\nbob:1:1\n";
   EXPECT_EQ(read_subids(path, "alice", 1000), (Ranges{{100000, 65536}}));
-  unlink(path.c_str());
-  rmdir(dir);
 }
 
 TEST(SubidRead, DirectoryIsAnError) { EXPECT_THROW(read_subids("/", "alice", 1000), Error); }
@@ -108,9 +106,8 @@ namespace urun::userns {
 namespace {
 
 TEST(SubidDefaults, RootlessMappingsFromBothFiles) {
-  char dir[] = "/tmp/urun-subid-XXXXXX";
-  ASSERT_NE(mkdtemp(dir), nullptr);
-  const std::string subuid = std::string(dir) + "/subuid", subgid = std::string(dir) + "/subgid";
+  urun_test::TempDir dir("urun-subid");
+  const std::string subuid = dir / "subuid", subgid = dir / "subgid";
   // subgid is keyed by the *user* (root here, uid 0), not by a group.
   std::ofstream(subuid) << "root:100000:65536\nother:1:1\n";
   std::ofstream(subgid) << "0:200000:1000\n";
@@ -118,12 +115,9 @@ TEST(SubidDefaults, RootlessMappingsFromBothFiles) {
   EXPECT_EQ(m.uids, (std::vector<Mapping>{{0, 0, 1}, {1, 100000, 65536}}));
   EXPECT_EQ(m.gids, (std::vector<Mapping>{{0, 0, 1}, {1, 200000, 1000}}));
   // Absent files: only the caller.
-  m = rootless_default_mappings(1000, 1001, std::string(dir) + "/none", std::string(dir) + "/none");
+  m = rootless_default_mappings(1000, 1001, dir / "none", dir / "none");
   EXPECT_EQ(m.uids, (std::vector<Mapping>{{0, 1000, 1}}));
   EXPECT_EQ(m.gids, (std::vector<Mapping>{{0, 1001, 1}}));
-  unlink(subuid.c_str());
-  unlink(subgid.c_str());
-  rmdir(dir);
 }
 
 }  // namespace

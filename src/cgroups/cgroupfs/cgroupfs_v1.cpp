@@ -20,9 +20,7 @@ namespace urun::cgroups {
 namespace {
 
 using namespace std::chrono_literals;
-using detail::exists;
-using detail::read_knob;
-using detail::write_knob;
+using namespace detail;  // cgroupfs_util.hpp: exists, read_knob, write_knob
 
 std::vector<std::string> split_commas(const std::string& s) {
   std::vector<std::string> out;

@@ -18,9 +18,7 @@ namespace urun::cgroups {
 namespace {
 
 using namespace std::chrono_literals;
-using detail::exists;
-using detail::read_knob;
-using detail::write_knob;
+using namespace detail;  // cgroupfs_util.hpp: exists, read_knob, write_knob
 
 std::set<std::string> words(const std::string& text) {
   std::istringstream in(text);

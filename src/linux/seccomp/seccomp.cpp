@@ -253,17 +253,24 @@ unsigned seccomp_flags_of(const Json& profile) {
   return flags;
 }
 
-SeccompProgram compile_seccomp(const Json& profile, const SeccompOptions& options) {
-  const std::string base = "linux.seccomp";
-  if (!profile.is_object()) invalid(base, "must be an object");
+namespace {
 
-  const Json* def = member(profile, "defaultAction");
-  if (!def) invalid(base + ".defaultAction", "required");
-  const std::string& def_name = get_string(*def, base + ".defaultAction");
-  std::optional<uint32_t> def_errno;
-  if (const Json* e = member(profile, "defaultErrnoRet"))
-    def_errno = static_cast<uint32_t>(get_uint(*e, base + ".defaultErrnoRet", UINT32_MAX));
-  uint32_t default_action = seccomp_action(def_name, def_errno, base + ".defaultAction");
+// The action obj[action_key] names (required), with the errno of obj[errno_key]; `p` is obj's
+// path in the config.
+uint32_t action_of(const Json& obj, const std::string& action_key, const std::string& errno_key,
+                   const std::string& p) {
+  const Json* v = member(obj, action_key.c_str());
+  if (!v) invalid(p + "." + action_key, "required");
+  const std::string& name = get_string(*v, p + "." + action_key);
+  std::optional<uint32_t> errno_ret;
+  if (const Json* e = member(obj, errno_key.c_str()))
+    errno_ret = static_cast<uint32_t>(get_uint(*e, p + "." + errno_key, UINT32_MAX));
+  return seccomp_action(name, errno_ret, p + "." + action_key);
+}
+
+// The profile's default action, checked with the listener settings it goes with.
+uint32_t default_action_of(const Json& profile, const std::string& base) {
+  const uint32_t default_action = action_of(profile, "defaultAction", "defaultErrnoRet", base);
   // Every syscall would wait for a listener, the one that loads the filter too.
   if (default_action == SCMP_ACT_NOTIFY)
     invalid(base + ".defaultAction", "SCMP_ACT_NOTIFY cannot be the default action");
@@ -274,70 +281,92 @@ SeccompProgram compile_seccomp(const Json& profile, const SeccompOptions& option
     const std::string& path = get_string(*p, base + ".listenerPath");
     if (!path.starts_with('/')) invalid(base + ".listenerPath", "must be an absolute path");
   }
+  return default_action;
+}
 
-  SeccompProgram out;
-  out.flags = seccomp_flags_of(profile);
-
-  FilterCtx ctx(seccomp_init(default_action), &seccomp_release);
-  if (!ctx) invalid(base + ".defaultAction", "libseccomp refused action " + quote(def_name));
-
+// Adds the profile's architectures to the filter; returns their tokens.
+std::vector<uint32_t> add_architectures(scmp_filter_ctx ctx, const Json& profile,
+                                        const std::string& base) {
   const Json& archs = array_member(profile, "architectures", base);
   std::vector<uint32_t> arch_tokens;
   for (size_t i = 0; i < archs.size(); ++i) {
     std::string p = base + ".architectures[" + std::to_string(i) + "]";
     uint32_t token = seccomp_arch(get_string(archs[i], p), p);
-    int rc = seccomp_arch_add(ctx.get(), token);
+    int rc = seccomp_arch_add(ctx, token);
     if (rc < 0 && rc != -EEXIST) throw_errno(p + ": add the architecture", -rc);
     arch_tokens.push_back(token);
   }
+  return arch_tokens;
+}
+
+// What compiling the syscalls list collects besides the filter's rules.
+struct SyscallsSeen {
+  bool notify = false;             // some rule's action is SCMP_ACT_NOTIFY
+  std::vector<std::string> named;  // every name, for the ENOSYS stub (when it is wanted)
+};
+
+// Adds the rules of one entry of linux.seccomp.syscalls (at path p) to the filter.
+void add_syscall_entry(scmp_filter_ctx ctx, const Json& sc, const std::string& p,
+                       const Json& profile, uint32_t default_action, bool with_stub,
+                       const SeccompOptions& options, SyscallsSeen& seen) {
+  if (!sc.is_object()) invalid(p, "must be an object");
+  const uint32_t action = action_of(sc, "action", "errnoRet", p);
+  if (action == SCMP_ACT_NOTIFY) {
+    if (!member(profile, "listenerPath") && options.receiver.empty())
+      invalid(p + ".action", "SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
+    seen.notify = true;
+  }
+  const Json& names = array_member(sc, "names", p);
+  if (names.empty()) invalid(p + ".names", "must contain at least one syscall name");
+  ArgRule args = parse_args(array_member(sc, "args", p), p + ".args");
+  for (size_t j = 0; j < names.size(); ++j) {
+    const std::string& name = get_string(names[j], p + ".names[" + std::to_string(j) + "]");
+    if (with_stub) seen.named.push_back(name);
+  }
+  // libseccomp refuses a rule whose action is the default one; it would
+  // change nothing anyway.
+  if (action == default_action) return;
+  for (size_t j = 0; j < names.size(); ++j) {
+    std::string np = p + ".names[" + std::to_string(j) + "]";
+    const std::string& name = names[j].get_ref<const std::string&>();
+    int nr = seccomp_syscall_resolve_name(name.c_str());
+    if (nr == __NR_SCMP_ERROR) {
+      // Profiles list syscalls newer than the libseccomp they meet: runc
+      // and crun skip those unless told to fail.
+      if (options.fail_unknown_syscall) invalid(np, "unknown syscall " + quote(name));
+      if (options.on_unknown_syscall) options.on_unknown_syscall(name);
+      continue;
+    }
+    add_rule(ctx, action, nr, args, p, name);
+  }
+}
+
+}  // namespace
+
+SeccompProgram compile_seccomp(const Json& profile, const SeccompOptions& options) {
+  const std::string base = "linux.seccomp";
+  if (!profile.is_object()) invalid(base, "must be an object");
+  const uint32_t default_action = default_action_of(profile, base);
+
+  SeccompProgram out;
+  out.flags = seccomp_flags_of(profile);
+
+  FilterCtx ctx(seccomp_init(default_action), &seccomp_release);
+  if (!ctx)
+    invalid(base + ".defaultAction",
+            "libseccomp refused action " + quote(profile["defaultAction"].get<std::string>()));
+  const std::vector<uint32_t> arch_tokens = add_architectures(ctx.get(), profile, base);
   // Every syscall the profile names, whatever its action: the ENOSYS stub's line is above them.
   const bool with_stub = wants_enosys_stub(default_action);
-  std::vector<std::string> named;
-
+  SyscallsSeen seen;
   const Json& syscalls = array_member(profile, "syscalls", base);
-  for (size_t i = 0; i < syscalls.size(); ++i) {
-    const Json& sc = syscalls[i];
-    std::string p = base + ".syscalls[" + std::to_string(i) + "]";
-    if (!sc.is_object()) invalid(p, "must be an object");
-    const Json* action_v = member(sc, "action");
-    if (!action_v) invalid(p + ".action", "required");
-    const std::string& action_name = get_string(*action_v, p + ".action");
-    std::optional<uint32_t> errno_ret;
-    if (const Json* e = member(sc, "errnoRet"))
-      errno_ret = static_cast<uint32_t>(get_uint(*e, p + ".errnoRet", UINT32_MAX));
-    uint32_t action = seccomp_action(action_name, errno_ret, p + ".action");
-    if (action == SCMP_ACT_NOTIFY) {
-      if (!member(profile, "listenerPath") && options.receiver.empty())
-        invalid(p + ".action", "SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
-      out.notify = true;
-    }
-    const Json& names = array_member(sc, "names", p);
-    if (names.empty()) invalid(p + ".names", "must contain at least one syscall name");
-    ArgRule args = parse_args(array_member(sc, "args", p), p + ".args");
-    for (size_t j = 0; j < names.size(); ++j) {
-      const std::string& name = get_string(names[j], p + ".names[" + std::to_string(j) + "]");
-      if (with_stub) named.push_back(name);
-    }
-    // libseccomp refuses a rule whose action is the default one; it would
-    // change nothing anyway.
-    if (action == default_action) continue;
-    for (size_t j = 0; j < names.size(); ++j) {
-      std::string np = p + ".names[" + std::to_string(j) + "]";
-      const std::string& name = names[j].get_ref<const std::string&>();
-      int nr = seccomp_syscall_resolve_name(name.c_str());
-      if (nr == __NR_SCMP_ERROR) {
-        // Profiles list syscalls newer than the libseccomp they meet: runc
-        // and crun skip those unless told to fail.
-        if (options.fail_unknown_syscall) invalid(np, "unknown syscall " + quote(name));
-        if (options.on_unknown_syscall) options.on_unknown_syscall(name);
-        continue;
-      }
-      add_rule(ctx.get(), action, nr, args, p, name);
-    }
-  }
+  for (size_t i = 0; i < syscalls.size(); ++i)
+    add_syscall_entry(ctx.get(), syscalls[i], base + ".syscalls[" + std::to_string(i) + "]",
+                      profile, default_action, with_stub, options, seen);
+  out.notify = seen.notify;
   out.instructions = export_program(ctx.get());
   if (with_stub) {
-    std::vector<sock_filter> stub = enosys_stub(newest_named_syscalls(named, arch_tokens));
+    std::vector<sock_filter> stub = enosys_stub(newest_named_syscalls(seen.named, arch_tokens));
     out.instructions.insert(out.instructions.begin(), stub.begin(), stub.end());
   }
   if (out.notify) {

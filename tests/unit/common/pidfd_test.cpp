@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "common/error.hpp"
+#include "fd_receiver.hpp"
 #include "temp_dir.hpp"
 
 namespace {
@@ -28,37 +29,16 @@ std::string fdinfo_pid(int fd) {
 
 class Listener {
  public:
-  explicit Listener(const std::string& path) {
-    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << strerror(errno);
-    EXPECT_EQ(::listen(fd_, 1), 0);
-  }
-  ~Listener() { ::close(fd_); }
+  explicit Listener(const std::string& path) : listener_(path) {}
   // Accepts one connection: its payload and the fd it carried (-1 when none).
   std::pair<std::string, int> receive() {
-    int conn = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (conn < 0) return {"", -1};
-    char data[64];
-    iovec iov{data, sizeof data};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t n = ::recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
-    ::close(conn);
-    int fd = -1;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); n > 0 && c; c = CMSG_NXTHDR(&msg, c))
-      if (c->cmsg_type == SCM_RIGHTS) std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-    return {n > 0 ? std::string(data, static_cast<size_t>(n)) : "", fd};
+    urun_test::Received r = listener_.accept_and_receive(std::chrono::seconds(10), 64);
+    for (size_t i = 1; i < r.fds.size(); ++i) ::close(r.fds[i]);
+    return {r.bytes > 0 ? r.payload : "", r.fds.empty() ? -1 : r.fds[0]};
   }
 
  private:
-  int fd_ = -1;
+  urun_test::FdListener listener_;
 };
 
 TEST(Pidfd, SendsAPidfdOfTheProcessWithItsLabel) {

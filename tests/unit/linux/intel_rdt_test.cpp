@@ -10,10 +10,14 @@
 #include <fstream>
 
 #include "common/error.hpp"
+#include "files.hpp"
 #include "linux/resctrl.hpp"
 #include "temp_dir.hpp"
 
 namespace {
+
+using urun_test::put;
+using urun_test::slurp;
 
 using nlohmann::json;
 using urun::linux::IntelRdt;
@@ -30,13 +34,6 @@ std::string error_of(const json& j) {
   }
   return "<valid>";
 }
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void put(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 TEST(IntelRdtConfig, ParsesEveryField) {
   IntelRdt r = parse_intel_rdt({{"closID", "guaranteed"},

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "common/error.hpp"
+#include "fd_receiver.hpp"
 #include "runtime/console.hpp"
 
 namespace urun {
@@ -106,23 +107,11 @@ TEST(ConsoleSocket, SendsOneFdWithRuncsName) {
   UniqueFd a(sv[0]), b(sv[1]);
   linux::Pty pty = linux::open_pty();
   linux::send_console_fd(a.get(), pty.master.get());
-  char data[64] = {};
-  iovec iov{data, sizeof data};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n = ::recvmsg(b.get(), &msg, MSG_CMSG_CLOEXEC);
-  ASSERT_EQ(n, 9);
-  EXPECT_EQ(std::string(data, 9), "/dev/ptmx");
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  ASSERT_NE(c, nullptr);
-  EXPECT_EQ(c->cmsg_type, SCM_RIGHTS);
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  UniqueFd received(fd);
+  urun_test::Received r = urun_test::receive_fds(b.get(), 64);
+  ASSERT_EQ(r.bytes, 9);
+  EXPECT_EQ(r.payload, "/dev/ptmx");
+  ASSERT_EQ(r.fds.size(), 1u) << "one fd in SCM_RIGHTS";
+  UniqueFd received(r.fds[0]);
   EXPECT_TRUE(::isatty(received.get()));
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "spec/valid_config.hpp"
 
 namespace {
 
@@ -27,23 +28,15 @@ json config(std::initializer_list<const char*> types, const json& patch = json::
       namespaces.push_back({{"type", t.substr(0, eq)}, {"path", t.substr(eq + 1)}});
     }
   }
-  json j = {{"ociVersion", "1.2.0"},
-            {"process", {{"args", {"sh"}}, {"cwd", "/"}}},
-            {"root", {{"path", "rootfs"}}},
-            {"linux", {{"namespaces", namespaces}}}};
-  j.merge_patch(patch);
-  return j;
+  return urun_test::valid_config(std::move(namespaces), patch);
 }
 
 // validate()'s message for the config, "<valid>" when it passes.
 std::string error_of(const json& j) {
-  try {
-    urun::spec::validate(urun::spec::from_json(j));
-  } catch (const urun::Error& e) {
-    EXPECT_EQ(e.code(), EINVAL) << e.what();
-    return e.what();
-  }
-  return "<valid>";
+  int code = EINVAL;
+  std::string message = urun_test::validate_error(j, &code);
+  EXPECT_EQ(code, EINVAL) << message;
+  return message;
 }
 
 json sysctls(std::initializer_list<std::pair<const char*, const char*>> kv) {

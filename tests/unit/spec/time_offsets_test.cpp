@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "common/error.hpp"
+#include "spec/valid_config.hpp"
 
 namespace {
 
@@ -24,22 +25,10 @@ std::string error_of_parse(const std::string& value) {
 json config(bool time_ns, const json& patch = json::object()) {
   json namespaces = json::array({{{"type", "mount"}}});
   if (time_ns) namespaces.push_back({{"type", "time"}});
-  json j = {{"ociVersion", "1.2.0"},
-            {"process", {{"args", {"sh"}}, {"cwd", "/"}}},
-            {"root", {{"path", "rootfs"}}},
-            {"linux", {{"namespaces", namespaces}}}};
-  j.merge_patch(patch);
-  return j;
+  return urun_test::valid_config(std::move(namespaces), patch);
 }
 
-std::string error_of_validate(const json& j) {
-  try {
-    urun::spec::validate(urun::spec::from_json(j));
-  } catch (const urun::Error& e) {
-    return e.what();
-  }
-  return "<valid>";
-}
+std::string error_of_validate(const json& j) { return urun_test::validate_error(j); }
 
 json annotation(const std::string& value) {
   return {{"annotations", {{"run.oci.timens_offset", value}}}};

@@ -17,9 +17,12 @@
 #include "cgroups/cgroupfs/cgroupfs_v2.hpp"
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
+#include "files.hpp"
 #include "runtime/clone_child.hpp"
 
 namespace {
+
+using urun_test::slurp;
 
 namespace cg = urun::cgroups;
 using nlohmann::json;
@@ -35,11 +38,6 @@ std::string unique_name(const char* what) {
   static int n = 0;
   return std::string("/urun-bpftest-") + what + "-" + std::to_string(::getpid()) + "-" +
          std::to_string(++n);
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 // Destroys the cgroup (killing what is left in it) whatever the test's outcome.

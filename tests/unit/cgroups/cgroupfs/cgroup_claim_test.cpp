@@ -11,9 +11,14 @@
 #include "cgroups/cgroupfs/cgroupfs_v1.hpp"
 #include "cgroups/cgroupfs/cgroupfs_v2.hpp"
 #include "common/error.hpp"
+#include "errors.hpp"
+#include "files.hpp"
 #include "temp_dir.hpp"
 
 namespace {
+
+using urun_test::put;
+using urun_test::slurp;
 
 using urun_test::TempDir;
 namespace cg = urun::cgroups;
@@ -21,27 +26,6 @@ namespace sfs = std::filesystem;
 
 // Above the kernel's largest pid_max (2^22): a bug that signals it reaches no process.
 constexpr pid_t kFakePid = 5000001;
-
-void put(const sfs::path& p, const std::string& content = "") {
-  sfs::create_directories(p.parent_path());
-  std::ofstream(p) << content;
-}
-
-std::string get(const sfs::path& p) {
-  std::ifstream in(p);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// The message of the urun::Error fn throws ("" when it throws none).
-template <class Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const urun::Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 TEST(CgroupMadeDirs, MakeReturnsWhatItMadeOutermostFirst) {
   TempDir t;
@@ -81,10 +65,10 @@ TEST(CgroupClaimV2, ACgroupWithProcessesIsRefusedAndLeftAsItWas) {
   m.create();  // makes the delegated sub-cgroup only
   ASSERT_TRUE(sfs::is_directory(c / "payload"));
   EXPECT_EQ(
-      error_of([&] { m.claim(); }),
+      urun_test::what_of([&] { m.claim(); }),
       "cgroup `" + c.string() + "` already has processes (1): is another container using it?");
   m.undo_create();  // never signals kFakePid: the cgroup was not claimed
-  EXPECT_EQ(get(c / "cgroup.procs"), std::to_string(kFakePid) + "\n");
+  EXPECT_EQ(slurp(c / "cgroup.procs"), std::to_string(kFakePid) + "\n");
   EXPECT_FALSE(sfs::exists(c / "payload"));
 }
 
@@ -96,12 +80,12 @@ TEST(CgroupClaimV2, AFrozenCgroupIsRefusedWhetherItsOwnFreezeOrAnAncestors) {
   put(c / "cgroup.events", "populated 0\nfrozen 1\n");
   cg::CgroupfsV2 m(t.path(), "/c");
   m.create();
-  EXPECT_EQ(error_of([&] { m.claim(); }),
+  EXPECT_EQ(urun_test::what_of([&] { m.claim(); }),
             "cgroup `" + c.string() + "` is frozen: a container started in it would hang");
   put(c / "cgroup.freeze", "0\n");  // frozen through an ancestor: cgroup.events says so
-  EXPECT_NE(error_of([&] { m.claim(); }), "");
+  EXPECT_NE(urun_test::what_of([&] { m.claim(); }), "");
   put(c / "cgroup.events", "populated 0\nfrozen 0\n");
-  EXPECT_EQ(error_of([&] { m.claim(); }), "");
+  EXPECT_EQ(urun_test::what_of([&] { m.claim(); }), "");
   m.undo_create();
   EXPECT_TRUE(sfs::exists(c / "cgroup.procs")) << "the cgroup existed before the create";
 }
@@ -144,7 +128,7 @@ TEST(CgroupClaimV1, UndoLeavesWhatExistedInEachHierarchy) {
   m.claim();
   m.undo_create();
   EXPECT_TRUE(sfs::exists(root / "memory" / "urun" / "c1" / "cgroup.procs"));
-  EXPECT_EQ(get(root / "freezer" / "urun" / "c1" / "freezer.state"), "THAWED\n");
+  EXPECT_EQ(slurp(root / "freezer" / "urun" / "c1" / "freezer.state"), "THAWED\n");
   EXPECT_FALSE(sfs::exists(root / "pids" / "urun" / "c1"));
   EXPECT_TRUE(sfs::exists(root / "pids" / "urun"));
   for (const char* h : {"cpu,cpuacct", "systemd", "unified"})
@@ -158,11 +142,11 @@ TEST(CgroupClaimV1, ProcessesInAnyHierarchyRefuseTheCgroupAndStay) {
   put(root / "pids" / "c" / "cgroup.procs", std::to_string(kFakePid) + "\n");
   auto m = cg::CgroupfsV1::same_path(t.path(), "/c");
   m.create();  // made in every hierarchy but pids
-  EXPECT_EQ(error_of([&] { m.claim(); }),
+  EXPECT_EQ(urun_test::what_of([&] { m.claim(); }),
             "cgroup `" + (root / "pids" / "c").string() +
                 "` already has processes (1): is another container using it?");
   m.undo_create();  // never signals kFakePid: the cgroup was not claimed
-  EXPECT_EQ(get(root / "pids" / "c" / "cgroup.procs"), std::to_string(kFakePid) + "\n");
+  EXPECT_EQ(slurp(root / "pids" / "c" / "cgroup.procs"), std::to_string(kFakePid) + "\n");
   for (const char* h : {"memory", "cpu,cpuacct", "freezer", "systemd", "unified"})
     EXPECT_FALSE(sfs::exists(root / h / "c")) << h;
 }
@@ -175,16 +159,18 @@ TEST(CgroupClaimV1, AFrozenFreezerOrCgroup2TreeRefusesTheCgroup) {
   m.create();
   for (const char* state : {"FROZEN\n", "FREEZING\n"}) {
     put(root / "freezer" / "c" / "freezer.state", state);
-    EXPECT_EQ(error_of([&] { m.claim(); }), "cgroup `" + (root / "freezer" / "c").string() +
-                                                "` is frozen: a container started in it would hang")
+    EXPECT_EQ(urun_test::what_of([&] { m.claim(); }),
+              "cgroup `" + (root / "freezer" / "c").string() +
+                  "` is frozen: a container started in it would hang")
         << state;
   }
   put(root / "freezer" / "c" / "freezer.state", "THAWED\n");
   put(root / "unified" / "c" / "cgroup.freeze", "1\n");  // the hybrid host's cgroup2 tree
-  EXPECT_NE(error_of([&] { m.claim(); }).find("`" + (root / "unified" / "c").string() + "`"),
-            std::string::npos);
+  EXPECT_NE(
+      urun_test::what_of([&] { m.claim(); }).find("`" + (root / "unified" / "c").string() + "`"),
+      std::string::npos);
   put(root / "unified" / "c" / "cgroup.freeze", "0\n");
-  EXPECT_EQ(error_of([&] { m.claim(); }), "");
+  EXPECT_EQ(urun_test::what_of([&] { m.claim(); }), "");
   m.undo_create();
   EXPECT_FALSE(sfs::exists(root / "freezer" / "c"));
 }

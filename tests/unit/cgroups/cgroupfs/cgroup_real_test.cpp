@@ -17,16 +17,14 @@
 #include "cgroups/cgroupfs/cgroupfs_v2.hpp"
 #include "cgroups/factory.hpp"
 #include "common/error.hpp"
+#include "files.hpp"
 
 namespace {
 
+using urun_test::slurp;
+
 namespace cg = urun::cgroups;
 using nlohmann::json;
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 std::string trimmed(const std::string& path) {
   std::string s = slurp(path);

@@ -12,10 +12,14 @@
 
 #include "cgroups/manager.hpp"
 #include "common/error.hpp"
+#include "errors.hpp"
+#include "files.hpp"
 #include "systemd_fake.hpp"
 #include "temp_dir.hpp"
 
 namespace {
+
+using urun_test::slurp;
 
 using urun_test::TempDir;
 
@@ -27,11 +31,6 @@ using urun_test::UnitCall;
 
 // Above the kernel's largest pid_max: never a real process, whatever a bug signals.
 constexpr pid_t kFakePid = 5000001;
-
-std::string get(const std::string& p) {
-  std::ifstream in(p);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 class SystemdManager : public ::testing::Test {
  protected:
@@ -108,11 +107,11 @@ TEST_F(SystemdManager, StartsAScopeAndWritesTheResourcesIntoIt) {
   // The init moved to the subgroup, whose files carry the limits.
   const std::string dir = root + scope + "/container";
   EXPECT_EQ(m.path(), scope + "/container");
-  EXPECT_EQ(get(dir + "/cgroup.procs"), std::to_string(kFakePid));
-  EXPECT_EQ(get(dir + "/memory.max"), "536870912");
-  EXPECT_EQ(get(dir + "/pids.max"), "64");
+  EXPECT_EQ(slurp(dir + "/cgroup.procs"), std::to_string(kFakePid));
+  EXPECT_EQ(slurp(dir + "/memory.max"), "536870912");
+  EXPECT_EQ(slurp(dir + "/pids.max"), "64");
   // The scope hands its controllers down once the init has left it.
-  EXPECT_NE(get(root + scope + "/cgroup.subtree_control").find("+memory"), std::string::npos);
+  EXPECT_NE(slurp(root + scope + "/cgroup.subtree_control").find("+memory"), std::string::npos);
   EXPECT_EQ(m.pids(), std::vector<pid_t>{kFakePid});
 
   // The record lets later commands find the scope and the bus.
@@ -135,7 +134,7 @@ TEST_F(SystemdManager, StartsAScopeAndWritesTheResourcesIntoIt) {
   EXPECT_EQ(sets[0].unit, "libpod-abc.scope");
   EXPECT_EQ(sets[0].mode, "runtime");
   EXPECT_EQ(sets[0].properties["MemoryMax"], "268435456");
-  EXPECT_EQ(get(dir + "/memory.max"), "268435456");
+  EXPECT_EQ(slurp(dir + "/memory.max"), "268435456");
 
   forget_pids();
   again->destroy();
@@ -195,9 +194,9 @@ TEST_F(SystemdManager, SubgroupAndDelegatedCgroup) {
   m->apply(r);
   m->add_process(kFakePid);
   const std::string scope = root + "/system.slice/urun-c1.scope";
-  EXPECT_EQ(get(scope + "/app/payload/cgroup.procs"), std::to_string(kFakePid));
-  EXPECT_EQ(get(scope + "/app/pids.max"), "10");
-  EXPECT_EQ(get(scope + "/app/payload/pids.max"), "");  // left to the payload
+  EXPECT_EQ(slurp(scope + "/app/payload/cgroup.procs"), std::to_string(kFakePid));
+  EXPECT_EQ(slurp(scope + "/app/pids.max"), "10");
+  EXPECT_EQ(slurp(scope + "/app/payload/pids.max"), "");  // left to the payload
   EXPECT_EQ(m->to_state()["subgroup"], "app");
   EXPECT_EQ(m->to_state()["delegate"], "payload");
   forget_pids();
@@ -210,7 +209,7 @@ TEST_F(SystemdManager, SubgroupAndDelegatedCgroup) {
   m = cg::make_manager(req).manager;
   m->add_process(kFakePid);
   EXPECT_EQ(m->path(), "/system.slice/urun-c1.scope");
-  EXPECT_EQ(get(scope + "/cgroup.procs"), std::to_string(kFakePid));
+  EXPECT_EQ(slurp(scope + "/cgroup.procs"), std::to_string(kFakePid));
   forget_pids();
   m->destroy();
 }
@@ -243,9 +242,9 @@ TEST_F(SystemdManager, HybridHostJoinsEveryHierarchy) {
   EXPECT_EQ(starts[0].properties.count("CPUWeight"), 0u);
   const std::string scope = "/system.slice/urun-c1.scope";
   EXPECT_EQ(m->path(), scope);
-  EXPECT_EQ(get(v1 + "/memory" + scope + "/memory.limit_in_bytes"), "1073741824");
+  EXPECT_EQ(slurp(v1 + "/memory" + scope + "/memory.limit_in_bytes"), "1073741824");
   for (const char* h : {"memory", "pids", "cpu,cpuacct", "systemd", "unified"})
-    EXPECT_EQ(get(v1 + "/" + h + scope + "/cgroup.procs"), std::to_string(kFakePid)) << h;
+    EXPECT_EQ(slurp(v1 + "/" + h + scope + "/cgroup.procs"), std::to_string(kFakePid)) << h;
   auto again = cg::manager_from_state(m->to_state());
   forget_pids();
   again->destroy();
@@ -259,13 +258,8 @@ TEST_F(SystemdManager, ServiceErrorIsOneCleanLine) {
   fake->fail_next_start("org.freedesktop.systemd1.UnitExists",
                         "Unit urun-c1.scope already exists.");
   auto m = cg::make_manager(req).manager;
-  try {
-    m->add_process(kFakePid);
-    FAIL() << "expected an error";
-  } catch (const urun::Error& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "start systemd unit `urun-c1.scope`: Unit urun-c1.scope already exists.");
-  }
+  EXPECT_EQ(urun_test::what_of([&] { m->add_process(kFakePid); }),
+            "start systemd unit `urun-c1.scope`: Unit urun-c1.scope already exists.");
   EXPECT_FALSE(sfs::exists(root + "/system.slice/urun-c1.scope"));
   // The failed create's clean-up (destroy) asks systemd to stop the unit it may know.
   m->destroy();
@@ -276,13 +270,8 @@ TEST_F(SystemdManager, FailedJobIsAnError) {
   start_fake();
   fake->set_job_result("failed");
   auto m = cg::make_manager(req).manager;
-  try {
-    m->add_process(kFakePid);
-    FAIL() << "expected an error";
-  } catch (const urun::Error& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "start systemd unit `urun-c1.scope`: the systemd job ended with `failed`");
-  }
+  EXPECT_EQ(urun_test::what_of([&] { m->add_process(kFakePid); }),
+            "start systemd unit `urun-c1.scope`: the systemd job ended with `failed`");
   fake->set_job_result("done");
   forget_pids();
   m->destroy();
@@ -300,15 +289,10 @@ TEST_F(SystemdManager, BusWithoutSystemd) {
             "bus at " +
                 bus->address());
   req.kind = "systemd";
-  try {
-    cg::make_manager(req);
-    FAIL() << "expected an error";
-  } catch (const urun::Error& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "cgroup manager `systemd`: not available: org.freedesktop.systemd1 is not on "
-              "the bus at " +
-                  bus->address());
-  }
+  EXPECT_EQ(urun_test::what_of([&] { cg::make_manager(req); }),
+            "cgroup manager `systemd`: not available: org.freedesktop.systemd1 is not on "
+            "the bus at " +
+                bus->address());
 }
 
 // No bus at all, and a cgroupsPath systemd cannot use: reasons, then cgroupfs.

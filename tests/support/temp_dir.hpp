@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <stdexcept>
@@ -13,11 +14,13 @@ namespace urun_test {
 
 class TempDir {
  public:
-  // prefix: names the test in /tmp, e.g. "urun-cgtest".
-  explicit TempDir(const std::string& prefix = "urun-test") {
+  // prefix: names the test in /tmp, e.g. "urun-cgtest". mode: 0755 when a process of another
+  // uid (the unprivileged test user) must read it.
+  explicit TempDir(const std::string& prefix = "urun-test", mode_t mode = 0700) {
     std::string tmpl = "/tmp/" + prefix + "-XXXXXX";
     if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp " + tmpl + " failed");
     path_ = tmpl;
+    if (mode != 0700) ::chmod(path_.c_str(), mode);
   }
   ~TempDir() {
     std::error_code ec;
@@ -26,6 +29,8 @@ class TempDir {
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
   const std::string& path() const { return path_; }
+  // The path of `name` in the directory.
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
 
  private:
   std::string path_;
