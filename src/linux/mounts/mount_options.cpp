@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "linux/mounts.hpp"
+#include "linux/mounts/mounts.hpp"
 
 namespace urun::linux {
 namespace {
