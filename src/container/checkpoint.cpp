@@ -142,7 +142,7 @@ void checkpoint(const GlobalOptions& global, const CheckpointRequest& req) {
   const std::string status = current_status(rec);
   if (status != "running")
     throw Error("container " + quote(req.id) + " is not running (it is " + status + ")", EINVAL);
-  auto config = fs::read_file_at(dir.fd(), "config.json");
+  auto config = dir.read_config();
   if (!config) throw Error("the container's config copy is missing", ENOENT);
   spec::Spec spec = spec::parse(*config);
 

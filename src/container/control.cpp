@@ -50,7 +50,7 @@ state::Record record_in_status(const GlobalOptions& global, const std::string& i
 std::optional<spec::Spec> config_at_create(const GlobalOptions& global, const std::string& id) {
   state::StateStore store(state_root(global.root));
   state::ContainerDir dir = store.open(id, false);
-  auto text = fs::read_file_at(dir.fd(), "config.json");
+  auto text = dir.read_config();
   if (!text) return std::nullopt;
   return spec::parse(*text);
 }

@@ -38,16 +38,6 @@ namespace urun::container {
 namespace {
 
 constexpr const char* kExecFifo = "exec.fifo";
-constexpr const char* kConfigCopy = "config.json";
-
-// The config copy is read only once a record says create finished (start, exec, delete), so
-// it needs no temp file and rename: one file operation less on the start path.
-void write_config_copy(int dir_fd, const std::string& text) {
-  UniqueFd fd(
-      ::openat(dir_fd, kConfigCopy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (!fd || !fs::write_all(fd.get(), text)) throw_errno("write " + quote(kConfigCopy));
-}
-
 // A container on its way: the state dir, the launched init, its record.
 struct Creation {
   std::unique_ptr<cgroups::Manager> cgroup;
@@ -137,9 +127,9 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   // (store.hpp); the final write makes state.json. One write more than a
   // single final one either way (about 0.1 ms).
   const bool has_cgroup = rec.cgroup_manager != "disabled";
-  if (has_cgroup) dir.write_identity(rec);
+  // The config text rides along in that record (store.hpp): no copy of its own.
+  if (has_cgroup) dir.write_identity(rec, bundle.config_text);
 
-  write_config_copy(dir.fd(), bundle.config_text);
   // Connected here, in our mount namespace where the path means what the
   // caller meant, and handed to the init, which sends the master on it once
   // the container's devpts exists (a path would not resolve from there).
@@ -194,7 +184,7 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
       for (auto& [key, value] : network_helper->annotations()) rec.annotations[key] = value;
     }
     // Before the hooks, which may take long (see the first write above).
-    if (!has_cgroup) dir.write_identity(rec);
+    if (!has_cgroup) dir.write_identity(rec, bundle.config_text);
     const auto& hooks = bundle.spec.hooks;
     if (!hooks.poststop.empty()) poststop_state = oci_state_json(rec, "stopped");
     // "created" (runtime-spec 1.3, as crun): the environment is made, the process has not
@@ -346,7 +336,7 @@ void start(const GlobalOptions& global, const std::string& id) {
   dir.write(rec);
 
   if (!rec.poststart_hooks) return;
-  auto text = fs::read_file_at(dir.fd(), kConfigCopy);
+  auto text = dir.read_config();
   if (!text) return;
   run_poststart(spec::parse(*text), dir, rec, "start " + quote(id));
 }

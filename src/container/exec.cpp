@@ -243,7 +243,7 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
   state::ContainerDir dir = store.open(req.id, false);
   if (!dir.has_record()) throw Error("container " + quote(req.id) + " is not running", ESRCH);
   state::Record rec = dir.read();
-  auto text = fs::read_file_at(dir.fd(), "config.json");
+  auto text = dir.read_config();
   if (!text) throw Error("read the container's config.json: missing", ENOENT);
   spec::Spec spec = spec::parse(*text);
   spec::Process proc = make_process(req, spec);

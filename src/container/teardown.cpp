@@ -23,7 +23,7 @@ void run_container_poststop(const state::ContainerDir& dir, const state::Record&
   std::optional<spec::Spec> copy;
   if (spec == nullptr) {
     try {
-      auto text = fs::read_file_at(dir.fd(), "config.json");
+      auto text = dir.read_config();
       if (!text) return;
       spec = &copy.emplace(spec::parse(*text));
     } catch (const std::exception& e) {
