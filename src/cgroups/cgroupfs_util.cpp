@@ -33,6 +33,15 @@ bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0;
 
 std::vector<std::string> make_cgroup_dirs(const std::string& root, const std::string& path) {
   std::vector<std::string> made;
+  // The parents (urun/, a pod's cgroup) are there but for the first container: one mkdir of
+  // the leaf instead of one per level (ten hierarchies on a v1 host, each mkdir taking
+  // cgroup_mutex). ENOENT: a parent is missing, make them from the top.
+  if (path.size() > 1) {
+    const std::string leaf = root + (path.back() == '/' ? path.substr(0, path.size() - 1) : path);
+    if (::mkdir(leaf.c_str(), 0755) == 0) return {leaf};
+    if (errno == EEXIST) return made;
+    if (errno != ENOENT) throw_errno("mkdir " + quote(leaf));
+  }
   // A parent vanishing between our mkdirs (ENOENT) is another create's clean-up removing
   // the directory it made: start again from the top, a few times.
   for (int attempt = 0;; ++attempt) {
