@@ -4,7 +4,7 @@
 #include <sys/uio.h>
 
 #include <cstring>
-#include <vector>
+#include <memory>
 
 #include "common/error.hpp"
 #include "common/fd_passing.hpp"
@@ -60,8 +60,11 @@ void SyncChannel::send_log(log::Level level, std::string_view message) const noe
 }
 
 Frame SyncChannel::receive() const {
-  std::vector<char> buf(kMaxFrame);
-  iovec iov{buf.data(), buf.size()};
+  // Not value-initialised: zeroing 256 KiB on every receive made all its pages resident (64
+  // page faults, a quarter MiB of peak RSS in the runtime and in the init); recvmsg touches only
+  // what it writes.
+  std::unique_ptr<char[]> buf(new char[kMaxFrame]);
+  iovec iov{buf.get(), kMaxFrame};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   msghdr msg{};
   msg.msg_iov = &iov;
@@ -86,9 +89,9 @@ Frame SyncChannel::receive() const {
   if (n <= 0) throw Error("the container process exited during set-up", ECHILD);
   if (static_cast<size_t>(n) < sizeof(Header)) throw Error("short message on sync socket", EPROTO);
   Header h;
-  std::memcpy(&h, buf.data(), sizeof h);
+  std::memcpy(&h, buf.get(), sizeof h);
   return Frame{static_cast<Msg>(h.type), h.err,
-               std::string(buf.data() + sizeof h, static_cast<size_t>(n) - sizeof h),
+               std::string(buf.get() + sizeof h, static_cast<size_t>(n) - sizeof h),
                std::move(passed)};
 }
 
