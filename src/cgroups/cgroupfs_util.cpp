@@ -78,17 +78,29 @@ void remove_made_dirs(const std::vector<std::string>& made,
   }
 }
 
-void write_knob(const std::string& path, std::string_view value) {
-  // O_APPEND changes nothing on cgroupfs (writes have no offset there) but keeps every
-  // write visible in the regular files of a test tree.
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
-  if (!fd) throw_errno("open " + quote(path));
+namespace {
+
+// O_APPEND changes nothing on cgroupfs (writes have no offset there) but keeps every
+// write visible in the regular files of a test tree.
+UniqueFd open_knob(const std::string& path) {
+  return UniqueFd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+}
+
+void write_value(int fd, const std::string& path, std::string_view value) {
   // One write() per value: cgroup files parse each write as one command.
   ssize_t n;
   do {
-    n = ::write(fd.get(), value.data(), value.size());
+    n = ::write(fd, value.data(), value.size());
   } while (n < 0 && errno == EINTR);
   if (n < 0) throw_errno("write " + quote(std::string(value)) + " to " + quote(path));
+}
+
+}  // namespace
+
+void write_knob(const std::string& path, std::string_view value) {
+  UniqueFd fd = open_knob(path);
+  if (!fd) throw_errno("open " + quote(path));
+  write_value(fd.get(), path, value);
 }
 
 std::string read_knob(const std::string& path) {
@@ -99,22 +111,23 @@ std::string read_knob(const std::string& path) {
 
 void write_planned(const std::string& dir, const Write& w) {
   const std::string path = dir + "/" + w.file;
-  if (!exists(path)) {
-    if (!w.fallback_file.empty() && exists(dir + "/" + w.fallback_file)) {
-      write_knob(dir + "/" + w.fallback_file, w.fallback_value);
-      return;
-    }
-    if (w.optional) {
-      log::debug("cgroup: skip " + w.file + " (not supported by this kernel)");
-      return;
-    }
-    std::string why = !w.missing_reason.empty() ? w.missing_reason
-                      : w.controller.empty()    ? "file not present"
-                                                : "controller " + quote(w.controller) +
-                                                   " is not available in this cgroup";
-    throw Error("write " + quote(path) + ": " + why, ENOENT);
+  // Opened first, asked why only when missing: no existence check per write (a default
+  // config alone writes twelve device rules to one file).
+  if (UniqueFd fd = open_knob(path)) return write_value(fd.get(), path, w.value);
+  if (errno != ENOENT) throw_errno("open " + quote(path));
+  if (!w.fallback_file.empty() && exists(dir + "/" + w.fallback_file)) {
+    write_knob(dir + "/" + w.fallback_file, w.fallback_value);
+    return;
   }
-  write_knob(path, w.value);
+  if (w.optional) {
+    log::debug("cgroup: skip " + w.file + " (not supported by this kernel)");
+    return;
+  }
+  std::string why = !w.missing_reason.empty() ? w.missing_reason
+                    : w.controller.empty()
+                        ? "file not present"
+                        : "controller " + quote(w.controller) + " is not available in this cgroup";
+  throw Error("write " + quote(path) + ": " + why, ENOENT);
 }
 
 namespace {
