@@ -12,6 +12,12 @@ bench_runtimes "$@"
 bench_setup
 crun_index
 
+# exec_once K ROUND DIR: one `exec` into runtime K's running container.
+exec_once() {
+  timed "$3" "${prefix[@]}" /usr/bin/time -f %M -o "$3/rss" \
+    "${bins[$1]}" --root "$tmp/$mode/state-$1" exec "${cid[$1]}" /bin/true
+}
+
 for mode in "${modes[@]}"; do
   bench_prepare_mode "$mode"
   # One running container per runtime.
@@ -41,42 +47,10 @@ for mode in "${modes[@]}"; do
       floor+=(/bin/true)
     fi
   done
-  count=$((${#labels[@]} + 1)) # the floor is the last
-  echo "$me: $mode: $warmup warm-up + $n measured rounds, interleaved" >&2
-  for ((i = 1; i <= warmup + n; i++)); do
-    order "$i" "$count"
-    for k in "${ord[@]}"; do
-      if [ "$k" -eq $((count - 1)) ]; then
-        [ ${#floor[@]} -gt 0 ] || continue
-        d=$tmp/$mode/scratch-floor
-        timed "$d" "${prefix[@]}" /usr/bin/time -f %M -o "$d/rss" "${floor[@]}" ||
-          { [ -z "${failed[$mode-floor]:-}" ] && mark_failed "$mode-floor" "nsenter $mode" exec "$d/err"; continue; }
-        [ "$i" -gt "$warmup" ] && record "$tmp/$mode/exec-floor"
-        continue
-      fi
-      [ -n "${failed[$mode-$k]:-}" ] && continue
-      d=$tmp/$mode/scratch-$k
-      if timed "$d" "${prefix[@]}" /usr/bin/time -f %M -o "$d/rss" \
-          "${bins[$k]}" --root "$tmp/$mode/state-$k" exec "${cid[$k]}" /bin/true; then
-        [ "$i" -gt "$warmup" ] && record "$tmp/$mode/exec-$k"
-      else
-        mark_failed "$mode-$k" "${labels[$k]} $mode" "exec $i" "$d/err"
-      fi
-    done
-  done
+  bench_rounds exec nsenter exec_once
   for k in "${!cid[@]}"; do forget "$k" "${cid[$k]}" force; done
   unset cid
 done
 
-table_head "exec: /bin/true into a running container (floor: nsenter into its namespaces)"
-for mode in "${modes[@]}"; do
-  c=-
-  [ -n "$crun_k" ] && c=$(median_of "$tmp/$mode/exec-$crun_k")
-  f=$(median_of "$tmp/$mode/exec-floor")
-  for k in "${!labels[@]}"; do
-    table_row "$mode" "${labels[$k]}" "$tmp/$mode/exec-$k" "$c" "$f"
-  done
-  table_row "$mode" "nsenter (floor)" "$tmp/$mode/exec-floor" "$c" "$f"
-done
-failure_notes
-! subject_failed
+bench_table exec "exec: /bin/true into a running container (floor: nsenter into its namespaces)" \
+  "nsenter (floor)"

@@ -242,6 +242,60 @@ table_row() {
     }'
 }
 
+# bench_rounds WHAT FLOOR_LABEL FN: the interleaved rounds of the current mode
+# ($warmup unmeasured, then $n measured). Each round runs, in the order of
+# `order`, every runtime K that has not failed yet, as `FN K ROUND DIR` (FN
+# times one command with `timed` into DIR and returns its status), and the
+# floor (${floor[@]} under /usr/bin/time; skipped while empty). Measured
+# times go to $tmp/$mode/WHAT-K and WHAT-floor (record); a failure marks the
+# row failed with the step "WHAT ROUND".
+bench_rounds() {
+  local what=$1 floor_label=$2 fn=$3 count i k d
+  count=$((${#labels[@]} + 1)) # the floor is the last
+  echo "$me: $mode: $warmup warm-up + $n measured rounds, interleaved" >&2
+  for ((i = 1; i <= warmup + n; i++)); do
+    order "$i" "$count"
+    for k in "${ord[@]}"; do
+      if [ "$k" -eq $((count - 1)) ]; then
+        [ ${#floor[@]} -gt 0 ] || continue
+        d=$tmp/$mode/scratch-floor
+        if timed "$d" "${prefix[@]}" /usr/bin/time -f %M -o "$d/rss" "${floor[@]}"; then
+          [ "$i" -gt "$warmup" ] && record "$tmp/$mode/$what-floor"
+        elif [ -z "${failed[$mode-floor]:-}" ]; then
+          mark_failed "$mode-floor" "$floor_label $mode" "$what" "$d/err"
+        fi
+        continue
+      fi
+      [ -n "${failed[$mode-$k]:-}" ] && continue
+      d=$tmp/$mode/scratch-$k
+      if "$fn" "$k" "$i" "$d"; then
+        [ "$i" -gt "$warmup" ] && record "$tmp/$mode/$what-$k"
+      else
+        mark_failed "$mode-$k" "${labels[$k]} $mode" "$what $i" "$d/err"
+      fi
+    done
+  done
+}
+
+# bench_table WHAT TITLE FLOOR_LABEL: the table of bench_rounds' results for
+# every mode, the failures under it; returns 1 when the runtime under test
+# failed.
+bench_table() {
+  local what=$1 title=$2 floor_label=$3 mode k c f
+  table_head "$title"
+  for mode in "${modes[@]}"; do
+    c=-
+    [ -n "$crun_k" ] && c=$(median_of "$tmp/$mode/$what-$crun_k")
+    f=$(median_of "$tmp/$mode/$what-floor")
+    for k in "${!labels[@]}"; do
+      table_row "$mode" "${labels[$k]}" "$tmp/$mode/$what-$k" "$c" "$f"
+    done
+    table_row "$mode" "$floor_label" "$tmp/$mode/$what-floor" "$c" "$f"
+  done
+  failure_notes
+  ! subject_failed
+}
+
 # crun_index: the index of the runtime labelled crun, or empty.
 crun_index() {
   local k

@@ -15,45 +15,23 @@ bench_runtimes "$@"
 bench_setup
 crun_index
 
+# run_once K ROUND DIR: one `run` of a fresh container by runtime K.
+run_once() {
+  local id=bench-$$-$1-$2
+  forget_later "$1" "$id"
+  if timed "$3" "${prefix[@]}" /usr/bin/time -f %M -o "$3/rss" \
+      "${bins[$1]}" --root "$tmp/$mode/state-$1" run --bundle "$tmp/$mode/true" "$id"; then
+    forget "$1" "$id"
+    return 0
+  fi
+  forget "$1" "$id" force
+  return 1
+}
+
 for mode in "${modes[@]}"; do
   bench_prepare_mode "$mode"
   floor_cmd "$mode"
-  count=$((${#labels[@]} + 1)) # the floor is the last
-  echo "$me: $mode: $warmup warm-up + $n measured rounds, interleaved" >&2
-  for ((i = 1; i <= warmup + n; i++)); do
-    order "$i" "$count"
-    for k in "${ord[@]}"; do
-      if [ "$k" -eq $((count - 1)) ]; then
-        d=$tmp/$mode/scratch-floor
-        timed "$d" "${prefix[@]}" /usr/bin/time -f %M -o "$d/rss" "${floor[@]}" ||
-          { [ -z "${failed[$mode-floor]:-}" ] && mark_failed "$mode-floor" "unshare $mode" run "$d/err"; continue; }
-        [ "$i" -gt "$warmup" ] && record "$tmp/$mode/run-floor"
-        continue
-      fi
-      [ -n "${failed[$mode-$k]:-}" ] && continue
-      d=$tmp/$mode/scratch-$k id=bench-$$-$k-$i
-      forget_later "$k" "$id"
-      if timed "$d" "${prefix[@]}" /usr/bin/time -f %M -o "$d/rss" \
-          "${bins[$k]}" --root "$tmp/$mode/state-$k" run --bundle "$tmp/$mode/true" "$id"; then
-        forget "$k" "$id"
-        [ "$i" -gt "$warmup" ] && record "$tmp/$mode/run-$k"
-      else
-        forget "$k" "$id" force
-        mark_failed "$mode-$k" "${labels[$k]} $mode" "run $i" "$d/err"
-      fi
-    done
-  done
+  bench_rounds run unshare run_once
 done
 
-table_head "run: a /bin/true container (run = create + start + wait + delete)"
-for mode in "${modes[@]}"; do
-  c=-
-  [ -n "$crun_k" ] && c=$(median_of "$tmp/$mode/run-$crun_k")
-  f=$(median_of "$tmp/$mode/run-floor")
-  for k in "${!labels[@]}"; do
-    table_row "$mode" "${labels[$k]}" "$tmp/$mode/run-$k" "$c" "$f"
-  done
-  table_row "$mode" "unshare (floor)" "$tmp/$mode/run-floor" "$c" "$f"
-done
-failure_notes
-! subject_failed
+bench_table run "run: a /bin/true container (run = create + start + wait + delete)" "unshare (floor)"

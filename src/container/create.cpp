@@ -42,16 +42,6 @@ namespace urun::container {
 namespace {
 
 constexpr const char* kExecFifo = "exec.fifo";
-constexpr const char* kConfigCopy = "config.json";
-
-// The config copy is read only once a record says create finished (start, exec, delete), so
-// it needs no temp file and rename: one file operation less on the start path.
-void write_config_copy(int dir_fd, const std::string& text) {
-  UniqueFd fd(
-      ::openat(dir_fd, kConfigCopy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (!fd || !fs::write_all(fd.get(), text)) throw_errno("write " + quote(kConfigCopy));
-}
-
 // A container on its way: the state dir, the launched init, its record.
 struct Creation {
   std::unique_ptr<cgroups::Manager> cgroup;
@@ -200,7 +190,7 @@ std::string CreateSteps::run_runtime_hooks(pid_t init) {
     for (auto& [key, value] : network_helper->annotations()) rec_.annotations[key] = value;
   }
   // Before the hooks, which may take long (see create_container).
-  if (rec_.cgroup_manager == "disabled") dir_.write_identity(rec_);
+  if (rec_.cgroup_manager == "disabled") dir_.write_identity(rec_, in_.bundle.config_text);
   const auto& hooks = in_.bundle.spec.hooks;
   if (!hooks.poststop.empty()) poststop_state_ = oci_state_json(rec_, "stopped");
   // "created" (runtime-spec 1.3, as crun): the environment is made, the process has not
@@ -250,8 +240,8 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   // --force` can still find the processes when state.json is lost
   // (store.hpp); the final write makes state.json. One write more than a
   // single final one either way (about 0.1 ms).
-  if (rec.cgroup_manager != "disabled") dir.write_identity(rec);
-  write_config_copy(dir.fd(), in.bundle.config_text);
+  // The config text rides along in that record (state/store.hpp): no copy of its own.
+  if (rec.cgroup_manager != "disabled") dir.write_identity(rec, in.bundle.config_text);
   CreateFds fds = open_create_fds(req, in.plan, dir.fd());
   in.plan.handles = create_handles(fds, *cgroup, spec);
   ScopeExit undo_resctrl_on_failure([&rec] { linux::remove_resctrl_dirs(rec.resctrl_dirs); });

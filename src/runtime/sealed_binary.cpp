@@ -11,6 +11,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <string_view>
+
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
 
@@ -132,6 +134,19 @@ void ensure_sealed_binary(char** argv) {
   exe.reset();
   ::syscall(SYS_execveat, copy.get(), "", argv, environ, AT_EMPTY_PATH);
   throw_errno("run the sealed copy of the urun binary");
+}
+
+void reexec_sealed_early(int argc, char** argv) noexcept {
+  bool wanted = false;
+  for (int i = 1; i < argc && !wanted; ++i) {
+    const std::string_view arg = argv[i];
+    wanted = arg == "create" || arg == "run" || arg == "exec";
+  }
+  if (!wanted) return;
+  try {
+    ensure_sealed_binary(argv);
+  } catch (...) {
+  }
 }
 
 }  // namespace urun::runtime

@@ -17,4 +17,11 @@ namespace urun::runtime {
 // arguments and environment (never returns then), or throws Error.
 void ensure_sealed_binary(char** argv);
 
+// The same re-exec done first thing in main, before the command line is parsed, so that the
+// first image does not build the whole CLI11 app only to throw it away: when any argument is
+// one of those commands' names (a false match, `urun delete run`, costs a needless re-exec,
+// never a missed one). Never throws: on failure it returns, and ensure_sealed_binary() after
+// parsing tries again and reports the error where the log goes.
+void reexec_sealed_early(int argc, char** argv) noexcept;
+
 }  // namespace urun::runtime

@@ -4,7 +4,7 @@
 #include <sys/uio.h>
 
 #include <cstring>
-#include <vector>
+#include <memory>
 
 #include "common/error.hpp"
 #include "common/fd_passing.hpp"
@@ -60,18 +60,21 @@ void SyncChannel::send_log(log::Level level, std::string_view message) const noe
 }
 
 Frame SyncChannel::receive() const {
-  std::vector<char> buf(kMaxFrame);
+  // Not value-initialised: zeroing 256 KiB on every receive made all its pages resident (64
+  // page faults, a quarter MiB of peak RSS in the runtime and in the init); recvmsg touches only
+  // what it writes.
+  std::unique_ptr<char[]> buf(new char[kMaxFrame]);
   if (waiter_) waiter_(fd_.get());
   UniqueFd passed;
-  const ssize_t n = receive_with_fd(fd_.get(), buf.data(), buf.size(), passed);
+  const ssize_t n = receive_with_fd(fd_.get(), buf.get(), kMaxFrame, passed);
   // ECONNRESET: the peer is gone, leaving a message of ours unread.
   if (n < 0 && errno != ECONNRESET) throw_errno("read sync socket");
   if (n <= 0) throw Error("the container process exited during set-up", ECHILD);
   if (static_cast<size_t>(n) < sizeof(Header)) throw Error("short message on sync socket", EPROTO);
   Header h;
-  std::memcpy(&h, buf.data(), sizeof h);
+  std::memcpy(&h, buf.get(), sizeof h);
   return Frame{static_cast<Msg>(h.type), h.err,
-               std::string(buf.data() + sizeof h, static_cast<size_t>(n) - sizeof h),
+               std::string(buf.get() + sizeof h, static_cast<size_t>(n) - sizeof h),
                std::move(passed)};
 }
 

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <optional>
+#include <string>
 
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
@@ -45,49 +47,67 @@ LoadedRecord broken(LoadedRecord out, const std::string& problem) {
 
 }  // namespace
 
-LoadedRecord load_record_file(int dir_fd, const char* name, std::string_view id,
-                              const std::string& dir_path) {
-  LoadedRecord out;
-  out.file = dir_path + "/" + name;
+std::optional<std::string> read_record_text(int dir_fd, const char* name, std::string* problem) {
+  problem->clear();
   // O_NONBLOCK: opening a fifo for reading would wait for a writer.
   // O_NOFOLLOW: a symlink could point at another container's record.
   UniqueFd fd(::openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
   struct stat st {};
   if (!fd) {
     int err = errno;
-    if (err == ENOENT) return out;  // absent
+    if (err == ENOENT) return std::nullopt;  // absent
     // ELOOP (a symlink), ENXIO (a socket), EACCES...: say what is there.
     if (::fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode))
-      return broken(std::move(out), std::string("is ") + file_kind(st.st_mode) + ", not a file");
-    return broken(std::move(out), std::string("cannot be opened: ") + std::strerror(err));
+      *problem = std::string("is ") + file_kind(st.st_mode) + ", not a file";
+    else
+      *problem = std::string("cannot be opened: ") + std::strerror(err);
+    return std::nullopt;
   }
-  if (::fstat(fd.get(), &st) < 0)
-    return broken(std::move(out), std::string("cannot be examined: ") + std::strerror(errno));
-  if (!S_ISREG(st.st_mode))
-    return broken(std::move(out), std::string("is ") + file_kind(st.st_mode) + ", not a file");
-  if (st.st_size > kMaxRecordSize)
-    return broken(std::move(out),
-                  "is too large for a record (" + std::to_string(st.st_size) + " bytes)");
+  if (::fstat(fd.get(), &st) < 0) {
+    *problem = std::string("cannot be examined: ") + std::strerror(errno);
+    return std::nullopt;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    *problem = std::string("is ") + file_kind(st.st_mode) + ", not a file";
+    return std::nullopt;
+  }
+  if (st.st_size > kMaxRecordSize) {
+    *problem = "is too large for a record (" + std::to_string(st.st_size) + " bytes)";
+    return std::nullopt;
+  }
   std::string text(static_cast<size_t>(st.st_size) + 1, '\0');
   size_t len = 0;
   while (true) {
     if (len == text.size()) {
       // Grew since fstat: read on, up to the limit.
-      if (text.size() > static_cast<size_t>(kMaxRecordSize))
-        return broken(std::move(out), "is too large for a record");
+      if (text.size() > static_cast<size_t>(kMaxRecordSize)) {
+        *problem = "is too large for a record";
+        return std::nullopt;
+      }
       text.resize(text.size() * 2);
     }
     ssize_t n = ::read(fd.get(), text.data() + len, text.size() - len);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return broken(std::move(out), std::string("cannot be read: ") + std::strerror(errno));
+      *problem = std::string("cannot be read: ") + std::strerror(errno);
+      return std::nullopt;
     }
     if (n == 0) break;
     len += static_cast<size_t>(n);
   }
   text.resize(len);
+  return text;
+}
+
+LoadedRecord load_record_file(int dir_fd, const char* name, std::string_view id,
+                              const std::string& dir_path) {
+  LoadedRecord out;
+  out.file = dir_path + "/" + name;
+  std::string problem;
+  std::optional<std::string> text = read_record_text(dir_fd, name, &problem);
+  if (!text) return problem.empty() ? out : broken(std::move(out), problem);
   try {
-    out.record = parse_record(text, id, out.file);
+    out.record = parse_record(*text, id, out.file);
   } catch (const Error& e) {
     out.kind = LoadedRecord::Kind::broken;
     out.problem = e.message();

@@ -85,7 +85,9 @@ class Reader {
 
 }  // namespace
 
-std::string to_json_text(const Record& r) {
+namespace {
+
+json to_json_object(const Record& r) {
   json j = {
       {"ociVersion", r.oci_version},
       {"id", r.id},
@@ -115,9 +117,36 @@ std::string to_json_text(const Record& r) {
   if (!r.annotations.empty()) j["annotations"] = r.annotations;
   if (r.cgroup.is_object()) j["cgroup"] = r.cgroup;
   if (!r.resctrl_dirs.empty()) j["resctrlDirs"] = r.resctrl_dirs;
+  return j;
+}
+
+std::string dump(const json& j) {
   // Replace invalid UTF-8 (an annotation or path is not guaranteed to be
   // UTF-8) instead of throwing in the middle of a state change.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace
+
+std::string to_json_text(const Record& r) { return dump(to_json_object(r)); }
+
+std::string to_json_text(const Record& r, std::string_view config_text) {
+  json j = to_json_object(r);
+  if (!config_text.empty()) j["config"] = config_text;
+  return dump(j);
+}
+
+std::optional<std::string> config_of_record(std::string_view text, std::string_view id) {
+  json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return std::nullopt;  // also a discarded (broken) text
+  // Another container's record (a copied file) must not hand over its config.
+  auto record_id = j.find("id");
+  if (record_id == j.end() || !record_id->is_string() ||
+      record_id->get_ref<const std::string&>() != id)
+    return std::nullopt;
+  auto config = j.find("config");
+  if (config == j.end() || !config->is_string()) return std::nullopt;
+  return config->get<std::string>();
 }
 
 Record from_json_text(std::string_view text, const std::string& what) {

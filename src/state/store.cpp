@@ -21,6 +21,7 @@ constexpr size_t kMaxIdLength = 255;  // NAME_MAX: the id is a directory name
 constexpr size_t kShownIdLength = 64;
 constexpr const char* kStateFile = "state.json";
 constexpr const char* kIdentityFile = "identity.json";
+constexpr const char* kConfigCopy = "config.json";
 
 // The record: state.json once create has finished, identity.json before.
 LoadedRecord load_record(int dir_fd, std::string_view id, const std::string& dir_path) {
@@ -288,9 +289,9 @@ void ContainerDir::write(const Record& record) const {
   }
 }
 
-void ContainerDir::write_identity(const Record& record) const {
+void ContainerDir::write_identity(const Record& record, std::string_view config_text) const {
   try {
-    fs::write_file_atomic_at(dir_fd_.get(), kIdentityFile, to_json_text(record), 0600);
+    fs::write_file_atomic_at(dir_fd_.get(), kIdentityFile, to_json_text(record, config_text), 0600);
   } catch (Error& e) {
     throw e.prepend("save state of container " + quote(id_));
   }
@@ -300,6 +301,14 @@ LoadedRecord ContainerDir::load() const { return load_record(dir_fd_.get(), id_,
 
 LoadedRecord ContainerDir::load_identity() const {
   return load_record_file(dir_fd_.get(), kIdentityFile, id_, path_);
+}
+
+std::optional<std::string> ContainerDir::read_config() const {
+  std::string problem;
+  if (auto text = read_record_text(dir_fd_.get(), kIdentityFile, &problem))
+    if (auto config = config_of_record(*text, id_)) return config;
+  // A container made by an older urun, or restored: its own copy.
+  return fs::read_file_at(dir_fd_.get(), kConfigCopy);
 }
 
 Record ContainerDir::read() const {

@@ -8,8 +8,15 @@
 //                  rewritten: what identifies the container's processes (its
 //                  cgroup, or without one its init by pid and start time), so
 //                  that `delete --force` can still kill them when state.json
-//                  is lost. Until create's final write it is the record.
+//                  is lost. Until create's final write it is the record. It
+//                  also carries the config text the container was created with
+//                  (key "config"), which start, exec, pause and delete read:
+//                  one file fewer to create and delete per container than a
+//                  config copy of its own (each costs an inode, a block and a
+//                  discard on ext4 /run).
 //   state.json     the record from create's final write on.
+//   config.json    the config copy of containers made by an older urun, and
+//                  of restored ones; read_config() falls back to it.
 // Create writes each once, as it wrote state.json twice before: the second
 // file costs no extra write on the start path.
 #include <sys/types.h>
@@ -143,8 +150,12 @@ class ContainerDir {
 
   // state.json via a temp file + rename: readers never see half a record.
   void write(const Record& record) const;
-  // identity.json, once, by create (see the top of this file).
-  void write_identity(const Record& record) const;
+  // identity.json, once, by create (see the top of this file), with the
+  // config text when one is given.
+  void write_identity(const Record& record, std::string_view config_text = {}) const;
+  // The config text the container was created with: identity.json's, else
+  // config.json (see the top of this file); nullopt when neither has one.
+  std::optional<std::string> read_config() const;
   // The record: state.json, else (create not finished) identity.json.
   LoadedRecord load() const;
   // identity.json alone: what recovery from a broken state.json goes by.
@@ -174,6 +185,11 @@ class ContainerDir {
 
 // Record <-> JSON (the OCI state fields plus urun's own under their own keys).
 std::string to_json_text(const Record& record);
+// With the config text under "config" (identity.json), when not empty.
+std::string to_json_text(const Record& record, std::string_view config_text);
+// The "config" text of a record file's text when it is container `id`'s
+// record and has one; nullopt otherwise (another container's, broken, none).
+std::optional<std::string> config_of_record(std::string_view text, std::string_view id);
 Record from_json_text(std::string_view text, const std::string& what);
 // from_json_text for a record file of container `id`: also refuses an empty
 // text and a record of another container (a copied file: acting on it would
@@ -183,6 +199,9 @@ Record parse_record(std::string_view text, std::string_view id, const std::strin
 // follows a symlink, never blocks on a fifo, reads at most a few MiB.
 LoadedRecord load_record_file(int dir_fd, const char* name, std::string_view id,
                               const std::string& dir_path);
+// The whole text of record file `name` read the same careful way; nullopt
+// when it is absent or cannot be read as a record file (problem says why).
+std::optional<std::string> read_record_text(int dir_fd, const char* name, std::string* problem);
 
 // ---- state root ownership ------------------------------------------------
 // The state root is the directory that holds the containers' directories.

@@ -33,6 +33,15 @@ bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0;
 
 std::vector<std::string> make_cgroup_dirs(const std::string& root, const std::string& path) {
   std::vector<std::string> made;
+  // The parents (urun/, a pod's cgroup) are there but for the first container: one mkdir of
+  // the leaf instead of one per level (ten hierarchies on a v1 host, each mkdir taking
+  // cgroup_mutex). ENOENT: a parent is missing, make them from the top.
+  if (path.size() > 1) {
+    const std::string leaf = root + (path.back() == '/' ? path.substr(0, path.size() - 1) : path);
+    if (::mkdir(leaf.c_str(), 0755) == 0) return {leaf};
+    if (errno == EEXIST) return made;
+    if (errno != ENOENT) throw_errno("mkdir " + quote(leaf));
+  }
   // A parent vanishing between our mkdirs (ENOENT) is another create's clean-up removing
   // the directory it made: start again from the top, a few times.
   for (int attempt = 0;; ++attempt) {
@@ -69,17 +78,29 @@ void remove_made_dirs(const std::vector<std::string>& made,
   }
 }
 
-void write_knob(const std::string& path, std::string_view value) {
-  // O_APPEND changes nothing on cgroupfs (writes have no offset there) but keeps every
-  // write visible in the regular files of a test tree.
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
-  if (!fd) throw_errno("open " + quote(path));
+namespace {
+
+// O_APPEND changes nothing on cgroupfs (writes have no offset there) but keeps every
+// write visible in the regular files of a test tree.
+UniqueFd open_knob(const std::string& path) {
+  return UniqueFd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+}
+
+void write_value(int fd, const std::string& path, std::string_view value) {
   // One write() per value: cgroup files parse each write as one command.
   ssize_t n;
   do {
-    n = ::write(fd.get(), value.data(), value.size());
+    n = ::write(fd, value.data(), value.size());
   } while (n < 0 && errno == EINTR);
   if (n < 0) throw_errno("write " + quote(std::string(value)) + " to " + quote(path));
+}
+
+}  // namespace
+
+void write_knob(const std::string& path, std::string_view value) {
+  UniqueFd fd = open_knob(path);
+  if (!fd) throw_errno("open " + quote(path));
+  write_value(fd.get(), path, value);
 }
 
 std::string read_knob(const std::string& path) {
@@ -90,22 +111,23 @@ std::string read_knob(const std::string& path) {
 
 void write_planned(const std::string& dir, const Write& w) {
   const std::string path = dir + "/" + w.file;
-  if (!exists(path)) {
-    if (!w.fallback_file.empty() && exists(dir + "/" + w.fallback_file)) {
-      write_knob(dir + "/" + w.fallback_file, w.fallback_value);
-      return;
-    }
-    if (w.optional) {
-      log::debug("cgroup: skip " + w.file + " (not supported by this kernel)");
-      return;
-    }
-    std::string why = !w.missing_reason.empty() ? w.missing_reason
-                      : w.controller.empty()    ? "file not present"
-                                                : "controller " + quote(w.controller) +
-                                                   " is not available in this cgroup";
-    throw Error("write " + quote(path) + ": " + why, ENOENT);
+  // Opened first, asked why only when missing: no existence check per write (a default
+  // config alone writes twelve device rules to one file).
+  if (UniqueFd fd = open_knob(path)) return write_value(fd.get(), path, w.value);
+  if (errno != ENOENT) throw_errno("open " + quote(path));
+  if (!w.fallback_file.empty() && exists(dir + "/" + w.fallback_file)) {
+    write_knob(dir + "/" + w.fallback_file, w.fallback_value);
+    return;
   }
-  write_knob(path, w.value);
+  if (w.optional) {
+    log::debug("cgroup: skip " + w.file + " (not supported by this kernel)");
+    return;
+  }
+  std::string why = !w.missing_reason.empty() ? w.missing_reason
+                    : w.controller.empty()
+                        ? "file not present"
+                        : "controller " + quote(w.controller) + " is not available in this cgroup";
+  throw Error("write " + quote(path) + ": " + why, ENOENT);
 }
 
 namespace {

@@ -9,12 +9,14 @@
 #include <chrono>
 #include <iterator>
 #include <optional>
+#include <utility>
 
 #include "cgroups/cgroupfs/cgroupfs_util.hpp"
 #include "cgroups/cgroupfs/rt_budget.hpp"
 #include "common/error.hpp"
 #include "common/fs.hpp"
 #include "common/log.hpp"
+#include "common/scope_exit.hpp"
 
 namespace urun::cgroups {
 namespace {
@@ -336,6 +338,19 @@ void CgroupfsV1::kill_all(int sig) {
 }
 
 void CgroupfsV1::destroy() {
+  // Most often (run's end, delete of a stopped container) every tree is empty: one rmdir
+  // each removes it, where reading ten cgroup.procs and listing ten directories first costs
+  // about a hundred syscalls. rmdir refuses a cgroup with tasks (EBUSY) or children
+  // (ENOTEMPTY); those trees, and so every process left (each is in all of them, or in some
+  // after a failed move: pids() is a union), get the full way below.
+  std::map<std::string, std::string> left;
+  for (const auto& [name, path] : paths_) {
+    const std::string dir = join(root_, name, path);
+    if (::rmdir(dir.c_str()) < 0 && errno != ENOENT) left.emplace(name, path);
+  }
+  if (left.empty()) return;
+  const std::map<std::string, std::string> all = std::exchange(paths_, std::move(left));
+  ScopeExit restore([&] { paths_ = all; });
   if (!pids().empty()) kill_all(SIGKILL);
   // Try every hierarchy even when one fails, so one busy tree leaves no other behind.
   std::optional<Error> first;
