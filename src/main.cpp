@@ -22,7 +22,7 @@ int report(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  urun::runtime::reexec_sealed_early(argc, argv);
+  urun::cli::before_parsing(argc, argv);
   CLI::App app{"urun - a rootless-first OCI container runtime", "urun"};
   app.require_subcommand(1);
   app.set_version_flag("-v,-V,--version", urun::cli::version_text);

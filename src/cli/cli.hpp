@@ -66,6 +66,8 @@ void add_manage_cgroups_mode(CLI::App* cmd, container::CriuRequest& request);
 // chosen command (the sealed binary for the commands that put urun into a container).
 std::string version_text();
 void before_command(const CLI::App& app, char** argv);
+// First thing in main: the sealed-binary re-exec before any parsing (container/commands.hpp).
+void before_parsing(int argc, char** argv) noexcept;
 
 // Runs op; an Error gets "<command> `<id>`" in front, so every message names
 // the container: "create `foo`: mount `proc` on `/proc`: Operation not permitted".
