@@ -17,6 +17,7 @@
 #include "container/bundle.hpp"
 #include "container/cgroup.hpp"
 #include "container/commands.hpp"
+#include "container/creation.hpp"
 #include "container/first_record.hpp"
 #include "container/hook_runs.hpp"
 #include "container/hooks.hpp"
@@ -40,16 +41,6 @@
 
 namespace urun::container {
 namespace {
-
-constexpr const char* kExecFifo = "exec.fifo";
-// A container on its way: the state dir, the launched init, its record.
-struct Creation {
-  std::unique_ptr<cgroups::Manager> cgroup;
-  state::ContainerDir dir;
-  runtime::LaunchedInit init;
-  state::Record record;
-  Bundle bundle;
-};
 
 // Everything create checks and computes before anything exists, the runtime's plan included:
 // a failure here leaves nothing behind. Built in place (the reserved fds and the receivers
@@ -201,10 +192,10 @@ std::string CreateSteps::run_runtime_hooks(pid_t init) {
   return json;
 }
 
-// Everything create and run share. On failure nothing is left behind: the
-// init is killed and reaped (ChildGuard) and the state dir removed.
+}  // namespace
+
 Creation create_container(const GlobalOptions& global, const CreateRequest& req, bool foreground,
-                          bool detach = true) {
+                          bool detach) {
   state::validate_id(req.id);
   CreateInputs in(global, req, foreground, detach);
   const spec::Spec& spec = in.bundle.spec;
@@ -271,9 +262,6 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
                   std::move(in.bundle)};
 }
 
-// The poststart hooks of a started container. One that fails fails the command
-// (runtime-spec 1.3, crun 1.27): the container is killed and deleted, its poststop hooks
-// run, and the hook's error is thrown.
 void run_poststart(const spec::Spec& spec, state::ContainerDir& dir, const state::Record& rec,
                    const std::string& context) {
   if (spec.hooks.poststart.empty()) return;
@@ -289,8 +277,6 @@ void run_poststart(const spec::Spec& spec, state::ContainerDir& dir, const state
     throw;
   }
 }
-
-}  // namespace
 
 void create(const GlobalOptions& global, const CreateRequest& request) {
   Creation c = create_container(global, request, false);
