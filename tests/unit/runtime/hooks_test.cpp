@@ -1,4 +1,4 @@
-#include "container/hooks.hpp"
+#include "runtime/hooks.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -8,60 +8,17 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include "common/error.hpp"
-#include "common/log.hpp"
-#include "container/hook_runs.hpp"
+#include "hooks_fixture.hpp"
 
 namespace {
 
-namespace fsys = std::filesystem;
-using urun::container::HookIo;
-using urun::container::run_hooks;
-using urun::spec::Hook;
-
-class Hooks : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/urun-hooks-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fsys::remove_all(dir_); }
-
-  // Writes an executable /bin/sh script and returns its path.
-  std::string script(const std::string& name, const std::string& body) {
-    std::string path = dir_ + "/" + name;
-    std::ofstream(path) << "#!/bin/sh\n" << body;
-    chmod(path.c_str(), 0755);
-    return path;
-  }
-
-  std::string file(const std::string& name) const { return dir_ + "/" + name; }
-
-  static std::string slurp(const std::string& path) {
-    std::ifstream f(path);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  }
-
-  static Hook hook(std::string path, std::vector<std::string> args = {},
-                   std::vector<std::string> env = {}, std::optional<int> timeout = {}) {
-    Hook h;
-    h.path = std::move(path);
-    h.args = std::move(args);
-    h.env = std::move(env);
-    h.timeout = timeout;
-    return h;
-  }
-
-  std::string dir_;
-};
+using urun::runtime::HookIo;
+using urun::runtime::run_hooks;
+using urun_unit_test::Hooks;
 
 TEST_F(Hooks, StateJsonArrivesOnStdin) {
   std::string out = file("stdin.out");
@@ -186,29 +143,6 @@ TEST_F(Hooks, RunInOrderAndFirstFailureStopsTheRest) {
   EXPECT_EQ(slurp(log), "a\nb\n");
 }
 
-// Poststop (runtime-spec 1.3): a failure is a warning and the later hooks still run.
-TEST_F(Hooks, EveryPoststopHookRunsAndFailuresAreWarnings) {
-  std::string log = file("order.log");
-  std::string warnings = file("warnings.log");
-  urun::spec::Spec spec;
-  spec.hooks.poststop = {hook(script("a", "echo a >> '" + log + "'\nexit 2\n")),
-                         hook(script("b", "echo b >> '" + log + "'\n")),
-                         hook(script("c", "echo c >> '" + log + "'\nkill -TERM $$\n")),
-                         hook(script("d", "cat >> '" + log + "'\n"))};
-  urun::log::configure("file:" + warnings, urun::log::Format::text, urun::log::Level::warning);
-  urun::container::run_poststop_hooks(spec, dir_, "{\"status\":\"stopped\"}", "delete `c1`");
-  urun::log::configure("", urun::log::Format::text, urun::log::Level::warning);
-  EXPECT_EQ(slurp(log), "a\nb\nc\n{\"status\":\"stopped\"}");
-  const std::string text = slurp(warnings);
-  EXPECT_NE(text.find("delete `c1`: poststop hook `" + file("a") + "`: exited with status 2"),
-            std::string::npos)
-      << text;
-  EXPECT_NE(text.find("delete `c1`: poststop hook `" + file("c") + "`: killed by signal 15"),
-            std::string::npos)
-      << text;
-  EXPECT_EQ(text.find(file("b")), std::string::npos) << text;
-}
-
 TEST_F(Hooks, StdoutDefaultsToDevNullAndStderrGoesToTheGivenFd) {
   std::string err_path = file("stderr.out");
   int err_fd = open(err_path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
@@ -232,39 +166,6 @@ TEST_F(Hooks, NoUrunFdLeaksIntoTheHook) {
   // 0, 1, 2 and the fd ls itself opens for the directory (3 here, as every
   // inherited fd >= 3 was closed at exec).
   EXPECT_EQ(slurp(out), "0\n1\n2\n3\n");
-}
-
-TEST_F(Hooks, OutputAnnotationFilesReceiveTheHooksOutput) {
-  urun::spec::Spec spec;
-  spec.annotations["run.oci.hooks.stdout"] = "hook-stdout.log";  // relative to the bundle
-  spec.annotations["run.oci.hooks.stderr"] = file("hook-stderr.log");
-  // Append mode: existing content stays.
-  std::ofstream(file("hook-stdout.log")) << "before\n";
-  auto output = urun::container::open_hook_output(spec, dir_);
-  ASSERT_TRUE(output.stdout_file.valid());
-  ASSERT_TRUE(output.stderr_file.valid());
-  EXPECT_TRUE(fcntl(output.stdout_file.get(), F_GETFD) & FD_CLOEXEC);
-  std::string s = script("h", "echo out-line\necho err-line >&2\n");
-  run_hooks("prestart", {hook(s)}, "{}", output.io());
-  EXPECT_EQ(slurp(file("hook-stdout.log")), "before\nout-line\n");
-  EXPECT_EQ(slurp(file("hook-stderr.log")), "err-line\n");
-  struct stat st {};
-  ASSERT_EQ(stat(file("hook-stderr.log").c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0600u);
-}
-
-TEST_F(Hooks, NoAnnotationsMeanNoFiles) {
-  urun::spec::Spec spec;
-  auto output = urun::container::open_hook_output(spec, dir_);
-  EXPECT_FALSE(output.stdout_file.valid());
-  EXPECT_FALSE(output.stderr_file.valid());
-  EXPECT_EQ(output.io().stdout_fd, -1);
-}
-
-TEST_F(Hooks, UnopenableOutputFileIsAnError) {
-  urun::spec::Spec spec;
-  spec.annotations["run.oci.hooks.stdout"] = file("no-such-dir/out.log");
-  EXPECT_THROW(urun::container::open_hook_output(spec, dir_), urun::Error);
 }
 
 }  // namespace
