@@ -1,9 +1,7 @@
-// create, run and start: the container's way from a bundle to a running process.
+// create: the container's way from a bundle to an init waiting in "created" (run shares it:
+// container/creation.hpp).
 #include <fcntl.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -11,20 +9,17 @@
 
 #include "common/error.hpp"
 #include "common/fs.hpp"
-#include "common/log.hpp"
 #include "common/pidfd.hpp"
 #include "common/scope_exit.hpp"
 #include "container/bundle.hpp"
 #include "container/cgroup.hpp"
 #include "container/commands.hpp"
+#include "container/creation.hpp"
 #include "container/first_record.hpp"
 #include "container/hook_runs.hpp"
 #include "container/hooks.hpp"
-#include "container/open_container.hpp"
 #include "container/process_io.hpp"
-#include "container/saved_config.hpp"
 #include "container/status.hpp"
-#include "container/teardown.hpp"
 #include "linux/net_devices.hpp"
 #include "linux/process_attrs.hpp"
 #include "linux/resctrl.hpp"
@@ -40,16 +35,6 @@
 
 namespace urun::container {
 namespace {
-
-constexpr const char* kExecFifo = "exec.fifo";
-// A container on its way: the state dir, the launched init, its record.
-struct Creation {
-  std::unique_ptr<cgroups::Manager> cgroup;
-  state::ContainerDir dir;
-  runtime::LaunchedInit init;
-  state::Record record;
-  Bundle bundle;
-};
 
 // Everything create checks and computes before anything exists, the runtime's plan included:
 // a failure here leaves nothing behind. Built in place (the reserved fds and the receivers
@@ -201,10 +186,10 @@ std::string CreateSteps::run_runtime_hooks(pid_t init) {
   return json;
 }
 
-// Everything create and run share. On failure nothing is left behind: the
-// init is killed and reaped (ChildGuard) and the state dir removed.
+}  // namespace
+
 Creation create_container(const GlobalOptions& global, const CreateRequest& req, bool foreground,
-                          bool detach = true) {
+                          bool detach) {
   state::validate_id(req.id);
   CreateInputs in(global, req, foreground, detach);
   const spec::Spec& spec = in.bundle.spec;
@@ -271,122 +256,9 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
                   std::move(in.bundle)};
 }
 
-// The poststart hooks of a started container. One that fails fails the command
-// (runtime-spec 1.3, crun 1.27): the container is killed and deleted, its poststop hooks
-// run, and the hook's error is thrown.
-void run_poststart(const spec::Spec& spec, state::ContainerDir& dir, const state::Record& rec,
-                   const std::string& context) {
-  if (spec.hooks.poststart.empty()) return;
-  try {
-    HookOutput out = open_hook_output(spec, rec.bundle);
-    run_hooks("poststart", spec.hooks.poststart, oci_state_json(rec, "running"), out.io());
-  } catch (const Error&) {
-    try {
-      destroy_container(dir, rec, true, &spec, context);
-    } catch (const Error& cleanup) {
-      log::warning(context + ": " + cleanup.what());
-    }
-    throw;
-  }
-}
-
-}  // namespace
-
 void create(const GlobalOptions& global, const CreateRequest& request) {
   Creation c = create_container(global, request, false);
   c.init.guard.release();
-}
-
-int run(const GlobalOptions& global, const CreateRequest& request, bool detach) {
-  // Signals that arrive during set-up wait until the init exists.
-  sigset_t set = forwarded_signals(), old;
-  ::sigprocmask(SIG_BLOCK, &set, &old);
-  if (!detach) ::prctl(PR_SET_CHILD_SUBREAPER, 1);
-
-  Creation c = create_container(global, request, true, detach);
-  try {
-    c.init.channel.send(runtime::Msg::kStart);
-  } catch (...) {
-    c.init.guard.kill_and_reap();  // before the cgroup goes, so rmdir finds it empty
-    network::stop_helpers(c.record.helper_pids, c.record.helper_start_times);
-    undo_cgroup(*c.cgroup);
-    linux::remove_resctrl_dirs(c.record.resctrl_dirs);
-    c.dir.remove();
-    run_stopped_hooks(c.bundle.spec, c.record, "run " + quote(request.id));
-    throw;
-  }
-  c.init.guard.release();
-  try {
-    run_poststart(c.bundle.spec, c.dir, c.record, "run " + quote(request.id));
-  } catch (...) {
-    // Killed by run_poststart; reaped here when it is our child (ECHILD otherwise).
-    while (::waitpid(c.record.pid, nullptr, 0) < 0 && errno == EINTR) {
-    }
-    throw;
-  }
-  if (detach) {
-    ::sigprocmask(SIG_SETMASK, &old, nullptr);
-    return 0;
-  }
-  c.dir.unlock();
-  // The init reports an exec failure on the channel before exiting; success
-  // closes the channel (close-on-exec) without a word.
-  int status = c.init.terminal
-                   ? wait_relaying_terminal(c.record.pid, c.init.terminal.get(), set,
-                                            "the container process")
-                   : wait_forwarding_signals(c.record.pid, set, "the container process");
-  c.init.terminal.reset();
-  try {
-    runtime::Frame f = c.init.channel.receive();
-    if (f.type == runtime::Msg::kError) {
-      log::error(f.payload);
-      status = 127;
-    }
-  } catch (const Error&) {
-    // EOF: the process was exec'd.
-  }
-  // A `delete` from elsewhere already removed the cgroup and ran poststop.
-  if (!c.dir.relock()) return status;
-  // The network helper's keeper stops its helper on its own once the init has exited, but
-  // the port must be free when `run` returns (with --keep too: the container is stopped).
-  network::stop_helpers(c.record.helper_pids, c.record.helper_start_times);
-  // --keep: the container stays, stopped, for `delete` to remove with its cgroup.
-  if (request.keep) return status;
-  // Whatever the init left running in its cgroup goes with it.
-  try {
-    c.cgroup->destroy();
-  } catch (const Error& e) {
-    log::warning("remove cgroup: " + std::string(e.what()));
-  }
-  linux::remove_resctrl_dirs(c.record.resctrl_dirs);
-  run_stopped_hooks(c.bundle.spec, c.record, "run " + quote(request.id));
-  c.dir.remove();
-  return status;
-}
-
-void start(const GlobalOptions& global, const std::string& id) {
-  OpenedContainer opened = open_container(global, id, Lock::exclusive, std::nullopt);
-  state::ContainerDir& dir = opened.dir;
-  state::Record& rec = opened.record;
-  const std::string& status = opened.status;
-  if (status != "created")
-    throw Error("container " + quote(id) + " is not in created state (it is " + status + ")",
-                EINVAL);
-  UniqueFd fifo(::openat(dir.fd(), kExecFifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC));
-  if (!fifo) {
-    if (errno == ENXIO)
-      throw Error("container " + quote(id) + " init is not waiting for start", ESRCH);
-    throw_errno("open exec fifo");
-  }
-  if (::write(fifo.get(), "0", 1) != 1) throw_errno("signal start on exec fifo");
-  ::unlinkat(dir.fd(), kExecFifo, 0);
-  rec.status = "running";
-  dir.write(rec);
-
-  if (!rec.poststart_hooks) return;
-  std::optional<spec::Spec> spec = read_saved_config(dir);
-  if (!spec) return;
-  run_poststart(*spec, dir, rec, "start " + quote(id));
 }
 
 }  // namespace urun::container

@@ -1,6 +1,7 @@
 #pragma once
 // The hooks whose failure is only a warning (runtime-spec 1.3: poststop), run at the end of
-// a container's life. The hook runner itself is in container/hooks.hpp.
+// a container's life. The hook runner itself is runtime/hooks.hpp (container/hooks.hpp
+// re-exports it).
 #include <string>
 
 #include "spec/spec.hpp"

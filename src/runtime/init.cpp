@@ -162,7 +162,7 @@ HostHandles enter_namespaces(const CreatePlan& plan, InitState& state) {
   // land in the host's mount table (linux/mounts/shared_mount_ns.hpp). Likewise the rootfs and bind
   // sources (linux/mounts/bind_sources.hpp).
   if (state.rootfs.user_ns && ns.own_mount)
-    out.host_paths = linux::open_host_paths(spec, state.rootfs.rootfs);
+    out.host_paths = linux::open_host_paths_in_child(spec, state.rootfs.rootfs);
   // The parent writes the id maps (and places us in the cgroup) even without
   // a new user namespace, and sends any mounts and device nodes it prepared.
   channel.send(Msg::kNeedIdMaps, linux::encode_indices(out.host_paths.refused));

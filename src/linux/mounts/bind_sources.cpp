@@ -19,7 +19,7 @@ UniqueFd open_bind_source(const spec::Mount& m, const MountOptions& opts) {
   return UniqueFd(::open(m.source.c_str(), O_PATH | O_CLOEXEC | nofollow));
 }
 
-HostPaths open_host_paths(const spec::Spec& spec, const std::string& rootfs) {
+HostPaths open_host_paths_in_child(const spec::Spec& spec, const std::string& rootfs) {
   HostPaths out;
   out.rootfs.reset(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   out.bind_sources.resize(spec.mounts.size());

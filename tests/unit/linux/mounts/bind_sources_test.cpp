@@ -15,7 +15,7 @@ namespace {
 
 using urun::linux::decode_indices;
 using urun::linux::encode_indices;
-using urun::linux::open_host_paths;
+using urun::linux::open_host_paths_in_child;
 
 urun::spec::Mount mount(const std::string& dest, const std::string& type, const std::string& source,
                         std::vector<std::string> options) {
@@ -57,7 +57,7 @@ TEST(BindSources, OpensBindSourcesOnly) {
                  mount("/b", "none", dir.path() + "/src", {"bind"}),
                  mount("/c", "bind", dir.path() + "/src", {"bind", "idmap"}),
                  mount("/d", "bind", dir.path() + "/missing", {"bind"})};
-  urun::linux::HostPaths p = open_host_paths(spec, dir.path());
+  urun::linux::HostPaths p = open_host_paths_in_child(spec, dir.path());
   EXPECT_TRUE(p.rootfs.valid());
   ASSERT_EQ(p.bind_sources.size(), 5u);
   EXPECT_FALSE(p.bind_sources[0].valid());
@@ -84,7 +84,7 @@ TEST(BindSources, RefusedSourcesListed) {
                  mount("/c", "bind", dir.path(), {"bind"})};
   int code = urun_test::in_child([&] {
     if (::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0) return 2;
-    urun::linux::HostPaths p = open_host_paths(spec, priv + "/src");
+    urun::linux::HostPaths p = open_host_paths_in_child(spec, priv + "/src");
     if (p.rootfs.valid()) return 3;
     if (p.refused != std::vector<size_t>{0}) return 4;
     if (!p.bind_sources[2].valid()) return 5;
