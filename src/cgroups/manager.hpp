@@ -1,7 +1,8 @@
 #pragma once
 // cgroups::Manager: the container's cgroup in every hierarchy the host has. The parent
 // side creates it before clone (v2: the child is cloned straight into it through
-// dir_fd() with CLONE_INTO_CGROUP), applies the resources, and later commands rebuild
+// dir_fd() with CLONE_INTO_CGROUP; v1: it moves itself through open_self_join_files()),
+// applies the resources, and later commands rebuild
 // the manager from the state record (to_state; cgroups/factory.hpp: manager_from_state)
 // to pause, kill and delete. Implementations: CgroupfsV2 (cgroupfs_v2.hpp), CgroupfsV1
 // (cgroupfs_v1.hpp, for legacy and hybrid hosts), Systemd (systemd_manager.hpp: a transient scope
@@ -19,10 +20,18 @@
 
 #include "cgroups/resources.hpp"
 #include "common/proc_cgroup.hpp"
+#include "common/unique_fd.hpp"
 
 namespace urun::cgroups {
 
 inline constexpr const char* kDefaultRoot = "/sys/fs/cgroup";
+
+// A cgroup v1 `tasks` file of the container's cgroup, opened by the parent for the init to
+// write "0" to (see Manager::open_self_join_files).
+struct SelfJoinFile {
+  std::string path;  // for messages
+  UniqueFd fd;
+};
 
 class Manager {
  public:
@@ -48,14 +57,26 @@ class Manager {
   // directory that existed before is left where it was (without the processes this
   // create put there, with the limits it wrote).
   virtual void undo_create() = 0;
-  // Directory fd of the cgroup a new process should start in (v2), for
-  // clone3(CLONE_INTO_CGROUP); -1 when there is none (v1, disabled). Valid after create().
+  // Directory fd of the cgroup a new process should start in (v2, or the cgroup2 tree of a
+  // hybrid host), for clone3(CLONE_INTO_CGROUP); -1 when there is none (legacy v1, disabled).
+  // Valid after create().
   virtual int dir_fd() const { return -1; }
+  // After claim(), before the init is cloned: the files through which the init moves itself
+  // into the container's cgroup, writing "0" first thing (v1 `tasks`). A task moving itself,
+  // as one thread, spares the kernel the cgroup-wide lock a pid written to cgroup.procs takes,
+  // which waits for an RCU grace period (milliseconds). The write is checked against the
+  // credentials of the opener. Hierarchies without one are left to add_process_after_clone.
+  virtual std::vector<SelfJoinFile> open_self_join_files() { return {}; }
   // The cgroup file system root of a cgroupfs manager ("" for the others): restore binds the
   // new container's directories where the checkpointed ones were.
   virtual std::string cgroupfs_root() const { return ""; }
   // Moves pid into the cgroup, in every hierarchy.
   virtual void add_process(pid_t pid) = 0;
+  // Moves a new init into the hierarchies it is not in yet: all but those it joined itself
+  // through open_self_join_files() and, when in_dir_fd (it was cloned into dir_fd()), that one.
+  virtual void add_process_after_clone(pid_t pid, bool in_dir_fd) {
+    if (!in_dir_fd) add_process(pid);
+  }
   // Writes the resources (the plan of resources.hpp). Used at create and by `update`.
   virtual void apply(const Resources& resources) = 0;
   // Freezes every process (waits until the kernel reports the cgroup frozen).

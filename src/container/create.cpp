@@ -104,10 +104,13 @@ CreateInputs::CreateInputs(const GlobalOptions& global, const CreateRequest& req
 struct CreateFds {
   UniqueFd console;
   UniqueFd fifo;
+  std::vector<cgroups::SelfJoinFile> cgroup_join;  // the init moves itself in through these
 };
 
-CreateFds open_create_fds(const CreateRequest& req, const runtime::CreatePlan& plan, int dir_fd) {
+CreateFds open_create_fds(const CreateRequest& req, const runtime::CreatePlan& plan, int dir_fd,
+                          cgroups::Manager& cgroup) {
   CreateFds fds;
+  fds.cgroup_join = cgroup.open_self_join_files();
   if (plan.spec->process->terminal && !req.console_socket.empty())
     fds.console = linux::connect_console_socket(req.console_socket, 3 + plan.options.preserve_fds);
   if (plan.options.foreground) return fds;
@@ -125,6 +128,7 @@ runtime::CreateHandles create_handles(const CreateFds& fds, const cgroups::Manag
   h.start_fifo_fd = fds.fifo.get();
   h.console_socket = fds.console.get();
   h.cgroup_fd = cgroup.dir_fd();
+  for (const auto& f : fds.cgroup_join) h.cgroup_join_files.push_back({f.fd.get(), f.path});
   h.cgroup_mount = cgroup_mount_plan(cgroup, spec);
   h.cgroup_mount_after_join = cgroup_mount_plan_after_join(cgroup, spec);
   return h;
@@ -143,7 +147,9 @@ class CreateSteps : public runtime::ParentSteps {
         poststop_state_(poststop_state),
         hook_output_(open_hook_output(in.bundle.spec, in.bundle.dir)) {}
 
-  void join_cgroup(pid_t init) override { cgroup_.add_process(init); }
+  void join_cgroup(pid_t init, bool cloned_into_cgroup) override {
+    cgroup_.add_process_after_clone(init, cloned_into_cgroup);
+  }
   linux::CgroupMountPlan cgroup_mount_after_join() override {
     return cgroup_mount_plan(cgroup_, in_.bundle.spec);
   }
@@ -227,7 +233,7 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   // single final one either way (about 0.1 ms).
   // The config text rides along in that record (state/store.hpp): no copy of its own.
   if (rec.cgroup_manager != "disabled") dir.write_identity(rec, in.bundle.config_text);
-  CreateFds fds = open_create_fds(req, in.plan, dir.fd());
+  CreateFds fds = open_create_fds(req, in.plan, dir.fd(), *cgroup);
   in.plan.handles = create_handles(fds, *cgroup, spec);
   ScopeExit undo_resctrl_on_failure([&rec] { linux::remove_resctrl_dirs(rec.resctrl_dirs); });
   CreateSteps steps(in, *cgroup, dir, rec, poststop_state);

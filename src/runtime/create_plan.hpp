@@ -46,6 +46,14 @@ struct CreateHandles {
   int console_socket = -1;
   // A cgroup v2 directory to clone the init straight into (CLONE_INTO_CGROUP); -1: none.
   int cgroup_fd = -1;
+  // cgroup v1 `tasks` files of the container's cgroup (close-on-exec, opened here, so checked
+  // against our credentials): the init writes "0" to each first thing, moving itself in, and
+  // closes them (cgroups::Manager::open_self_join_files).
+  struct JoinFile {
+    int fd = -1;
+    std::string path;  // for messages
+  };
+  std::vector<JoinFile> cgroup_join_files;
   // What the container's /sys/fs/cgroup shows (only read with a cgroup mount).
   linux::CgroupMountPlan cgroup_mount;
   // That plan is known only once the init is in its cgroup (systemd's scope): the init is

@@ -301,8 +301,22 @@ std::string build_filesystem(const CreatePlan& plan, InitState& state, HostHandl
   exec_process(program, proc.args, env);
 }
 
+// 0. The init moves itself into the container's cgroup v1 hierarchies (its cgroup2 one, if any,
+// it was cloned into), before anything else: before it forks or unshares a cgroup namespace,
+// whose root is the cgroup it is in then. The files are closed at once, never reaching the
+// container.
+void join_cgroups_itself(const CreatePlan& plan) {
+  for (const CreateHandles::JoinFile& f : plan.handles.cgroup_join_files) {
+    const bool moved = ::write(f.fd, "0", 1) == 1;
+    const int err = errno;
+    ::close(f.fd);
+    if (!moved) throw_errno("join the container's cgroup: write " + quote(f.path), err);
+  }
+}
+
 // The init's set-up, in the order the OCI spec and the kernel require.
 [[noreturn]] void run(const CreatePlan& plan, InitState& state) {
+  join_cgroups_itself(plan);
   HostHandles host = enter_namespaces(plan, state);
   const std::string state_json = build_filesystem(plan, state, std::move(host));
   start_process(plan, state, state_json);

@@ -169,7 +169,9 @@ void answer_id_maps_request(const CreatePlan& plan, ParentSteps& steps, Clone& c
   const spec::Spec& spec = *plan.spec;
   const linux::NamespacePlan& ns = plan.namespaces;
   const std::string refused_sources = c.parent_end.expect(Msg::kNeedIdMaps);
-  // Moving a task into a cgroup waits for an RCU grace period in the kernel (milliseconds).
+  // Moving a task into a cgroup by its pid waits for an RCU grace period in the kernel
+  // (milliseconds): the init is cloned into its cgroup2 directory and moves itself into its v1
+  // hierarchies where it can (Manager::open_self_join_files), so this is often a no-op.
   // The init must be placed before it unshares a cgroup namespace or forks the real init;
   // otherwise the move can overlap with its mount work: it is done before the init's next
   // request is read, so before it reports ready and execs. A cgroup mount plan that waits for
@@ -180,7 +182,7 @@ void answer_id_maps_request(const CreatePlan& plan, ParentSteps& steps, Clone& c
   const bool join_before_release = (ns.unshare_flags & CLONE_NEWCGROUP) != 0 || ns.needs_fork ||
                                    plan.handles.cgroup_mount_after_join || proc.scheduler ||
                                    proc.io_priority;
-  if (!cloned_into_cgroup && join_before_release) steps.join_cgroup(pid);
+  if (join_before_release) steps.join_cgroup(pid, cloned_into_cgroup);
   if (proc.scheduler) linux::set_scheduler(pid, *proc.scheduler);
   if (proc.io_priority) linux::set_io_priority(pid, *proc.io_priority);
   if (plan.handles.cgroup_mount_after_join)
@@ -199,7 +201,7 @@ void answer_id_maps_request(const CreatePlan& plan, ParentSteps& steps, Clone& c
   // The init has made or joined its network namespace by now, and waits for this reply.
   if (!plan.net_devices.empty()) linux::move_net_devices_from_parent(plan.net_devices, pid);
   c.parent_end.send(Msg::kIdMapsDone, maps_reply);
-  if (!cloned_into_cgroup && !join_before_release) steps.join_cgroup(pid);
+  if (!join_before_release) steps.join_cgroup(pid, cloned_into_cgroup);
 }
 
 }  // namespace

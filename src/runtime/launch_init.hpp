@@ -19,10 +19,11 @@ namespace urun::runtime {
 class ParentSteps {
  public:
   virtual ~ParentSteps() = default;
-  // Places the init in the container's cgroup: before it may go on (and so before it unshares
-  // its cgroup namespace) when it must, else once its id maps are written. Not called when the
-  // init was cloned straight into its cgroup (CreateHandles::cgroup_fd).
-  virtual void join_cgroup(pid_t init) = 0;
+  // Places the init in the hierarchies of the container's cgroup it is not in yet: before it
+  // may go on (and so before it unshares its cgroup namespace) when it must, else once its id
+  // maps are written. cloned_into_cgroup: it started in CreateHandles::cgroup_fd; the
+  // hierarchies of CreateHandles::cgroup_join_files it joined itself, first thing.
+  virtual void join_cgroup(pid_t init, bool cloned_into_cgroup) = 0;
   // Only with CreateHandles::cgroup_mount_after_join, once the init is in its cgroup: what the
   // container's /sys/fs/cgroup shows.
   virtual linux::CgroupMountPlan cgroup_mount_after_join() = 0;

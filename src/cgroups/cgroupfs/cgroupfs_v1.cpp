@@ -1,12 +1,14 @@
 #include "cgroups/cgroupfs/cgroupfs_v1.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <iterator>
 #include <optional>
 #include <utility>
@@ -142,6 +144,13 @@ void CgroupfsV1::create() {
     if (std::find(controllers.begin(), controllers.end(), "cpuset") != controllers.end())
       init_cpuset(hierarchy_dir, path);
   }
+  // The init is cloned into the cgroup2 tree (CLONE_INTO_CGROUP takes the kernel's cgroup lock
+  // only for reading; a pid written to its cgroup.procs waits for an RCU grace period).
+  const std::string unified = dir_for("unified");
+  if (!unified.empty()) {
+    unified_fd_.reset(::open(unified.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!unified_fd_) throw_errno("open cgroup " + quote(unified));
+  }
 }
 
 void CgroupfsV1::claim() {
@@ -173,6 +182,8 @@ void CgroupfsV1::undo_create() {
   }
   made_.clear();
   claimed_ = false;
+  unified_fd_.reset();
+  self_joined_.clear();
   // Innermost first: a parent goes back below its children's share only once they have. A
   // removed cgroup gives its share back only when the kernel releases it (after an RCU grace
   // period), so the first attempts may fail (EINVAL); this is the failure path, it may wait.
@@ -201,6 +212,32 @@ void CgroupfsV1::undo_create() {
 void CgroupfsV1::add_process(pid_t pid) {
   for (const auto& [name, path] : paths_)
     write_knob(join(root_, name, path) + "/cgroup.procs", std::to_string(pid));
+}
+
+std::vector<SelfJoinFile> CgroupfsV1::open_self_join_files() {
+  std::vector<SelfJoinFile> out;
+  self_joined_.clear();
+  for (const auto& [name, path] : paths_) {
+    if (name == "unified") continue;  // cgroup2 has no `tasks`: dir_fd() serves it
+    std::string file = join(root_, name, path) + "/tasks";
+    UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd) {
+      // A delegation that chowned cgroup.procs only: the parent writes that one.
+      log::debug("cgroup: open " + quote(file) + ": " + std::strerror(errno) +
+                 ": the init is moved by its pid");
+      continue;
+    }
+    self_joined_.insert(name);
+    out.push_back({std::move(file), std::move(fd)});
+  }
+  return out;
+}
+
+void CgroupfsV1::add_process_after_clone(pid_t pid, bool in_dir_fd) {
+  for (const auto& [name, path] : paths_) {
+    if (self_joined_.count(name) != 0 || (in_dir_fd && name == "unified")) continue;
+    write_knob(join(root_, name, path) + "/cgroup.procs", std::to_string(pid));
+  }
 }
 
 void CgroupfsV1::apply(const Resources& resources) {

@@ -4,11 +4,13 @@
 // the cgroup2 tree at root/unified, which offers cgroup.kill and cgroup.freeze.
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "cgroups/manager.hpp"
+#include "common/unique_fd.hpp"
 
 namespace urun::cgroups {
 
@@ -40,7 +42,12 @@ class CgroupfsV1 : public Manager {
   void create() override;
   void claim() override;
   void undo_create() override;
+  // The cgroup2 tree's directory on a hybrid host (opened by create()), else -1.
+  int dir_fd() const override { return unified_fd_.get(); }
+  // The v1 hierarchies' `tasks` files; one that cannot be opened is joined by the parent.
+  std::vector<SelfJoinFile> open_self_join_files() override;
   void add_process(pid_t pid) override;
+  void add_process_after_clone(pid_t pid, bool in_dir_fd) override;
   void apply(const Resources& resources) override;
   void freeze() override;
   void thaw() override;
@@ -68,6 +75,8 @@ class CgroupfsV1 : public Manager {
   // container's cgroup existed before in that hierarchy).
   std::map<std::string, std::vector<std::string>> made_;
   bool claimed_ = false;
+  UniqueFd unified_fd_;                // see dir_fd()
+  std::set<std::string> self_joined_;  // hierarchies open_self_join_files() opened
   // The ancestors make_realtime_room raised, with their runtime before, outermost first:
   // undo_create puts back those it does not remove.
   std::vector<std::pair<std::string, int64_t>> rt_raised_;

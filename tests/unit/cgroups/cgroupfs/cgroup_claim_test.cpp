@@ -1,7 +1,8 @@
 // What a create may take and what its failure may remove, on fake cgroup trees: which
 // directories a create made (make_cgroup_dirs), what undo removes (remove_made_dirs and
 // the managers' undo_create), and the managers' claim() refusing a cgroup with processes
-// or a frozen one.
+// or a frozen one; and how a new init joins a v1 cgroup (the files it writes itself, what the
+// parent writes for it).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -173,6 +174,42 @@ TEST(CgroupClaimV1, AFrozenFreezerOrCgroup2TreeRefusesTheCgroup) {
   EXPECT_EQ(urun_test::what_of([&] { m.claim(); }), "");
   m.undo_create();
   EXPECT_FALSE(sfs::exists(root / "freezer" / "c"));
+}
+
+// The init writes "0" to the v1 `tasks` files it was handed; the parent writes its pid only to
+// the rest: a hierarchy whose `tasks` did not open, and the cgroup2 tree unless the init was
+// cloned into it (dir_fd()).
+TEST(CgroupJoinV1, TheParentWritesOnlyWhatTheInitDidNotJoinItself) {
+  TempDir t;
+  const sfs::path root = t.path();
+  make_v1_tree(root, true);
+  for (const char* h : {"memory", "pids", "cpu,cpuacct", "freezer", "systemd", "unified"})
+    put(root / h / "c" / "cgroup.procs");
+  for (const char* h : {"memory", "cpu,cpuacct", "freezer", "systemd"})  // none in pids
+    put(root / h / "c" / "tasks");
+  auto m = cg::CgroupfsV1::same_path(t.path(), "/c");
+  m.create();
+  EXPECT_GE(m.dir_fd(), 0);  // the cgroup2 tree's directory
+  std::vector<std::string> opened;
+  for (const auto& f : m.open_self_join_files()) {
+    EXPECT_TRUE(f.fd.valid()) << f.path;
+    opened.push_back(f.path);
+  }
+  std::vector<std::string> want;
+  for (const char* h : {"cpu,cpuacct", "freezer", "memory", "systemd"})
+    want.push_back((root / h / "c" / "tasks").string());
+  EXPECT_EQ(opened, want);
+
+  const std::string pid = std::to_string(kFakePid);
+  m.add_process_after_clone(kFakePid, true);
+  EXPECT_EQ(slurp(root / "pids" / "c" / "cgroup.procs"), pid);
+  for (const char* h : {"memory", "cpu,cpuacct", "freezer", "systemd", "unified"})
+    EXPECT_EQ(slurp(root / h / "c" / "cgroup.procs"), "") << h;
+  m.add_process_after_clone(kFakePid, false);  // clone3 fell back: the cgroup2 tree too
+  EXPECT_EQ(slurp(root / "unified" / "c" / "cgroup.procs"), pid);
+  EXPECT_EQ(slurp(root / "memory" / "c" / "cgroup.procs"), "");
+  m.undo_create();
+  EXPECT_EQ(m.dir_fd(), -1);
 }
 
 }  // namespace

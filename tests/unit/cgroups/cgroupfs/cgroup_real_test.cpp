@@ -140,6 +140,60 @@ TEST(CgroupRealV1, LifecycleOnTheHostHierarchies) {
     EXPECT_FALSE(cg::detail::exists("/sys/fs/cgroup/" + h.name + name)) << h.name;
 }
 
+// As create does: the child is cloned into the cgroup2 tree of a hybrid host (dir_fd()), writes
+// "0" to the v1 `tasks` files the parent opened, and the parent writes nothing more.
+TEST(CgroupRealV1, AChildJoinsItsV1HierarchiesItself) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to create cgroups";
+  cg::Layout layout;
+  try {
+    layout = cg::detect_layout("/sys/fs/cgroup");
+  } catch (const urun::Error& e) {
+    GTEST_SKIP() << e.what();
+  }
+  if (layout == cg::Layout::unified) GTEST_SKIP() << "host has no cgroup v1 hierarchies";
+  const std::string name = unique_name("self");
+  auto m = cg::CgroupfsV1::same_path("/sys/fs/cgroup", name);
+  Cleanup cleanup;
+  cleanup.manager = &m;
+  m.create();
+  EXPECT_EQ(m.dir_fd() >= 0, layout == cg::Layout::hybrid);
+  const std::vector<cg::SelfJoinFile> files = m.open_self_join_files();
+  ASSERT_FALSE(files.empty());
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  clone_args args{};
+  args.flags = m.dir_fd() >= 0 ? CLONE_INTO_CGROUP : 0;
+  args.exit_signal = SIGCHLD;
+  if (m.dir_fd() >= 0) args.cgroup = static_cast<uint64_t>(m.dir_fd());
+  long pid = ::syscall(SYS_clone3, &args, sizeof args);
+  bool in_dir_fd = args.flags != 0;
+  if (pid < 0 && (errno == ENOSYS || errno == E2BIG || errno == EINVAL)) {
+    pid = ::fork();
+    in_dir_fd = false;
+  }
+  ASSERT_GE(pid, 0) << strerror(errno);
+  if (pid == 0) {
+    char ok = 'y';
+    for (const auto& f : files)
+      if (::write(f.fd.get(), "0", 1) != 1) ok = 'n';
+    if (::write(ready[1], &ok, 1) != 1) ::_exit(1);
+    for (;;) ::pause();
+  }
+  cleanup.pid = static_cast<pid_t>(pid);
+  ::close(ready[1]);
+  char ok = 0;
+  EXPECT_EQ(::read(ready[0], &ok, 1), 1);
+  ::close(ready[0]);
+  EXPECT_EQ(ok, 'y') << "a write of 0 to a tasks file failed";
+  m.add_process_after_clone(cleanup.pid, in_dir_fd);
+  const std::string proc = slurp("/proc/" + std::to_string(pid) + "/cgroup");
+  for (const auto& h : cg::list_hierarchies("/sys/fs/cgroup"))
+    EXPECT_NE(proc.find(":" + cg::proc_cgroup_key(h) + ":" + name + "\n"), std::string::npos)
+        << h.name << " in\n"
+        << proc;
+  EXPECT_EQ(m.pids(), std::vector<pid_t>{cleanup.pid});
+}
+
 // The cgroup2 tree of this host: /sys/fs/cgroup (unified) or /sys/fs/cgroup/unified.
 std::string cgroup2_root() {
   if (cg::detail::fs_type("/sys/fs/cgroup") == cg::detail::FsType::cgroup2) return "/sys/fs/cgroup";
