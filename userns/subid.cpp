@@ -144,7 +144,9 @@ DefaultMappings rootless_default_mappings(uid_t uid, gid_t gid, const std::strin
   return out;
 }
 
-std::optional<std::string> user_name(uid_t uid) {
+namespace {
+
+std::optional<std::string> look_up_user_name(uid_t uid) {
   struct passwd pw;
   struct passwd* result = nullptr;
   std::string buf(1024, '\0');
@@ -157,6 +159,20 @@ std::optional<std::string> user_name(uid_t uid) {
     if (err != 0 || result == nullptr) return std::nullopt;
     return std::string(pw.pw_name);
   }
+}
+
+}  // namespace
+
+// Remembered for the process: a create asks for the caller's name twice (the default id map and
+// the record's owner), and each lookup reads nsswitch's sources (/etc/passwd) again.
+std::optional<std::string> user_name(uid_t uid) {
+  static std::optional<uid_t> cached_uid;
+  static std::optional<std::string> cached_name;
+  if (cached_uid != uid) {
+    cached_name = look_up_user_name(uid);
+    cached_uid = uid;
+  }
+  return cached_name;
 }
 
 }  // namespace urun::userns

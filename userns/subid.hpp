@@ -55,7 +55,8 @@ DefaultMappings rootless_default_mappings(
     uid_t uid, gid_t gid, const std::string& subuid_path = std::string(kSubUidPath),
     const std::string& subgid_path = std::string(kSubGidPath));
 
-// The login name of `uid` from the password database, or nullopt when it has none.
+// The login name of `uid` from the password database, or nullopt when it has none; looked up
+// once per process and uid.
 std::optional<std::string> user_name(uid_t uid);
 
 }  // namespace urun::userns

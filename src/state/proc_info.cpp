@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <optional>
 
@@ -77,16 +78,27 @@ bool process_alive(pid_t pid, uint64_t start_time) {
   return start_time == 0 || parse_stat_start_time(*line) == start_time;
 }
 
+// Civil date by arithmetic (std::chrono's calendar types): gmtime_r would load the time zone
+// (/etc/localtime) on its first call, a file read on every create for a UTC timestamp.
+std::string rfc3339_utc(const timespec& ts) {
+  using namespace std::chrono;
+  const sys_seconds secs{seconds{ts.tv_sec}};
+  const sys_days day = floor<days>(secs);
+  const year_month_day date{day};
+  const hh_mm_ss<seconds> time{secs - day};
+  char out[64];
+  std::snprintf(out, sizeof out, "%04d-%02u-%02uT%02ld:%02ld:%02lld.%09ldZ",
+                static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
+                static_cast<unsigned>(date.day()), static_cast<long>(time.hours().count()),
+                static_cast<long>(time.minutes().count()),
+                static_cast<long long>(time.seconds().count()), static_cast<long>(ts.tv_nsec));
+  return out;
+}
+
 std::string rfc3339_now() {
   timespec ts{};
   ::clock_gettime(CLOCK_REALTIME, &ts);
-  tm utc{};
-  ::gmtime_r(&ts.tv_sec, &utc);
-  char date[32];
-  ::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &utc);
-  char out[64];
-  std::snprintf(out, sizeof out, "%s.%09ldZ", date, static_cast<long>(ts.tv_nsec));
-  return out;
+  return rfc3339_utc(ts);
 }
 
 }  // namespace urun::state

@@ -20,6 +20,7 @@
 // Create writes each once, as it wrote state.json twice before: the second
 // file costs no extra write on the start path.
 #include <sys/types.h>
+#include <time.h>
 
 #include <cstdint>
 #include <map>
@@ -238,6 +239,8 @@ std::string describe_root_problem(RootProblem problem, const std::string& root_p
 
 // "2026-11-22T07:13:53.123456789Z": UTC with nanoseconds, for Record::created.
 std::string rfc3339_now();
+// The same text for a given time (seconds and nanoseconds since the epoch).
+std::string rfc3339_utc(const timespec& ts);
 
 // Field 22 (starttime, clock ticks since boot) of /proc/<pid>/stat; 0 when the
 // process does not exist. Together with the pid it names one process: a pid

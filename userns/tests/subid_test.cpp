@@ -1,10 +1,12 @@
 #include "userns/subid.hpp"
 
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <string>
 
 #include "common/error.hpp"
@@ -97,6 +99,17 @@ TEST(SubidUser, NameOfRoot) {
   auto name = user_name(0);
   ASSERT_TRUE(name.has_value());
   EXPECT_EQ(*name, "root");
+}
+
+// The name is remembered per process, but for the uid asked: a second uid is looked up anew.
+TEST(SubidUser, RememberedNameFollowsTheUid) {
+  EXPECT_EQ(user_name(0), std::optional<std::string>("root"));
+  const uid_t nobody = 65534;
+  struct passwd* pw = ::getpwuid(nobody);
+  EXPECT_EQ(user_name(nobody),
+            pw ? std::optional<std::string>(pw->pw_name) : std::optional<std::string>());
+  EXPECT_EQ(user_name(0), std::optional<std::string>("root"));
+  EXPECT_EQ(user_name(4000000000u), std::nullopt) << "uid with no passwd entry";
 }
 
 }  // namespace

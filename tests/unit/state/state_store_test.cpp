@@ -663,4 +663,18 @@ TEST(StateTime, Rfc3339NowIsUtcWithNanoseconds) {
   EXPECT_EQ(std::stoi(t.substr(0, 4)), utc.tm_year + 1900);
 }
 
+// The arithmetic calendar agrees with gmtime_r, leap days and the epoch included.
+TEST(StateTime, Rfc3339UtcMatchesGmtime) {
+  EXPECT_EQ(urun::state::rfc3339_utc({0, 0}), "1970-01-01T00:00:00.000000000Z");
+  EXPECT_EQ(urun::state::rfc3339_utc({951782400, 7}), "2000-02-29T00:00:00.000000007Z");
+  EXPECT_EQ(urun::state::rfc3339_utc({1700000000, 500000000}), "2023-11-14T22:13:20.500000000Z");
+  for (time_t t = 0; t < 4102444800; t += 86399 * 37 + 3601) {  // to 2100, odd steps
+    tm utc{};
+    ASSERT_NE(::gmtime_r(&t, &utc), nullptr);
+    char want[32];
+    ::strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S", &utc);
+    EXPECT_EQ(urun::state::rfc3339_utc({t, 123}), std::string(want) + ".000000123Z") << t;
+  }
+}
+
 }  // namespace

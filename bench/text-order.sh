@@ -1,0 +1,91 @@
+#!/bin/bash
+# Regenerates cmake/urun-text-order.txt: the functions `urun run` executes, which the build
+# (lld --symbol-ordering-file, CMakeLists.txt) places together so that the kernel's fault-around
+# maps little code that a run does not execute (peak RSS). Run as root after a build, then
+# rebuild; needs valgrind, perf and the unprivileged user (scripts/install-deps --test-user).
+#
+# Two sources, merged: callgrind on a rootless run (every function the runtime process
+# executes; a root-owned copy of the binary is not re-executed, which valgrind cannot follow,
+# and rlimits are dropped, which valgrind keeps for itself), and perf samples of root runs,
+# creates, starts and deletes (the root-only paths: cgroups, the re-exec). Names are mangled,
+# as lld wants them, and listed in address order so that the diff of a regeneration is small.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+urun=${1:-$repo/build/urun}
+user=${URUN_TEST_USER:-urun-test}
+out=$repo/cmake/urun-text-order.txt
+runs=${TEXT_ORDER_RUNS:-40}
+[ "$(id -u)" -eq 0 ] || { echo "text-order.sh: run as root" >&2; exit 1; }
+for tool in valgrind perf jq nm; do
+  command -v "$tool" >/dev/null || { echo "text-order.sh: $tool missing" >&2; exit 1; }
+done
+
+tmp=$(mktemp -d /tmp/urun-text-order.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+chmod 0755 "$tmp"
+as_user=(setpriv "--reuid=$user" "--regid=$user" --init-groups env "XDG_RUNTIME_DIR=$tmp/xdg")
+
+"$repo/scripts/make-rootfs" "$tmp/rootfs" >/dev/null
+install -m 0755 "$urun" "$tmp/urun"
+for mode in root rootless; do
+  mkdir -p "$tmp/$mode" "$tmp/state-$mode"
+  spec=(spec)
+  [ "$mode" = rootless ] && spec+=(--rootless)
+  (cd "$tmp/$mode" && "$tmp/urun" "${spec[@]}")
+  jq --arg root "$tmp/rootfs" '.process.terminal = false | .root.path = $root
+      | .process.args = ["/bin/true"] | .process.rlimits = []
+      | .annotations = {} | .linux.namespaces |= map(select(.type != "network"))' \
+    "$tmp/$mode/config.json" >"$tmp/$mode/c" && mv "$tmp/$mode/c" "$tmp/$mode/config.json"
+done
+mkdir -p "$tmp/xdg" "$tmp/cg"
+chown "$user:" "$tmp/xdg" "$tmp/rootless" "$tmp/state-rootless" "$tmp/cg"
+chmod 0700 "$tmp/xdg"
+
+# 1. callgrind, rootless: the runtime process only (the init's profile cannot leave its root).
+(cd "$tmp/rootless" && "${as_user[@]}" valgrind -q --tool=callgrind --demangle=no \
+  --callgrind-out-file="$tmp/cg/out.%p" "$tmp/urun" --root "$tmp/state-rootless" run order \
+  </dev/null >/dev/null 2>"$tmp/valgrind.err") ||
+  { echo "text-order.sh: callgrind run failed: $(tail -3 "$tmp/valgrind.err")" >&2; exit 1; }
+cat "$tmp"/cg/out.* | sed -nE 's/^c?fn=\([0-9]+\) (.*)/\1/p' >"$tmp/names"
+
+# 2. perf samples, root: run, and create + start + delete.
+# shellcheck disable=SC2016 # expanded by the inner shell
+(cd "$tmp/root" && perf record -q -F 40000 -o "$tmp/perf.data" -- sh -c '
+  for i in $(seq "$2"); do
+    "$0" --root "$1" run r$i </dev/null >/dev/null
+    "$0" --root "$1" create c$i </dev/null >/dev/null 2>&1
+    "$0" --root "$1" start c$i && "$0" --root "$1" delete -f c$i
+  done' "$tmp/urun" "$tmp/state-root" "$runs" >/dev/null 2>&1)
+# The root runs execute a read-only mount of the binary, which perf cannot open: it reports
+# file offsets there (converted below); the first image is resolved by name.
+perf report -i "$tmp/perf.data" --no-demangle --stdio --sort dso,sym -g none 2>/dev/null |
+  awk '$2 == "urun" || $2 == "/" {print $NF}' >"$tmp/samples"
+readelf -lW "$urun" | awk '$1 == "LOAD" && / R E / {print $2, $3, $5}' >"$tmp/text-segment"
+nm --defined-only -S "$urun" | awk '$3 ~ /^[tTwW]$/ {print $1, $2, $4}' >"$tmp/symbols"
+python3 - "$tmp/symbols" "$tmp/names" "$tmp/samples" "$out" "$tmp/text-segment" <<'EOF'
+import bisect, sys
+symbols = []
+for line in open(sys.argv[1]):
+    addr, size, name = line.split()
+    symbols.append((int(addr, 16), int(size, 16), name))
+symbols.sort()
+starts = [s[0] for s in symbols]
+known = {s[2]: s[0] for s in symbols}
+wanted = {line.strip() for line in open(sys.argv[2])}
+offset, vaddr, size = (int(x, 16) for x in open(sys.argv[5]).read().split()[:3])
+for line in open(sys.argv[3]):
+    sample = line.strip()
+    if not sample.startswith("0x"):
+        wanted.add(sample)
+        continue
+    file_offset = int(sample, 16)
+    if not offset <= file_offset < offset + size:
+        continue
+    addr = file_offset - offset + vaddr
+    i = bisect.bisect_right(starts, addr) - 1
+    if i >= 0 and symbols[i][0] <= addr < symbols[i][0] + max(symbols[i][1], 1):
+        wanted.add(symbols[i][2])
+names = sorted((n for n in wanted if n in known), key=known.get)
+open(sys.argv[4], "w").write("".join(n + "\n" for n in names))
+print(f"text-order.sh: {len(names)} functions in {sys.argv[4]}")
+EOF
