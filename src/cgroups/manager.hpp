@@ -61,11 +61,13 @@ class Manager {
   // hybrid host), for clone3(CLONE_INTO_CGROUP); -1 when there is none (legacy v1, disabled).
   // Valid after create().
   virtual int dir_fd() const { return -1; }
-  // After claim(), before the init is cloned: the files through which the init moves itself
-  // into the container's cgroup, writing "0" first thing (v1 `tasks`). A task moving itself,
-  // as one thread, spares the kernel the cgroup-wide lock a pid written to cgroup.procs takes,
-  // which waits for an RCU grace period (milliseconds). The write is checked against the
-  // credentials of the opener. Hierarchies without one are left to add_process_after_clone.
+  // After claim(), before the init is cloned (or before an exec'd process is: then dir_fd()
+  // is valid after this call too, on a manager rebuilt from the state record): the files through
+  // which the init moves itself into the container's cgroup, writing "0" first thing (v1 `tasks`).
+  // A task moving itself, as one thread, spares the kernel the cgroup-wide lock a pid written to
+  // cgroup.procs takes, which waits for an RCU grace period (milliseconds). The write is checked
+  // against the credentials of the opener. Hierarchies without one are left to
+  // add_process_after_clone.
   virtual std::vector<SelfJoinFile> open_self_join_files() { return {}; }
   // The cgroup file system root of a cgroupfs manager ("" for the others): restore binds the
   // new container's directories where the checkpointed ones were.

@@ -239,10 +239,14 @@ class ExecInCgroup : public runtime::ExecSteps {
                const std::optional<linux::ResctrlPlan>& resctrl, bool watch_frozen)
       : cgroup_(cgroup), sub_dirs_(sub_dirs), resctrl_(resctrl), watch_frozen_(watch_frozen) {}
 
-  void join_cgroup(pid_t pid) override {
+  void join_cgroup(pid_t pid, bool cloned_into_cgroup) override {
     // Into the container's cgroup first: on v1 the hierarchies without the
-    // sub-cgroup keep the process there, not in the caller's cgroups.
-    cgroup_.add_process(pid);
+    // sub-cgroup keep the process there, not in the caller's cgroups. Without a sub-cgroup,
+    // only the hierarchies the process did not join itself (exec_cgroup_join).
+    if (sub_dirs_.empty())
+      cgroup_.add_process_after_clone(pid, cloned_into_cgroup);
+    else
+      cgroup_.add_process(pid);
     for (const auto& sub : sub_dirs_)
       fs::write_existing(sub + "/cgroup.procs", std::to_string(pid));
     // The exec'd process joins the container's resctrl groups as it joins its cgroup.
@@ -294,6 +298,20 @@ runtime::ExecPlan make_exec_plan(const ExecRequest& req, const spec::Spec& spec,
   return plan;
 }
 
+// The cgroup v1 `tasks` files the process writes "0" to, moving itself in without the kernel's
+// cgroup-wide lock, and the cgroup2 directory it is cloned into (cgroups::Manager::
+// open_self_join_files, dir_fd()). Not with a --cgroup sub-cgroup: the parent moves the process
+// by its pid into the container's cgroup, then the sub-cgroup's, as before.
+std::vector<cgroups::SelfJoinFile> exec_cgroup_join(cgroups::Manager& cgroup,
+                                                    const std::vector<std::string>& sub_dirs,
+                                                    runtime::ExecPlan& plan) {
+  if (!sub_dirs.empty()) return {};
+  std::vector<cgroups::SelfJoinFile> files = cgroup.open_self_join_files();
+  plan.cgroup_fd = cgroup.dir_fd();
+  for (const auto& f : files) plan.cgroup_join_files.push_back({f.fd.get(), f.path});
+  return files;
+}
+
 }  // namespace
 
 int exec(const GlobalOptions& global, const ExecRequest& req) {
@@ -340,12 +358,14 @@ int exec(const GlobalOptions& global, const ExecRequest& req) {
 
   sigset_t set = forwarded_signals(), old;
   ::sigprocmask(SIG_BLOCK, &set, &old);
-  const runtime::ExecPlan plan = make_exec_plan(req, spec, proc, rec, status, console.get(),
-                                                reserved.fds(), seccomp ? &*seccomp : nullptr);
+  runtime::ExecPlan plan = make_exec_plan(req, spec, proc, rec, status, console.get(),
+                                          reserved.fds(), seccomp ? &*seccomp : nullptr);
+  std::vector<cgroups::SelfJoinFile> join_files = exec_cgroup_join(*cgroup, sub_dirs, plan);
   // `pause` waits for our lock; someone writing the freezer directly does not. With
   // --ignore-paused the process waits, frozen, for `resume` instead.
   ExecInCgroup steps(*cgroup, sub_dirs, resctrl, !req.ignore_paused);
   runtime::ExecedProcess process = runtime::launch_exec(plan, steps);
+  join_files.clear();  // the process has joined: none stays open for the wait
   dir.unlock();
   console.reset();
   // Still our unreaped child here, so its pidfd can be had even if it has already exited.

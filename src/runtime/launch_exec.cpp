@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/nsfs.h>
+#include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -15,6 +16,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -49,6 +51,8 @@ struct ChildPlan {
   // outer namespace and could no longer be joined from inside.
   std::vector<UniqueFd> inner_users;
   UniqueFd root;  // the init's root directory
+  // ExecPlan::cgroup_join_files, copied above the preserved range: (fd, path for messages).
+  std::vector<std::pair<UniqueFd, std::string>> cgroup_join;
   int preserve_fds = 0;
   UniqueFd console;  // process.terminal: the connected console socket, if any
   std::vector<int> placeholder_fds;
@@ -124,6 +128,23 @@ void open_namespaces(pid_t init, ChildPlan& plan) {
     }
     plan.join.emplace_back(flag, std::move(fd));
   }
+}
+
+// The grandchild, first thing: it moves itself into the container's cgroup v1 hierarchies (one
+// thread, so without the kernel's cgroup-wide lock and its RCU grace period; checked against
+// the credentials of the parent, which opened the files). After the fork, so the intermediate
+// never counts against the container's pids limit nor waits in its frozen v1 freezer (where
+// even SIGKILL waits for the thaw; a frozen process is caught by the parent's SetupWaiter).
+// execCPUAffinity.initial, which a cpuset join resets, covered the namespace joins; the final
+// one is set after kStart. The files are closed at once, never reaching the process.
+void join_cgroups_itself(ChildPlan& plan) {
+  for (auto& [fd, path] : plan.cgroup_join) {
+    const bool moved = ::write(fd.get(), "0", 1) == 1;
+    const int err = errno;
+    fd.reset();
+    if (!moved) throw_errno("join the container's cgroup: write " + quote(path), err);
+  }
+  plan.cgroup_join.clear();
 }
 
 // The grandchild: in all the container's namespaces and its root.
@@ -202,6 +223,7 @@ std::vector<int> fds_to_keep(const ChildPlan& plan) {
   std::vector<int> keep{plan.channel->fd(), plan.root.get(), plan.console.get()};
   for (const auto& joined : plan.join) keep.push_back(joined.second.get());
   for (const auto& fd : plan.inner_users) keep.push_back(fd.get());
+  for (const auto& joined : plan.cgroup_join) keep.push_back(joined.first.get());
   return keep;
 }
 
@@ -223,6 +245,7 @@ std::vector<int> fds_to_keep(const ChildPlan& plan) {
     enter_container(plan);
     // A joined pid namespace applies to children only (a time namespace too).
     fork_and_report_pid_in_child(*plan.channel, "the exec process");
+    join_cgroups_itself(plan);
     run_process(plan);
   });
 }
@@ -324,6 +347,28 @@ class ProcessGuard {
   pid_t pid_ = -1;
 };
 
+// fork(), or with a cgroup2 directory, clone3 into it (CLONE_INTO_CGROUP: the kernel's cgroup
+// lock taken only for reading, where a pid written to cgroup.procs waits for an RCU grace
+// period). in_cgroup: the child started there; not when the kernel cannot (clone3 before 5.3,
+// CLONE_INTO_CGROUP before 5.7), and the parent then moves the process by its pid.
+pid_t fork_into_cgroup(int cgroup_fd, bool& in_cgroup) {
+  in_cgroup = false;
+  if (cgroup_fd >= 0) {
+    clone_args args{};
+    args.flags = CLONE_INTO_CGROUP;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = static_cast<uint64_t>(cgroup_fd);
+    const auto pid = static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
+    if (pid >= 0) {
+      in_cgroup = true;
+      return pid;
+    }
+    if (errno != ENOSYS && errno != E2BIG && errno != EINVAL)
+      throw_errno("fork the exec child into the container's cgroup");
+  }
+  return ::fork();
+}
+
 bool setgroups_denied(pid_t init) {
   try {
     return fs::read_file("/proc/" + std::to_string(init) + "/setgroups").starts_with("deny");
@@ -391,12 +436,18 @@ ExecedProcess launch_exec(const ExecPlan& req, ExecSteps& steps) {
   plan.console = copy_console_socket(terminal, req.console_socket, min_fd);
   for (auto& joined : plan.join) move_above(joined.second, min_fd);
   for (auto& fd : plan.inner_users) move_above(fd, min_fd);
+  for (const ExecPlan::JoinFile& f : req.cgroup_join_files) {
+    UniqueFd copy(::fcntl(f.fd, F_DUPFD_CLOEXEC, min_fd));
+    if (!copy) throw_errno("copy the file descriptor of " + quote(f.path));
+    plan.cgroup_join.emplace_back(std::move(copy), f.path);
+  }
   plan.channel = &child_end;
 
   // The intermediate child exits as soon as it forked: its child, the
   // process, must then become ours, so that we can wait for it.
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) throw_errno("become a child subreaper");
-  pid_t child = ::fork();
+  bool cloned_into_cgroup = false;
+  pid_t child = fork_into_cgroup(req.cgroup_fd, cloned_into_cgroup);
   if (child < 0) throw_errno("fork the exec child");
   if (child == 0) exec_child(plan);
 
@@ -406,10 +457,11 @@ ExecedProcess launch_exec(const ExecPlan& req, ExecSteps& steps) {
   plan.inner_users.clear();
   plan.root.reset();
   plan.console.reset();
+  plan.cgroup_join.clear();
   parent_end.set_waiter([&waiter](int fd) { waiter.wait(fd); });
 
   ProcessGuard process;
-  // The intermediate is in no container cgroup.
+  // The intermediate is in no container cgroup but, with req.cgroup_fd, the cgroup2 one.
   const pid_t pid = receive_forked_pid_from_child(parent_end, child);
   process.reset(pid);
   intermediate.release();
@@ -419,7 +471,7 @@ ExecedProcess launch_exec(const ExecPlan& req, ExecSteps& steps) {
   out.terminal = receive_handoffs_from_child(parent_end, terminal && req.console_socket < 0,
                                              req.seccomp, pid, req.state_json, nullptr);
   parent_end.expect(Msg::kReady);
-  steps.join_cgroup(out.pid);
+  steps.join_cgroup(out.pid, cloned_into_cgroup);
   // Right after the cgroup join, whose realtime budget a realtime policy needs (crun's order).
   if (!plan.sched_in_child && proc.scheduler) linux::set_scheduler(out.pid, *proc.scheduler);
   if (!plan.sched_in_child && proc.io_priority) linux::set_io_priority(out.pid, *proc.io_priority);

@@ -3,8 +3,9 @@
 // the init's namespaces and root before forking; the child joins them (user
 // namespace first), enters the root, and forks once more because a joined pid
 // namespace only applies to children. The grandchild is the container's new
-// process: it sets up user, capabilities and fds, reports ready, waits until
-// the parent placed it in the cgroup, and execs.
+// process: it moves itself into the container's cgroup v1 hierarchies first (through `tasks`
+// files the parent opened), sets up user, capabilities and fds, reports ready, waits until
+// the parent placed it in the rest of the cgroup, and execs.
 //
 // Sync messages (runtime/sync_channel.hpp), in order:
 //
@@ -21,6 +22,7 @@
 // gone, and so do the caller's abort signals and a process that stays frozen.
 #include <sys/types.h>
 
+#include <string>
 #include <vector>
 
 #include "common/child_guard.hpp"
@@ -37,8 +39,10 @@ namespace urun::runtime {
 class ExecSteps {
  public:
   virtual ~ExecSteps() = default;
-  // Places the new process in the container's cgroup before it execs.
-  virtual void join_cgroup(pid_t pid) = 0;
+  // Places the new process in the hierarchies of the container's cgroup it is not in yet,
+  // before it execs: cloned_into_cgroup, its intermediate was cloned into
+  // ExecPlan::cgroup_fd; the hierarchies of ExecPlan::cgroup_join_files it joined itself.
+  virtual void join_cgroup(pid_t pid, bool cloned_into_cgroup) = 0;
   // Whether to ask process_frozen at all.
   virtual bool watches_frozen() const = 0;
   // Whether the process's cgroup is frozen: asked only when the children have
@@ -71,6 +75,16 @@ struct ExecPlan {
   const spec::Personality* personality = nullptr;
   const spec::MemoryPolicy* memory_policy = nullptr;
   std::string state_json;  // the container's OCI state, for a seccomp agent
+  // A cgroup2 directory to clone the intermediate into (CLONE_INTO_CGROUP; the process is its
+  // child), or -1; and cgroup v1 `tasks` files (not owned, opened by the caller, so checked
+  // against its credentials) the process writes "0" to first thing, moving itself in without
+  // the kernel's cgroup-wide lock (cgroups::Manager::open_self_join_files).
+  int cgroup_fd = -1;
+  struct JoinFile {
+    int fd = -1;
+    std::string path;  // for messages
+  };
+  std::vector<JoinFile> cgroup_join_files;
   // Signals the caller has blocked that abort the set-up: the process is
   // killed and launch_exec throws ExecFailure("interrupted by SIGTERM
   // ...") with status 128 + signal, as if the signal had killed the process.

@@ -217,6 +217,13 @@ void CgroupfsV1::add_process(pid_t pid) {
 std::vector<SelfJoinFile> CgroupfsV1::open_self_join_files() {
   std::vector<SelfJoinFile> out;
   self_joined_.clear();
+  // A manager rebuilt from the state record (exec) has not opened the cgroup2 tree's directory
+  // as create() did: a new process is cloned into it too.
+  const std::string unified = dir_for("unified");
+  if (!unified_fd_ && !unified.empty()) {
+    unified_fd_.reset(::open(unified.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!unified_fd_) throw_errno("open cgroup " + quote(unified));
+  }
   for (const auto& [name, path] : paths_) {
     if (name == "unified") continue;  // cgroup2 has no `tasks`: dir_fd() serves it
     std::string file = join(root_, name, path) + "/tasks";

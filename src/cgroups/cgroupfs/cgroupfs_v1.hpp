@@ -42,7 +42,8 @@ class CgroupfsV1 : public Manager {
   void create() override;
   void claim() override;
   void undo_create() override;
-  // The cgroup2 tree's directory on a hybrid host (opened by create()), else -1.
+  // The cgroup2 tree's directory on a hybrid host (opened by create() or
+  // open_self_join_files()), else -1.
   int dir_fd() const override { return unified_fd_.get(); }
   // The v1 hierarchies' `tasks` files; one that cannot be opened is joined by the parent.
   std::vector<SelfJoinFile> open_self_join_files() override;

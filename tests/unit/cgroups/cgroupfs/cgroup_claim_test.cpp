@@ -212,4 +212,27 @@ TEST(CgroupJoinV1, TheParentWritesOnlyWhatTheInitDidNotJoinItself) {
   EXPECT_EQ(m.dir_fd(), -1);
 }
 
+// As exec does, on a manager rebuilt from the state record (no create()): open_self_join_files
+// opens the cgroup2 tree's directory too, for the new process to be cloned into; the parent
+// then writes only the hierarchy whose `tasks` did not open.
+TEST(CgroupJoinV1, AnExecdProcessIsClonedIntoTheCgroup2TreeOfAnExistingCgroup) {
+  TempDir t;
+  const sfs::path root = t.path();
+  make_v1_tree(root, true);
+  for (const char* h : {"memory", "pids", "cpu,cpuacct", "freezer", "systemd", "unified"}) {
+    sfs::create_directories(root / h / "c");
+    put(root / h / "c" / "cgroup.procs");
+  }
+  for (const char* h : {"memory", "cpu,cpuacct", "freezer", "systemd"})
+    put(root / h / "c" / "tasks");
+  auto m = cg::CgroupfsV1::same_path(t.path(), "/c");
+  EXPECT_EQ(m.dir_fd(), -1);
+  EXPECT_EQ(m.open_self_join_files().size(), 4u);
+  EXPECT_GE(m.dir_fd(), 0);
+  m.add_process_after_clone(kFakePid, true);
+  EXPECT_EQ(slurp(root / "pids" / "c" / "cgroup.procs"), std::to_string(kFakePid));
+  for (const char* h : {"memory", "cpu,cpuacct", "freezer", "systemd", "unified"})
+    EXPECT_EQ(slurp(root / h / "c" / "cgroup.procs"), "") << h;
+}
+
 }  // namespace
