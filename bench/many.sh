@@ -55,15 +55,5 @@ for mode in "${modes[@]}"; do
 done
 
 n=$rounds
-table_head "$total containers, $par at a time: wall time of the whole batch (run of /bin/true each)"
-for mode in "${modes[@]}"; do
-  c=-
-  [ -n "$crun_k" ] && c=$(median_of "$tmp/$mode/many-$crun_k")
-  f=$(median_of "$tmp/$mode/many-floor")
-  for k in "${!labels[@]}"; do
-    table_row "$mode" "${labels[$k]}" "$tmp/$mode/many-$k" "$c" "$f"
-  done
-  table_row "$mode" "unshare (floor)" "$tmp/$mode/many-floor" "$c" "$f"
-done
-failure_notes
-! subject_failed
+bench_table many "$total containers, $par at a time: wall time of the whole batch (run of /bin/true each)" \
+  "unshare (floor)"

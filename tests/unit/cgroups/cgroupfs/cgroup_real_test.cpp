@@ -75,15 +75,20 @@ int wait_signal(pid_t pid) {
   return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 }
 
-TEST(CgroupRealV1, LifecycleOnTheHostHierarchies) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root to create cgroups";
-  cg::Layout layout;
+// Why the host's cgroup v1 hierarchies cannot be used here; empty when they can.
+std::string why_no_host_v1() {
+  if (::geteuid() != 0) return "needs root to create cgroups";
   try {
-    layout = cg::detect_layout("/sys/fs/cgroup");
+    if (cg::detect_layout("/sys/fs/cgroup") == cg::Layout::unified)
+      return "host has no cgroup v1 hierarchies";
   } catch (const urun::Error& e) {
-    GTEST_SKIP() << e.what();
+    return e.what();
   }
-  if (layout == cg::Layout::unified) GTEST_SKIP() << "host has no cgroup v1 hierarchies";
+  return "";
+}
+
+TEST(CgroupRealV1, LifecycleOnTheHostHierarchies) {
+  if (const std::string why = why_no_host_v1(); !why.empty()) GTEST_SKIP() << why;
 
   const std::string name = unique_name("v1");
   cg::ManagerRequest req;
@@ -143,20 +148,13 @@ TEST(CgroupRealV1, LifecycleOnTheHostHierarchies) {
 // As create does: the child is cloned into the cgroup2 tree of a hybrid host (dir_fd()), writes
 // "0" to the v1 `tasks` files the parent opened, and the parent writes nothing more.
 TEST(CgroupRealV1, AChildJoinsItsV1HierarchiesItself) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root to create cgroups";
-  cg::Layout layout;
-  try {
-    layout = cg::detect_layout("/sys/fs/cgroup");
-  } catch (const urun::Error& e) {
-    GTEST_SKIP() << e.what();
-  }
-  if (layout == cg::Layout::unified) GTEST_SKIP() << "host has no cgroup v1 hierarchies";
+  if (const std::string why = why_no_host_v1(); !why.empty()) GTEST_SKIP() << why;
   const std::string name = unique_name("self");
   auto m = cg::CgroupfsV1::same_path("/sys/fs/cgroup", name);
   Cleanup cleanup;
   cleanup.manager = &m;
   m.create();
-  EXPECT_EQ(m.dir_fd() >= 0, layout == cg::Layout::hybrid);
+  EXPECT_EQ(m.dir_fd() >= 0, cg::detect_layout("/sys/fs/cgroup") == cg::Layout::hybrid);
   const std::vector<cg::SelfJoinFile> files = m.open_self_join_files();
   ASSERT_FALSE(files.empty());
   int ready[2];
