@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <string>
 
 #include "common/error.hpp"
 
@@ -27,6 +28,13 @@ pid_t clone3_into_cgroup(int flags, int cgroup_fd) {
   return static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
 }
 
+// ENOSYS: no clone3 (< 5.3); E2BIG: clone_args too large, so no cgroup field (< 5.7); EINVAL:
+// CLONE_INTO_CGROUP unknown. Anything else (EBUSY, EACCES...) the cgroup.procs write would meet
+// as well: the caller says so at once.
+bool clone3_into_cgroup_unsupported(int err) {
+  return err == ENOSYS || err == E2BIG || err == EINVAL;
+}
+
 }  // namespace
 
 ClonedChild clone_child(int (*entry)(void*), void* arg, int flags, int cgroup_fd) {
@@ -39,10 +47,7 @@ ClonedChild clone_child(int (*entry)(void*), void* arg, int flags, int cgroup_fd
       out.in_cgroup = true;
       return out;
     }
-    // ENOSYS: no clone3 (< 5.3); E2BIG: clone_args too large, so no cgroup field
-    // (< 5.7); EINVAL: CLONE_INTO_CGROUP unknown. Anything else (EBUSY, EACCES...) the
-    // cgroup.procs write would meet as well: say so now, naming the clone.
-    if (errno != ENOSYS && errno != E2BIG && errno != EINVAL)
+    if (!clone3_into_cgroup_unsupported(errno))
       throw_errno("clone the container init into its cgroup");
   }
 
@@ -57,6 +62,25 @@ ClonedChild clone_child(int (*entry)(void*), void* arg, int flags, int cgroup_fd
   if (pid < 0) throw_errno("clone the container init", clone_errno);
   out.pid = pid;
   return out;
+}
+
+pid_t fork_into_cgroup(int cgroup_fd, bool& in_cgroup, const char* what) {
+  in_cgroup = false;
+  if (cgroup_fd >= 0) {
+    const pid_t pid = clone3_into_cgroup(0, cgroup_fd);
+    if (pid >= 0) {
+      in_cgroup = true;
+      return pid;
+    }
+    if (!clone3_into_cgroup_unsupported(errno))
+      throw_errno(std::string("fork ") + what + " into the container's cgroup");
+  }
+  return ::fork();
+}
+
+void join_cgroup_itself(const CgroupJoinFile& file) {
+  if (::write(file.fd, "0", 1) != 1)
+    throw_errno("join the container's cgroup: write " + quote(file.path));
 }
 
 }  // namespace urun::runtime

@@ -18,6 +18,7 @@
 #include "linux/net_devices.hpp"
 #include "linux/seccomp/seccomp.hpp"
 #include "runtime/caller.hpp"
+#include "runtime/clone_child.hpp"
 #include "runtime/id_maps.hpp"
 #include "spec/spec.hpp"
 
@@ -49,11 +50,7 @@ struct CreateHandles {
   // cgroup v1 `tasks` files of the container's cgroup (close-on-exec, opened here, so checked
   // against our credentials): the init writes "0" to each first thing, moving itself in, and
   // closes them (cgroups::Manager::open_self_join_files).
-  struct JoinFile {
-    int fd = -1;
-    std::string path;  // for messages
-  };
-  std::vector<JoinFile> cgroup_join_files;
+  std::vector<CgroupJoinFile> cgroup_join_files;
   // What the container's /sys/fs/cgroup shows (only read with a cgroup mount).
   linux::CgroupMountPlan cgroup_mount;
   // That plan is known only once the init is in its cgroup (systemd's scope): the init is

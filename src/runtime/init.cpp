@@ -306,11 +306,9 @@ std::string build_filesystem(const CreatePlan& plan, InitState& state, HostHandl
 // whose root is the cgroup it is in then. The files are closed at once, never reaching the
 // container.
 void join_cgroups_itself(const CreatePlan& plan) {
-  for (const CreateHandles::JoinFile& f : plan.handles.cgroup_join_files) {
-    const bool moved = ::write(f.fd, "0", 1) == 1;
-    const int err = errno;
+  for (const CgroupJoinFile& f : plan.handles.cgroup_join_files) {
+    join_cgroup_itself(f);
     ::close(f.fd);
-    if (!moved) throw_errno("join the container's cgroup: write " + quote(f.path), err);
   }
 }
 

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <linux/nsfs.h>
-#include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -139,10 +138,8 @@ void open_namespaces(pid_t init, ChildPlan& plan) {
 // one is set after kStart. The files are closed at once, never reaching the process.
 void join_cgroups_itself(ChildPlan& plan) {
   for (auto& [fd, path] : plan.cgroup_join) {
-    const bool moved = ::write(fd.get(), "0", 1) == 1;
-    const int err = errno;
+    join_cgroup_itself({fd.get(), path});
     fd.reset();
-    if (!moved) throw_errno("join the container's cgroup: write " + quote(path), err);
   }
   plan.cgroup_join.clear();
 }
@@ -347,28 +344,6 @@ class ProcessGuard {
   pid_t pid_ = -1;
 };
 
-// fork(), or with a cgroup2 directory, clone3 into it (CLONE_INTO_CGROUP: the kernel's cgroup
-// lock taken only for reading, where a pid written to cgroup.procs waits for an RCU grace
-// period). in_cgroup: the child started there; not when the kernel cannot (clone3 before 5.3,
-// CLONE_INTO_CGROUP before 5.7), and the parent then moves the process by its pid.
-pid_t fork_into_cgroup(int cgroup_fd, bool& in_cgroup) {
-  in_cgroup = false;
-  if (cgroup_fd >= 0) {
-    clone_args args{};
-    args.flags = CLONE_INTO_CGROUP;
-    args.exit_signal = SIGCHLD;
-    args.cgroup = static_cast<uint64_t>(cgroup_fd);
-    const auto pid = static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
-    if (pid >= 0) {
-      in_cgroup = true;
-      return pid;
-    }
-    if (errno != ENOSYS && errno != E2BIG && errno != EINVAL)
-      throw_errno("fork the exec child into the container's cgroup");
-  }
-  return ::fork();
-}
-
 bool setgroups_denied(pid_t init) {
   try {
     return fs::read_file("/proc/" + std::to_string(init) + "/setgroups").starts_with("deny");
@@ -436,7 +411,7 @@ ExecedProcess launch_exec(const ExecPlan& req, ExecSteps& steps) {
   plan.console = copy_console_socket(terminal, req.console_socket, min_fd);
   for (auto& joined : plan.join) move_above(joined.second, min_fd);
   for (auto& fd : plan.inner_users) move_above(fd, min_fd);
-  for (const ExecPlan::JoinFile& f : req.cgroup_join_files) {
+  for (const CgroupJoinFile& f : req.cgroup_join_files) {
     UniqueFd copy(::fcntl(f.fd, F_DUPFD_CLOEXEC, min_fd));
     if (!copy) throw_errno("copy the file descriptor of " + quote(f.path));
     plan.cgroup_join.emplace_back(std::move(copy), f.path);
@@ -447,7 +422,7 @@ ExecedProcess launch_exec(const ExecPlan& req, ExecSteps& steps) {
   // process, must then become ours, so that we can wait for it.
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) throw_errno("become a child subreaper");
   bool cloned_into_cgroup = false;
-  pid_t child = fork_into_cgroup(req.cgroup_fd, cloned_into_cgroup);
+  pid_t child = fork_into_cgroup(req.cgroup_fd, cloned_into_cgroup, "the exec child");
   if (child < 0) throw_errno("fork the exec child");
   if (child == 0) exec_child(plan);
 

@@ -31,6 +31,7 @@
 #include "common/unique_fd.hpp"
 #include "linux/lsm.hpp"
 #include "linux/seccomp/seccomp.hpp"
+#include "runtime/clone_child.hpp"
 #include "spec/spec.hpp"
 
 namespace urun::runtime {
@@ -80,11 +81,7 @@ struct ExecPlan {
   // against its credentials) the process writes "0" to first thing, moving itself in without
   // the kernel's cgroup-wide lock (cgroups::Manager::open_self_join_files).
   int cgroup_fd = -1;
-  struct JoinFile {
-    int fd = -1;
-    std::string path;  // for messages
-  };
-  std::vector<JoinFile> cgroup_join_files;
+  std::vector<CgroupJoinFile> cgroup_join_files;
   // Signals the caller has blocked that abort the set-up: the process is
   // killed and launch_exec throws ExecFailure("interrupted by SIGTERM
   // ...") with status 128 + signal, as if the signal had killed the process.
