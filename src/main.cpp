@@ -2,10 +2,9 @@
 // turns an Error into one line "urun: <message>" and exit status 1.
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
-#include <iostream>
-
 #include "cli/cli.hpp"
+#include "cli/cli11.hpp"
+#include "cli/streams.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
 
@@ -15,7 +14,7 @@ namespace {
 // one JSON object) and, when that is not stderr, also to stderr.
 int report(const std::string& message) {
   urun::log::error(message);
-  if (urun::log::has_destination()) std::cerr << "urun: " << message << "\n";
+  if (urun::log::has_destination()) urun::cli::standard_error() << "urun: " << message << "\n";
   return 1;
 }
 
@@ -48,18 +47,18 @@ int main(int argc, char** argv) {
   app.add_option("--rootless", rootless, "Accepted for runc compatibility: true, false or auto")
       ->check(CLI::IsMember({"true", "false", "auto"}));
 
-  urun::cli::add_commands(app, ctx);
+  urun::cli::add_commands(app, ctx, argc, argv);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
+    return app.exit(e, urun::cli::standard_output(), urun::cli::standard_error());
   } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
+    return app.exit(e, urun::cli::standard_output(), urun::cli::standard_error());
   } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
+    return app.exit(e, urun::cli::standard_output(), urun::cli::standard_error());
   } catch (const CLI::ParseError& e) {
-    std::cerr << "urun: " << e.what() << "\n";
+    urun::cli::standard_error() << "urun: " << e.what() << "\n";
     return e.get_exit_code() == 0 ? 0 : 1;
   }
 

@@ -1,10 +1,10 @@
 #pragma once
 // The command line: each command file registers a CLI11 subcommand that fills
 // a request struct and, when chosen, sets Context::action to one core call.
-#include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
 
+#include "cli/cli11.hpp"
 #include "common/error.hpp"
 #include "container/commands.hpp"
 
@@ -20,9 +20,10 @@ struct Context {
   std::function<int()> action;
 };
 
-// Every command, registered in the order `urun --help` lists them (cli/commands.cpp). A
-// command's options and action are in the file named after it: cli/delete.cpp for `delete`.
-void add_commands(CLI::App& app, Context& ctx);
+// The command argv names, or every command when it names none (help, errors) in the order
+// `urun --help` lists them (cli/commands.cpp), after the main app's own options. A command's
+// options and action are in the file named after it: cli/delete.cpp for `delete`.
+void add_commands(CLI::App& app, Context& ctx, int argc, char** argv);
 
 void add_create_command(CLI::App& app, Context& ctx);
 void add_run_command(CLI::App& app, Context& ctx);

@@ -1,7 +1,7 @@
 // exec
-#include <iostream>
 
 #include "cli/cli.hpp"
+#include "cli/streams.hpp"
 #include "common/exec_failure.hpp"
 #include "common/log.hpp"
 
@@ -56,7 +56,7 @@ void add_exec_command(CLI::App& app, Context& ctx) {
       } catch (const ExecFailure& e) {
         // The command could not run: exit as a shell would (127, 126), not 1.
         log::error(e.message());
-        if (log::has_destination()) std::cerr << "urun: " << e.message() << "\n";
+        if (log::has_destination()) standard_error() << "urun: " << e.message() << "\n";
         return e.status();
       }
     };

@@ -16,9 +16,12 @@ std::string version_text() {
 void before_parsing(int argc, char** argv) noexcept { container::reexec_sealed_early(argc, argv); }
 
 void before_command(const CLI::App& app, char** argv) {
-  // These commands put urun processes into the container.
-  for (const char* name : {"create", "run", "exec"})
-    if (app.got_subcommand(name)) container::ensure_sealed_binary(argv);
+  // These commands put urun processes into the container. (Only the chosen command is
+  // registered: cli/commands.cpp.)
+  for (const CLI::App* cmd : app.get_subcommands()) {
+    const std::string& name = cmd->get_name();
+    if (name == "create" || name == "run" || name == "exec") container::ensure_sealed_binary(argv);
+  }
 }
 
 }  // namespace urun::cli

@@ -59,14 +59,15 @@ int run(const GlobalOptions& global, const CreateRequest& request, bool detach) 
                                             "the container process")
                    : wait_forwarding_signals(c.record.pid, set, "the container process");
   c.init.terminal.reset();
+  // EOF: the process was exec'd.
+  std::optional<runtime::Frame> f;
   try {
-    runtime::Frame f = c.init.channel.receive();
-    if (f.type == runtime::Msg::kError) {
-      log::error(f.payload);
-      status = 127;
-    }
+    f = c.init.channel.receive_unless_closed();
   } catch (const Error&) {
-    // EOF: the process was exec'd.
+  }
+  if (f && f->type == runtime::Msg::kError) {
+    log::error(f->payload);
+    status = 127;
   }
   // A `delete` from elsewhere already removed the cgroup and ran poststop.
   if (!c.dir.relock()) return status;

@@ -356,13 +356,9 @@ bool setgroups_denied(pid_t init) {
 // an error frame is the command's failure.
 void wait_exec(const SyncChannel& channel) {
   for (;;) {
-    Frame f;
-    try {
-      f = channel.receive();
-    } catch (const Error& e) {
-      if (e.code() == ECHILD) return;
-      throw;
-    }
+    std::optional<Frame> next = channel.receive_unless_closed();
+    if (!next) return;
+    Frame& f = *next;
     if (f.type == Msg::kLog) {
       write_log_frame(f);
       continue;

@@ -60,6 +60,12 @@ void SyncChannel::send_log(log::Level level, std::string_view message) const noe
 }
 
 Frame SyncChannel::receive() const {
+  std::optional<Frame> f = receive_unless_closed();
+  if (!f) throw Error("the container process exited during set-up", ECHILD);
+  return std::move(*f);
+}
+
+std::optional<Frame> SyncChannel::receive_unless_closed() const {
   // Not value-initialised: zeroing 256 KiB on every receive made all its pages resident (64
   // page faults, a quarter MiB of peak RSS in the runtime and in the init); recvmsg touches only
   // what it writes.
@@ -69,7 +75,7 @@ Frame SyncChannel::receive() const {
   const ssize_t n = receive_with_fd(fd_.get(), buf.get(), kMaxFrame, passed);
   // ECONNRESET: the peer is gone, leaving a message of ours unread.
   if (n < 0 && errno != ECONNRESET) throw_errno("read sync socket");
-  if (n <= 0) throw Error("the container process exited during set-up", ECHILD);
+  if (n <= 0) return std::nullopt;
   if (static_cast<size_t>(n) < sizeof(Header)) throw Error("short message on sync socket", EPROTO);
   Header h;
   std::memcpy(&h, buf.get(), sizeof h);

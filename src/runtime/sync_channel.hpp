@@ -41,6 +41,7 @@
 // receive and returns once the socket is readable, or throws to give up.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -104,6 +105,10 @@ class SyncChannel {
 
   // Next frame; throws Error("... closed") on EOF.
   Frame receive() const;
+  // Next frame, or nullopt on EOF: for the ends where EOF is the good news (the process
+  // exec'd: the channel is close-on-exec), without an exception's cost (the unwinder's code
+  // and tables paged in: peak RSS of `urun run`).
+  std::optional<Frame> receive_unless_closed() const;
   // Waits for `type`, forwarding logs and rethrowing errors (see above).
   std::string expect(Msg type) const;
   // The same, keeping the whole frame (for a frame that carries an fd).

@@ -6,13 +6,13 @@
 #include <algorithm>
 #include <chrono>
 #include <set>
-#include <sstream>
 
 #include "cgroups/bpf/bpf_attach.hpp"
 #include "cgroups/cgroupfs/cgroupfs_util.hpp"
 #include "common/error.hpp"
 #include "common/fs.hpp"
 #include "common/log.hpp"
+#include "common/words.hpp"
 
 namespace urun::cgroups {
 namespace {
@@ -20,10 +20,10 @@ namespace {
 using namespace std::chrono_literals;
 using namespace detail;  // cgroupfs_util.hpp: exists, read_knob, write_knob
 
+// Split by hand, not by a string stream: create runs this (common/words.hpp).
 std::set<std::string> words(const std::string& text) {
-  std::istringstream in(text);
   std::set<std::string> out;
-  for (std::string w; in >> w;) out.insert(w.front() == '+' ? w.substr(1) : w);
+  for (std::string_view w : split_words(text)) out.emplace(w.front() == '+' ? w.substr(1) : w);
   return out;
 }
 
@@ -31,9 +31,10 @@ std::set<std::string> words(const std::string& text) {
 // can lag behind the write to cgroup.freeze.
 std::optional<bool> events_frozen(const std::string& dir) {
   if (!exists(dir + "/cgroup.events")) return std::nullopt;
-  std::istringstream in(fs::read_file(dir + "/cgroup.events"));
-  for (std::string key, value; in >> key >> value;)
-    if (key == "frozen") return value == "1";
+  const std::string text = fs::read_file(dir + "/cgroup.events");
+  const auto w = split_words(text);
+  for (size_t i = 0; i + 1 < w.size(); i += 2)
+    if (w[i] == "frozen") return w[i + 1] == "1";
   return std::nullopt;
 }
 

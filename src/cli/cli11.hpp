@@ -1,0 +1,31 @@
+#pragma once
+// CLI11 without a std::ios_base::Init in every file that includes it.
+//
+// CLI11 includes <iostream>, and GCC 12's <iostream> gives each file that includes it a
+// static std::ios_base::Init, whose constructor builds cin/cout/cerr/clog and their wide
+// twins and, with them, the classic locale and all its facets: about 1 MiB of touched
+// memory and 25 page faults in every urun process, before main, although a container's start
+// writes nothing through them (peak RSS of `urun run`: see bench/README.md). So the standard
+// streams are declared here as <iostream> declares them, without that object, and are built
+// on first use by cli/streams.hpp: whatever prints through std::cout or std::cerr in urun
+// goes through standard_output() or standard_error().
+#include <istream>
+#include <ostream>
+
+#if !defined(__GLIBCXX__)
+#include <iostream>  // another standard library: as it comes
+#elif !defined(_GLIBCXX_IOSTREAM)
+#define _GLIBCXX_IOSTREAM 1
+namespace std {
+extern istream cin;
+extern ostream cout;
+extern ostream cerr;
+extern ostream clog;
+extern wistream wcin;
+extern wostream wcout;
+extern wostream wcerr;
+extern wostream wclog;
+}  // namespace std
+#endif
+
+#include <CLI/CLI.hpp>
