@@ -59,11 +59,11 @@ int run(const GlobalOptions& global, const CreateRequest& request, bool detach) 
                                             "the container process")
                    : wait_forwarding_signals(c.record.pid, set, "the container process");
   c.init.terminal.reset();
-  // EOF: the process was exec'd.
   std::optional<runtime::Frame> f;
   try {
     f = c.init.channel.receive_unless_closed();
   } catch (const Error&) {
+    // A broken channel says nothing more about the process: its exit status stands.
   }
   if (f && f->type == runtime::Msg::kError) {
     log::error(f->payload);
