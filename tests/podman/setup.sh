@@ -57,8 +57,9 @@ CONF
   pm run --rm localhost/busybox true || die "podman run of the imported image failed"
 }
 
+# Podman's cgroups: libpod_parent itself (which Podman makes and never removes) and all below it.
 list_podman_cgroups() {
-  find /sys/fs/cgroup/*/libpod_parent -mindepth 1 -type d 2>/dev/null || true
+  find /sys/fs/cgroup/*/libpod_parent -type d 2>/dev/null || true
 }
 
 cleanup_world() {
@@ -72,7 +73,8 @@ cleanup_world() {
     kill -KILL "$(cat "$DIR/tmp/pause.pid")" 2>/dev/null || true
   fi
   # Podman removes a pod's cgroup from the v1 controllers it uses but leaves it in the unified
-  # and name=systemd trees of this hybrid host: remove the empty ones the suite made, deepest first.
+  # and name=systemd trees of this hybrid host, and leaves libpod_parent in every hierarchy:
+  # remove the empty ones the suite made, deepest first.
   if [ "$MODE" = root ] && [ -f "$DIR/cgroups-before" ]; then
     local c
     for c in $(list_podman_cgroups | sort -r); do
