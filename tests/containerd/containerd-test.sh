@@ -64,6 +64,9 @@ setup() {
   # containerd 1.6 keeps shim sockets and fifos under /run/containerd whatever its config says:
   # remove those directories afterwards if this test made them.
   [ -e /run/containerd ] || touch "$DIR/made-run-containerd"
+  # ctr puts a container's cgroup in /<namespace>/<id> and leaves /<namespace> behind: remove
+  # it in every hierarchy afterwards where this test made it.
+  namespace_cgroups > "$DIR/cgroups-before"
   install -m 0755 "$URUN" "$DIR/urun"
   cat > "$DIR/config.toml" <<CONF
 version = 2
@@ -109,7 +112,18 @@ cleanup() {
   if [ -e "$DIR/made-run-containerd" ]; then
     rmdir /run/containerd/{s,fifo,runc} /run/containerd 2>/dev/null || true
   fi
+  if [ -f "$DIR/cgroups-before" ]; then
+    local g
+    for g in $(namespace_cgroups | sort -r); do
+      grep -qxF "$g" "$DIR/cgroups-before" || rmdir "$g" 2>/dev/null || true
+    done
+  fi
   rm -rf "$DIR"
+}
+
+# The cgroup directories of the containerd namespace, in every hierarchy.
+namespace_cgroups() {
+  find /sys/fs/cgroup/*/"$NS" /sys/fs/cgroup/"$NS" -type d 2>/dev/null || true
 }
 
 # The container's cgroup file on the host (v1 hierarchies here; the v2 path otherwise).
