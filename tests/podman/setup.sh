@@ -13,8 +13,13 @@ setup_world() {
   cleanup_world
   install -d -m 0755 "$TOP" "$DIR"
   install -m 0755 "$URUN" "$DIR/urun"
-  # Podman's cgroups on the host (root): what is there now is not ours to remove.
-  [ "$MODE" = root ] && list_podman_cgroups > "$DIR/cgroups-before"
+  # Podman's cgroups on the host (root): what is there now is not ours to remove. Likewise the
+  # files under urun's default state root, /run/urun, where Podman runs it as root (the compiled
+  # seccomp filters of its default profile stay in /run/urun/.cache).
+  if [ "$MODE" = root ]; then
+    list_podman_cgroups > "$DIR/cgroups-before"
+    list_run_urun > "$DIR/run-urun-before"
+  fi
 
   local ulimits=""
   # Root lacks CAP_SYS_RESOURCE on these machines: Podman's default nofile (1048576) cannot be
@@ -62,6 +67,11 @@ list_podman_cgroups() {
   find /sys/fs/cgroup/*/libpod_parent -type d 2>/dev/null || true
 }
 
+# /run/urun and everything below it, directories after what they hold.
+list_run_urun() {
+  find /run/urun -depth 2>/dev/null || true
+}
+
 cleanup_world() {
   [ -d "$DIR" ] || return 0
   if [ -x "$DIR/urun" ] && command -v podman >/dev/null; then
@@ -79,6 +89,12 @@ cleanup_world() {
     local c
     for c in $(list_podman_cgroups | sort -r); do
       grep -qxF "$c" "$DIR/cgroups-before" || rmdir "$c" 2>/dev/null || true
+    done
+  fi
+  if [ "$MODE" = root ] && [ -f "$DIR/run-urun-before" ]; then
+    local f
+    for f in $(list_run_urun); do
+      grep -qxF "$f" "$DIR/run-urun-before" || rm -f "$f" 2>/dev/null || rmdir "$f" 2>/dev/null || true
     done
   fi
   # Whatever a failed run left mounted under the world (shm tmpfs of root containers), deepest first.
