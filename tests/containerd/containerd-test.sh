@@ -66,7 +66,7 @@ setup() {
   [ -e /run/containerd ] || touch "$DIR/made-run-containerd"
   # ctr puts a container's cgroup in /<namespace>/<id> and leaves /<namespace> behind: remove
   # it in every hierarchy afterwards where this test made it.
-  namespace_cgroups > "$DIR/cgroups-before"
+  "$REPO/tests/leftovers.sh" record "$DIR/leftovers-before" "/sys/fs/cgroup/*/$NS" "/sys/fs/cgroup/$NS"
   install -m 0755 "$URUN" "$DIR/urun"
   cat > "$DIR/config.toml" <<CONF
 version = 2
@@ -112,18 +112,8 @@ cleanup() {
   if [ -e "$DIR/made-run-containerd" ]; then
     rmdir /run/containerd/{s,fifo,runc} /run/containerd 2>/dev/null || true
   fi
-  if [ -f "$DIR/cgroups-before" ]; then
-    local g
-    for g in $(namespace_cgroups | sort -r); do
-      grep -qxF "$g" "$DIR/cgroups-before" || rmdir "$g" 2>/dev/null || true
-    done
-  fi
+  "$REPO/tests/leftovers.sh" remove "$DIR/leftovers-before" "/sys/fs/cgroup/*/$NS" "/sys/fs/cgroup/$NS"
   rm -rf "$DIR"
-}
-
-# The cgroup directories of the containerd namespace, in every hierarchy.
-namespace_cgroups() {
-  find /sys/fs/cgroup/*/"$NS" /sys/fs/cgroup/"$NS" -type d 2>/dev/null || true
 }
 
 # The container's cgroup file on the host (v1 hierarchies here; the v2 path otherwise).

@@ -16,10 +16,7 @@ setup_world() {
   # Podman's cgroups on the host (root): what is there now is not ours to remove. Likewise the
   # files under urun's default state root, /run/urun, where Podman runs it as root (the compiled
   # seccomp filters of its default profile stay in /run/urun/.cache).
-  if [ "$MODE" = root ]; then
-    list_podman_cgroups > "$DIR/cgroups-before"
-    list_run_urun > "$DIR/run-urun-before"
-  fi
+  [ "$MODE" = root ] && "$REPO/tests/leftovers.sh" record "$DIR/leftovers-before" "${LEFTOVERS[@]}"
 
   local ulimits=""
   # Root lacks CAP_SYS_RESOURCE on these machines: Podman's default nofile (1048576) cannot be
@@ -62,15 +59,12 @@ CONF
   pm run --rm localhost/busybox true || die "podman run of the imported image failed"
 }
 
-# Podman's cgroups: libpod_parent itself (which Podman makes and never removes) and all below it.
-list_podman_cgroups() {
-  find /sys/fs/cgroup/*/libpod_parent -type d 2>/dev/null || true
-}
-
-# /run/urun and everything below it, directories after what they hold.
-list_run_urun() {
-  find /run/urun -depth 2>/dev/null || true
-}
+# What outlives Podman's containers on the host (root): libpod_parent in every hierarchy, which
+# Podman makes and never removes (and the pod cgroups it leaves in the unified and name=systemd
+# trees of this hybrid host), and what urun keeps under its default state root, where Podman runs
+# it (the compiled seccomp filters of Podman's profile). tests/leftovers.sh removes what the suite
+# added.
+LEFTOVERS=("/sys/fs/cgroup/*/libpod_parent" "/run/urun")
 
 cleanup_world() {
   [ -d "$DIR" ] || return 0
@@ -82,21 +76,7 @@ cleanup_world() {
   if [ -s "$DIR/tmp/pause.pid" ]; then
     kill -KILL "$(cat "$DIR/tmp/pause.pid")" 2>/dev/null || true
   fi
-  # Podman removes a pod's cgroup from the v1 controllers it uses but leaves it in the unified
-  # and name=systemd trees of this hybrid host, and leaves libpod_parent in every hierarchy:
-  # remove the empty ones the suite made, deepest first.
-  if [ "$MODE" = root ] && [ -f "$DIR/cgroups-before" ]; then
-    local c
-    for c in $(list_podman_cgroups | sort -r); do
-      grep -qxF "$c" "$DIR/cgroups-before" || rmdir "$c" 2>/dev/null || true
-    done
-  fi
-  if [ "$MODE" = root ] && [ -f "$DIR/run-urun-before" ]; then
-    local f
-    for f in $(list_run_urun); do
-      grep -qxF "$f" "$DIR/run-urun-before" || rm -f "$f" 2>/dev/null || rmdir "$f" 2>/dev/null || true
-    done
-  fi
+  [ "$MODE" = root ] && "$REPO/tests/leftovers.sh" remove "$DIR/leftovers-before" "${LEFTOVERS[@]}"
   # Whatever a failed run left mounted under the world (shm tmpfs of root containers), deepest first.
   local m
   for m in $(awk -v d="$DIR/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
