@@ -14,8 +14,8 @@ crun_index
 
 # exec_once K ROUND DIR: one `exec` into runtime K's running container.
 exec_once() {
-  timed "$3" "${prefix[@]}" /usr/bin/time -f %M -o "$3/rss" \
-    "${bins[$1]}" --root "$tmp/$mode/state-$1" exec "${cid[$1]}" /bin/true
+  metered "$3"
+  timed "$3" "${meter[@]}" "${bins[$1]}" --root "$tmp/$mode/state-$1" exec "${cid[$1]}" /bin/true
 }
 
 for mode in "${modes[@]}"; do

@@ -54,7 +54,7 @@ bench_runtimes() {
     labels+=("$(basename "$runtime")")
     paths+=("$(readlink -f "$path")")
   done
-  [ -x /usr/bin/time ] || die "/usr/bin/time missing: scripts/install-deps"
+  command -v c++ >/dev/null || die "c++ missing (it builds bench/timer.cpp): scripts/install-deps"
   command -v jq >/dev/null || die "jq missing: scripts/install-deps"
 }
 
@@ -79,6 +79,10 @@ bench_setup() {
     modes=(rootless)
   fi
   "$repo/scripts/make-rootfs" "$tmp/rootfs" >/dev/null
+  # The timer (bench/timer.cpp) runs as the mode's user, after its wrappers.
+  timer=$tmp/urun-bench-timer
+  c++ -O2 -o "$timer" "$bench_dir/timer.cpp" || die "cannot build bench/timer.cpp"
+  chmod 0755 "$timer"
 }
 
 # Deletes what a failed or interrupted run left behind: containers (as their
@@ -162,17 +166,30 @@ rt() {
   rt_cmd=("${prefix[@]}" "${bins[$1]}" --root "$tmp/$mode/state-$1")
 }
 
-# timed DIR CMD...: runs CMD (stdin and stdout /dev/null, stderr to DIR/err)
-# under /usr/bin/time; sets t_us (wall µs) and t_rss (peak RSS KiB of the
-# command and its children). Returns the command's status.
+# timed DIR CMD...: runs CMD (stdin and stdout /dev/null, stderr to DIR/err);
+# sets t_us (wall µs) and t_rss (peak RSS KiB of the command and its
+# children). CMD is usually the mode's prefix, then `$timer DIR/t`, then the
+# command measured (see `metered`): the timer's figures are of that command
+# alone, without the wrappers before it. Without the timer, t_us is the wall
+# time of all of CMD and t_rss 0. Returns the command's status.
 timed() {
   local dir=$1 start end
   shift
+  rm -f "$dir/t"
   start=$EPOCHREALTIME
   "$@" </dev/null >/dev/null 2>"$dir/err" || return 1
   end=$EPOCHREALTIME
-  t_us=$((${end/./} - ${start/./}))
-  t_rss=$(tail -n 1 "$dir/rss" 2>/dev/null || echo 0)
+  if [ -s "$dir/t" ]; then
+    read -r t_us t_rss <"$dir/t"
+  else
+    t_us=$((${end/./} - ${start/./})) t_rss=0
+  fi
+}
+
+# metered DIR: sets meter to the mode's prefix and the timer writing DIR/t:
+# `timed DIR "${meter[@]}" COMMAND...` times COMMAND as the mode's user.
+metered() {
+  meter=("${prefix[@]}" "$timer" "$1/t")
 }
 
 # record NAME: appends t_us and t_rss to the result files NAME.us, NAME.rss.
@@ -246,7 +263,7 @@ table_row() {
 # ($warmup unmeasured, then $n measured). Each round runs, in the order of
 # `order`, every runtime K that has not failed yet, as `FN K ROUND DIR` (FN
 # times one command with `timed` into DIR and returns its status), and the
-# floor (${floor[@]} under /usr/bin/time; skipped while empty). Measured
+# floor (${floor[@]}, metered the same way; skipped while empty). Measured
 # times go to $tmp/$mode/WHAT-K and WHAT-floor (record); a failure marks the
 # row failed with the step "WHAT ROUND".
 bench_rounds() {
@@ -259,7 +276,8 @@ bench_rounds() {
       if [ "$k" -eq $((count - 1)) ]; then
         [ ${#floor[@]} -gt 0 ] || continue
         d=$tmp/$mode/scratch-floor
-        if timed "$d" "${prefix[@]}" /usr/bin/time -f %M -o "$d/rss" "${floor[@]}"; then
+        metered "$d"
+        if timed "$d" "${meter[@]}" "${floor[@]}"; then
           [ "$i" -gt "$warmup" ] && record "$tmp/$mode/$what-floor"
         elif [ -z "${failed[$mode-floor]:-}" ]; then
           mark_failed "$mode-floor" "$floor_label $mode" "$what" "$d/err"

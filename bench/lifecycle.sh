@@ -28,7 +28,8 @@ wait_stopped() {
 # one_cycle K ID: create, start, delete; records each step (round > warmup).
 one_cycle() {
   local k=$1 id=$2 d=$tmp/$mode/scratch-$1 step us=()
-  local base=("${prefix[@]}" /usr/bin/time -f %M -o "$d/rss" "${bins[$k]}" --root "$tmp/$mode/state-$k")
+  metered "$d"
+  local base=("${meter[@]}" "${bins[$k]}" --root "$tmp/$mode/state-$k")
   forget_later "$k" "$id"
   timed "$d" "${base[@]}" create --bundle "$tmp/$mode/true" "$id" || { echo create >"$d/step"; return 1; }
   us+=("$t_us"); rss_c=$t_rss

@@ -34,7 +34,8 @@ for mode in "${modes[@]}"; do
     for k in "${ord[@]}"; do
       if [ "$k" -eq $((count - 1)) ]; then
         d=$tmp/$mode/scratch-floor
-        timed "$d" "${prefix[@]}" xargs -a "$tmp/ids" -P "$par" -I{} "${floor[@]}" ||
+        metered "$d"
+        timed "$d" "${meter[@]}" xargs -a "$tmp/ids" -P "$par" -I{} "${floor[@]}" ||
           { [ -z "${failed[$mode-floor]:-}" ] && mark_failed "$mode-floor" "unshare $mode" batch "$d/err"; continue; }
         [ "$i" -gt 0 ] && echo "$t_us" >>"$tmp/$mode/many-floor.us"
         continue
@@ -42,7 +43,8 @@ for mode in "${modes[@]}"; do
       [ -n "${failed[$mode-$k]:-}" ] && continue
       d=$tmp/$mode/scratch-$k
       pending[$mode:$k:many]="bench_many_cleanup $k $i"
-      if timed "$d" "${prefix[@]}" xargs -a "$tmp/ids" -P "$par" -I{} \
+      metered "$d"
+      if timed "$d" "${meter[@]}" xargs -a "$tmp/ids" -P "$par" -I{} \
           "${bins[$k]}" --root "$tmp/$mode/state-$k" run --bundle "$tmp/$mode/true" "many-$$-$i-{}"; then
         [ "$i" -gt 0 ] && echo "$t_us" >>"$tmp/$mode/many-$k.us"
       else

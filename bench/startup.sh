@@ -4,10 +4,10 @@
 #   bench/startup.sh [RUNTIME...]     default: build/urun crun runc
 # Environment: see bench/lib.sh (N, WARMUP, QUICK, SECCOMP, MODES).
 #
-# Wall time is taken around the whole command; peak RSS is /usr/bin/time's
-# %M (KiB, largest of the runtime and its children). The wrappers
-# (/usr/bin/time, and setpriv + env for rootless) cost the same for every row,
-# floor included.
+# Wall time and peak RSS (KiB, largest of the runtime and its children) are
+# taken by bench/timer.cpp, started as the mode's user after its wrappers
+# (setpriv and env for rootless), so they are of the runtime command alone,
+# as in the user's own shell; the floor is measured the same way.
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_enter_mount_ns "$@"
@@ -19,7 +19,8 @@ crun_index
 run_once() {
   local id=bench-$$-$1-$2
   forget_later "$1" "$id"
-  if timed "$3" "${prefix[@]}" /usr/bin/time -f %M -o "$3/rss" \
+  metered "$3"
+  if timed "$3" "${meter[@]}" \
       "${bins[$1]}" --root "$tmp/$mode/state-$1" run --bundle "$tmp/$mode/true" "$id"; then
     forget "$1" "$id"
     return 0
