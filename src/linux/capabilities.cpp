@@ -1,6 +1,7 @@
 #include "linux/capabilities.hpp"
 
 #include <sys/capability.h>
+#include <sys/prctl.h>
 
 #include <bitset>
 #include <cctype>
@@ -171,11 +172,14 @@ void drop_bounding_set(const spec::Capabilities& caps) {
   CapSet keep = resolve_set(caps.bounding, "bounding", last);
   for (int cap = 0; cap <= last && cap < 64; ++cap) {
     if (keep.test(static_cast<size_t>(cap))) continue;
-    // Already absent (e.g. CAP_SYS_RESOURCE on this host): nothing to drop,
-    // and dropping it again would needlessly require CAP_SETPCAP.
-    if (cap_get_bound(static_cast<cap_value_t>(cap)) != 1) continue;
+    // Dropped without asking first (a start drops most of 41): the kernel refuses any drop
+    // without CAP_SETPCAP, even of a capability already absent (e.g. CAP_SYS_RESOURCE on this
+    // host), and only then is its absence looked up, so that it is no error.
     if (cap_drop_bound(static_cast<cap_value_t>(cap)) != 0) {
-      throw_errno("drop capability " + quote(cap_display_name(cap)) + " from the bounding set");
+      const int err = errno;
+      if (cap_get_bound(static_cast<cap_value_t>(cap)) == 0) continue;
+      throw_errno("drop capability " + quote(cap_display_name(cap)) + " from the bounding set",
+                  err);
     }
   }
 }
@@ -206,7 +210,9 @@ void apply_capabilities(const spec::Capabilities& caps) {
   CapSet held_inheritable = current_flag(current.get(), CAP_INHERITABLE, last);
   // After the switch to a non-root user the effective set is empty, so the
   // kernel only lets the inheritable set grow within permitted and bounding.
-  CapSet inheritable_ok = (held & current_bounding(last)) | held_inheritable;
+  // The bounding set (one syscall per capability) is read only when the set grows.
+  CapSet inheritable_ok = held_inheritable;
+  if ((inheritable & ~held_inheritable).any()) inheritable_ok |= held & current_bounding(last);
 
   permitted = keep_available(permitted, held, "permitted");
   effective = keep_available(effective, held, "effective");
@@ -220,7 +226,9 @@ void apply_capabilities(const spec::Capabilities& caps) {
 
   // Clear ambient first: the process must end up with exactly the listed
   // ambient capabilities, not those it inherited from urun's caller.
-  if (cap_reset_ambient() != 0 && !(errno == EINVAL && ambient.none())) {
+  // One prctl: libcap's cap_reset_ambient first asks for each capability in turn.
+  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 &&
+      !(errno == EINVAL && ambient.none())) {
     throw_errno("clear ambient capabilities");
   }
   if (cap_set_proc(wanted.get()) != 0) throw_errno("set capabilities");

@@ -100,7 +100,8 @@ void create_device(int root_fd, const std::string &path, mode_t type, dev_t dev,
   }
   if (entry.name.empty()) throw Error(what + ": not a device path", EINVAL);
   struct stat st;
-  if (::fstatat(entry.dir.get(), entry.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) return;
+  if (entry.entry || ::fstatat(entry.dir.get(), entry.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0)
+    return;
   if (tree_fd >= 0) return attach_device_tree(tree_fd, entry, what);
   // A fifo needs no privilege, so it is always made, never bound.
   if (!bind || type == S_IFIFO) {

@@ -144,8 +144,14 @@ InRootEntry resolve_in_root(int root_fd, std::string_view path, bool create_pare
     }
     struct stat st;
     if (::fstat(fd.get(), &st) < 0) fail(errno);
+    // The final entry, with the directory holding it: taken from the stack, which ends here.
+    auto found = [&]() -> InRootEntry {
+      InRootEntry out{stack.empty() ? dup_fd(root_fd, what) : std::move(stack.back().fd),
+                      std::move(part), std::move(fd), st};
+      return out;
+    };
     if (S_ISLNK(st.st_mode)) {
-      if (last && !follow_last) return {dup_fd(top(), what), part};
+      if (last && !follow_last) return found();
       if (++links > kMaxSymlinks) fail(ELOOP);
       std::string target = read_link(fd.get(), part);
       if (target.empty()) fail(ENOENT);
@@ -155,7 +161,7 @@ InRootEntry resolve_in_root(int root_fd, std::string_view path, bool create_pare
       todo.insert(todo.begin(), target_parts.begin(), target_parts.end());
       continue;
     }
-    if (last) return {dup_fd(top(), what), part};
+    if (last) return found();
     if (!S_ISDIR(st.st_mode)) fail(ENOTDIR);
     stack.push_back({std::move(fd), std::move(part)});
   }

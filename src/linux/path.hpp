@@ -2,6 +2,7 @@
 // Resolving container paths inside the rootfs without ever leaving it:
 // openat2(RESOLVE_IN_ROOT) when the kernel has it, otherwise a component-by-
 // component walk that resolves symlinks itself and clamps ".." at the root.
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <string>
@@ -37,6 +38,10 @@ UniqueFd ensure_in_root(int root_fd, std::string_view path, bool is_dir, mode_t 
 struct InRootEntry {
   UniqueFd dir;  // O_PATH directory fd inside root_fd
   std::string name;
+  // The final entry as the walk found it (O_PATH | O_NOFOLLOW, and its stat), when it exists
+  // and was not entered as a directory: saves the caller opening it again.
+  UniqueFd entry;
+  struct stat entry_stat {};
 };
 InRootEntry resolve_in_root(int root_fd, std::string_view path, bool create_parents,
                             bool follow_last = true);

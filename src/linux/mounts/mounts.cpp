@@ -116,8 +116,8 @@ Target prepare_target(int root_fd, const std::string &dest, bool is_dir, const s
   if (t.entry.name.empty()) throw Error(what + ": the destination is the root of the container");
   const char *name = t.entry.name.c_str();
   int dir = t.entry.dir.get();
-  struct stat st;
-  const bool exists = ::fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+  struct stat st = t.entry.entry_stat;  // as the walk found it, when it did
+  const bool exists = t.entry.entry || ::fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
   if (exists && ordinary_dir && !S_ISDIR(st.st_mode)) {
     throw Error(what + ": must be mounted on an ordinary directory, but " + quote(dest) +
                     " in the rootfs is " + (S_ISLNK(st.st_mode) ? "a symlink" : "not a directory"),
@@ -133,11 +133,16 @@ Target prepare_target(int root_fd, const std::string &dest, bool is_dir, const s
       if (!made && errno != EEXIST) throw_errno(what + ": create the file to mount on");
     }
   }
-  t.fd.reset(::openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
-  if (!t.fd) throw_errno(what);
-  // Checked again on what was opened: the rootfs may change under us.
-  if (ordinary_dir && (::fstat(t.fd.get(), &st) < 0 || !S_ISDIR(st.st_mode)))
-    throw Error(what + ": must be mounted on an ordinary directory", ENOTDIR);
+  if (t.entry.entry) {
+    // What the walk opened, and whose stat was checked above: the inode the mount goes on.
+    t.fd = std::move(t.entry.entry);
+  } else {
+    t.fd.reset(::openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (!t.fd) throw_errno(what);
+    // Checked again on what was opened: the rootfs may change under us.
+    if (ordinary_dir && (::fstat(t.fd.get(), &st) < 0 || !S_ISDIR(st.st_mode)))
+      throw Error(what + ": must be mounted on an ordinary directory", ENOTDIR);
+  }
   t.covered = procfs_kind(t.fd.get(), quote(dest));
   return t;
 }

@@ -28,12 +28,39 @@ bool wants_shared(const std::string &propagation) {
   return propagation == "shared" || propagation == "rshared";
 }
 
-// After pivot_root the container may have no /proc: then plain paths are
-// used, which is safe because "/" is already the container's root and the
-// kernel's own ".." handling stops there.
-std::string target_of(int fd, const std::string &fallback) {
-  return ::access("/proc/self/fd", X_OK) == 0 ? fd_path(fd) : fallback;
-}
+// What masking and read-only paths look up once for all of them rather than once per path
+// (a default config has 19): whether /proc/self/fd can name their mount points, and the
+// checked /dev/null.
+class PathMounts {
+ public:
+  // After pivot_root the container may have no /proc: then plain paths are
+  // used, which is safe because "/" is already the container's root and the
+  // kernel's own ".." handling stops there.
+  std::string target_of(int fd, const std::string &fallback) {
+    if (!proc_fd_) proc_fd_ = ::access("/proc/self/fd", X_OK) == 0;
+    return *proc_fd_ ? fd_path(fd) : fallback;
+  }
+  // A directory masked may have been /proc or above it: look again.
+  void after_directory_mask() { proc_fd_.reset(); }
+
+  // The container's /dev/null is ours, but check it is the real device before
+  // using it to hide something. Opened on first use.
+  int null_device(const std::string &what) {
+    if (null_) return null_.get();
+    UniqueFd null(::open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st;
+    if (!null || ::fstat(null.get(), &st) < 0) throw_errno(what);
+    if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+      throw Error(what + ": /dev/null is not the null device", EINVAL);
+    }
+    null_ = std::move(null);
+    return null_.get();
+  }
+
+ private:
+  std::optional<bool> proc_fd_;
+  UniqueFd null_;
+};
 
 // An existing path inside the container's "/" (after pivot_root), resolved
 // without leaving it; nullopt when it does not exist.
@@ -52,6 +79,11 @@ std::optional<Existing> find_existing(int root_fd, const std::string &path) {
     throw;
   }
   if (e.entry.name.empty()) return std::nullopt;  // "/" itself: not something to mask
+  if (e.entry.entry) {                            // as the walk found it
+    e.fd = std::move(e.entry.entry);
+    e.st = e.entry.entry_stat;
+    return e;
+  }
   e.fd.reset(::openat(e.entry.dir.get(), e.entry.name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
   if (!e.fd) {
     if (errno == ENOENT) return std::nullopt;
@@ -67,10 +99,10 @@ UniqueFd reopen_mounted(const Existing &e, const std::string &what) {
   return out;
 }
 
-void mask_path(int root_fd, const std::string &path) {
+void mask_path(int root_fd, const std::string &path, PathMounts &mounts) {
   auto e = find_existing(root_fd, path);
   if (!e) return;
-  const std::string target = target_of(e->fd.get(), path);
+  const std::string target = mounts.target_of(e->fd.get(), path);
   if (S_ISDIR(e->st.st_mode)) {
     const std::string what = "mask " + quote(path) + " with an empty read-only tmpfs";
     // A read-only tmpfs with one inode: nothing can ever be created in it.
@@ -78,26 +110,19 @@ void mask_path(int root_fd, const std::string &path) {
                 "size=0k,nr_inodes=1,mode=755") < 0) {
       throw_errno(what);
     }
+    mounts.after_directory_mask();
     return;
   }
   const std::string what = "mask " + quote(path) + " with /dev/null";
-  // The container's /dev/null is ours, but check it is the real device before
-  // using it to hide something.
-  UniqueFd null(::open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC));
-  struct stat st;
-  if (!null || ::fstat(null.get(), &st) < 0) throw_errno(what);
-  if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
-    throw Error(what + ": /dev/null is not the null device", EINVAL);
-  }
-  const std::string source = target_of(null.get(), "/dev/null");
+  const std::string source = mounts.target_of(mounts.null_device(what), "/dev/null");
   if (::mount(source.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) < 0) throw_errno(what);
 }
 
-void make_readonly(int root_fd, const std::string &path) {
+void make_readonly(int root_fd, const std::string &path, PathMounts &mounts) {
   auto e = find_existing(root_fd, path);
   if (!e) return;
   const std::string what = "make " + quote(path) + " read-only";
-  const std::string target = target_of(e->fd.get(), path);
+  const std::string target = mounts.target_of(e->fd.get(), path);
   if (::mount(target.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) {
     throw_errno(what);
   }
@@ -259,8 +284,10 @@ void finish_rootfs(const spec::Spec &spec) {
   UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) throw_errno("open `/`");
   if (spec.linux) {
-    for (const auto &p : spec.linux->masked_paths) mask_path(root.get(), clean_path(p));
-    for (const auto &p : spec.linux->readonly_paths) make_readonly(root.get(), clean_path(p));
+    PathMounts mounts;
+    for (const auto &p : spec.linux->masked_paths) mask_path(root.get(), clean_path(p), mounts);
+    for (const auto &p : spec.linux->readonly_paths)
+      make_readonly(root.get(), clean_path(p), mounts);
   }
   if (spec.root.readonly) {
     remount_bind(root.get(), MS_RDONLY | mount_flags_of(root.get()), true,
