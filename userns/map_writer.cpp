@@ -133,7 +133,7 @@ int collect(Spawned& s, std::string& output) {
   return -1;
 }
 
-// newuidmap or newgidmap, started (the two run at the same time: see write_id_maps).
+// newuidmap or newgidmap, started (the two run at the same time: see PendingIdMaps).
 struct HelperRun {
   bool missing = false;
   Spawned spawned;
@@ -234,27 +234,60 @@ std::string MapResult::describe() const {
   return text;
 }
 
-MapResult write_id_maps(pid_t pid, const std::vector<Mapping>& uids,
-                        const std::vector<Mapping>& gids, const WriteOptions& options) {
-  MapResult result;
-  const uint32_t caller_uid = options.caller_uid.value_or(::geteuid());
-  const uint32_t caller_gid = options.caller_gid.value_or(::getegid());
-  const bool priv_uid = options.privileged.value_or(has_effective_capability(CAP_SETUID));
-  const bool priv_gid = options.privileged.value_or(has_effective_capability(CAP_SETGID));
+// What PendingIdMaps holds between its start and finish().
+struct PendingIdMaps::State {
+  pid_t pid;
+  std::vector<Mapping> uids, gids;
+  WriteOptions options;
+  uint32_t caller_uid, caller_gid;
+  bool priv_uid, priv_gid;
+  UniqueFd dir;
+  std::optional<HelperRun> uid_helper, gid_helper;
+};
+
+PendingIdMaps::PendingIdMaps(pid_t pid, std::vector<Mapping> uids, std::vector<Mapping> gids,
+                             WriteOptions options)
+    : s_(std::make_unique<State>()) {
+  State& s = *s_;
+  s.pid = pid;
+  s.uids = std::move(uids);
+  s.gids = std::move(gids);
+  s.options = std::move(options);
+  s.caller_uid = s.options.caller_uid.value_or(::geteuid());
+  s.caller_gid = s.options.caller_gid.value_or(::getegid());
+  s.priv_uid = s.options.privileged.value_or(has_effective_capability(CAP_SETUID));
+  s.priv_gid = s.options.privileged.value_or(has_effective_capability(CAP_SETGID));
   // One directory fd for every write: the files all belong to the same process even if the pid
   // were recycled in between (the fd pins the original task's /proc entry).
-  UniqueFd dir = open_pid_dir(pid, options.proc_dir);
-  // Both maps by helper (the rootless default): newgidmap runs while newuidmap does, the two
-  // maps being independent (each helper writes its own file; newgidmap sees to setgroups).
-  std::optional<HelperRun> gid_helper;
-  if (needs_helper(uids, caller_uid, priv_uid) && needs_helper(gids, caller_gid, priv_gid))
-    gid_helper.emplace(start_helper({false}, pid, gids, options));
-  result.uid_method =
-      write_side({true}, pid, dir.get(), uids, caller_uid, priv_uid, options, result);
-  result.gid_method = write_side({false}, pid, dir.get(), gids, caller_gid, priv_gid, options,
-                                 result, gid_helper ? &*gid_helper : nullptr);
-  log::debug("id maps of pid " + std::to_string(pid) + ": " + result.describe());
+  s.dir = open_pid_dir(pid, s.options.proc_dir);
+  // The helpers start now; newgidmap runs while newuidmap does, the two maps being independent
+  // (each helper writes its own file; newgidmap sees to setgroups).
+  if (needs_helper(s.gids, s.caller_gid, s.priv_gid))
+    s.gid_helper.emplace(start_helper({false}, pid, s.gids, s.options));
+  if (needs_helper(s.uids, s.caller_uid, s.priv_uid))
+    s.uid_helper.emplace(start_helper({true}, pid, s.uids, s.options));
+}
+
+PendingIdMaps::~PendingIdMaps() = default;
+PendingIdMaps::PendingIdMaps(PendingIdMaps&&) noexcept = default;
+PendingIdMaps& PendingIdMaps::operator=(PendingIdMaps&&) noexcept = default;
+
+MapResult PendingIdMaps::finish() {
+  if (!s_) throw Error("write id maps: already written", EINVAL);
+  const std::unique_ptr<State> done = std::move(s_);
+  State& s = *done;
+  MapResult result;
+  result.uid_method = write_side({true}, s.pid, s.dir.get(), s.uids, s.caller_uid, s.priv_uid,
+                                 s.options, result, s.uid_helper ? &*s.uid_helper : nullptr);
+  result.gid_method = write_side({false}, s.pid, s.dir.get(), s.gids, s.caller_gid, s.priv_gid,
+                                 s.options, result, s.gid_helper ? &*s.gid_helper : nullptr);
+  log::debug("id maps of pid " + std::to_string(s.pid) + ": " + result.describe());
   return result;
+}
+
+MapResult write_id_maps(pid_t pid, const std::vector<Mapping>& uids,
+                        const std::vector<Mapping>& gids, const WriteOptions& options) {
+  return PendingIdMaps(pid, uids, gids, options).finish();
 }
 
 void write_setgroups(pid_t pid, bool allow, std::string_view proc_dir) {

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,6 +60,28 @@ struct MapResult {
 // urun::Error naming the file or helper and its stderr when no allowed way works.
 MapResult write_id_maps(pid_t pid, const std::vector<Mapping>& uids,
                         const std::vector<Mapping>& gids, const WriteOptions& options = {});
+
+// write_id_maps in two steps, for a caller with other work meanwhile: the constructor starts
+// newuidmap and newgidmap where the maps need them (each a secure exec of a setuid program that
+// takes about a millisecond here), finish() writes the rest and waits for them, and reports as
+// write_id_maps does. Both throw urun::Error; helpers never finished are reaped on destruction.
+class PendingIdMaps {
+ public:
+  PendingIdMaps(pid_t pid, std::vector<Mapping> uids, std::vector<Mapping> gids,
+                WriteOptions options = {});
+  ~PendingIdMaps();
+  PendingIdMaps(PendingIdMaps&&) noexcept;
+  PendingIdMaps& operator=(PendingIdMaps&&) noexcept;
+  PendingIdMaps(const PendingIdMaps&) = delete;
+  PendingIdMaps& operator=(const PendingIdMaps&) = delete;
+
+  // Once only.
+  MapResult finish();
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
 
 // Writes "allow" or "deny" to <proc_dir>/<pid>/setgroups. Throws urun::Error.
 void write_setgroups(pid_t pid, bool allow, std::string_view proc_dir = "/proc");

@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <optional>
+#include <utility>
 
 #include "common/error.hpp"
 #include "common/log.hpp"
@@ -151,11 +152,17 @@ ClonedChild clone_init(const CreatePlan& plan, InitState& state) {
   }
 }
 
-// Writes the init's id maps: "deny" when setgroups was denied, for kIdMapsDone.
-std::string write_id_maps(const IdMaps& maps, pid_t pid) {
+// Starts writing the init's id maps as soon as it is cloned: newuidmap and newgidmap (about a
+// millisecond each here) then run while the init gets ready to ask for them.
+userns::PendingIdMaps start_id_maps(const IdMaps& maps, pid_t pid) {
   userns::WriteOptions options;
   options.allow_single_fallback = maps.defaulted;
-  userns::MapResult result = userns::write_id_maps(pid, maps.uids, maps.gids, options);
+  return userns::PendingIdMaps(pid, maps.uids, maps.gids, std::move(options));
+}
+
+// Finishes the init's id maps: "deny" when setgroups was denied, for kIdMapsDone.
+std::string finish_id_maps(userns::PendingIdMaps& maps) {
+  userns::MapResult result = maps.finish();
   if (!result.warning.empty())
     log::warning(result.warning + std::string(hint_text(Hint::rootless_setup)));
   if (log::enabled(log::Level::debug)) log::debug("id maps: " + result.describe());
@@ -165,7 +172,7 @@ std::string write_id_maps(const IdMaps& maps, pid_t pid) {
 // The init's first request (kNeedIdMaps) up to kIdMapsDone: its cgroup, scheduler, id maps,
 // prepared mounts and device nodes, network devices.
 void answer_id_maps_request(const CreatePlan& plan, ParentSteps& steps, Clone& c, pid_t pid,
-                            bool cloned_into_cgroup) {
+                            bool cloned_into_cgroup, std::optional<userns::PendingIdMaps>& maps) {
   const spec::Spec& spec = *plan.spec;
   const linux::NamespacePlan& ns = plan.namespaces;
   const std::string refused_sources = c.parent_end.expect(Msg::kNeedIdMaps);
@@ -188,7 +195,7 @@ void answer_id_maps_request(const CreatePlan& plan, ParentSteps& steps, Clone& c
   if (plan.handles.cgroup_mount_after_join)
     c.parent_end.send(Msg::kCgroupMount,
                       linux::encode_cgroup_plan(steps.cgroup_mount_after_join()));
-  const std::string maps_reply = ns.new_user ? write_id_maps(plan.id_maps, pid) : "";
+  const std::string maps_reply = maps ? finish_id_maps(*maps) : "";
   if (ns.own_mount) {
     send_idmapped_mounts(spec, plan.bundle, pid, plan.id_maps, c.parent_end);
     if (!plan.caller.unprivileged)
@@ -217,8 +224,11 @@ LaunchedInit launch_init(const CreatePlan& plan, ParentSteps& steps) {
   c.console.reset();  // the init has its own copy
   if (child.in_cgroup) log::debug("init cloned into its cgroup (CLONE_INTO_CGROUP)");
 
+  std::optional<userns::PendingIdMaps> maps;
+  if (plan.namespaces.new_user) maps.emplace(start_id_maps(plan.id_maps, child.pid));
+
   // Requests from the init, in the order it makes them (runtime/sync_channel.hpp).
-  answer_id_maps_request(plan, steps, c, child.pid, child.in_cgroup);
+  answer_id_maps_request(plan, steps, c, child.pid, child.in_cgroup, maps);
   if (plan.namespaces.needs_fork) {
     // The real init is the child of the one cloned, which exits.
     const pid_t init = receive_forked_pid_from_child(c.parent_end, child.pid);

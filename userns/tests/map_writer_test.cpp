@@ -292,6 +292,44 @@ TEST(MapWriterFake, HelperKilledOrSilent) {
   EXPECT_EQ(r.warning, "newuidmap failed: exit status 3; check /etc/subuid");
 }
 
+// The helpers start with PendingIdMaps, before finish(): each fake helper leaves a file, and
+// both files are there before finish() is called.
+TEST(MapWriterFake, PendingIdMapsStartsTheHelpersBeforeFinish) {
+  FakeProc proc;
+  TempDir bin;
+  for (const char* helper : {"newuidmap", "newgidmap"})
+    spit(bin / helper, "#!/bin/sh\necho \"$@\" > " + (bin / helper) + ".ran\n", 0755);
+  WriteOptions o = proc.options();
+  o.path = bin.path();
+  PendingIdMaps pending(proc.pid, {{0, 1000, 1}, {1, 100000, 65536}},
+                        {{0, 1000, 1}, {1, 200000, 65536}}, o);
+  bool both_ran = false;
+  for (int i = 0; i < 500 && !both_ran; ++i) {
+    both_ran = fs::exists(bin / "newuidmap.ran") && fs::exists(bin / "newgidmap.ran");
+    if (!both_ran) ::usleep(10000);
+  }
+  EXPECT_TRUE(both_ran) << "the helpers did not run within 5 s of the start";
+  MapResult r = pending.finish();
+  EXPECT_EQ(r.uid_method, MapMethod::newidmap);
+  EXPECT_EQ(r.gid_method, MapMethod::newidmap);
+  EXPECT_EQ(slurp(bin / "newuidmap.ran"), "4242 0 1000 1 1 100000 65536\n");
+  EXPECT_EQ(slurp(bin / "newgidmap.ran"), "4242 0 1000 1 1 200000 65536\n");
+  EXPECT_THROW(pending.finish(), Error);  // once only
+}
+
+// Pending maps given up (the init died before asking) leave no helper unreaped.
+TEST(MapWriterFake, PendingIdMapsGivenUpReapsTheHelpers) {
+  FakeProc proc;
+  TempDir bin;
+  spit(bin / "newuidmap", "#!/bin/sh\nexit 0\n", 0755);
+  WriteOptions o = proc.options();
+  o.path = bin.path();
+  { PendingIdMaps pending(proc.pid, {{0, 1000, 1}, {1, 100000, 65536}}, {}, o); }
+  errno = 0;
+  EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1);
+  EXPECT_EQ(errno, ECHILD);
+}
+
 TEST(MapWriterFake, FindProgram) {
   TempDir bin;
   spit(bin / "tool", "#!/bin/sh\n", 0755);
