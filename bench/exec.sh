@@ -15,7 +15,7 @@ crun_index
 # exec_once K ROUND DIR: one `exec` into runtime K's running container.
 exec_once() {
   metered "$3"
-  timed "$3" "${meter[@]}" "${bins[$1]}" --root "$tmp/$mode/state-$1" exec "${cid[$1]}" /bin/true
+  timed "$3" "${meter[@]}" "${bins[$1]}" --root "$states/$mode/state-$1" exec "${cid[$1]}" /bin/true
 }
 
 for mode in "${modes[@]}"; do

@@ -29,7 +29,7 @@ wait_stopped() {
 one_cycle() {
   local k=$1 id=$2 d=$tmp/$mode/scratch-$1 step us=()
   metered "$d"
-  local base=("${meter[@]}" "${bins[$k]}" --root "$tmp/$mode/state-$k")
+  local base=("${meter[@]}" "${bins[$k]}" --root "$states/$mode/state-$k")
   forget_later "$k" "$id"
   timed "$d" "${base[@]}" create --bundle "$tmp/$mode/true" "$id" || { echo create >"$d/step"; return 1; }
   us+=("$t_us"); rss_c=$t_rss

@@ -45,7 +45,7 @@ for mode in "${modes[@]}"; do
       pending[$mode:$k:many]="bench_many_cleanup $k $i"
       metered "$d"
       if timed "$d" "${meter[@]}" xargs -a "$tmp/ids" -P "$par" -I{} \
-          "${bins[$k]}" --root "$tmp/$mode/state-$k" run --bundle "$tmp/$mode/true" "many-$$-$i-{}"; then
+          "${bins[$k]}" --root "$states/$mode/state-$k" run --bundle "$tmp/$mode/true" "many-$$-$i-{}"; then
         [ "$i" -gt 0 ] && echo "$t_us" >>"$tmp/$mode/many-$k.us"
       else
         bench_many_cleanup "$k" "$i"

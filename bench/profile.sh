@@ -48,7 +48,7 @@ untraced() {
     for k in "${!labels[@]}"; do
       id=prof-u-$$-$i d=$tmp/$mode/scratch-$k
       forget_later "$k" "$id"
-      local cmd=("${prefix[@]}" "${bins[$k]}" --root "$tmp/$mode/state-$k" run --bundle "$tmp/$mode/true" "$id")
+      local cmd=("${prefix[@]}" "${bins[$k]}" --root "$states/$mode/state-$k" run --bundle "$tmp/$mode/true" "$id")
       cpu=
       if [ -n "$perf" ]; then
         timed "$d" perf stat -x, -o "$d/perf" -e task-clock -- "${cmd[@]}" ||
@@ -90,7 +90,7 @@ perf_steps() {
     id=prof-s-$$-$i
     forget_later 0 "$id"
     if ! perf record -q -o "$d/steps.data" -e cpu-clock -c 50000 "${ev[@]}" -- "${prefix[@]}" "${bins[0]}" \
-        --root "$tmp/$mode/state-0" run --bundle "$tmp/$mode/true" "$id" </dev/null >/dev/null 2>"$d/err"; then
+        --root "$states/$mode/state-0" run --bundle "$tmp/$mode/true" "$id" </dev/null >/dev/null 2>"$d/err"; then
       forget 0 "$id" force
       echo "  (no perf step table: perf record failed: $(head -n 1 "$d/err"))"
       return 0
@@ -139,7 +139,7 @@ traced() {
       tracer+=(-u "$user" "${user_env[@]}")
     fi
     forget_later 0 "$id"
-    "${tracer[@]}" "${bins[0]}" --root "$tmp/$mode/state-0" run --bundle "$tmp/$mode/true" "$id" \
+    "${tracer[@]}" "${bins[0]}" --root "$states/$mode/state-0" run --bundle "$tmp/$mode/true" "$id" \
       </dev/null >/dev/null 2>"$d/err" || die "$mode: traced run failed: $(cat "$d/err")"
     forget 0 "$id"
     awk -v id="$id" -v proc=/bin/true -f "$bench_dir/profile-steps.awk" "$d/trace" >"$d/steps.$i"
@@ -231,7 +231,7 @@ cpu_profile() {
   for ((i = 1; i <= runs; i++)); do forget_later 0 "prof-p-$$-$i"; done
   {
     for ((i = 1; i <= runs; i++)); do
-      printf '%q ' "${prefix[@]}" "${bins[0]}" --root "$tmp/$mode/state-0" run \
+      printf '%q ' "${prefix[@]}" "${bins[0]}" --root "$states/$mode/state-0" run \
         --bundle "$tmp/$mode/true" "prof-p-$$-$i"
       echo
     done

@@ -21,7 +21,7 @@ run_once() {
   forget_later "$1" "$id"
   metered "$3"
   if timed "$3" "${meter[@]}" \
-      "${bins[$1]}" --root "$tmp/$mode/state-$1" run --bundle "$tmp/$mode/true" "$id"; then
+      "${bins[$1]}" --root "$states/$mode/state-$1" run --bundle "$tmp/$mode/true" "$id"; then
     forget "$1" "$id"
     return 0
   fi
