@@ -9,10 +9,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "common/unique_fd.hpp"
 #include "linux/capabilities.hpp"
 #include "linux/passwd.hpp"
 #include "linux/path.hpp"
@@ -142,12 +147,48 @@ void clear_cloexec_on_preserved(int preserve_fds) {
   }
 }
 
+namespace {
+
+// The signals whose disposition is not the default (SigIgn and SigCgt of /proc/self/status, one
+// bit per signal from bit 0 for signal 1); nullopt when that cannot be read. One read instead of
+// a sigaction call for each of the 62 signals.
+std::optional<uint64_t> signals_not_default() {
+  UniqueFd fd(::open("/proc/self/status", O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  char text[4096];
+  size_t len = 0;
+  for (ssize_t n;
+       len < sizeof text - 1 && (n = ::read(fd.get(), text + len, sizeof text - 1 - len)) != 0;) {
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return std::nullopt;
+    }
+    len += static_cast<size_t>(n);
+  }
+  text[len] = '\0';
+  uint64_t mask = 0;
+  for (const char* field : {"\nSigIgn:", "\nSigCgt:"}) {
+    const char* at = std::strstr(text, field);
+    if (!at) return std::nullopt;
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long bits = std::strtoull(at + std::strlen(field), &end, 16);
+    if (errno != 0 || end == at + std::strlen(field)) return std::nullopt;
+    mask |= bits;
+  }
+  return mask;
+}
+
+}  // namespace
+
 void reset_signals() {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  const std::optional<uint64_t> not_default = signals_not_default();
   for (int sig = 1; sig < NSIG; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
+    if (not_default && sig <= 64 && !((*not_default >> (sig - 1)) & 1)) continue;
     ::signal(sig, SIG_DFL);
   }
 }

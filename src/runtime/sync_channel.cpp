@@ -66,22 +66,22 @@ Frame SyncChannel::receive() const {
 }
 
 std::optional<Frame> SyncChannel::receive_unless_closed() const {
-  // Not value-initialised: zeroing 256 KiB on every receive made all its pages resident (64
-  // page faults, a quarter MiB of peak RSS in the runtime and in the init); recvmsg touches only
-  // what it writes.
-  std::unique_ptr<char[]> buf(new char[kMaxFrame]);
+  // One buffer for every receive of the process, in .bss: a new 256 KiB each time was an mmap
+  // and munmap per message (malloc maps blocks that large) and fresh pages to fault in;
+  // recvmsg touches only what it writes, so an untouched page is never resident. Every
+  // receive copies out of it before returning, and urun receives on one thread.
+  static char buf[kMaxFrame];
   if (waiter_) waiter_(fd_.get());
   UniqueFd passed;
-  const ssize_t n = receive_with_fd(fd_.get(), buf.get(), kMaxFrame, passed);
+  const ssize_t n = receive_with_fd(fd_.get(), buf, kMaxFrame, passed);
   // ECONNRESET: the peer is gone, leaving a message of ours unread.
   if (n < 0 && errno != ECONNRESET) throw_errno("read sync socket");
   if (n <= 0) return std::nullopt;
   if (static_cast<size_t>(n) < sizeof(Header)) throw Error("short message on sync socket", EPROTO);
   Header h;
-  std::memcpy(&h, buf.get(), sizeof h);
+  std::memcpy(&h, buf, sizeof h);
   return Frame{static_cast<Msg>(h.type), h.err,
-               std::string(buf.get() + sizeof h, static_cast<size_t>(n) - sizeof h),
-               std::move(passed)};
+               std::string(buf + sizeof h, static_cast<size_t>(n) - sizeof h), std::move(passed)};
 }
 
 void write_log_frame(const Frame& f) {

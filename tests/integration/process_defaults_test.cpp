@@ -197,6 +197,32 @@ TEST_P(ProcessDefaults, ExecNonRootProcessCanReopenStdioPipes) {
   EXPECT_EQ(sorted_lines(r.out), (std::vector<std::string>{"done", "err", "out"})) << r.describe();
 }
 
+// Signals the runtime's caller ignores (nohup, a shell's `trap ''`) are not the container's: its
+// process starts with every disposition at the default, and nothing blocked, as with crun.
+TEST_P(ProcessDefaults, SignalsIgnoredByTheCallerAreDefaultInTheContainer) {
+  Bundle b = make_bundle();
+  // Not through sh: busybox's sh ignores SIGQUIT for what it runs.
+  b.config["process"]["args"] = {"grep", "-E", "^Sig(Ign|Blk):", "/proc/self/status"};
+  b.save();
+  const std::string cmd = "trap '' HUP USR1 PIPE TERM; exec '" + world().runtime() + "' --root '" +
+                          rt().state_root() + "' run --bundle '" + b.dir + "' sig1";
+  Result r = run_as(identity(), {"sh", "-c", cmd}, dir() + "/io");
+  rt().run({"delete", "--force", "sig1"});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_NE(r.out.find("SigIgn:\t0000000000000000"), std::string::npos) << r.describe();
+  EXPECT_NE(r.out.find("SigBlk:\t0000000000000000"), std::string::npos) << r.describe();
+
+  Bundle s = make_bundle({.name = "s"});
+  start_sleeper(s, "sig2");
+  const std::string exec_cmd = "trap '' HUP USR1 PIPE TERM; exec '" + world().runtime() +
+                               "' --root '" + rt().state_root() +
+                               "' exec sig2 grep -E '^Sig(Ign|Blk):' /proc/self/status";
+  r = run_as(identity(), {"sh", "-c", exec_cmd}, dir() + "/io");
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_NE(r.out.find("SigIgn:\t0000000000000000"), std::string::npos) << r.describe();
+  EXPECT_NE(r.out.find("SigBlk:\t0000000000000000"), std::string::npos) << r.describe();
+}
+
 // Only what belongs to the caller is handed over: a file of another user that the caller passes
 // as stdout keeps its owner.
 TEST_P(ProcessDefaults, StdioOfAnotherOwnerIsLeftAlone) {
