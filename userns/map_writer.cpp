@@ -2,12 +2,14 @@
 
 #include <fcntl.h>
 #include <linux/capability.h>
-#include <spawn.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -79,6 +81,46 @@ struct Spawned {
   }
 };
 
+// What the child of spawn_capture needs, prepared before the clone: it shares our memory and
+// calls nothing but raw system calls.
+struct ChildPlan {
+  const char* path;
+  char** argv;
+  char** envp;
+  int out;        // the pipe's write end: the helper's stdout and stderr
+  uint64_t mask;  // the signal mask to restore before the exec (kernel layout)
+  int err = 0;    // set by the child when it could not exec
+};
+
+[[noreturn]] void child_failed(ChildPlan* plan) {
+  plan->err = errno;  // the parent's errno too, but the parent sleeps until we exit (vfork)
+  ::syscall(SYS_exit, 127);
+  __builtin_unreachable();
+}
+
+int exec_helper_child(void* arg) {
+  auto* plan = static_cast<ChildPlan*>(arg);
+  for (int target : {1, 2}) {
+    // dup3 clears O_CLOEXEC on the target; a pipe end that already is the target keeps it.
+    const long r = plan->out == target ? ::syscall(SYS_fcntl, target, F_SETFD, 0)
+                                       : ::syscall(SYS_dup3, plan->out, target, 0);
+    if (r < 0) child_failed(plan);
+  }
+  const long null = ::syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDONLY, 0);
+  if (null < 0) child_failed(plan);
+  if (null != 0) {
+    if (::syscall(SYS_dup3, null, 0, 0) < 0) child_failed(plan);
+    ::syscall(SYS_close, null);
+  }
+  ::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &plan->mask, nullptr, sizeof plan->mask);
+  ::syscall(SYS_execve, plan->path, plan->argv, plan->envp);
+  child_failed(plan);
+}
+
+// Starts `program` as posix_spawn would, with stdin /dev/null and stdout and stderr a pipe, but
+// without its reset of every signal's disposition in the child (two sigaction calls for each of
+// 64 signals, before the exec, while we wait for it): urun installs no signal handlers that a
+// child sharing our memory could run, and every signal is blocked until the exec anyway.
 Spawned spawn_capture(const std::string& program, const std::vector<std::string>& args) {
   Spawned s;
   s.program = program;
@@ -86,24 +128,32 @@ Spawned spawn_capture(const std::string& program, const std::vector<std::string>
   if (::pipe2(fds, O_CLOEXEC) < 0) throw_errno("pipe2");
   UniqueFd read_end(fds[0]), write_end(fds[1]);
 
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  // dup2 clears O_CLOEXEC on the target, so only the helper's 1 and 2 stay open across exec.
-  posix_spawn_file_actions_adddup2(&actions, write_end.get(), 1);
-  posix_spawn_file_actions_adddup2(&actions, write_end.get(), 2);
-
   std::vector<char*> argv;
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  int err = ::posix_spawn(&s.pid, program.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (err != 0) {
-    s.pid = -1;
-    s.error = "cannot execute " + program + ": " + std::strerror(err);
-  } else {
-    s.out = std::move(read_end);
+  ChildPlan plan{program.c_str(), argv.data(), environ, write_end.get(), 0};
+  sigset_t all, old;
+  ::sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  std::memcpy(&plan.mask, &old, sizeof plan.mask);
+  // The child runs on this frame's array while we sleep (CLONE_VFORK: until it execs or exits).
+  alignas(64) char stack[32 * 1024];
+  const pid_t pid =
+      ::clone(exec_helper_child, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
+  const int clone_err = errno;
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (pid < 0) {
+    s.error = "cannot execute " + program + ": " + std::strerror(clone_err);
+    return s;
   }
+  if (plan.err != 0) {
+    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    s.error = "cannot execute " + program + ": " + std::strerror(plan.err);
+    return s;
+  }
+  s.pid = pid;
+  s.out = std::move(read_end);
   return s;
 }
 

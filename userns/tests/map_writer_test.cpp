@@ -330,6 +330,23 @@ TEST(MapWriterFake, PendingIdMapsGivenUpReapsTheHelpers) {
   EXPECT_EQ(errno, ECHILD);
 }
 
+// A helper the kernel cannot execute (its interpreter is missing): the error names it and why.
+TEST(MapWriterFake, HelperThatCannotBeExecuted) {
+  FakeProc proc;
+  TempDir bin;
+  spit(bin / "newuidmap", "#!/nonexistent/interpreter\n", 0755);
+  WriteOptions o = proc.options();
+  o.path = bin.path();
+  o.allow_single_fallback = true;
+  MapResult r = write_id_maps(proc.pid, {{0, 1000, 1}, {1, 100000, 65536}}, {}, o);
+  EXPECT_EQ(r.uid_method, MapMethod::single_fallback);
+  EXPECT_EQ(r.warning, "newuidmap failed: cannot execute " + (bin / "newuidmap") +
+                           ": No such file or directory; check /etc/subuid");
+  errno = 0;
+  EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1);  // the child that failed to exec is reaped
+  EXPECT_EQ(errno, ECHILD);
+}
+
 TEST(MapWriterFake, FindProgram) {
   TempDir bin;
   spit(bin / "tool", "#!/bin/sh\n", 0755);
