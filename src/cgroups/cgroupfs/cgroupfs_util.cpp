@@ -130,6 +130,18 @@ void write_planned(const std::string& dir, const Write& w) {
   throw Error("write " + quote(path) + ": " + why, ENOENT);
 }
 
+void PlannedWriter::write(const std::string& dir, const Write& w) {
+  const std::string path = dir + "/" + w.file;
+  if (fd_ && path == path_) return write_value(fd_.get(), path, w.value);
+  fd_.reset();
+  path_.clear();
+  UniqueFd fd = open_knob(path);
+  if (!fd) return write_planned(dir, w);  // its fallback, or its error
+  write_value(fd.get(), path, w.value);
+  fd_ = std::move(fd);
+  path_ = path;
+}
+
 namespace {
 
 std::vector<std::string> subdirs(const std::string& dir) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cgroups/resources.hpp"
+#include "common/unique_fd.hpp"
 
 namespace urun::cgroups::detail {
 
@@ -31,6 +32,18 @@ void remove_made_dirs(const std::vector<std::string>& made, const std::vector<st
 // Writes one planned write into dir, following the fallback/optional rules of Write.
 // Errors name the file and, on ENOENT, say the controller is not available.
 void write_planned(const std::string& dir, const Write& w);
+
+// write_planned for a plan written in order: consecutive writes to one file (a default config's
+// twelve device rules) go through one open fd, each still its own write() and so its own command
+// to the kernel, instead of an open (a path lookup through cgroupfs) and a close per rule.
+class PlannedWriter {
+ public:
+  void write(const std::string& dir, const Write& w);
+
+ private:
+  std::string path_;  // the file fd_ is open on
+  UniqueFd fd_;
+};
 
 // Writes a cgroup knob; the error names the full path.
 void write_knob(const std::string& path, std::string_view value);

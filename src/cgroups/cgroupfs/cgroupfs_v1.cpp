@@ -261,6 +261,7 @@ void CgroupfsV1::apply(const Resources& resources) {
   }
   if (resources.cpu && resources.cpu->realtime_runtime && *resources.cpu->realtime_runtime > 0)
     make_realtime_room(*resources.cpu);
+  detail::PlannedWriter writer;
   for (size_t i = 0; i < plan.size(); ++i) {
     const Write& w = plan[i];
     const std::string dir = dir_for(w.controller);
@@ -271,7 +272,7 @@ void CgroupfsV1::apply(const Resources& resources) {
                   ENOENT);
     }
     try {
-      detail::write_planned(dir, w);
+      writer.write(dir, w);
     } catch (const Error& e) {
       // The devices controller takes rules from CAP_SYS_ADMIN only, even in a cgroup
       // delegated to the user: rootless, the container's /dev (what the config lists, in a
