@@ -46,6 +46,14 @@ std::vector<std::string> controllers_of(const std::string& dir_name) {
   return out;
 }
 
+// A knob's value (trailing newline removed), or nullopt when the file is not there.
+std::optional<std::string> knob_if_present(const std::string& path) {
+  std::optional<std::string> value = fs::read_file_at(AT_FDCWD, path);
+  while (value && !value->empty() && (value->back() == '\n' || value->back() == ' '))
+    value->pop_back();
+  return value;
+}
+
 std::string join(const std::string& root, const std::string& name, const std::string& path) {
   return root + "/" + name + (path == "/" ? "" : path);
 }
@@ -56,17 +64,26 @@ std::vector<Hierarchy> list_hierarchies(const std::string& root) {
   std::vector<Hierarchy> out;
   DIR* d = ::opendir(root.c_str());
   if (d == nullptr) throw_errno("open cgroup root " + quote(root));
+  // Looked up relative to the root (two path components, not five) and by the entry's type
+  // where readdir gives it: this runs at every create, for every hierarchy.
+  const int root_fd = ::dirfd(d);
+  auto present = [root_fd](const std::string& rel) {
+    return ::faccessat(root_fd, rel.c_str(), F_OK, 0) == 0;
+  };
   for (dirent* e; (e = ::readdir(d));) {
     std::string name = e->d_name;
     if (name == "." || name == "..") continue;
-    const std::string dir = root + "/" + name;
-    struct stat st {};
     // cpu and cpuacct are usually symlinks to cpu,cpuacct: count the hierarchy once.
-    if (::lstat(dir.c_str(), &st) < 0 || !S_ISDIR(st.st_mode)) continue;
-    if (!exists(dir + "/cgroup.procs")) continue;
+    if (e->d_type != DT_DIR) {
+      struct stat st {};
+      if (e->d_type != DT_UNKNOWN ||
+          ::fstatat(root_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+        continue;
+    }
+    if (!present(name + "/cgroup.procs")) continue;
     Hierarchy h;
     h.name = name;
-    h.unified = exists(dir + "/cgroup.controllers");
+    h.unified = present(name + "/cgroup.controllers");
     if (!h.unified) h.controllers = controllers_of(name);
     out.push_back(std::move(h));
   }
@@ -127,9 +144,11 @@ void CgroupfsV1::init_cpuset(const std::string& hierarchy_dir, const std::string
     if (next == std::string::npos) next = path.size();
     const std::string cur = hierarchy_dir + path.substr(0, next);
     for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
-      if (!exists(cur + "/" + file) || !exists(parent + "/" + file)) continue;
-      if (read_knob(cur + "/" + file).empty())
-        write_knob(cur + "/" + file, read_knob(parent + "/" + file));
+      // Read where present (no existence check first: each is a lookup through cgroupfs).
+      const std::optional<std::string> mine = knob_if_present(cur + "/" + file);
+      if (!mine || !mine->empty()) continue;
+      if (const auto from = knob_if_present(parent + "/" + file))
+        write_knob(cur + "/" + file, *from);
     }
     parent = cur;
     pos = next + 1;
