@@ -73,8 +73,11 @@ match($0, /^ *[^ ]+ +[0-9]+\/[0-9]+ +[0-9.]+: +[^ ]+:/) {
       mark("clone", t)
   }
   # The spawn (vfork) of newuidmap: its exec is not seen, as perf stops
-  # following a task that executes a setuid program.
+  # following a task that executes a setuid program. urun spawns it with
+  # clone(CLONE_VM|CLONE_VFORK|SIGCHLD), 0x4111; posix_spawn (before
+  # 2026-12-07) used clone3.
   else if (ev == "syscalls:sys_enter_clone3" && pid == main && ("clone" in at)) mark("id-maps", t)
+  else if (ev == "syscalls:sys_enter_clone" && pid == main && ("clone" in at) && rest ~ /clone_flags: 0x0*4111[ ,]/) mark("id-maps", t)
   else if (ev == "syscalls:sys_enter_mount" && ("clone" in at) && pid != main) mark("mounts", t)
   else if (ev == "syscalls:sys_enter_pivot_root") mark("pivot_root", t)
   else if (ev == "sched:sched_process_exec" && index(rest, "filename=" proc " ")) {
