@@ -102,15 +102,20 @@ void release_tree_after_exec(int tree) {
 }  // namespace
 
 void ensure_sealed_binary(char** argv) {
+  // Found out of reach once (by the early attempt at startup): the check before the command
+  // need not look again, the binary of a running process does not change.
+  static bool out_of_reach = false;
+  if (out_of_reach) return;
   UniqueFd exe(::open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
   if (!exe) throw_errno("open /proc/self/exe");
   int seals = ::fcntl(exe.get(), F_GET_SEALS);
-  if (seals >= 0 && (seals & kSeals) == kSeals) return;  // the copy, re-executed
-  // On a read-only mount (the re-executed bind mount, or a read-only /usr) or not writable
-  // by the caller's ids: nor by the container's, which are ours or fewer.
+  // The copy, re-executed; on a read-only mount (the re-executed bind mount, or a read-only
+  // /usr); or not writable by the caller's ids: nor by the container's, which are ours or fewer.
   struct statvfs vfs {};
-  if (::fstatvfs(exe.get(), &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) return;
-  if (::faccessat(AT_FDCWD, "/proc/self/exe", W_OK, AT_EACCESS) != 0) return;
+  out_of_reach = (seals >= 0 && (seals & kSeals) == kSeals) ||
+                 (::fstatvfs(exe.get(), &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) ||
+                 ::faccessat(AT_FDCWD, "/proc/self/exe", W_OK, AT_EACCESS) != 0;
+  if (out_of_reach) return;
 
   if (UniqueFd ro = read_only_mount_of("/proc/self/exe")) {
     exe.reset();
