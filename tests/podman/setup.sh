@@ -13,10 +13,11 @@ setup_world() {
   cleanup_world
   install -d -m 0755 "$TOP" "$DIR"
   install -m 0755 "$URUN" "$DIR/urun"
-  # Podman's cgroups on the host (root): what is there now is not ours to remove. Likewise the
-  # files under urun's default state root, /run/urun, where Podman runs it as root (the compiled
-  # seccomp filters of its default profile stay in /run/urun/.cache).
-  [ "$MODE" = root ] && "$REPO/tests/leftovers.sh" record "$DIR/leftovers-before" "${LEFTOVERS[@]}"
+  # Podman's cgroups on the host (root), its lock file, and the files under urun's default state
+  # root, where Podman runs it (the compiled seccomp filters of its default profile stay in its
+  # .cache): what is there now is not ours to remove.
+  leftovers_of_mode
+  "$REPO/tests/leftovers.sh" record "$DIR/leftovers-before" "${LEFTOVERS[@]}"
 
   local ulimits=""
   # Root lacks CAP_SYS_RESOURCE on these machines: Podman's default nofile (1048576) cannot be
@@ -59,12 +60,21 @@ CONF
   pm run --rm localhost/busybox true || die "podman run of the imported image failed"
 }
 
-# What outlives Podman's containers on the host (root): libpod_parent in every hierarchy, which
+# What outlives Podman's containers on the host: as root, libpod_parent in every hierarchy, which
 # Podman makes and never removes (and the pod cgroups it leaves in the unified and name=systemd
-# trees of this hybrid host), and what urun keeps under its default state root, where Podman runs
-# it (the compiled seccomp filters of Podman's profile). tests/leftovers.sh removes what the suite
-# added.
-LEFTOVERS=("/sys/fs/cgroup/*/libpod_parent" "/run/urun")
+# trees of this hybrid host); in either mode Podman's lock file in /dev/shm, and what urun keeps
+# under its default state root, where Podman runs it (/run/urun, or the user's
+# $XDG_RUNTIME_DIR/urun: the compiled seccomp filters of Podman's profile). tests/leftovers.sh
+# removes what the suite added.
+leftovers_of_mode() {
+  if [ "$MODE" = root ]; then
+    LEFTOVERS=("/sys/fs/cgroup/*/libpod_parent" "/run/urun" "/dev/shm/libpod_lock")
+  else
+    local uid
+    uid=$(id -u "$TEST_USER" 2>/dev/null) || uid=none
+    LEFTOVERS=("/run/user/$uid/urun" "/dev/shm/libpod_rootless_lock_$uid")
+  fi
+}
 
 cleanup_world() {
   [ -d "$DIR" ] || return 0
@@ -76,7 +86,8 @@ cleanup_world() {
   if [ -s "$DIR/tmp/pause.pid" ]; then
     kill -KILL "$(cat "$DIR/tmp/pause.pid")" 2>/dev/null || true
   fi
-  [ "$MODE" = root ] && "$REPO/tests/leftovers.sh" remove "$DIR/leftovers-before" "${LEFTOVERS[@]}"
+  leftovers_of_mode
+  "$REPO/tests/leftovers.sh" remove "$DIR/leftovers-before" "${LEFTOVERS[@]}"
   # Whatever a failed run left mounted under the world (shm tmpfs of root containers), deepest first.
   local m
   for m in $(awk -v d="$DIR/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
