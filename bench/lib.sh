@@ -62,6 +62,9 @@ bench_runtimes() {
 bench_setup() {
   tmp=$(mktemp -d /tmp/urun-bench.XXXXXX)
   chmod 0755 "$tmp"
+  # urun's default cgroup parent (/urun in every hierarchy), which a run makes and leaves for
+  # the next: removed at the end when this run made it (tests/leftovers.sh).
+  [ "$(id -u)" -eq 0 ] && "$repo/tests/leftovers.sh" record "$tmp/cgroups-before" "/sys/fs/cgroup/*/urun"
   # The runtimes' state dirs (--root) on a tmpfs, as where both keep them by
   # default (/run/urun and /run/crun, or $XDG_RUNTIME_DIR: tmpfs wherever
   # systemd runs). This host has no tmpfs /run, and on its ext4 a file a
@@ -104,6 +107,8 @@ bench_cleanup() {
     eval "$c" >/dev/null 2>&1 || true
   done
   [ -n "${states:-}" ] && mountpoint -q "$states" && umount -l "$states"
+  [ -n "${tmp:-}" ] && [ -f "$tmp/cgroups-before" ] &&
+    "$repo/tests/leftovers.sh" remove "$tmp/cgroups-before" "/sys/fs/cgroup/*/urun"
   [ -n "${tmp:-}" ] && rm -rf "$tmp"
 }
 
