@@ -221,13 +221,14 @@ bool needs_helper(const std::vector<Mapping>& maps, uint32_t caller, bool privil
   return !maps.empty() && !privileged && !is_single_own_id(maps, caller);
 }
 
-// started: the side's helper when write_id_maps started it already.
+// helper: the side's newuidmap or newgidmap, which PendingIdMaps started exactly when the map
+// needs one (needs_helper); without it the map is written directly.
 MapMethod write_side(Side side, pid_t pid, int dir_fd, const std::vector<Mapping>& maps,
                      uint32_t caller, bool privileged, const WriteOptions& options,
-                     MapResult& result, HelperRun* started = nullptr) {
+                     MapResult& result, std::optional<HelperRun>& helper) {
   if (maps.empty()) return MapMethod::none;
   const std::string_view proc = options.proc_dir;
-  if (privileged || is_single_own_id(maps, caller)) {
+  if (!helper) {
     // Without CAP_SETGID the kernel accepts a gid map only once setgroups is denied, so that an
     // unprivileged user cannot drop a group used to deny it access.
     if (!side.uids && !privileged) {
@@ -238,8 +239,7 @@ MapMethod write_side(Side side, pid_t pid, int dir_fd, const std::vector<Mapping
     return MapMethod::direct;
   }
   bool missing = false;
-  HelperRun run = started ? std::move(*started) : start_helper(side, pid, maps, options);
-  std::string failure = finish_helper(side, run, missing);
+  std::string failure = finish_helper(side, *helper, missing);
   if (failure.empty()) return MapMethod::newidmap;
   if (!options.allow_single_fallback) {
     throw Error(
@@ -328,9 +328,9 @@ MapResult PendingIdMaps::finish() {
   State& s = *done;
   MapResult result;
   result.uid_method = write_side({true}, s.pid, s.dir.get(), s.uids, s.caller_uid, s.priv_uid,
-                                 s.options, result, s.uid_helper ? &*s.uid_helper : nullptr);
+                                 s.options, result, s.uid_helper);
   result.gid_method = write_side({false}, s.pid, s.dir.get(), s.gids, s.caller_gid, s.priv_gid,
-                                 s.options, result, s.gid_helper ? &*s.gid_helper : nullptr);
+                                 s.options, result, s.gid_helper);
   log::debug("id maps of pid " + std::to_string(s.pid) + ": " + result.describe());
   return result;
 }

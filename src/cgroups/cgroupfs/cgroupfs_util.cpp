@@ -11,6 +11,7 @@
 #include <cstring>
 #include <optional>
 #include <thread>
+#include <utility>
 
 #include "common/error.hpp"
 #include "common/fs.hpp"
@@ -103,10 +104,23 @@ void write_knob(const std::string& path, std::string_view value) {
   write_value(fd.get(), path, value);
 }
 
-std::string read_knob(const std::string& path) {
-  std::string s = fs::read_file(path);
+namespace {
+
+std::string without_trailing_newline(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
+}
+
+}  // namespace
+
+std::string read_knob(const std::string& path) {
+  return without_trailing_newline(fs::read_file(path));
+}
+
+std::optional<std::string> read_knob_if_present(const std::string& path) {
+  std::optional<std::string> value = fs::read_file_at(AT_FDCWD, path);
+  if (value) *value = without_trailing_newline(std::move(*value));
+  return value;
 }
 
 void write_planned(const std::string& dir, const Write& w) {

@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,8 @@ class PlannedWriter {
 // Writes a cgroup knob; the error names the full path.
 void write_knob(const std::string& path, std::string_view value);
 std::string read_knob(const std::string& path);  // trailing newline removed
+// read_knob of a file that may be absent (nullopt), without asking first: one lookup.
+std::optional<std::string> read_knob_if_present(const std::string& path);
 
 // cgroup.procs of dir and of every sub-cgroup below it; a missing dir gives nothing.
 void collect_procs(const std::string& dir, std::vector<pid_t>& out);

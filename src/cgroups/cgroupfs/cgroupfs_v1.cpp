@@ -46,14 +46,6 @@ std::vector<std::string> controllers_of(const std::string& dir_name) {
   return out;
 }
 
-// A knob's value (trailing newline removed), or nullopt when the file is not there.
-std::optional<std::string> knob_if_present(const std::string& path) {
-  std::optional<std::string> value = fs::read_file_at(AT_FDCWD, path);
-  while (value && !value->empty() && (value->back() == '\n' || value->back() == ' '))
-    value->pop_back();
-  return value;
-}
-
 std::string join(const std::string& root, const std::string& name, const std::string& path) {
   return root + "/" + name + (path == "/" ? "" : path);
 }
@@ -145,9 +137,9 @@ void CgroupfsV1::init_cpuset(const std::string& hierarchy_dir, const std::string
     const std::string cur = hierarchy_dir + path.substr(0, next);
     for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
       // Read where present (no existence check first: each is a lookup through cgroupfs).
-      const std::optional<std::string> mine = knob_if_present(cur + "/" + file);
+      const std::optional<std::string> mine = read_knob_if_present(cur + "/" + file);
       if (!mine || !mine->empty()) continue;
-      if (const auto from = knob_if_present(parent + "/" + file))
+      if (const auto from = read_knob_if_present(parent + "/" + file))
         write_knob(cur + "/" + file, *from);
     }
     parent = cur;
