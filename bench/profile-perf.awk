@@ -2,8 +2,9 @@
 # every PERIOD_US of CPU time and a few tracepoints, into steps: wall time and
 # CPU time (samples of every process of the run) per step.
 #   perf script -F comm,pid,tid,time,event,trace | awk -v proc=/bin/true -v period_us=50 -f profile-perf.awk
-# Milestones (the first event that marks each): urun's exec; the re-exec of
-# the protected binary (execveat); the state dir (mkdirat, mode 0700); the
+# Milestones (the first event that marks each): urun's exec; the binary's
+# protection (prctl PR_SET_MM, moving onto a read-only mount, or the re-exec
+# from one: execveat); the state dir (mkdirat, mode 0700); the
 # first cgroup mkdir (mode 0755); the clone of the init (clone with CLONE_NEW*
 # flags); the spawn of newuidmap (clone3); the init's first mount; pivot_root; the exec of
 # the process; its exit; the first rmdir/unlinkat after it; urun's exit. A
@@ -65,7 +66,7 @@ match($0, /^ *[^ ]+ +[0-9]+\/[0-9]+ +[0-9.]+: +[^ ]+:/) {
     main = pid; mark("exec-urun", t); next
   }
   if (main == "") next
-  if (ev == "syscalls:sys_enter_execveat" && pid == main) mark("re-exec", t)
+  if ((ev == "syscalls:sys_enter_execveat" || (ev == "syscalls:sys_enter_prctl" && rest ~ /option: 0x00000023/)) && pid == main) mark("sealed", t)
   else if (ev == "syscalls:sys_enter_mkdirat" && pid == main && rest ~ /mode: 0x000001c0/) mark("state-dir", t)
   else if (ev == "syscalls:sys_enter_mkdir" && pid == main && rest ~ /mode: 0x000001ed/) mark("cgroup", t)
   else if (ev == "syscalls:sys_enter_clone" && !("clone" in at)) {

@@ -50,7 +50,7 @@ BEGIN {
   }
 
   if (pid == main && line ~ /^execve\("[^"]*urun"/) mark("exec-urun", t)
-  else if (pid == main && line ~ /^execveat\(|^execve\("\/proc\/self\/fd/) mark("re-exec", t)
+  else if (pid == main && line ~ /^execveat\(|^execve\("\/proc\/self\/fd|^prctl\(PR_SET_MM, PR_SET_MM_MAP/) mark("sealed", t)
   else if (line ~ /^openat\(.*config\.json", O_RDONLY/) mark("config", t)
   else if (line ~ ("^mkdirat\\([0-9]+, \"" id "\"")) mark("state-dir", t)
   else if (line ~ /^mkdir\("\/sys\/fs\/cgroup\//) mark("cgroup", t)

@@ -24,7 +24,7 @@ perf stat -x, -e task-clock -- true >/dev/null 2>&1 && perf=perf
 # Step descriptions, by the milestone that starts them.
 declare -A what=(
   [exec-urun]="start urun; check the binary's write protection"
-  [re-exec]="re-exec of the protected binary (ro mount/memfd)"
+  [sealed]="binary on a ro mount: moved (root) or re-exec'd"
   [config]="read, parse and validate config.json"
   [state-dir]="state dir; cgroup manager probe; record"
   [cgroup]="create and configure the cgroups"
@@ -84,7 +84,7 @@ perf_steps() {
   for e in sched:sched_switch sched:sched_process_exec sched:sched_process_exit \
     syscalls:sys_enter_mkdir syscalls:sys_enter_mkdirat syscalls:sys_enter_clone syscalls:sys_enter_clone3 \
     syscalls:sys_enter_pivot_root syscalls:sys_enter_mount syscalls:sys_enter_rmdir \
-    syscalls:sys_enter_execveat syscalls:sys_enter_unlinkat; do ev+=(-e "$e"); done
+    syscalls:sys_enter_execveat syscalls:sys_enter_prctl syscalls:sys_enter_unlinkat; do ev+=(-e "$e"); done
   rm -f "$d"/psteps.*
   for ((i = 1; i <= runs; i++)); do
     id=prof-s-$$-$i

@@ -13,7 +13,7 @@ std::string version_text() {
          "\nspec: " + kOciVersion + "\n" + container::version_tags();  // CLI11 ends the line
 }
 
-void before_parsing(int argc, char** argv) noexcept { container::reexec_sealed_early(argc, argv); }
+void before_parsing(int argc, char** argv) noexcept { container::seal_binary_early(argc, argv); }
 
 void before_command(const CLI::App& app, char** argv) {
   // These commands put urun processes into the container. (Only the chosen command is

@@ -105,12 +105,12 @@ struct ExecRequest {
 // ExecFailure (common/exec_failure.hpp), whose status() is 127 or 126.
 int exec(const GlobalOptions& global, const ExecRequest& request);
 
-// Before create, run and exec, which put urun processes into a container: re-executes urun
-// from a sealed copy when it does not run from one (runtime/sealed_binary.hpp).
+// Before create, run and exec, which put urun processes into a container: makes urun run from a
+// binary no container can write when it does not yet (runtime/sealed_binary.hpp).
 void ensure_sealed_binary(char** argv);
 // The same, first thing in main, before the command line is parsed: see
-// runtime::reexec_sealed_early. Never throws.
-void reexec_sealed_early(int argc, char** argv) noexcept;
+// runtime::seal_binary_early. Never throws.
+void seal_binary_early(int argc, char** argv) noexcept;
 
 // spec: writes <bundle>/config.json (refuses to overwrite).
 void write_spec(const std::string& bundle, bool rootless);

@@ -8,8 +8,6 @@ namespace urun::container {
 
 void ensure_sealed_binary(char** argv) { runtime::ensure_sealed_binary(argv); }
 
-void reexec_sealed_early(int argc, char** argv) noexcept {
-  runtime::reexec_sealed_early(argc, argv);
-}
+void seal_binary_early(int argc, char** argv) noexcept { runtime::seal_binary_early(argc, argv); }
 
 }  // namespace urun::container

@@ -11,10 +11,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <string_view>
 
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
+#include "linux/executable_image.hpp"
 
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x0010U
@@ -55,19 +57,19 @@ UniqueFd read_only_mount_of(const char* path) {
 
 // Closing the last fd of a detached mount dissolves it, and the kernel then waits for an RCU
 // grace period (synchronize_rcu_expedited: 10-20 ms measured on a loaded 2-core host, far more
-// than the rest of the re-exec). At our re-exec that wait would block every create, run and
-// exec. So a helper sharing our memory (no page tables to copy: cheaper than fork) holds a copy
-// of the fd and closes it only once we have exec'd, when its end of a pipe reads EOF: the wait
-// is then the helper's. Exit signal 0 keeps it out of our waitpid(-1) calls (those need
-// __WALL); once we exit, whoever inherits it reaps it. It calls only raw syscalls: it shares
-// our memory, errno included, while we go on.
+// than the rest of the re-exec). That wait would block every create, run and exec. So a helper
+// sharing our memory (no page tables to copy: cheaper than fork) holds a copy of the fd and
+// closes it only when its end of a pipe reads EOF, once we closed ours (or exec'd): the wait is
+// then the helper's. Exit signal 0 keeps it out of our waitpid(-1) calls (those need __WALL);
+// once we exit, whoever inherits it reaps it. It calls only raw syscalls: it shares our memory,
+// errno included, while we go on.
 struct Release {
   int tree;
   int wait_read;
   int wait_write;
 };
 
-int release_after_exec(void* arg) {
+int release_when_told(void* arg) {
   const Release* r = static_cast<const Release*>(arg);
   // Every other fd first: a copy of the caller's stdout would hold back its EOF. (close_range
   // is older than mount_setattr, so it is there.)
@@ -84,19 +86,35 @@ int release_after_exec(void* arg) {
   return 0;
 }
 
-// Best effort: when the helper cannot be made, the exec pays the wait.
-void release_tree_after_exec(int tree) {
+// Starts the helper that closes `tree` once the returned fd (O_CLOEXEC) is closed, by an exec
+// or by hand after our own copy of `tree`. Best effort: without a helper (an empty fd), whoever
+// closes the last copy pays the wait.
+UniqueFd release_tree_in_helper(int tree) {
   static Release release;
   alignas(64) static char stack[16384];
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) < 0) return;
+  if (::pipe2(fds, O_CLOEXEC) < 0) return UniqueFd();
   release = {tree, fds[0], fds[1]};
-  // The helper's /proc/<pid>/exe is the writable binary, as ours is until the exec: non-dumpable
-  // (this memory's flag, which the exec resets for us) keeps it from anyone without
-  // CAP_SYS_PTRACE.
-  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  ::clone(release_after_exec, stack + sizeof stack, CLONE_VM, &release);
-  ::close(fds[0]);  // the write end closes at the exec (O_CLOEXEC)
+  if (::clone(release_when_told, stack + sizeof stack, CLONE_VM, &release) < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return UniqueFd();
+  }
+  ::close(fds[0]);
+  return UniqueFd(fds[1]);
+}
+
+// The running image moved onto the read-only mount (linux/executable_image.hpp): the same
+// protection as an exec from it, without a second process start. False when the kernel refuses
+// (then the caller execs).
+bool adopt_read_only_copy(UniqueFd& tree) {
+  char path[32];
+  std::snprintf(path, sizeof path, "/proc/self/fd/%d", tree.get());
+  UniqueFd file(::open(path, O_RDONLY | O_CLOEXEC));
+  if (!file || !linux::adopt_executable(file.get())) return false;
+  UniqueFd told = release_tree_in_helper(tree.get());
+  tree.reset();  // ours first: the helper's copy is then the last
+  return true;   // `told` closes here, and the helper dissolves the mount
 }
 
 }  // namespace
@@ -119,7 +137,15 @@ void ensure_sealed_binary(char** argv) {
 
   if (UniqueFd ro = read_only_mount_of("/proc/self/exe")) {
     exe.reset();
-    release_tree_after_exec(ro.get());
+    if (adopt_read_only_copy(ro)) {
+      out_of_reach = true;
+      return;
+    }
+    // The helper's /proc/<pid>/exe is the writable binary, as ours is until the exec:
+    // non-dumpable (this memory's flag, which the exec resets for us) keeps it from anyone
+    // without CAP_SYS_PTRACE.
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    release_tree_in_helper(ro.get()).release();  // closed by the exec
     ::syscall(SYS_execveat, ro.get(), "", argv, environ, AT_EMPTY_PATH);
     throw_errno("run the urun binary from a read-only mount");
   }
@@ -141,7 +167,7 @@ void ensure_sealed_binary(char** argv) {
   throw_errno("run the sealed copy of the urun binary");
 }
 
-void reexec_sealed_early(int argc, char** argv) noexcept {
+void seal_binary_early(int argc, char** argv) noexcept {
   bool wanted = false;
   for (int i = 1; i < argc && !wanted; ++i) {
     const std::string_view arg = argv[i];
