@@ -154,6 +154,14 @@ class CreateSteps : public runtime::ParentSteps {
     return cgroup_mount_plan(cgroup_, in_.bundle.spec);
   }
   void after_cgroup_namespace(pid_t init) override { cgroup_.enter_delegate(init); }
+  // Without a cgroup the init's pid (with its start time) is the only handle on the container:
+  // its first record goes out as soon as that is known (see create_container), while the init
+  // makes its mounts (about 0.2 ms, which the init used to wait for in run_runtime_hooks).
+  void init_running(pid_t init) override {
+    rec_.pid = init;
+    rec_.pid_start_time = state::process_start_time(init);
+    if (rec_.cgroup_manager == "disabled") dir_.write_identity(rec_, in_.bundle.config_text);
+  }
   std::string run_runtime_hooks(pid_t init) override;
 
   // Started once the init's network namespace exists and before any hook or the container's
@@ -170,8 +178,6 @@ class CreateSteps : public runtime::ParentSteps {
 };
 
 std::string CreateSteps::run_runtime_hooks(pid_t init) {
-  rec_.pid = init;
-  rec_.pid_start_time = state::process_start_time(init);
   // Before the hooks, as the cgroup: the container's processes are forked from this one.
   if (in_.resctrl) rec_.resctrl_dirs = linux::apply_resctrl(*in_.resctrl, init);
   if (in_.network_plan) {
@@ -180,8 +186,10 @@ std::string CreateSteps::run_runtime_hooks(pid_t init) {
     rec_.helper_start_times = network_helper->start_times();
     for (auto& [key, value] : network_helper->annotations()) rec_.annotations[key] = value;
   }
-  // Before the hooks, which may take long (see create_container).
-  if (rec_.cgroup_manager == "disabled") dir_.write_identity(rec_, in_.bundle.config_text);
+  // Without a cgroup, the first record names what was just started too, before the hooks
+  // (which may take long).
+  if (rec_.cgroup_manager == "disabled" && (in_.resctrl || in_.network_plan))
+    dir_.write_identity(rec_, in_.bundle.config_text);
   const auto& hooks = in_.bundle.spec.hooks;
   if (!hooks.poststop.empty()) poststop_state_ = oci_state_json(rec_, "stopped");
   // "created" (runtime-spec 1.3, as crun): the environment is made, the process has not
@@ -225,7 +233,7 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   // process exists, once the cgroup is this container's (written earlier, a
   // `delete` would destroy a cgroup the create was about to refuse); without
   // a cgroup the init's pid (with its start time) is the only handle, so it is
-  // written once that is known (CreateSteps::run_runtime_hooks). An init whose runtime
+  // written once that is known (CreateSteps::init_running). An init whose runtime
   // dies before that exits on its own: its end of the sync socket reads EOF.
   // That first record goes to identity.json and stays, so that `delete
   // --force` can still find the processes when state.json is lost

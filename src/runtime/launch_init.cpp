@@ -236,6 +236,7 @@ LaunchedInit launch_init(const CreatePlan& plan, ParentSteps& steps) {
     out.guard.reset(init);
     out.pid = init;
   }
+  steps.init_running(out.pid);
   c.parent_end.expect(Msg::kRunHooks);
   // The init (or the real init it forked) unshared its cgroup namespace, if it has one,
   // before its mounts, so before asking for the hooks.

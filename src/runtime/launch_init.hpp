@@ -30,6 +30,9 @@ class ParentSteps {
   // The init (the real one, when it forked) has made its cgroup namespace, if any, and its
   // mounts: moves it on to its delegated cgroup (Manager::enter_delegate).
   virtual void after_cgroup_namespace(pid_t init) = 0;
+  // The init (the real one, when it forked) has its id maps and is making its mounts: work that
+  // needs only its pid, done on the parent's side meanwhile instead of while the init waits.
+  virtual void init_running(pid_t init) = 0;
   // Runs the prestart + createRuntime hooks for `init`; returns the state JSON handed to the
   // createContainer and startContainer hooks (and a seccomp agent).
   virtual std::string run_runtime_hooks(pid_t init) = 0;
