@@ -41,9 +41,10 @@ UniqueFd make_memfd() {
   return fd;
 }
 
-// Root's cheap way: a detached read-only bind mount of the binary, executed through its fd.
-// /proc/<pid>/exe then leads to that mount, where opening for writing fails with EROFS, and
-// nothing is copied. Needs CAP_SYS_ADMIN: returns an empty fd when not possible.
+// Root's cheap way: a detached read-only bind mount of the binary, which the running image
+// moves onto (or, where the kernel refuses, which is executed through its fd). /proc/<pid>/exe
+// then leads to that mount, where opening for writing fails with EROFS, and nothing is copied.
+// Needs CAP_SYS_ADMIN: returns an empty fd when not possible.
 UniqueFd read_only_mount_of(const char* path) {
   UniqueFd tree(static_cast<int>(
       ::syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
@@ -56,8 +57,8 @@ UniqueFd read_only_mount_of(const char* path) {
 }
 
 // Closing the last fd of a detached mount dissolves it, and the kernel then waits for an RCU
-// grace period (synchronize_rcu_expedited: 10-20 ms measured on a loaded 2-core host, far more
-// than the rest of the re-exec). That wait would block every create, run and exec. So a helper
+// grace period (synchronize_rcu_expedited: about 20 us on an idle 2-core host, 10-20 ms measured
+// on a loaded one). That wait would block every create, run and exec. So a helper
 // sharing our memory (no page tables to copy: cheaper than fork) holds a copy of the fd and
 // closes it only when its end of a pipe reads EOF, once we closed ours (or exec'd): the wait is
 // then the helper's. Exit signal 0 keeps it out of our waitpid(-1) calls (those need __WALL);
