@@ -316,6 +316,9 @@ void mount_filesystem(const spec::Mount &m, const MountOptions &opts, const Moun
     }
     throw_errno(what, err);
   }
+  // The new mount's own fd only for what acts on it (most filesystem mounts need none).
+  if (!opts.tmpcopyup && opts.propagation.empty() && opts.attr_set == 0 && opts.attr_clr == 0)
+    return;
   UniqueFd mounted = target.mounted(what);
   if (opts.tmpcopyup) {
     UniqueFd to(::openat(mounted.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
