@@ -1,5 +1,6 @@
 #!/bin/bash
-# Regenerates cmake/urun-text-order.txt: the functions `urun run` executes, which the build
+# Regenerates cmake/urun-text-order.txt: the functions `urun run` executes (then those of
+# create, start, delete and exec, with and without a seccomp profile), which the build
 # (lld --symbol-ordering-file, CMakeLists.txt) places together so that the kernel's fault-around
 # maps little code that a run does not execute (peak RSS). Run as root after a build, then
 # rebuild; needs valgrind, perf and the unprivileged user (scripts/install-deps --test-user).
@@ -41,11 +42,25 @@ for mode in root rootless; do
       | .annotations = {} | .linux.namespaces |= map(select(.type != "network"))' \
     "$tmp/$mode/config.json" >"$tmp/$mode/c" && mv "$tmp/$mode/c" "$tmp/$mode/config.json"
 done
+# For `exec` (after a run's functions, with the other commands'): a long-running container,
+# without and with Podman's default seccomp profile (its program comes from urun's cache).
+for mode in root rootless; do
+  for what in sleep seccomp; do
+    mkdir -p "$tmp/$what-$mode"
+    jq '.process.args = ["sleep", "1000000"]' "$tmp/$mode/config.json" >"$tmp/$what-$mode/config.json"
+  done
+  if [ -f /usr/share/containers/seccomp.json ]; then
+    jq --arg arch "$(uname -m)" --slurpfile profile /usr/share/containers/seccomp.json \
+      -f "$repo/bench/podman-seccomp.jq" "$tmp/sleep-$mode/config.json" \
+      >"$tmp/seccomp-$mode/config.json"
+  fi
+done
 # valgrind keeps its own fds under the soft RLIMIT_NOFILE, so that run sets none.
 mkdir -p "$tmp/valgrind"
 jq '.process.rlimits = []' "$tmp/rootless/config.json" >"$tmp/valgrind/config.json"
 mkdir -p "$tmp/xdg" "$tmp/cg"
-chown "$user:" "$tmp/xdg" "$tmp/rootless" "$tmp/state-rootless" "$tmp/cg" "$tmp/valgrind"
+chown "$user:" "$tmp/xdg" "$tmp/rootless" "$tmp/state-rootless" "$tmp/cg" "$tmp/valgrind" \
+  "$tmp/sleep-rootless" "$tmp/seccomp-rootless"
 chmod 0700 "$tmp/xdg"
 
 # 1. callgrind, rootless: the runtime process only (the init's profile cannot leave its root).
@@ -67,16 +82,29 @@ cat "$tmp"/cg/out.* | sed -nE 's/^c?fn=\([0-9]+\) (.*)/\1/p' >"$tmp/names"
   done' "$tmp/urun" "$tmp/state-root" "$runs" "$tmp" "${as_user[*]}" >/dev/null 2>&1)
 # shellcheck disable=SC2016 # expanded by the inner shell
 (cd "$tmp/root" && perf record -q -F 40000 -o "$tmp/perf-other.data" -- sh -c '
+  for w in sleep seccomp; do (cd "$3/$w-root" && "$0" --root "$1" run -d $w </dev/null >/dev/null); done
   for i in $(seq "$2"); do
     "$0" --root "$1" create c$i </dev/null >/dev/null 2>&1
     "$0" --root "$1" start c$i && "$0" --root "$1" delete -f c$i
-  done' "$tmp/urun" "$tmp/state-root" "$runs" >/dev/null 2>&1)
+    "$0" --root "$1" exec sleep /bin/true && "$0" --root "$1" exec seccomp /bin/true
+  done
+  for w in sleep seccomp; do "$0" --root "$1" delete -f $w; done' \
+  "$tmp/urun" "$tmp/state-root" "$runs" "$tmp" >/dev/null 2>&1)
+# shellcheck disable=SC2016 # expanded by the inner shell
+(perf record -q -F 40000 -o "$tmp/perf-other-rootless.data" -- "${as_user[@]}" sh -c '
+  for w in sleep seccomp; do (cd "$3/$w-rootless" && "$0" --root "$1" run -d $w </dev/null >/dev/null); done
+  for i in $(seq "$2"); do
+    "$0" --root "$1" exec sleep /bin/true && "$0" --root "$1" exec seccomp /bin/true
+  done
+  for w in sleep seccomp; do "$0" --root "$1" delete -f $w; done' \
+  "$tmp/urun" "$tmp/state-rootless" "$runs" "$tmp" >/dev/null 2>&1)
 # The root runs execute a read-only mount of the binary, which perf cannot open: it reports
 # file offsets there (converted below); the first image is resolved by name.
-for what in run other; do
+for what in run other other-rootless; do
   perf report -i "$tmp/perf-$what.data" --no-demangle --stdio --sort dso,sym -g none 2>/dev/null |
     awk '$2 == "urun" || $2 == "/" {print $NF}' >"$tmp/samples-$what"
 done
+cat "$tmp/samples-other-rootless" >>"$tmp/samples-other"
 readelf -lW "$urun" | awk '$1 == "LOAD" && / R E / {print $2, $3, $5}' >"$tmp/text-segment"
 nm --defined-only -S "$urun" | awk '$3 ~ /^[tTwW]$/ {print $1, $2, $4}' >"$tmp/symbols"
 python3 - "$tmp/symbols" "$tmp/names" "$tmp/samples-run" "$tmp/samples-other" "$out" \
