@@ -270,8 +270,20 @@ case_cgroups_disabled() {
 # conmon's log pipe.
 COUNTER='i=0; while :; do i=$((i+1)); echo $i > /tmp/count; echo tick $i; sleep 0.1; done'
 
-# count NAME: the counter's last value; counter_past NAME N: whether it is above N.
-count() { pm exec "$1" cat /tmp/count 2>/dev/null || echo 0; }
+# count NAME: the counter's last value; counter_past NAME N: whether it is above N. The shell
+# truncates /tmp/count before each write, so a read can find it empty: read again. A dump can
+# catch the writer in that window, and then the file stays empty until the restored process
+# goes on (seen once in CI: "counter '' after the restore").
+count() {
+  local v tries=0
+  while [ $tries -lt 20 ]; do
+    v=$(pm exec "$1" cat /tmp/count 2>/dev/null)
+    case $v in '' | *[!0-9]*) ;; *) echo "$v"; return 0 ;; esac
+    tries=$((tries + 1))
+    sleep 0.1
+  done
+  echo 0
+}
 counter_past() { [ "$(count "$1")" -gt "$2" ]; }
 
 # expect_continued WHAT NAME BEFORE: the restored counter goes on from where it was just before
