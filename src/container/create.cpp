@@ -250,10 +250,6 @@ Creation create_container(const GlobalOptions& global, const CreateRequest& req,
   rec.cgroup_path = cgroup->path();
   if (rec.cgroup_manager != "disabled") rec.cgroup = cgroup->to_state();
   fds.console.reset();
-  if (rec.pid != init.pid) {
-    rec.pid = init.pid;
-    rec.pid_start_time = state::process_start_time(init.pid);
-  }
   in.pidfd_socket.send(init.pid, "standard");
   in.pidfd_receiver.send(init.pid, "standard");
   // The final record is written while failure still removes the state dir

@@ -15,7 +15,12 @@
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <string_view>
+
+#include "common/error.hpp"
+#include "common/fs.hpp"
+#include "common/proc_stat.hpp"
 
 namespace urun::linux {
 namespace {
@@ -63,23 +68,6 @@ bool may_differ_from_file(const Mapping& m, const Segments& segments) {
     if (r.writable && m.start < r.end && r.start < m.end) return true;
   }
   return false;
-}
-
-// The whole of a small /proc file, or an empty view (errno set) when it does not fit.
-std::string_view read_small_file(const char* path, char* buf, std::size_t size) {
-  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
-  std::size_t used = 0;
-  ssize_t n = 0;
-  while (used < size && (n = ::read(fd, buf + used, size - used)) > 0)
-    used += static_cast<std::size_t>(n);
-  ::close(fd);
-  if (n < 0) return {};
-  if (used == size) {
-    errno = E2BIG;
-    return {};
-  }
-  return {buf, used};
 }
 
 template <typename T>
@@ -146,44 +134,38 @@ bool move_mapping(const Mapping& m, int file, bool copy) {
 
 // The mm's layout as the kernel keeps it, which PR_SET_MM_MAP wants back unchanged beside the new
 // executable: /proc/self/stat fields 26-28 and 45-51 (proc(5)), the break from brk(0).
-bool current_layout(prctl_mm_map& map) {
-  char buf[2048];
-  std::string_view stat = read_small_file("/proc/self/stat", buf, sizeof buf);
-  const std::size_t paren = stat.rfind(')');
-  if (paren == std::string_view::npos) {
-    if (errno == 0) errno = EINVAL;
-    return false;
-  }
-  stat.remove_prefix(paren + 1);
-  std::array<std::uint64_t, 53> field{};
-  std::size_t n = 3;  // field 3 (state) follows the command's closing parenthesis
-  while (n < field.size() && take_char(stat, ' ')) {
-    if (n == 3) {
-      stat.remove_prefix(stat.find(' ') == std::string_view::npos ? stat.size() : stat.find(' '));
-    } else if (!take_number(stat, field[n], 10)) {
-      std::int64_t negative = 0;  // a few fields may be negative (priority, nice): not needed
-      if (!take_number(stat, negative, 10)) break;
+bool current_layout(const std::string& stat, prctl_mm_map& map) {
+  const struct {
+    int n;
+    __u64* to;
+  } wanted[] = {{26, &map.start_code}, {27, &map.end_code}, {28, &map.start_stack},
+                {45, &map.start_data}, {46, &map.end_data}, {47, &map.start_brk},
+                {48, &map.arg_start},  {49, &map.arg_end},  {50, &map.env_start},
+                {51, &map.env_end}};
+  for (const auto& w : wanted) {
+    const auto value = proc_stat_number(stat, w.n);
+    if (!value) {
+      errno = EINVAL;
+      return false;
     }
-    ++n;
+    *w.to = *value;
   }
-  if (n <= 51) {
-    errno = EINVAL;
-    return false;
-  }
-  map.start_code = field[26];
-  map.end_code = field[27];
-  map.start_stack = field[28];
-  map.start_data = field[45];
-  map.end_data = field[46];
-  map.start_brk = field[47];
-  map.arg_start = field[48];
-  map.arg_end = field[49];
-  map.env_start = field[50];
-  map.env_end = field[51];
   map.brk = static_cast<std::uint64_t>(::syscall(SYS_brk, 0));
   map.auxv = nullptr;
   map.auxv_size = 0;  // keep the auxiliary vector
   return true;
+}
+
+// A /proc file of ours, whole; empty with errno set when it cannot be read.
+std::string read_own_proc_file(const char* path) noexcept {
+  try {
+    return fs::read_file_limited(path, 1 << 20);
+  } catch (const Error& e) {
+    errno = e.code();
+  } catch (...) {
+    errno = ENOMEM;
+  }
+  return {};
 }
 
 }  // namespace
@@ -194,12 +176,10 @@ bool adopt_executable(int file) noexcept {
   Segments segments;
   ::dl_iterate_phdr(collect_segments, &segments);
 
-  char buf[16384];
-  std::string_view maps = read_small_file("/proc/self/maps", buf, sizeof buf);
-  if (maps.empty()) {
-    if (errno == 0) errno = ENODATA;
-    return false;
-  }
+  // Read into the heap before anything moves (the heap is not the binary's).
+  const std::string maps_text = read_own_proc_file("/proc/self/maps");
+  if (maps_text.empty()) return false;
+  std::string_view maps = maps_text;
   std::array<Mapping, kMaxMappings> mappings{};
   std::size_t count = 0;
   while (!maps.empty()) {
@@ -222,8 +202,9 @@ bool adopt_executable(int file) noexcept {
   for (std::size_t i = 0; i < count; ++i)
     if (!move_mapping(mappings[i], file, may_differ_from_file(mappings[i], segments))) return false;
 
+  const std::string stat = read_own_proc_file("/proc/self/stat");
   prctl_mm_map map{};
-  if (!current_layout(map)) return false;
+  if (stat.empty() || !current_layout(stat, map)) return false;
   map.exe_fd = static_cast<std::uint32_t>(file);
   return ::prctl(PR_SET_MM, PR_SET_MM_MAP, &map, sizeof map, 0) == 0;
 }

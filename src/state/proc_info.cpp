@@ -2,40 +2,17 @@
 #include <fcntl.h>
 #include <time.h>
 
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <optional>
 
 #include "common/error.hpp"
 #include "common/fs.hpp"
+#include "common/proc_stat.hpp"
 #include "state/store.hpp"
 
 namespace urun::state {
 namespace {
-
-// Field 3 onwards (state, ppid, ...), or empty when the line is malformed.
-// comm (field 2) is "(...)" and may contain anything, ')' and spaces
-// included, but nothing after it can contain ')', so the last one ends it.
-std::string_view after_comm(std::string_view line) {
-  auto close = line.rfind(')');
-  if (close == std::string_view::npos || close + 2 > line.size() || line[close + 1] != ' ')
-    return {};
-  return line.substr(close + 2);
-}
-
-// The n-th (0-based) space-separated token of s.
-std::string_view token(std::string_view s, int n) {
-  size_t pos = 0;
-  for (int i = 0;; ++i) {
-    while (pos < s.size() && s[pos] == ' ') ++pos;
-    if (pos >= s.size()) return {};
-    size_t end = s.find_first_of(" \n", pos);
-    if (end == std::string_view::npos) end = s.size();
-    if (i == n) return s.substr(pos, end - pos);
-    pos = end;
-  }
-}
 
 std::optional<std::string> read_stat(pid_t pid) {
   if (pid <= 0) return std::nullopt;
@@ -51,16 +28,11 @@ std::optional<std::string> read_stat(pid_t pid) {
 }  // namespace
 
 uint64_t parse_stat_start_time(std::string_view stat_line) {
-  // starttime is field 22; after_comm starts at field 3.
-  std::string_view t = token(after_comm(stat_line), 22 - 3);
-  uint64_t value = 0;
-  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
-  if (t.empty() || ec != std::errc() || end != t.data() + t.size()) return 0;
-  return value;
+  return proc_stat_number(stat_line, 22).value_or(0);  // starttime
 }
 
 char parse_stat_state(std::string_view stat_line) {
-  std::string_view t = token(after_comm(stat_line), 0);
+  std::string_view t = proc_stat_field(stat_line, 3);
   return t.size() == 1 ? t[0] : '\0';
 }
 
